@@ -1,0 +1,41 @@
+# 运营督导系统 — two commands: `make run` (demo on SQLite) and `make test` (everything).
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+FLASK  := $(VENV)/bin/flask --app webapp
+PORT   ?= 5000
+PYTHON ?= python3
+
+.PHONY: run test install translations migrate seed lint serve clean bench
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+# .mo files are build output: compiled from the committed .po catalogs on every install.
+translations: $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -q -d webapp/translations
+
+install: $(VENV)/.installed translations
+
+migrate: install
+	$(FLASK) db upgrade
+
+seed: migrate
+	$(FLASK) seed-demo
+
+run: seed
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+test: install
+	bash tools/run_tests.sh
+
+bench: install
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) instance e2e/artifacts

@@ -1,0 +1,35 @@
+import pytest
+
+
+@pytest.mark.parametrize("who", ["admin", "manager", "sup1", "head1", "staff1"])
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_every_role_has_a_home(client, auth, world, who, lang):
+    auth.login(who)
+    r = client.get("/", headers={"Accept-Language": lang})
+    assert r.status_code == 200
+    page = r.get_data(as_text=True)
+    assert ("工作台" if lang == "zh-CN" else "Home") in page
+    assert 'class="bottomnav"' in page and 'class="sidebar"' in page
+
+
+def test_supervisor_home_lists_own_visits_only(client, auth, world):
+    auth.login("sup1")
+    page = client.get("/").get_data(as_text=True)
+    v1, v2 = world["visits"]
+    assert f"/visits/{v1.id}" in page and f"/visits/{v2.id}" not in page
+
+
+def test_every_control_is_labelled(client, auth, world):
+    """Inputs have labels; nav icons are decorative; buttons have text."""
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    for m in re.finditer(r'<input([^>]*)>', page):
+        attrs = m.group(1)
+        if 'type="hidden"' in attrs:
+            continue
+        ident = re.search(r'id="([^"]+)"', attrs)
+        assert ident and f'for="{ident.group(1)}"' in page, attrs
+    auth.login("manager")
+    page = client.get("/").get_data(as_text=True)
+    assert re.search(r"<button[^>]*>\s*</button>", page) is None

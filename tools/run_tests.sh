@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# make test: ruff, pytest on SQLite, the same suite on PostgreSQL, then the Playwright suite.
+# Under CI=true a PostgreSQL or browser suite that cannot run is a failure, not a skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+CI=${CI:-false}
+PG_DEFAULT="postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+echo "== ruff"
+.venv/bin/ruff check .
+
+echo "== pytest (SQLite)"
+TEST_DATABASE_URL= $PY -m pytest tests
+
+pg_url=${TEST_DATABASE_URL:-}
+if [ -z "$pg_url" ] && $PY - "$PG_DEFAULT" <<'PYEOF' 2>/dev/null
+import sys, psycopg
+psycopg.connect(sys.argv[1].replace("postgresql+psycopg", "postgresql"), connect_timeout=3).close()
+PYEOF
+then pg_url=$PG_DEFAULT; fi
+if [ -n "$pg_url" ]; then
+  echo "== pytest (PostgreSQL)"
+  TEST_DATABASE_URL=$pg_url $PY -m pytest tests
+elif [ "$CI" = "true" ]; then
+  echo "FAIL: no PostgreSQL answers and TEST_DATABASE_URL is not set (required under CI)"; exit 1
+else
+  echo "skipped PostgreSQL suite: no server at 127.0.0.1:5432 and TEST_DATABASE_URL not set"
+fi
+
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  echo "== installing Debian's chromium for the browser suite"
+  (apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }) >/dev/null
+fi
+if [ -x /usr/bin/chromium ]; then
+  echo "== e2e (Playwright, Chromium)"
+  $PY -m pytest e2e
+elif [ "$CI" = "true" ]; then
+  echo "FAIL: /usr/bin/chromium is missing and could not be installed (required under CI)"; exit 1
+else
+  echo "skipped e2e suite: /usr/bin/chromium is missing (install it: apt-get install chromium)"
+fi

@@ -1,0 +1,202 @@
+"""运营督导系统 — the Flask application factory."""
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, g, jsonify, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from webapp.config import Config
+from webapp.extensions import babel, csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    instance_path = os.environ.get("INSTANCE_PATH") or str(ROOT / "instance")
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        static_url_path="/static",
+    )
+    app.config.from_object(Config)
+    if test_config:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'supervision.db'}"
+    if not app.config.get("MEDIA_ROOT"):
+        app.config["MEDIA_ROOT"] = str(Path(app.instance_path) / "media")
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked in _protect below, bearer API calls excepted
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_hooks(app)
+    _register_errors(app)
+
+    from webapp.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _instance_secret(instance: Path) -> str:
+    """A random key kept in the instance folder, so a demo needs no configuration and no secret
+    is ever committed. Production sets SECRET_KEY."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+
+    from webapp.i18n import select_locale, select_timezone
+
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
+                   default_translation_directories=str(ROOT / "webapp" / "translations"))
+
+    from webapp.core.database import configure_engine
+
+    with app.app_context():
+        configure_engine(db.engine)
+
+    import webapp.models  # noqa: F401  (registers every table on the metadata)
+    from webapp.auth.loaders import NoCookieForBearerSessions
+
+    app.session_interface = NoCookieForBearerSessions()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from webapp.api import bp as api_bp
+    from webapp.auth.views import bp as auth_bp
+    from webapp.findings.views import bp as findings_bp
+    from webapp.home.views import bp as home_bp
+    from webapp.visits.views import bp as visits_bp
+
+    for bp in (auth_bp, home_bp, visits_bp, findings_bp, api_bp):
+        app.register_blueprint(bp)
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _register_hooks(app: Flask) -> None:
+    from webapp.core.database import read_only
+
+    @app.before_request
+    def _protect():
+        g.read_only_token = read_only.set(request.method in ("GET", "HEAD", "OPTIONS"))
+        if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            return
+        if is_api_request() and (
+            request.headers.get("Authorization", "").startswith("Bearer ")
+            or app.config["SESSION_COOKIE_NAME"] not in request.cookies
+        ):
+            return  # no session cookie is in play, so there is nothing to forge
+        csrf.protect()
+
+    @app.teardown_request
+    def _reset(_exc):
+        token = g.pop("read_only_token", None)
+        if token is not None:
+            read_only.reset(token)
+
+    @app.after_request
+    def _headers(resp):
+        h = resp.headers
+        h.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
+            "connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; "
+            "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Referrer-Policy", "same-origin")
+        h.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
+        if request.headers.get("HX-Request") is not None or "HX-Request" in resp.vary:
+            resp.vary.add("HX-Request")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            h.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return resp
+
+    @app.context_processor
+    def _globals():
+        from webapp.i18n import current_locale_code, term
+
+        return {"locale_code": current_locale_code(), "languages": app.config["LANGUAGES"], "term": term}
+
+
+def api_error(status: int, code: str, message: str, fields: dict | None = None):
+    body = {"error": {"code": code, "message": message}}
+    if fields:
+        body["error"]["fields"] = fields
+    resp = jsonify(body)
+    resp.status_code = status
+    return resp
+
+
+def _register_errors(app: Flask) -> None:
+    from flask import render_template
+
+    messages = {
+        400: lambda: _("The request could not be understood."),
+        401: lambda: _("Please sign in."),
+        403: lambda: _("You do not have permission to do that."),
+        404: lambda: _("Not found, or not yours to see."),
+        405: lambda: _("That method is not allowed here."),
+        409: lambda: _("That conflicts with the current state."),
+        413: lambda: _("The upload is too large."),
+        415: lambda: _("That type of content is not supported."),
+        422: lambda: _("The content could not be processed."),
+        429: lambda: _("Too many attempts. Please wait and try again."),
+    }
+
+    @app.errorhandler(CSRFError)
+    def _csrf(e):
+        msg = _("Your session form expired or was tampered with. Reload the page and try again.")
+        if is_api_request():
+            return api_error(400, "csrf", msg)
+        return render_template("errors/error.html", status=400, message=msg), 400
+
+    @app.errorhandler(HTTPException)
+    def _http(e: HTTPException):
+        status = e.code or 500
+        msg = messages.get(status, lambda: e.description)()
+        if is_api_request():
+            return api_error(status, e.name.lower().replace(" ", "_"), msg)
+        return render_template("errors/error.html", status=status, message=msg), status
+
+    @app.errorhandler(Exception)
+    def _unexpected(e: Exception):
+        app.logger.exception("unhandled error")
+        db.session.rollback()
+        msg = _("Something went wrong on our side. Nothing you saved was lost; please try again.")
+        if is_api_request():
+            return api_error(500, "internal", msg)
+        return render_template("errors/error.html", status=500, message=msg), 500
+
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        from flask import redirect, url_for
+
+        if is_api_request():
+            return api_error(401, "unauthorized", messages[401]())
+        return redirect(url_for("auth.login", next=request.full_path))
+

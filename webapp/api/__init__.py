@@ -1,0 +1,7 @@
+"""/api/v1: JSON endpoints for the phone and other clients (see shared sync-protocol.md)."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from webapp.api import auth  # noqa: E402,F401

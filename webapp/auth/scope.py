@@ -1,0 +1,114 @@
+"""The one place that decides who may see what. Every query for scoped records goes through here.
+
+supervisor: own visits and everything inside them; dept_head and staff: their department's;
+manager and admin: everything. Reference data (departments, sites, people, templates) is visible
+to every signed-in user.
+"""
+
+from sqlalchemy import false, or_, select, true
+from werkzeug.exceptions import NotFound
+
+from webapp.extensions import db
+from webapp.findings.models import Finding
+from webapp.plans.models import Plan
+from webapp.rectification.models import Rectification, RectificationUpdate
+from webapp.reports.models import CommunicationNote, Report
+from webapp.visits.models import ChecklistAnswer, Interview, Meeting, Metric, Visit
+
+EVERYTHING = ("manager", "admin")
+
+
+def visit_clause(user):
+    if user.role in EVERYTHING:
+        return true()
+    if user.role == "supervisor":
+        return Visit.supervisor_id == user.id
+    if user.role in ("dept_head", "staff") and user.department_id:
+        return Visit.department_id == user.department_id
+    return false()
+
+
+def finding_clause(user):
+    if user.role in EVERYTHING:
+        return true()
+    if user.role == "supervisor":
+        return Finding.supervisor_id == user.id
+    if user.role == "dept_head" and user.department_id:
+        return Finding.department_id == user.department_id
+    if user.role == "staff" and user.department_id:
+        # Staff see the items they are named responsible for.
+        return (Finding.department_id == user.department_id) & (
+            Finding.responsible_person == user.display_name
+        )
+    return false()
+
+
+def plan_clause(user):
+    if user.role in EVERYTHING:
+        return true()
+    if user.role == "supervisor":
+        return or_(Plan.author_id == user.id, Plan.status.in_(("published", "closed")))
+    return Plan.status.in_(("published", "closed"))
+
+
+def _through_visit(model):
+    def clause(user):
+        if user.role in EVERYTHING:
+            return true()
+        return model.visit_id.in_(select(Visit.id).where(visit_clause(user)))
+
+    return clause
+
+
+def _through_finding(model):
+    def clause(user):
+        if user.role in EVERYTHING:
+            return true()
+        return model.finding_id.in_(select(Finding.id).where(finding_clause(user)))
+
+    return clause
+
+
+CLAUSES = {
+    Visit: visit_clause,
+    Finding: finding_clause,
+    Plan: plan_clause,
+    Meeting: _through_visit(Meeting),
+    ChecklistAnswer: _through_visit(ChecklistAnswer),
+    Metric: _through_visit(Metric),
+    Interview: _through_visit(Interview),
+    Report: _through_visit(Report),
+    CommunicationNote: _through_visit(CommunicationNote),
+    Rectification: _through_finding(Rectification),
+    RectificationUpdate: _through_finding(RectificationUpdate),
+}
+
+
+def scope_clause(model, user):
+    """The WHERE clause restricting `model` to what `user` may see (reference data: everything)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return false()
+    clause = CLAUSES.get(model)
+    return clause(user) if clause else true()
+
+
+def scoped(model, user):
+    """`select(model)` restricted to the user's scope; add filters and ordering to it."""
+    return select(model).where(scope_clause(model, user))
+
+
+def get_scoped_or_404(model, pk, user):
+    """Fetch one record the user may see. Out of scope and missing look the same (404), so
+    guessing URLs tells nothing."""
+    pk_col = model.__mapper__.primary_key[0]
+    obj = db.session.execute(scoped(model, user).where(pk_col == pk)).scalar_one_or_none()
+    if obj is None:
+        raise NotFound()
+    return obj
+
+
+def can_see(model, pk, user) -> bool:
+    pk_col = model.__mapper__.primary_key[0]
+    return db.session.execute(
+        select(pk_col).where(pk_col == pk).where(scope_clause(model, user))
+    ).first() is not None

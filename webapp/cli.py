@@ -1,0 +1,42 @@
+"""Operator commands: `flask --app webapp user create …`, `flask --app webapp seed-demo`."""
+
+import click
+from flask import Flask
+
+from webapp.extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.group("user")
+    def user_group():
+        """Manage user accounts."""
+
+    @user_group.command("create")
+    @click.argument("username")
+    @click.option("--role", required=True, help="admin, manager, supervisor, dept_head or staff")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    @click.option("--department", "department_code", default=None, help="department code")
+    @click.option("--name", "display_name", default=None, help="display name")
+    def user_create(username, role, password, department_code, display_name):
+        """Create a user account."""
+        from webapp.auth.operations import AccountError, create_user
+
+        try:
+            user = create_user(username, role, password, department_code, display_name)
+        except AccountError as e:
+            db.session.rollback()
+            raise click.ClickException(str(e)) from None
+        db.session.commit()
+        click.echo(f"created {user.username} ({user.role})")
+
+    @app.cli.command("seed-demo")
+    def seed_demo_command():
+        """Load the demo company (idempotent: re-running adds nothing twice)."""
+        from webapp.demo.seed import DEMO_USERS, seed_demo
+
+        counts = seed_demo()
+        db.session.commit()
+        click.echo("demo data: " + ", ".join(f"{k} +{v}" for k, v in counts.items()))
+        click.echo("demo logins (username / password):")
+        for u in DEMO_USERS:
+            click.echo(f"  {u['username']:<12} {u['password']:<20} {u['role']}")

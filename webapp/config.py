@@ -1,0 +1,33 @@
+"""Configuration: defaults here, overrides from the environment. No secrets in code."""
+
+import os
+
+
+class Config:
+    # SECRET_KEY comes from the environment; create_app() falls back to a per-instance random key
+    # written to the instance folder so a fresh demo works without leaking a fixed secret.
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None → SQLite file in instance/
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    MEDIA_ROOT = os.environ.get("MEDIA_ROOT")  # None → instance/media
+    S3_BUCKET = os.environ.get("S3_BUCKET")
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL")
+    MAX_PHOTO_BYTES = int(os.environ.get("MAX_PHOTO_BYTES", 20 * 1024 * 1024))
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 64 * 1024 * 1024))
+
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
+    LANGUAGES = {"zh_CN": "简体中文", "en": "English"}
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None  # a supervisor's page may stay open all day on site
+
+    # Login throttling: this many failures per username or per address within the window lock it out.
+    LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", 5))
+    LOGIN_WINDOW_SECONDS = int(os.environ.get("LOGIN_WINDOW_SECONDS", 15 * 60))
+
+    SMTP_HOST = os.environ.get("SMTP_HOST")
+    SYNC_PULL_MAX_LIMIT = 500

@@ -1,0 +1,66 @@
+"""Findings (问题): a problem recorded on site with its evidence."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.core.models import BigIntPK, Synced, UTCDateTime, UUIDStr, utcnow
+from webapp.extensions import db
+
+SEVERITIES = ("low", "medium", "high", "critical")
+# open 待整改 → rectifying 整改中 → pending_acceptance 待验收 → closed 已关闭; a manager may reopen.
+FINDING_STATUSES = ("open", "rectifying", "pending_acceptance", "closed")
+FINDING_TRANSITIONS = {
+    "open": ("rectifying", "closed"),
+    "rectifying": ("pending_acceptance",),
+    "pending_acceptance": ("rectifying", "closed"),
+    "closed": ("rectifying",),
+}
+
+
+class Finding(Synced, db.Model):
+    __tablename__ = "findings"
+    __table_args__ = (
+        Index("ix_findings_captured_id", "captured_at", "id"),  # keyset pagination
+        Index("ix_findings_department_captured", "department_id", "captured_at"),
+    )
+
+    visit_id: Mapped[str] = mapped_column(UUIDStr, ForeignKey("visits.id"), index=True)
+    # Copied from the visit so lists filter without joins at 100k rows.
+    site_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("sites.id"), index=True)
+    supervisor_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)  # 表现形式
+    impact: Mapped[str | None] = mapped_column(Text)  # 影响范围
+    area: Mapped[str | None] = mapped_column(String(20), index=True)
+    item_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("template_items.id"))
+    severity: Mapped[str] = mapped_column(String(10), default="medium", index=True)
+    department_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("departments.id"), index=True)
+    responsible_person: Mapped[str | None] = mapped_column(String(80))
+    photos: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    captured_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lat: Mapped[float | None]
+    lng: Mapped[float | None]
+    repeat_of_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("findings.id"))
+
+    visit = relationship("Visit", back_populates="findings")
+    site = relationship("Site")
+    department = relationship("Department")
+    supervisor = relationship("User")
+    item = relationship("TemplateItem")
+    comments: Mapped[list["FindingComment"]] = relationship(order_by="FindingComment.created_at")
+
+
+class FindingComment(db.Model):
+    __tablename__ = "finding_comments"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    finding_id: Mapped[str] = mapped_column(UUIDStr, ForeignKey("findings.id"), index=True)
+    author_id: Mapped[str] = mapped_column(UUIDStr, ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author = relationship("User")
+

@@ -1,0 +1,29 @@
+"""Navigation per role. An entry shows only when its page exists, so features plug in by
+registering their blueprint."""
+
+from flask import current_app, request
+from flask_babel import lazy_gettext as _l
+
+# (endpoint, label, icon, roles)
+ENTRIES = [
+    ("home.index", _l("Home"), "home", ("admin", "manager", "supervisor", "dept_head", "staff")),
+    ("visits.index", _l("Visits"), "visit", ("manager", "supervisor", "dept_head", "admin")),
+    ("findings.index", _l("Findings"), "finding", ("admin", "manager", "supervisor", "dept_head", "staff")),
+    ("plans.index", _l("Plans"), "plan", ("admin", "manager", "supervisor")),
+    ("reports.index", _l("Reports"), "report", ("admin", "manager", "supervisor", "dept_head")),
+    ("rectification.index", _l("Rectification"), "fix", ("admin", "manager", "supervisor", "dept_head")),
+    ("conflicts.index", _l("Conflicts"), "conflict", ("admin", "manager")),
+    ("results.dashboard", _l("Dashboard"), "chart", ("admin", "manager")),
+    ("admin.users", _l("Users"), "users", ("admin",)),
+]
+
+
+def nav_for(user):
+    views = current_app.view_functions
+    items = []
+    for endpoint, label, icon, roles in ENTRIES:
+        if user.role in roles and endpoint in views:
+            blueprint = endpoint.split(".")[0]
+            active = request.blueprint == blueprint
+            items.append({"endpoint": endpoint, "label": label, "icon": icon, "active": active})
+    return items

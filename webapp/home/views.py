@@ -1,0 +1,51 @@
+from flask import Blueprint, render_template
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from webapp.auth.scope import scope_clause, scoped
+from webapp.extensions import db
+from webapp.findings.models import Finding
+from webapp.home.nav import nav_for
+from webapp.plans.models import Plan
+from webapp.visits.models import Visit
+
+bp = Blueprint("home", __name__)
+
+
+@bp.app_context_processor
+def _nav():
+    if current_user and current_user.is_authenticated:
+        return {"nav": nav_for(current_user)}
+    return {"nav": []}
+
+
+def _count(model, *where):
+    q = select(func.count()).select_from(model).where(scope_clause(model, current_user), *where)
+    if hasattr(model, "deleted_at"):
+        q = q.where(model.deleted_at.is_(None))
+    return db.session.scalar(q)
+
+
+@bp.get("/")
+@login_required
+def index():
+    visits = db.session.scalars(
+        scoped(Visit, current_user)
+        .where(Visit.deleted_at.is_(None), Visit.status != "completed")
+        .order_by(Visit.scheduled_for.is_(None), Visit.scheduled_for)
+        .limit(8)
+    ).all()
+    findings = db.session.scalars(
+        scoped(Finding, current_user)
+        .where(Finding.deleted_at.is_(None), Finding.status != "closed")
+        .order_by(Finding.captured_at.desc())
+        .limit(8)
+    ).all()
+    counts = {
+        "open_visits": _count(Visit, Visit.status != "completed"),
+        "open_findings": _count(Finding, Finding.status != "closed"),
+        "high_findings": _count(Finding, Finding.status != "closed", Finding.severity.in_(("high", "critical"))),
+        "pending_acceptance": _count(Finding, Finding.status == "pending_acceptance"),
+        "plans_to_approve": _count(Plan, Plan.status == "submitted") if current_user.role in ("manager", "admin") else 0,
+    }
+    return render_template("home/index.html", visits=visits, findings=findings, counts=counts)

@@ -1,0 +1,95 @@
+"""Locale selection and the domain's terms in both languages.
+
+Locale: the user's own setting, else the one chosen in this session, else the browser's
+Accept-Language, else Simplified Chinese.
+"""
+
+from flask import current_app, request, session
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+SUPPORTED = ("zh_CN", "en")
+
+
+def select_locale() -> str:
+    user = current_user if current_user and current_user.is_authenticated else None
+    if user is not None and getattr(user, "locale", None) in SUPPORTED:
+        return user.locale
+    chosen = session.get("locale")
+    if chosen in SUPPORTED:
+        return chosen
+    best = request.accept_languages.best_match(["zh_CN", "zh", "zh-CN", "en"])
+    if best is None:
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return "en" if best == "en" else "zh_CN"
+
+
+def select_timezone() -> str:
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def current_locale_code() -> str:
+    loc = get_locale()
+    return "en" if loc is None or loc.language == "en" else "zh_CN"
+
+
+# The domain's words (domain.md), one table for UI, exports and messages.
+TERMS = {
+    "role": {
+        "admin": _l("Administrator"),
+        "manager": _l("Management"),
+        "supervisor": _l("Supervisor"),
+        "dept_head": _l("Department head"),
+        "staff": _l("Staff"),
+    },
+    "area": {
+        "process": _l("Business process compliance"),
+        "service": _l("Service quality"),
+        "efficiency": _l("Work efficiency"),
+        "risk": _l("Risk management"),
+        "teamwork": _l("Teamwork"),
+    },
+    "severity": {
+        "low": _l("Low"),
+        "medium": _l("Medium"),
+        "high": _l("High"),
+        "critical": _l("Critical"),
+    },
+    "finding_status": {
+        "open": _l("Awaiting rectification"),
+        "rectifying": _l("Rectifying"),
+        "pending_acceptance": _l("Awaiting acceptance"),
+        "closed": _l("Closed"),
+    },
+    "visit_status": {
+        "scheduled": _l("Scheduled"),
+        "in_progress": _l("In progress"),
+        "completed": _l("Completed"),
+    },
+    "plan_status": {
+        "draft": _l("Draft"),
+        "submitted": _l("Submitted"),
+        "returned": _l("Returned"),
+        "approved": _l("Approved"),
+        "published": _l("Published"),
+        "closed": _l("Closed"),
+    },
+    "period_type": {
+        "annual": _l("Annual"),
+        "quarterly": _l("Quarterly"),
+        "monthly": _l("Monthly"),
+    },
+    "result": {"pass": _l("Pass"), "fail": _l("Fail"), "na": _l("N/A")},
+    "metric_kind": {
+        "business": _l("Business figures"),
+        "financial": _l("Financial figures"),
+        "customer": _l("Customer feedback"),
+    },
+}
+
+
+def term(group: str, code: str | None) -> str:
+    if code is None:
+        return ""
+    return str(TERMS.get(group, {}).get(code, code))

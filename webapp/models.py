@@ -1,0 +1,33 @@
+"""Imports every feature's models so the metadata (and Alembic) sees all tables."""
+
+from webapp.audit.models import AuditEntry  # noqa: F401
+from webapp.auth.models import ApiToken, LoginAttempt, User  # noqa: F401
+from webapp.checklists.models import ChecklistTemplate, TemplateItem  # noqa: F401
+from webapp.findings.models import Finding, FindingComment  # noqa: F401
+from webapp.notifications.models import Notification  # noqa: F401
+from webapp.org.models import Department, Person, Site  # noqa: F401
+from webapp.photos.models import Photo  # noqa: F401
+from webapp.plans.models import Attachment, Plan, PlanNote  # noqa: F401
+from webapp.rectification.models import (  # noqa: F401
+    AcceptanceRound,
+    CoordinationNote,
+    Rectification,
+    RectificationUpdate,
+)
+from webapp.reports.models import CommunicationNote, Report, ShareLink  # noqa: F401
+from webapp.results.models import (  # noqa: F401
+    DevelopmentNote,
+    Evaluation,
+    PointAppeal,
+    PointEntry,
+    PointRule,
+    PolicySuggestion,
+    SupervisorProfile,
+    TrainingAttendance,
+    TrainingPlan,
+    VisitRating,
+    Warning,
+    WarningRule,
+)
+from webapp.sync_store.models import AppliedMutation, Change, Conflict, Revision  # noqa: F401
+from webapp.visits.models import ChecklistAnswer, Interview, Meeting, Metric, Visit  # noqa: F401

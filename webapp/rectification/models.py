@@ -1,0 +1,65 @@
+"""Rectification (整改): plan, progress, acceptance rounds (整改验收) and coordination (协调解决)."""
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.core.models import UUIDPK, BigIntPK, Synced, Timestamps, UTCDateTime, UUIDStr, utcnow
+from webapp.extensions import db
+
+RECTIFICATION_STATUSES = ("planned", "rectifying", "pending_acceptance", "accepted")
+
+
+class Rectification(UUIDPK, Timestamps, db.Model):
+    __tablename__ = "rectifications"
+
+    finding_id: Mapped[str] = mapped_column(UUIDStr, ForeignKey("findings.id"), unique=True)
+    measures: Mapped[str] = mapped_column(Text)  # 整改措施
+    owner: Mapped[str] = mapped_column(String(80))  # 责任人
+    deadline: Mapped[date] = mapped_column(Date, index=True)  # 整改期限
+    status: Mapped[str] = mapped_column(String(20), default="rectifying", index=True)
+    round: Mapped[int] = mapped_column(default=1)
+    submitted_by: Mapped[str] = mapped_column(UUIDStr, ForeignKey("users.id"))
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    finding = relationship("Finding")
+    rounds: Mapped[list["AcceptanceRound"]] = relationship(order_by="AcceptanceRound.round")
+
+
+class RectificationUpdate(Synced, db.Model):
+    """Progress with evidence; also pushed from a department head's phone."""
+
+    __tablename__ = "rectification_updates"
+
+    finding_id: Mapped[str] = mapped_column(UUIDStr, ForeignKey("findings.id"), index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    progress: Mapped[int] = mapped_column(default=0)
+    photos: Mapped[list] = mapped_column(JSON, default=list)
+    author_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("users.id"))
+
+    author = relationship("User")
+
+
+class AcceptanceRound(db.Model):
+    __tablename__ = "acceptance_rounds"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    rectification_id: Mapped[str] = mapped_column(UUIDStr, ForeignKey("rectifications.id"), index=True)
+    round: Mapped[int]
+    result: Mapped[str] = mapped_column(String(10))  # pass | fail
+    reason: Mapped[str | None] = mapped_column(Text)
+    new_deadline: Mapped[date | None] = mapped_column(Date)
+    decided_by: Mapped[str] = mapped_column(UUIDStr, ForeignKey("users.id"))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CoordinationNote(UUIDPK, Timestamps, db.Model):
+    __tablename__ = "coordination_notes"
+
+    finding_id: Mapped[str] = mapped_column(UUIDStr, ForeignKey("findings.id"), index=True)
+    department_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("departments.id"))
+    note: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[str] = mapped_column(UUIDStr, ForeignKey("users.id"))
+
+
