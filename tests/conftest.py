@@ -5,11 +5,12 @@ TEST_DATABASE_URL selects the database (PostgreSQL in CI); otherwise a SQLite fi
 
 import os
 import re
+import secrets
 from datetime import UTC, date, datetime
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from webapp import create_app
 from webapp.extensions import db
@@ -29,9 +30,18 @@ PASSWORD = "correct-horse-battery"
 @pytest.fixture(scope="session")
 def db_url(tmp_path_factory):
     url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        return url
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    if not url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    # A private database per run, so parallel runs (and a developer's server) never collide.
+    name = f"test_run_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")

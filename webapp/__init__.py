@@ -76,6 +76,9 @@ def _init_extensions(app: Flask) -> None:
         configure_engine(db.engine)
 
     import webapp.models  # noqa: F401  (registers every table on the metadata)
+    from webapp.sync_store.tracking import install_tracking
+
+    install_tracking()
     from webapp.auth.loaders import NoCookieForBearerSessions
 
     app.session_interface = NoCookieForBearerSessions()

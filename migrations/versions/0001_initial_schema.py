@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 14:45:03.151785
+Create Date: 2026-11-25 14:55:00.952265
 
 """
 from alembic import op
@@ -110,7 +110,8 @@ def upgrade():
     sa.Column('supervisor_id', sa.String(length=36), nullable=True),
     sa.Column('changed_at', webapp.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('seq', name=op.f('pk_sync_changes')),
-    sa.UniqueConstraint('entity', 'record_id', name='uq_sync_changes_entity_record')
+    sa.UniqueConstraint('entity', 'record_id', name='uq_sync_changes_entity_record'),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('sync_changes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sync_changes_department_id'), ['department_id'], unique=False)

@@ -16,7 +16,10 @@ class Change(db.Model):
     """
 
     __tablename__ = "sync_changes"
-    __table_args__ = (UniqueConstraint("entity", "record_id", name="uq_sync_changes_entity_record"),)
+    __table_args__ = (
+        UniqueConstraint("entity", "record_id", name="uq_sync_changes_entity_record"),
+        {"sqlite_autoincrement": True},  # a sequence number is never reused after its row moves
+    )
 
     seq: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     entity: Mapped[str] = mapped_column(String(40))

@@ -1,0 +1,108 @@
+"""The entities of sync protocol v1: wire name ↔ model, wire fields, set fields, scope keys.
+
+Both the change feed (tracking.py) and the sync engine read this table; adding a field to the
+wire means adding it here (and never renaming one).
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import inspect
+
+from webapp.checklists.models import ChecklistTemplate
+from webapp.findings.models import Finding
+from webapp.org.models import Department, Person, Site
+from webapp.rectification.models import RectificationUpdate
+from webapp.visits.models import ChecklistAnswer, Interview, Meeting, Metric, Visit
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    name: str
+    model: type
+    fields: tuple[str, ...]
+    set_fields: frozenset = field(default_factory=frozenset)
+    pushable: bool = True
+    reference: bool = False  # visible to every signed-in user
+
+    def scope_keys(self, obj) -> tuple[str | None, str | None]:
+        """(department_id, supervisor_id) used to filter the change feed by role."""
+        if self.reference:
+            return None, None
+        if isinstance(obj, Visit):
+            return obj.department_id, obj.supervisor_id
+        if isinstance(obj, Finding):
+            return obj.department_id, obj.supervisor_id
+        if isinstance(obj, RectificationUpdate):
+            f = _get(obj, Finding, obj.finding_id)
+            return (f.department_id, f.supervisor_id) if f else (None, None)
+        visit = _get(obj, Visit, getattr(obj, "visit_id", None))
+        return (visit.department_id, visit.supervisor_id) if visit else (None, None)
+
+
+def _get(obj, model, pk):
+    """The parent record, through the session `obj` belongs to (the engine may use its own)."""
+    session = inspect(obj).session
+    if pk is None or session is None:
+        return None
+    return session.get(model, pk)
+
+
+ENTITIES: dict[str, EntitySpec] = {
+    spec.name: spec
+    for spec in (
+        EntitySpec("department", Department, ("name", "name_en", "code", "kind", "parent_id"),
+                   pushable=False, reference=True),
+        EntitySpec("site", Site, ("name", "name_en", "code", "department_id", "address", "lat", "lng"),
+                   pushable=False, reference=True),
+        EntitySpec("person", Person, ("name", "code", "position", "department_id", "user_id"),
+                   pushable=False, reference=True),
+        EntitySpec("template", ChecklistTemplate, ("name", "name_en", "code", "revision", "is_current", "items"),
+                   pushable=False, reference=True),
+        EntitySpec("visit", Visit, ("site_id", "department_id", "template_id", "plan_id", "supervisor_id", "status",
+                                    "scheduled_for", "due_by", "started_at", "completed_at",
+                                    "preparation_notes", "preparation_done", "summary"),
+                   set_fields=frozenset({"preparation_done"})),
+        EntitySpec("meeting", Meeting, ("visit_id", "held_at", "attendees", "notes", "department_report"),
+                   set_fields=frozenset({"attendees"})),
+        EntitySpec("checklist_answer", ChecklistAnswer, ("visit_id", "item_id", "result", "score", "note", "photos"),
+                   set_fields=frozenset({"photos"})),
+        EntitySpec("metric", Metric, ("visit_id", "kind", "name", "value", "unit", "note")),
+        EntitySpec("interview", Interview, ("visit_id", "interviewee", "position", "notes", "suggestions",
+                                            "interviewed_at")),
+        EntitySpec("finding", Finding, ("visit_id", "site_id", "supervisor_id", "title", "description", "impact", "area",
+                                        "item_id", "severity", "department_id", "responsible_person", "photos",
+                                        "status", "captured_at", "lat", "lng", "has_conflict"),
+                   set_fields=frozenset({"photos"})),
+        EntitySpec("rectification_update", RectificationUpdate, ("finding_id", "note", "progress", "photos",
+                                                                 "author_id"),
+                   set_fields=frozenset({"photos"})),
+    )
+}
+BY_MODEL: dict[type, EntitySpec] = {spec.model: spec for spec in ENTITIES.values()}
+REFERENCE = frozenset(name for name, spec in ENTITIES.items() if spec.reference)
+
+
+def to_wire(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def serialize(spec: EntitySpec, obj) -> dict:
+    """The record's wire `data` (fields only; id/version/deleted travel beside it)."""
+    out = {}
+    for name in spec.fields:
+        if name == "items" and spec.name == "template":
+            out["items"] = [
+                {"id": i.id, "area": i.area, "code": i.code, "title": i.title, "title_en": i.title_en,
+                 "weight": i.weight, "scoring": i.scoring, "max_points": i.max_points,
+                 "photo_required_on_fail": bool(i.photo_required_on_fail), "position": i.position}
+                for i in sorted(obj.items, key=lambda i: (i.position, i.code))
+            ]
+            continue
+        value = getattr(obj, name)
+        if name in spec.set_fields:
+            value = sorted(value or [])
+        out[name] = to_wire(value)
+    return out
