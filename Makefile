@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 
 # .mo files are build output: compiled from the committed .po catalogs on every install.
 translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel compile -d webapp/translations 2>&1 | grep -v "^compiling catalog" || true
+	$(VENV)/bin/pybabel compile -d webapp/translations
 
 install: $(VENV)/.installed translations
 

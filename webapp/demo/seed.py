@@ -9,6 +9,7 @@ import io
 import uuid
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from webapp.plans.models import Plan
 from webapp.results.models import PointRule, SupervisorProfile, WarningRule
 from webapp.visits.models import ChecklistAnswer, Interview, Meeting, Metric, Visit
 
+LOCAL = ZoneInfo("Asia/Shanghai")
 NS = uuid.UUID("6f1c2b1e-0d7a-4c55-9a53-3c0e8e3b9a10")
 
 
@@ -232,7 +234,7 @@ def seed_demo() -> dict:
     for n, (key, site_code, sup, status, offset, findings) in enumerate(VISITS):
         site = sites[site_code]
         day = today + timedelta(days=offset)
-        start = datetime.combine(day, time(9, 30), tzinfo=UTC)
+        start = datetime.combine(day, time(9, 30), tzinfo=LOCAL)  # a morning on site, local time
         visit = ensure(Visit, f"visit:{key}", site_id=site.id, department_id=site.department_id,
                        template_id=template.id, plan_id=quarterly.id, supervisor_id=users[sup].id,
                        status=status, scheduled_for=day, due_by=day + timedelta(days=2),
