@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 14:55:00.952265
+Create Date: 2026-11-25 15:02:05.076753
 
 """
 from alembic import op
