@@ -146,6 +146,13 @@ def photos_for_gallery(shas: list[str]) -> list[Photo]:
     return [found[s] for s in wanted if s in found]
 
 
+def gallery_items(shas: list[str], user) -> list[dict]:
+    """What the evidence gallery shows for a record the user can see (so they see its photos)."""
+    original = may_download_original(user)
+    return [{"photo": p, "thumb_size": rendition_size(p, "thumb"), "original": original}
+            for p in photos_for_gallery(shas)]
+
+
 # ---- orphans ----------------------------------------------------------------------------------
 
 def referenced_hashes() -> set[str]:
