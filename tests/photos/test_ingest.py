@@ -74,3 +74,14 @@ def test_missing_renditions_are_made_lazily_and_kept(client, world):
     r = client.get(f"/api/v1/photos/{digest}?variant=thumb", headers=token_for(client, "sup1"))
     assert r.status_code == 200 and Image.open(io.BytesIO(r.data)).size == (320, 213)
     assert get_store().exists(f"{digest}.thumb.jpg") and get_store().exists(f"{digest}.display.jpg")
+
+
+def test_jpeg_end_marker_check():
+    good = jpeg((640, 480), gps=(31.2, 121.4))
+    # Bytes after the end marker (Samsung trailers, motion-photo video) are fine ...
+    assert ingest.process(good + b"\x00MotionPhoto_Data" * 100).sizes["thumb"] == (320, 240)
+    # ... a file cut before it is refused without decoding it.
+    for cut in (len(good) - 2, len(good) * 3 // 4, 200):
+        with pytest.raises(ingest.PhotoRejected) as e:
+            ingest.process(good[:cut])
+        assert (e.value.status, e.value.code) == (422, "corrupt_image")
