@@ -118,7 +118,8 @@ def _jpeg_has_end(data: bytes) -> bool:
             continue
         length = int.from_bytes(data[pos + 2:pos + 4], "big")
         if marker == 0xDA:  # start of scan: FF D9 cannot occur inside entropy-coded data
-            return data.find(b"\xff\xd9", pos + 2 + length) != -1
+            # Searched from the end, where the marker is: a forward scan costs ms per 12 MP photo.
+            return data.rfind(b"\xff\xd9", pos + 2 + length) != -1
         pos += 2 + length
     return False
 
