@@ -5,11 +5,12 @@ import io
 import pytest
 from PIL import Image, JpegImagePlugin
 
-from tests.photos.images import jpeg, png_header_only, sha
+from tests.photos.images import jpeg, picture, png_header_only, sha
 from tests.photos.test_api import token_for
 from webapp.extensions import db
 from webapp.photos import ingest
 from webapp.photos.models import Photo
+from webapp.photos.operations import missing_photos
 from webapp.photos.storage import get_store
 
 
@@ -85,3 +86,24 @@ def test_jpeg_end_marker_check():
         with pytest.raises(ingest.PhotoRejected) as e:
             ingest.process(good[:cut])
         assert (e.value.status, e.value.code) == (422, "corrupt_image")
+
+
+def test_heic_orientation_applied_once():
+    """pillow-heif applies the HEIF rotation on decode and resets the EXIF tag: not rotated twice."""
+    img = picture((400, 300))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    img.save(out, "HEIF", exif=exif.tobytes())
+    result = ingest.process(out.getvalue())
+    assert (result.width, result.height) == (300, 400) and result.sizes["display"] == (300, 400)
+    shown = Image.open(io.BytesIO(result.renditions["display"])).convert("RGB")
+    assert shown.getpixel((150, 10))[0] > 150 and shown.getpixel((150, 390))[2] > 150  # red on top
+
+
+def test_missing_photos_for_sync(app):
+    stored = "a" * 64
+    db.session.add(Photo(sha256=stored, size=1, content_type="image/jpeg", variants={}))
+    db.session.flush()
+    assert missing_photos([stored, "b" * 64, "b" * 64]) == ["b" * 64]
+    assert missing_photos([]) == []
