@@ -24,9 +24,10 @@ except ImportError:  # pragma: no cover - pillow-heif is a declared dependency
 # Renditions: name → longest side in pixels. Stored as JPEG, metadata stripped, sRGB.
 VARIANTS = {"display": 1600, "thumb": 320}
 JPEG_QUALITY = {"display": 82, "thumb": 76}
-# The display size is a mild shrink of the draft-decoded image (2016 → 1600 for 12 MP), where
-# bicubic (Pillow's thumbnail() default) looks the same as Lanczos at two thirds of the cost.
-RESAMPLE = {"display": Image.Resampling.BICUBIC, "thumb": Image.Resampling.LANCZOS}
+# The display size is a mild shrink of the draft-decoded image (2016 → 1600 for 12 MP, a factor
+# of 1.26): there Pillow's antialiased bilinear looks like Lanczos at half the cost (18 vs 35 ms).
+# The thumbnail shrinks 5x and gets Lanczos (after a box reduce, see reducing_gap below).
+RESAMPLE = {"display": Image.Resampling.BILINEAR, "thumb": Image.Resampling.LANCZOS}
 RENDITION_TYPE = "image/jpeg"
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "HEIF": "image/heic"}
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/heic": "heic"}
