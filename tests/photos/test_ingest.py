@@ -5,7 +5,7 @@ import io
 import pytest
 from PIL import Image, JpegImagePlugin
 
-from tests.photos.images import jpeg, picture, png_header_only, sha
+from tests.photos.images import jpeg, picture, png_header_only, sha, swapped_primaries_icc
 from tests.photos.test_api import token_for
 from webapp.extensions import db
 from webapp.photos import ingest
@@ -107,3 +107,19 @@ def test_missing_photos_for_sync(app):
     db.session.flush()
     assert missing_photos([stored, "b" * 64, "b" * 64]) == ["b" * 64]
     assert missing_photos([]) == []
+
+
+@pytest.mark.parametrize(("profile", "shown"), [("wide", "blue"), ("srgb", "red"), (None, "red")])
+def test_renditions_are_converted_to_srgb_and_carry_no_profile(profile, shown):
+    from PIL import ImageCms
+
+    icc = {"wide": swapped_primaries_icc(),
+           "srgb": ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes(), None: None}[profile]
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (220, 30, 30)).save(out, "JPEG", quality=95, icc_profile=icc)
+    result = ingest.process(out.getvalue())
+    for blob in result.renditions.values():
+        img = Image.open(io.BytesIO(blob))
+        assert "icc_profile" not in img.info
+        r, _g, b = img.convert("RGB").getpixel((10, 10))
+        assert (b > 150 and r < 100) if shown == "blue" else (r > 150 and b < 100)
