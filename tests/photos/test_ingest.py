@@ -123,3 +123,9 @@ def test_renditions_are_converted_to_srgb_and_carry_no_profile(profile, shown):
         assert "icc_profile" not in img.info
         r, _g, b = img.convert("RGB").getpixel((10, 10))
         assert (b > 150 and r < 100) if shown == "blue" else (r > 150 and b < 100)
+
+
+def test_png_has_a_lower_pixel_cap_than_camera_formats():
+    with pytest.raises(ingest.PhotoRejected) as e:
+        ingest.open_image(png_header_only(10_000, 6_000))  # 60 MP: fine for a JPEG, not for a PNG
+    assert e.value.code == "too_many_pixels"

@@ -32,6 +32,9 @@ RENDITION_TYPE = "image/jpeg"
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "HEIF": "image/heic"}
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/heic": "heic"}
 DEFAULT_MAX_PIXELS = 120_000_000  # 108 MP phone sensors fit; a decompression bomb does not
+# PNG and WebP cannot be decoded at a reduced scale, and a flat 100 MP PNG is a few hundred KB that
+# decodes to 300 MB. They are screenshots and edited pictures, not camera output: a lower cap.
+FULL_DECODE_MAX_PIXELS = 50_000_000
 
 _TRANSPOSE = {  # EXIF orientation → the transpose that shows the picture upright
     2: Image.Transpose.FLIP_LEFT_RIGHT,
@@ -97,7 +100,8 @@ def open_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image
     w, h = img.size
     if w < 1 or h < 1:
         raise PhotoRejected(422, "corrupt_image", "empty image")
-    if w * h > max_pixels:
+    limit = min(max_pixels, FULL_DECODE_MAX_PIXELS) if img.format in ("PNG", "WEBP") else max_pixels
+    if w * h > limit:
         raise PhotoRejected(413, "too_many_pixels", f"{w}x{h}")
     return img
 
