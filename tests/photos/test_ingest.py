@@ -5,11 +5,12 @@ import io
 import pytest
 from PIL import Image, JpegImagePlugin
 
-from tests.photos.images import jpeg, png_header_only, sha
+from tests.photos.images import jpeg, picture, png_header_only, sha, swapped_primaries_icc
 from tests.photos.test_api import token_for
 from webapp.extensions import db
 from webapp.photos import ingest
 from webapp.photos.models import Photo
+from webapp.photos.operations import missing_photos
 from webapp.photos.storage import get_store
 
 
@@ -74,3 +75,57 @@ def test_missing_renditions_are_made_lazily_and_kept(client, world):
     r = client.get(f"/api/v1/photos/{digest}?variant=thumb", headers=token_for(client, "sup1"))
     assert r.status_code == 200 and Image.open(io.BytesIO(r.data)).size == (320, 213)
     assert get_store().exists(f"{digest}.thumb.jpg") and get_store().exists(f"{digest}.display.jpg")
+
+
+def test_jpeg_end_marker_check():
+    good = jpeg((640, 480), gps=(31.2, 121.4))
+    # Bytes after the end marker (Samsung trailers, motion-photo video) are fine ...
+    assert ingest.process(good + b"\x00MotionPhoto_Data" * 100).sizes["thumb"] == (320, 240)
+    # ... a file cut before it is refused without decoding it.
+    for cut in (len(good) - 2, len(good) * 3 // 4, 200):
+        with pytest.raises(ingest.PhotoRejected) as e:
+            ingest.process(good[:cut])
+        assert (e.value.status, e.value.code) == (422, "corrupt_image")
+
+
+def test_heic_orientation_applied_once():
+    """pillow-heif applies the HEIF rotation on decode and resets the EXIF tag: not rotated twice."""
+    img = picture((400, 300))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    img.save(out, "HEIF", exif=exif.tobytes())
+    result = ingest.process(out.getvalue())
+    assert (result.width, result.height) == (300, 400) and result.sizes["display"] == (300, 400)
+    shown = Image.open(io.BytesIO(result.renditions["display"])).convert("RGB")
+    assert shown.getpixel((150, 10))[0] > 150 and shown.getpixel((150, 390))[2] > 150  # red on top
+
+
+def test_missing_photos_for_sync(app):
+    stored = "a" * 64
+    db.session.add(Photo(sha256=stored, size=1, content_type="image/jpeg", variants={}))
+    db.session.flush()
+    assert missing_photos([stored, "b" * 64, "b" * 64]) == ["b" * 64]
+    assert missing_photos([]) == []
+
+
+@pytest.mark.parametrize(("profile", "shown"), [("wide", "blue"), ("srgb", "red"), (None, "red")])
+def test_renditions_are_converted_to_srgb_and_carry_no_profile(profile, shown):
+    from PIL import ImageCms
+
+    icc = {"wide": swapped_primaries_icc(),
+           "srgb": ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes(), None: None}[profile]
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (220, 30, 30)).save(out, "JPEG", quality=95, icc_profile=icc)
+    result = ingest.process(out.getvalue())
+    for blob in result.renditions.values():
+        img = Image.open(io.BytesIO(blob))
+        assert "icc_profile" not in img.info
+        r, _g, b = img.convert("RGB").getpixel((10, 10))
+        assert (b > 150 and r < 100) if shown == "blue" else (r > 150 and b < 100)
+
+
+def test_png_has_a_lower_pixel_cap_than_camera_formats():
+    with pytest.raises(ingest.PhotoRejected) as e:
+        ingest.open_image(png_header_only(10_000, 6_000))  # 60 MP: fine for a JPEG, not for a PNG
+    assert e.value.code == "too_many_pixels"

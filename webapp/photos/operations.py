@@ -74,6 +74,17 @@ def save_photo(sha: str, data: bytes, processed: ingest.Processed, user) -> tupl
     return photo, True
 
 
+def missing_photos(shas) -> list[str]:
+    """Which of a record's photo hashes the server has not stored yet, for the sync push result's
+    `missing_photos` (sync-protocol.md). Records are written after the bytes, so a record means
+    the photo is complete."""
+    wanted = sorted({s for s in shas or [] if isinstance(s, str)})
+    if not wanted:
+        return []
+    have = set(db.session.scalars(select(Photo.sha256).where(Photo.sha256.in_(wanted))))
+    return [s for s in wanted if s not in have]
+
+
 # ---- download ---------------------------------------------------------------------------------
 
 def ensure_rendition(photo: Photo, variant: str) -> str:
