@@ -33,7 +33,8 @@ class PlanArgs(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     period_type = fields.String(required=True, validate=validate.OneOf(PERIOD_TYPES))
     year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
-    number = fields.Integer(load_default=None, validate=validate.Range(min=1, max=12))
+    quarter = fields.Integer(load_default=None, validate=validate.Range(min=1, max=4))
+    month = fields.Integer(load_default=None, validate=validate.Range(min=1, max=12))
     parent_id = fields.String(load_default=None, validate=validate.Length(max=36))
     goals = fields.String(load_default=None, validate=validate.Length(max=10000))
     focus_areas = fields.List(fields.String(validate=validate.OneOf(AREAS)), load_default=list)
@@ -45,15 +46,16 @@ class PlanArgs(Schema):
 
     @validates_schema
     def _period_number(self, data, **_kw):
-        kind, number = data.get("period_type"), data.get("number")
-        if kind == "quarterly" and not (number and 1 <= number <= 4):
-            raise ValidationError(str(_l("Choose the quarter (1–4).")), "number")
-        if kind == "monthly" and not number:
-            raise ValidationError(str(_l("Choose the month (1–12).")), "number")
+        kind = data.get("period_type")
+        if kind == "quarterly" and not data.get("quarter"):
+            raise ValidationError(str(_l("Choose the quarter.")), "quarter")
+        if kind == "monthly" and not data.get("month"):
+            raise ValidationError(str(_l("Choose the month.")), "month")
 
     @post_load
     def _bounds(self, data, **_kw):
-        data["period_start"], data["period_end"] = period_bounds(data["period_type"], data["year"], data["number"])
+        number = {"quarterly": data.get("quarter"), "monthly": data.get("month")}.get(data["period_type"])
+        data["period_start"], data["period_end"] = period_bounds(data["period_type"], data["year"], number)
         data["focus_areas"] = [a for a in AREAS if a in set(data["focus_areas"])]
         return data
 
