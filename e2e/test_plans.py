@@ -115,6 +115,8 @@ def test_planning_cycle_reaches_the_phone(browser, server, shot, lang):
     link = phone.locator(f"a[href='{visit_href}']")
     assert link.is_visible()
     shot(phone, f"plans-visit-on-phone-{lang}")
+    phone.goto(plan_url)
+    shot(phone, f"plans-detail-phone-{lang}")
     phone_ctx.close()
 
 
