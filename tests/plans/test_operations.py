@@ -210,3 +210,16 @@ def test_parent_plan_must_be_one_level_up_and_cover_the_period(world, plan_data)
         create_plan(manager, plan_data(period_type="monthly", number=5, period_start=date(year, 5, 1),
                                        period_end=date(year, 5, 31), parent_id=quarter.id))
     assert db.session.scalar(select(Plan).where(Plan.id == month.id)) is month
+
+
+def test_publish_uses_the_templates_current_revision(world, draft_plan):
+    from webapp.checklists.models import ChecklistTemplate
+
+    old = draft_plan.schedule[0].template
+    old.is_current = False
+    new = ChecklistTemplate(code=old.code, revision=2, name="v2", is_current=True)
+    db.session.add(new)
+    db.session.commit()
+    _to(draft_plan, "published", world)
+    visit = db.session.scalars(select(Visit).where(Visit.plan_id == draft_plan.id)).one()
+    assert visit.template_id == new.id

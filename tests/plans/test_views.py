@@ -228,3 +228,22 @@ def test_calendar_month_week_and_filters(client, auth, world):
     auth.login("sup1")  # a supervisor sees only their own visits
     mine = client.get(f"/plans/calendar?date={today}").get_data(as_text=True)
     assert f"/visits/{v1.id}" in mine and f"/visits/{v2.id}" not in mine
+
+
+@pytest.mark.parametrize(("role", "draft", "published"), [
+    ("sup1", 200, 200), ("sup2", 404, 200), ("manager", 200, 200), ("admin", 200, 200),
+    ("head1", 404, 200), ("staff1", 404, 200)])
+def test_who_sees_a_plan(client, auth, world, role, draft, published):
+    auth.login("sup1")
+    _new_plan(client)
+    auth.logout()
+    plan = _plan()
+    auth.login(role)
+    assert client.get(f"/plans/{plan.id}").status_code == draft
+    auth.logout()
+    for step in ("submitted", "approved", "published"):
+        auth.login("sup1" if step == "submitted" else "manager")
+        assert _transition(client, plan, step).status_code == 302
+        auth.logout()
+    auth.login(role)
+    assert client.get(f"/plans/{plan.id}").status_code == published
