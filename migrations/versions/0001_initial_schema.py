@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 15:02:05.076753
+Create Date: 2026-11-25 15:35:55.537057
 
 """
 from alembic import op
@@ -438,6 +438,26 @@ def upgrade():
     )
     with op.batch_alter_table('plan_notes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_plan_notes_plan_id'), ['plan_id'], unique=False)
+
+    op.create_table('plan_schedule',
+    sa.Column('plan_id', sa.String(length=36), nullable=False),
+    sa.Column('site_id', sa.String(length=36), nullable=False),
+    sa.Column('window_start', sa.Date(), nullable=False),
+    sa.Column('window_end', sa.Date(), nullable=False),
+    sa.Column('supervisor_ids', sa.JSON(), nullable=False),
+    sa.Column('template_id', sa.String(length=36), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('visit_ids', sa.JSON(), nullable=False),
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('created_at', webapp.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', webapp.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['plan_id'], ['plans.id'], name=op.f('fk_plan_schedule_plan_id_plans')),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_plan_schedule_site_id_sites')),
+    sa.ForeignKeyConstraint(['template_id'], ['checklist_templates.id'], name=op.f('fk_plan_schedule_template_id_checklist_templates')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_plan_schedule'))
+    )
+    with op.batch_alter_table('plan_schedule', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_plan_schedule_plan_id'), ['plan_id'], unique=False)
 
     op.create_table('plan_sites',
     sa.Column('plan_id', sa.String(length=36), nullable=False),
@@ -954,6 +974,10 @@ def downgrade():
 
     op.drop_table('point_entries')
     op.drop_table('plan_sites')
+    with op.batch_alter_table('plan_schedule', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_plan_schedule_plan_id'))
+
+    op.drop_table('plan_schedule')
     with op.batch_alter_table('plan_notes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_plan_notes_plan_id'))
 

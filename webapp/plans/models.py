@@ -62,6 +62,30 @@ class Plan(Synced, db.Model):
     sites = relationship("Site", secondary=plan_sites)
     notes: Mapped[list["PlanNote"]] = relationship(back_populates="plan", order_by="PlanNote.created_at")
     visits = relationship("Visit", back_populates="plan", order_by="Visit.scheduled_for")
+    schedule: Mapped[list["ScheduledVisit"]] = relationship(
+        back_populates="plan", order_by="ScheduledVisit.window_start",
+        cascade="all, delete-orphan")
+
+
+class ScheduledVisit(UUIDPK, Timestamps, db.Model):
+    """One row of a plan's schedule (时间安排): a site, a date window, the assigned supervisors and a
+    checklist template. It is NOT a Visit: the change feed sends every Visit row to its supervisor's
+    phone, so the Visit rows are created only when the plan is published (one per supervisor)."""
+
+    __tablename__ = "plan_schedule"
+
+    plan_id: Mapped[str] = mapped_column(UUIDStr, ForeignKey("plans.id"), index=True)
+    site_id: Mapped[str] = mapped_column(UUIDStr, ForeignKey("sites.id"))
+    window_start: Mapped[date] = mapped_column(Date)
+    window_end: Mapped[date] = mapped_column(Date)
+    supervisor_ids: Mapped[list] = mapped_column(JSON, default=list)  # sorted user ids
+    template_id: Mapped[str] = mapped_column(UUIDStr, ForeignKey("checklist_templates.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    visit_ids: Mapped[list] = mapped_column(JSON, default=list)  # filled in on publish
+
+    plan: Mapped[Plan] = relationship(back_populates="schedule")
+    site = relationship("Site")
+    template = relationship("ChecklistTemplate")
 
 
 NOTE_KINDS = ("gather", "analyse")  # 收集信息 / 分析评估

@@ -1,0 +1,54 @@
+"""Plan progress: visits planned, done and overdue — per plan and per supervisor. It feeds the
+supervisors' "plan completion rate" KPI. Pure functions over anything with the Visit attributes."""
+
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass
+class Progress:
+    planned: int = 0
+    done: int = 0
+    overdue: int = 0
+
+    @property
+    def open(self) -> int:
+        return self.planned - self.done
+
+    @property
+    def completion_rate(self) -> float | None:
+        """Share of planned visits completed, 0..1; None when nothing was planned."""
+        return self.done / self.planned if self.planned else None
+
+    def add(self, visit, today: date) -> None:
+        self.planned += 1
+        if visit.status == "completed":
+            self.done += 1
+        elif is_overdue(visit, today):
+            self.overdue += 1
+
+
+def is_overdue(visit, today: date) -> bool:
+    """Not completed and its last day (due_by, else scheduled_for) is before today."""
+    if visit.status == "completed":
+        return False
+    last = visit.due_by or visit.scheduled_for
+    return last is not None and last < today
+
+
+def _live(visits):
+    return [v for v in visits if getattr(v, "deleted_at", None) is None]
+
+
+def plan_progress(visits, today: date) -> Progress:
+    result = Progress()
+    for v in _live(visits):
+        result.add(v, today)
+    return result
+
+
+def progress_by_supervisor(visits, today: date) -> dict[str, Progress]:
+    result: dict[str, Progress] = {}
+    for v in _live(visits):
+        result.setdefault(v.supervisor_id, Progress()).add(v, today)
+    return result

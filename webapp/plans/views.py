@@ -1,0 +1,418 @@
+"""Planning pages: list, draft/edit, detail with schedule and notes, the approval workflow, calendar."""
+
+import io
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from jinja2_fragments.flask import render_block
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from webapp.audit.models import AuditEntry
+from webapp.auth.models import User
+from webapp.auth.scope import get_scoped_or_404, scoped
+from webapp.checklists.models import AREAS, ChecklistTemplate
+from webapp.core.formdata import form_to_dict, translate_errors
+from webapp.extensions import db
+from webapp.org.models import Department, Site
+from webapp.photos.storage import get_store
+from webapp.plans import operations as ops
+from webapp.plans.models import PERIOD_TYPES, PLAN_STATUSES, Attachment, Plan, PlanNote, ScheduledVisit
+from webapp.plans.progress import is_overdue, plan_progress, progress_by_supervisor
+from webapp.plans.schemas import (
+    CalendarArgs,
+    PlanArgs,
+    PlanFilterArgs,
+    PlanNoteArgs,
+    ScheduledVisitArgs,
+    TransitionArgs,
+    period_of,
+)
+from webapp.visits.models import Visit
+
+bp = Blueprint("plans", __name__, url_prefix="/plans")
+
+PLAN_LISTS = ("focus_areas", "department_ids", "site_ids")
+
+
+def _htmx() -> bool:
+    return request.headers.get("HX-Request") is not None
+
+
+def _page(template, block, status=200, **ctx):
+    """The full page, or just `block` for htmx."""
+    if _htmx():
+        return render_block(template, block, **ctx), status
+    return render_template(template, **ctx), status
+
+
+def _parse(schema, data):
+    try:
+        return schema.load(data), {}
+    except ValidationError as e:
+        return None, translate_errors(e.messages)
+
+
+def _today() -> date:
+    return date.today()
+
+
+# ---- lists -------------------------------------------------------------------------------------
+
+@bp.get("/")
+@login_required
+def index():
+    args, _errors = _parse(PlanFilterArgs(), form_to_dict(request.args))
+    args = args or {"status": None, "period_type": None}
+    q = scoped(Plan, current_user).where(Plan.deleted_at.is_(None)).options(
+        selectinload(Plan.parent), selectinload(Plan.author))
+    if args["status"]:
+        q = q.where(Plan.status == args["status"])
+    if args["period_type"]:
+        q = q.where(Plan.period_type == args["period_type"])
+    plans = db.session.scalars(q.order_by(Plan.period_start.desc(), Plan.title)).all()
+    visits = _plan_visits([p.id for p in plans])
+    progress = {p.id: plan_progress([v for v in visits if v.plan_id == p.id], _today()) for p in plans}
+    by_sup = progress_by_supervisor(visits, _today())
+    names = _user_names(by_sup)
+    return _page("plans/index.html", "plan_list", plans=plans, progress=progress, args=args,
+                 statuses=PLAN_STATUSES, period_types=PERIOD_TYPES, by_supervisor=by_sup, names=names,
+                 can_draft=ops.can_draft(current_user))
+
+
+def _plan_visits(plan_ids):
+    if not plan_ids:
+        return []
+    return db.session.scalars(scoped(Visit, current_user).where(
+        Visit.plan_id.in_(plan_ids), Visit.deleted_at.is_(None))).all()
+
+
+def _user_names(ids) -> dict:
+    ids = list(ids)
+    if not ids:
+        return {}
+    return {u.id: u.display_name for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+# ---- draft and edit ----------------------------------------------------------------------------
+
+def _form_choices(plan=None) -> dict:
+    parents = db.session.scalars(scoped(Plan, current_user).where(
+        Plan.deleted_at.is_(None), Plan.period_type.in_(("annual", "quarterly")), Plan.status != "closed",
+        *( [Plan.id != plan.id] if plan else [])).order_by(Plan.period_start.desc())).all()
+    return {
+        "departments": db.session.scalars(select(Department).where(Department.deleted_at.is_(None))
+                                          .order_by(Department.code)).all(),
+        "sites": db.session.scalars(select(Site).where(Site.deleted_at.is_(None)).order_by(Site.code)).all(),
+        "parents": parents,
+        "areas": AREAS,
+        "period_types": PERIOD_TYPES,
+    }
+
+
+def _form_values(plan: Plan | None) -> dict:
+    if plan is None:
+        today = _today()
+        return {"period_type": "quarterly", "year": today.year, "quarter": (today.month - 1) // 3 + 1,
+                "month": today.month,
+                "focus_areas": [], "department_ids": [], "site_ids": []}
+    year, number = period_of(plan.period_start, plan.period_type)
+    return {"title": plan.title, "period_type": plan.period_type, "year": year,
+            "quarter": number if plan.period_type == "quarterly" else None,
+            "month": number if plan.period_type == "monthly" else None,
+            "parent_id": plan.parent_id, "goals": plan.goals, "focus_areas": plan.focus_areas or [],
+            "focus_notes": plan.focus_notes, "methods": plan.methods, "staffing": plan.staffing,
+            "department_ids": [d.id for d in plan.departments], "site_ids": [s.id for s in plan.sites]}
+
+
+def _save_plan(plan: Plan | None):
+    raw = form_to_dict(request.form, lists=PLAN_LISTS)
+    data, errors = _parse(PlanArgs(), raw)
+    if data is not None:
+        try:
+            plan = ops.create_plan(current_user, data) if plan is None else ops.update_plan(current_user, plan, data)
+        except ops.PlanError as e:
+            db.session.rollback()
+            if e.status == 403:
+                abort(403)
+            errors = e.fields or {"_schema": [e.message]}
+        else:
+            db.session.commit()
+            flash(_("The plan was saved."), "info")
+            return redirect(url_for("plans.detail", plan_id=plan.id))
+    if plan is not None:
+        db.session.refresh(plan)
+    return render_template("plans/form.html", plan=plan, values=raw, errors=errors, **_form_choices(plan)), 400
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    if not ops.can_draft(current_user):
+        abort(403)
+    if request.method == "POST":
+        return _save_plan(None)
+    values = _form_values(None)
+    parent_id = request.args.get("parent")
+    if parent_id:
+        values["parent_id"] = parent_id
+    return render_template("plans/form.html", plan=None, values=values, errors={}, **_form_choices())
+
+
+@bp.route("/<plan_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(plan_id):
+    plan = get_scoped_or_404(Plan, plan_id, current_user)
+    if not ops.can_edit(current_user, plan):
+        abort(403)
+    if request.method == "POST":
+        return _save_plan(plan)
+    return render_template("plans/form.html", plan=plan, values=_form_values(plan), errors={},
+                           **_form_choices(plan))
+
+
+# ---- detail ------------------------------------------------------------------------------------
+
+def _schedule_choices() -> dict:
+    return {
+        "all_sites": db.session.scalars(select(Site).where(Site.deleted_at.is_(None)).order_by(Site.code)).all(),
+        "supervisors": db.session.scalars(select(User).where(User.role == "supervisor", User.active.is_(True))
+                                          .order_by(User.display_name)).all(),
+        "templates": db.session.scalars(select(ChecklistTemplate).where(
+            ChecklistTemplate.is_current.is_(True), ChecklistTemplate.deleted_at.is_(None))
+            .order_by(ChecklistTemplate.code)).all(),
+    }
+
+
+def _detail_context(plan: Plan, **extra) -> dict:
+    visits = [v for v in _plan_visits([plan.id])]
+    by_sup = progress_by_supervisor(visits, _today())
+    sup_ids = {sid for row in plan.schedule for sid in row.supervisor_ids} | set(by_sup)
+    history = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.entity == "plan", AuditEntry.entity_id == plan.id,
+        AuditEntry.action.in_([f"plan.{s}" for s in PLAN_STATUSES] + ["plan.created"]))
+        .order_by(AuditEntry.id)).all()
+    children = db.session.scalars(scoped(Plan, current_user).where(
+        Plan.parent_id == plan.id, Plan.deleted_at.is_(None)).order_by(Plan.period_start)).all()
+    ctx = {
+        "plan": plan, "visits": sorted(visits, key=lambda v: (v.scheduled_for or date.max, v.id)),
+        "progress": plan_progress(visits, _today()), "by_supervisor": by_sup,
+        "names": _user_names(sup_ids | {h.user_id for h in history if h.user_id}),
+        "history": history, "children": children, "today": _today(), "is_overdue": is_overdue,
+        "editable": ops.can_edit(current_user, plan),
+        "transitions": ops.allowed_transitions(current_user, plan),
+        "can_note": (plan.author_id == current_user.id or current_user.role in ("manager", "admin"))
+        and plan.status != "closed",
+        "row_errors": {}, "row_values": {}, "editing": None, "note_errors": {}, "transition_errors": {},
+        "note_kinds": ("gather", "analyse"),
+    }
+    if ctx["editable"]:
+        ctx.update(_schedule_choices())
+    ctx.update(extra)
+    return ctx
+
+
+@bp.get("/<plan_id>")
+@login_required
+def detail(plan_id):
+    plan = get_scoped_or_404(Plan, plan_id, current_user)
+    return render_template("plans/detail.html", **_detail_context(plan))
+
+
+@bp.post("/<plan_id>/transition")
+@login_required
+def transition(plan_id):
+    plan = get_scoped_or_404(Plan, plan_id, current_user)
+    data, errors = _parse(TransitionArgs(), form_to_dict(request.form))
+    if data is not None:
+        try:
+            ops.transition_plan(current_user, plan, data["to"], data.get("comment"))
+        except ops.PlanError as e:
+            db.session.rollback()
+            if e.status == 403:
+                abort(403)
+            errors = e.fields or {"_schema": [e.message]}
+        else:
+            db.session.commit()
+            messages = {
+                "submitted": _("The plan was submitted for approval."),
+                "returned": _("The plan was returned to its author."),
+                "approved": _("The plan was approved."),
+                "published": _("The plan was published: its visits reach the supervisors' phones at their next sync."),
+                "closed": _("The plan was closed."),
+            }
+            flash(messages[plan.status], "info")
+            return redirect(url_for("plans.detail", plan_id=plan.id))
+    db.session.refresh(plan)
+    return render_template("plans/detail.html", **_detail_context(
+        plan, transition_errors=errors, comment=request.form.get("comment", ""))), 400
+
+
+# ---- schedule (htmx rows) ----------------------------------------------------------------------
+
+def _schedule_response(plan, status=200, **extra):
+    if _htmx():
+        return render_block("plans/detail.html", "schedule", **_detail_context(plan, **extra)), status
+    if status >= 400:
+        return render_template("plans/detail.html", **_detail_context(plan, **extra)), status
+    return redirect(url_for("plans.detail", plan_id=plan.id, _anchor="schedule"))
+
+
+def _row_or_404(plan, row_id) -> ScheduledVisit:
+    row = db.session.get(ScheduledVisit, row_id)
+    if row is None or row.plan_id != plan.id:
+        abort(404)
+    return row
+
+
+def _save_row(plan, row):
+    raw = form_to_dict(request.form, lists=("supervisor_ids",))
+    data, errors = _parse(ScheduledVisitArgs(), raw)
+    if data is not None:
+        try:
+            if row is None:
+                ops.add_scheduled_visit(current_user, plan, data)
+            else:
+                ops.update_scheduled_visit(current_user, row, data)
+        except ops.PlanError as e:
+            db.session.rollback()
+            if e.status == 403:
+                abort(403)
+            errors = e.fields or {"_schema": [e.message]}
+        else:
+            db.session.commit()
+            return _schedule_response(plan)
+    db.session.refresh(plan)
+    return _schedule_response(plan, 400, row_errors=errors, row_values=raw, editing=row.id if row else None)
+
+
+@bp.post("/<plan_id>/schedule")
+@login_required
+def add_row(plan_id):
+    plan = get_scoped_or_404(Plan, plan_id, current_user)
+    return _save_row(plan, None)
+
+
+@bp.get("/<plan_id>/schedule/<row_id>/edit")
+@login_required
+def edit_row(plan_id, row_id):
+    plan = get_scoped_or_404(Plan, plan_id, current_user)
+    row = _row_or_404(plan, row_id)
+    if not ops.can_edit(current_user, plan):
+        abort(403)
+    values = {"site_id": row.site_id, "window_start": row.window_start.isoformat(),
+              "window_end": row.window_end.isoformat(), "supervisor_ids": row.supervisor_ids,
+              "template_id": row.template_id, "note": row.note or ""}
+    return _schedule_response(plan, editing=row.id, row_values=values) if _htmx() else render_template(
+        "plans/detail.html", **_detail_context(plan, editing=row.id, row_values=values))
+
+
+@bp.post("/<plan_id>/schedule/<row_id>")
+@login_required
+def update_row(plan_id, row_id):
+    plan = get_scoped_or_404(Plan, plan_id, current_user)
+    return _save_row(plan, _row_or_404(plan, row_id))
+
+
+@bp.post("/<plan_id>/schedule/<row_id>/delete")
+@login_required
+def delete_row(plan_id, row_id):
+    plan = get_scoped_or_404(Plan, plan_id, current_user)
+    row = _row_or_404(plan, row_id)
+    try:
+        ops.remove_scheduled_visit(current_user, row)
+    except ops.PlanError as e:
+        db.session.rollback()
+        abort(e.status)
+    db.session.commit()
+    return _schedule_response(plan)
+
+
+# ---- notes and attachments ---------------------------------------------------------------------
+
+@bp.post("/<plan_id>/notes")
+@login_required
+def add_note(plan_id):
+    plan = get_scoped_or_404(Plan, plan_id, current_user)
+    data, errors = _parse(PlanNoteArgs(), form_to_dict(request.form))
+    if data is not None:
+        try:
+            ops.add_plan_note(current_user, plan, data, request.files.getlist("files"))
+        except ops.PlanError as e:
+            db.session.rollback()
+            if e.status == 403:
+                abort(403)
+            errors = e.fields or {"_schema": [e.message]}
+        else:
+            db.session.commit()
+            flash(_("The note was added."), "info")
+            return redirect(url_for("plans.detail", plan_id=plan.id, _anchor="notes"))
+    db.session.refresh(plan)
+    return render_template("plans/detail.html", **_detail_context(
+        plan, note_errors=errors, note_values=form_to_dict(request.form))), 400
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@login_required
+def attachment(attachment_id):
+    att = db.session.get(Attachment, attachment_id)
+    note = db.session.get(PlanNote, att.note_id) if att and att.note_id else None
+    if note is None:
+        abort(404)
+    get_scoped_or_404(Plan, note.plan_id, current_user)
+    store = get_store()
+    if not store.exists(att.sha256):
+        abort(404)
+    return send_file(io.BytesIO(store.get(att.sha256)), mimetype=att.content_type, as_attachment=True,
+                     download_name=att.filename, max_age=0)
+
+
+# ---- calendar ----------------------------------------------------------------------------------
+
+def calendar_range(view: str, day: date) -> tuple[date, date]:
+    """The first and last day shown: whole weeks (Monday first) around the month, or day's week."""
+    if view == "week":
+        start = day - timedelta(days=day.weekday())
+        return start, start + timedelta(days=6)
+    first = day.replace(day=1)
+    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return first - timedelta(days=first.weekday()), last + timedelta(days=6 - last.weekday())
+
+
+@bp.get("/calendar")
+@login_required
+def calendar():
+    args, errors = _parse(CalendarArgs(), form_to_dict(request.args))
+    if args is None:
+        args = CalendarArgs().load({})
+    day = args["day"] or _today()
+    start, end = calendar_range(args["view"], day)
+    q = scoped(Visit, current_user).where(Visit.deleted_at.is_(None), Visit.scheduled_for >= start,
+                                          Visit.scheduled_for <= end)
+    if args["supervisor_id"]:
+        q = q.where(Visit.supervisor_id == args["supervisor_id"])
+    if args["department_id"]:
+        q = q.where(Visit.department_id == args["department_id"])
+    visits = db.session.scalars(q.options(selectinload(Visit.site), selectinload(Visit.supervisor),
+                                          selectinload(Visit.plan))
+                                .order_by(Visit.scheduled_for, Visit.id)).all()
+    by_day: dict = {}
+    for v in visits:
+        by_day.setdefault(v.scheduled_for, []).append(v)
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    weeks = [days[i:i + 7] for i in range(0, len(days), 7)]
+    if args["view"] == "week":
+        prev_day, next_day = day - timedelta(days=7), day + timedelta(days=7)
+    else:
+        prev_day = (day.replace(day=1) - timedelta(days=1)).replace(day=1)
+        next_day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    supervisors = (db.session.scalars(select(User).where(User.role == "supervisor").order_by(User.display_name)).all()
+                   if current_user.role != "supervisor" else [current_user])
+    departments = db.session.scalars(select(Department).where(Department.deleted_at.is_(None))
+                                     .order_by(Department.code)).all()
+    return _page("plans/calendar.html", "calendar", args=args, day=day, weeks=weeks, by_day=by_day,
+                 month=day.month, prev_day=prev_day, next_day=next_day, today=_today(), supervisors=supervisors,
+                 departments=departments, errors=errors, is_overdue=is_overdue)
