@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,10 +30,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
+@contextmanager
+def serve(inst: Path):
     """`flask db upgrade`, `seed-demo`, then the app under gunicorn — the way `make run` sets it up."""
-    inst = tmp_path_factory.mktemp("instance")
     env = {**os.environ, "INSTANCE_PATH": str(inst), "DATABASE_URL": f"sqlite:///{inst / 'e2e.db'}",
            "SECRET_KEY": "e2e-secret", "MEDIA_ROOT": str(inst / "media")}
     flask = [sys.executable, "-m", "flask", "--app", "webapp"]
@@ -55,10 +55,18 @@ def server(tmp_path_factory):
         proc.kill()
         log.close()
         raise RuntimeError("server did not start: " + (inst / "server.log").read_text())
-    yield base
-    proc.terminate()
-    proc.wait(10)
-    log.close()
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    with serve(tmp_path_factory.mktemp("instance")) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from e2e.conftest import DESKTOP, PHONE, login
+from e2e.conftest import DESKTOP, PHONE, login, serve
 
 SUPERVISOR = ("supervisor", "supervisor-demo-2026")
 MANAGER = ("manager", "manager-demo-2026")
@@ -15,6 +15,14 @@ TEXT = {
     "zh-CN": {"returned": "管理层退回:需要修改的内容", "published": "已发布", "lang_button": "简体中文"},
     "en": {"returned": "Returned by management: what to change", "published": "Published", "lang_button": "English"},
 }
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A server of its own: these tests publish plans and revise the default template, which other
+    modules' tests should not see."""
+    with serve(tmp_path_factory.mktemp("plans-instance")) as base:
+        yield base
 
 
 def _window():
