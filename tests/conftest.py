@@ -9,6 +9,7 @@ import secrets
 from datetime import UTC, date, datetime
 
 import pytest
+from flask import has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
@@ -92,6 +93,10 @@ class FreshContextClient(FlaskClient):
     test's own context stays pushed around it for setup and assertions."""
 
     def open(self, *args, **kwargs):
+        # End the test's own transaction first: on SQLite it would otherwise hold the write lock
+        # (BEGIN IMMEDIATE) that the request is about to wait for.
+        if has_app_context():
+            db.session.commit()
         with self.application.app_context():
             return super().open(*args, **kwargs)
 
