@@ -126,6 +126,19 @@ class Result:
                 "conflicts": self.conflicts, "errors": self.errors, "missing_photos": self.missing_photos}
 
 
+def _fill_defaults(obj, spec) -> None:
+    """Column defaults now, not at INSERT, so version 1's revision shows the record as stored."""
+    for column in type(obj).__table__.columns:
+        name = column.key
+        if (name in spec.fields or name == "has_conflict") and getattr(obj, name, None) is None \
+                and column.default is not None:
+            default = column.default
+            if default.is_scalar:
+                setattr(obj, name, default.arg)
+            elif default.is_callable:
+                setattr(obj, name, default.arg(None))
+
+
 class SyncEngine:
     def __init__(self, session, entities: dict, store: Store, policy: Policy):
         self.session = session
@@ -164,7 +177,9 @@ class SyncEngine:
                     "mutation_id": [self.policy.message("blocked")]}).as_dict())
                 continue
             try:
-                with self.session.begin_nested():
+                with self.session.begin_nested(), self.session.no_autoflush:
+                    # No autoflush: a lookup halfway through must not write half a mutation
+                    # as a version of its own.
                     result = self._apply(user, device_id, m)
                     self.session.add(self.store.mutation(
                         mutation_id=m.mutation_id, device_id=device_id, user_id=user.id, entity=m.entity,
@@ -216,6 +231,7 @@ class SyncEngine:
             obj = spec.model(id=m.id)
             for name, value in values.items():
                 setattr(obj, name, value)
+            _fill_defaults(obj, spec)
             self.policy.derive(user, spec, obj, creating=True)
             self.policy.authorize(user, spec, obj, values, creating=True, deleting=False)
             self.session.add(obj)
