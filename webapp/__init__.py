@@ -182,9 +182,13 @@ def _register_errors(app: Flask) -> None:
     def _http(e: HTTPException):
         status = e.code or 500
         msg = messages.get(status, lambda: e.description)()
+        # Keep the exception's own headers (Allow on 405, RFC 9110), minus its HTML content type.
+        headers = [(k, v) for k, v in e.get_headers() if k.lower() != "content-type"]
         if is_api_request():
-            return api_error(status, e.name.lower().replace(" ", "_"), msg)
-        return render_template("errors/error.html", status=status, message=msg), status
+            resp = api_error(status, e.name.lower().replace(" ", "_"), msg)
+            resp.headers.extend(headers)
+            return resp
+        return render_template("errors/error.html", status=status, message=msg), status, headers
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):
