@@ -87,11 +87,12 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from webapp.api import bp as api_bp
     from webapp.auth.views import bp as auth_bp
+    from webapp.conflicts.views import bp as conflicts_bp
     from webapp.findings.views import bp as findings_bp
     from webapp.home.views import bp as home_bp
     from webapp.visits.views import bp as visits_bp
 
-    for bp in (auth_bp, home_bp, visits_bp, findings_bp, api_bp):
+    for bp in (auth_bp, home_bp, visits_bp, findings_bp, api_bp, conflicts_bp):
         app.register_blueprint(bp)
 
 
