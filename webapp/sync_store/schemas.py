@@ -367,13 +367,19 @@ class ConflictResponse(Schema):
     record = fields.Nested(ChangeSchema, required=True)
 
 
+_PARTIAL: dict = {}
+
+
 def validate_data(entity: str, data: dict, *, creating: bool) -> dict:
     """Typed values of a mutation's `data`; raises ValidationError with field messages."""
     schema_cls = DATA_SCHEMAS[entity]
     data = {k: v for k, v in data.items() if k not in schema_cls.SERVER_OWNED}
     errors: dict = {}
+    schema = _PARTIAL.get(schema_cls)
+    if schema is None:  # messages are lazy, so one instance serves every request and language
+        schema = _PARTIAL[schema_cls] = schema_cls(partial=True)
     try:
-        values = schema_cls(partial=True).load(data)
+        values = schema.load(data)
     except ValidationError as e:
         errors, values = dict(e.messages), {}
     if creating:
