@@ -28,6 +28,12 @@ else
   echo "skipped PostgreSQL suite: no server at 127.0.0.1:5432 and TEST_DATABASE_URL not set"
 fi
 
+# The report PDF embeds a CJK font; poppler-utils (pdftotext, pdftoppm) checks what it renders.
+if { [ ! -d /usr/share/fonts/opentype/noto ] || ! command -v pdftotext >/dev/null; } && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  echo "== installing Debian's fonts-noto-cjk and poppler-utils for the PDF export"
+  (apt-get install -y -qq fonts-noto-cjk poppler-utils >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq fonts-noto-cjk poppler-utils; }) >/dev/null
+fi
+
 if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
   echo "== installing Debian's chromium for the browser suite"
   (apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }) >/dev/null

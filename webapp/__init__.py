@@ -89,9 +89,14 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.auth.views import bp as auth_bp
     from webapp.findings.views import bp as findings_bp
     from webapp.home.views import bp as home_bp
+    from webapp.notifications.views import bp as notifications_bp
+    from webapp.rectification.views import bp as rectification_bp
+    from webapp.reports.views import bp as reports_bp
     from webapp.visits.views import bp as visits_bp
 
     for bp in (auth_bp, home_bp, visits_bp, findings_bp, api_bp):
+        app.register_blueprint(bp)
+    for bp in (notifications_bp, rectification_bp, reports_bp):  # review: reports, rectification, bell
         app.register_blueprint(bp)
 
 
