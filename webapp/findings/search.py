@@ -38,8 +38,11 @@ def search_clause(q: str, dialect: str):
         return literal_column(PG_SEARCH_EXPR).ilike(f"%{_like_escape(q)}%", escape="\\")
     if len(q) >= 3:
         phrase = '"' + q.replace('"', '""') + '"'
-        return Finding.id.in_(select(literal_column("finding_id")).select_from(text("findings_fts"))
-                              .where(text("findings_fts MATCH :fts_q").bindparams(fts_q=phrase)))
+        # "+rowid" keeps SQLite walking the (captured_at, id) index and probing the set of matches,
+        # rather than fetching every match and sorting them: a page stops after 50 hits.
+        return literal_column("+findings.rowid").in_(
+            select(literal_column("rowid")).select_from(text("findings_fts"))
+            .where(text("findings_fts MATCH :fts_q").bindparams(fts_q=phrase)))
     pattern = f"%{_like_escape(q)}%"
     return or_(Finding.title.like(pattern, escape="\\"), Finding.description.like(pattern, escape="\\"),
                Finding.impact.like(pattern, escape="\\"))
@@ -62,8 +65,10 @@ def filtered(user, args: dict, dialect: str, today: date | None = None):
     if args.get("date_to"):
         q = q.where(Finding.captured_at < _local_midnight(args["date_to"] + timedelta(days=1)))
     if args.get("overdue"):
-        q = q.where(Finding.id.in_(select(Rectification.finding_id).where(
-            Rectification.status == "rectifying", Rectification.deadline < (today or date.today()))))
+        # EXISTS, not IN: SQLite then walks the (captured_at, id) index and stops after a page.
+        q = q.where(select(Rectification.id).where(
+            Rectification.finding_id == Finding.id, Rectification.status == "rectifying",
+            Rectification.deadline < (today or date.today())).exists())
     if args.get("conflict"):
         q = q.where(Finding.has_conflict.is_(True))
     if args.get("repeat"):

@@ -1,6 +1,7 @@
 import io
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
@@ -17,6 +18,7 @@ from webapp.findings.export import findings_workbook
 from webapp.findings.models import Finding
 from webapp.findings.schemas import AssignArgs, CommentArgs, list_args
 from webapp.findings.search import filtered, page
+from webapp.i18n import TERMS, current_locale_code
 from webapp.org.models import Department, Site
 from webapp.photos.models import Photo
 from webapp.rectification.models import Rectification
@@ -48,15 +50,28 @@ def _query_string(args, **extra) -> dict:
     return out
 
 
+def _row_labels() -> dict:
+    """Everything the list's rows print, looked up once per request (the rows are the hot loop)."""
+    loc = current_locale_code()
+    tz = get_timezone()
+    return {
+        "site_labels": {s.id: s.label(loc) for s in db.session.scalars(select(Site))},
+        "dept_labels": {d.id: d.label(loc) for d in db.session.scalars(select(Department))},
+        "severity_labels": {c: str(label) for c, label in TERMS["severity"].items()},
+        "status_labels": {c: str(label) for c, label in TERMS["finding_status"].items()},
+        "short_dt": lambda v: v.astimezone(tz).strftime("%Y-%m-%d %H:%M") if v else "—",
+        "detail_prefix": url_for("findings.index"),
+    }
+
+
 @bp.get("/")
 @login_required
 def index():
     args = list_args(request.args)
-    query = filtered(current_user, args, db.engine.dialect.name).options(
-        selectinload(Finding.site), selectinload(Finding.department))
+    query = filtered(current_user, args, db.engine.dialect.name)
     rows, next_cursor = page(query, args.get("cursor"))
     ctx = dict(findings=rows, args=args, next_cursor=next_cursor, qs=_query_string(args),
-               can_assign=ops.can_assign(current_user))
+               can_assign=ops.can_assign(current_user), **_row_labels())
     if request.headers.get("HX-Request") and args.get("cursor"):
         return render_block("findings/index.html", "rows", **ctx)
     return render_template("findings/index.html", **ctx, **_options())
