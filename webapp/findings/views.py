@@ -31,11 +31,17 @@ FILTER_KEYS = ("q", "date_from", "date_to", "department_id", "site_id", "area", 
                "supervisor_id", "overdue", "conflict", "repeat")
 
 
-def _options():
+def _reference() -> dict:
     return {
         "departments": db.session.scalars(select(Department).where(Department.deleted_at.is_(None))
                                           .order_by(Department.code)).all(),
         "sites": db.session.scalars(select(Site).where(Site.deleted_at.is_(None)).order_by(Site.code)).all(),
+    }
+
+
+def _options(ref: dict) -> dict:
+    return {
+        **ref,
         "supervisors": db.session.scalars(select(User).where(User.role == "supervisor")
                                           .order_by(User.display_name)).all(),
         "items": db.session.scalars(select(TemplateItem).join(ChecklistTemplate)
@@ -50,13 +56,13 @@ def _query_string(args, **extra) -> dict:
     return out
 
 
-def _row_labels() -> dict:
+def _row_labels(ref: dict) -> dict:
     """Everything the list's rows print, looked up once per request (the rows are the hot loop)."""
     loc = current_locale_code()
     tz = get_timezone()
     return {
-        "site_labels": {s.id: s.label(loc) for s in db.session.scalars(select(Site))},
-        "dept_labels": {d.id: d.label(loc) for d in db.session.scalars(select(Department))},
+        "site_labels": {s.id: s.label(loc) for s in ref["sites"]},
+        "dept_labels": {d.id: d.label(loc) for d in ref["departments"]},
         "severity_labels": {c: str(label) for c, label in TERMS["severity"].items()},
         "status_labels": {c: str(label) for c, label in TERMS["finding_status"].items()},
         "short_dt": lambda v: v.astimezone(tz).strftime("%Y-%m-%d %H:%M") if v else "—",
@@ -70,11 +76,12 @@ def index():
     args = list_args(request.args)
     query = filtered(current_user, args, db.engine.dialect.name)
     rows, next_cursor = page(query, args.get("cursor"))
+    ref = _reference()
     ctx = dict(findings=rows, args=args, next_cursor=next_cursor, qs=_query_string(args),
-               can_assign=ops.can_assign(current_user), **_row_labels())
+               can_assign=ops.can_assign(current_user), **_row_labels(ref))
     if request.headers.get("HX-Request") and args.get("cursor"):
         return render_block("findings/index.html", "rows", **ctx)
-    return render_template("findings/index.html", **ctx, **_options())
+    return render_template("findings/index.html", **ctx, **_options(ref))
 
 
 @bp.get("/export.xlsx")
