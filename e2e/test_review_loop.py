@@ -11,6 +11,7 @@ from PIL import Image
 from e2e.conftest import DESKTOP, PHONE, login
 from webapp.demo.seed import DEMO_USERS
 
+LANGUAGE_BUTTON = {"zh-CN": "zh_CN", "en": "en"}
 PASSWORDS = {u["username"]: u["password"] for u in DEMO_USERS}
 WORDS = {
     "zh-CN": {"assign": "指派给所选问题", "dept": "客户服务部", "write": "撰写报告", "save": "保存",
@@ -37,6 +38,11 @@ def _user(browser, server, username, lang, device=DESKTOP):
     ctx = browser.new_context(locale=lang, **device)
     page = ctx.new_page()
     login(page, server, username, PASSWORDS[username])
+    # A user's saved language wins over the browser's (another test may have saved one): set it.
+    button = page.locator(f'.topbar .locale-switch button[value="{LANGUAGE_BUTTON[lang]}"]')
+    if button.get_attribute("aria-pressed") != "true":
+        button.click()
+        page.wait_for_load_state()
     return ctx, page
 
 
