@@ -138,12 +138,27 @@ def test_share_refused_before_approval(client, auth, report):
     assert post(client, f"/reports/{rid}/share").status_code == 409
 
 
-@pytest.mark.parametrize("who,status", [("sup1", 200), ("manager", 200), ("head1", 200), ("sup2", 404),
+@pytest.mark.parametrize("who,status", [("sup1", 200), ("manager", 200), ("head1", 404), ("sup2", 404),
                                         ("head2", 404)])
 def test_report_page_is_scoped(client, auth, report, who, status):
     rid = report.id
     auth.login(who)
     assert client.get(f"/reports/{rid}").status_code == status
+
+
+def test_department_sees_the_report_once_communicated(client, auth, report, world):
+    rid = report.id
+    _to(report, world, "approved")
+    auth.login("head1")
+    assert client.get(f"/reports/{rid}").status_code == 404
+    assert "/reports/" + rid not in client.get("/reports/").get_data(as_text=True)
+    auth.logout()
+    ops.communicate_report(db.session.get(Report, rid), world["users"]["sup1"])
+    db.session.commit()
+    auth.login("head1")
+    assert client.get(f"/reports/{rid}").status_code == 200
+    assert post(client, f"/reports/{rid}/acknowledge").status_code == 303
+    assert db.session.get(Report, rid).status == "acknowledged"
 
 
 def test_views_create_edit_submit_approve(client, auth, world):

@@ -19,6 +19,19 @@ from webapp.reports.schemas import CommunicationNoteArgs, NewReportArgs, ReportE
 from webapp.visits.models import Visit
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+# The department sees its report once it has been communicated to it (policy 三(三)4).
+DEPARTMENT_VISIBLE = ("communicated", "acknowledged")
+
+
+def _department_side(user) -> bool:
+    return user.role in ("dept_head", "staff")
+
+
+def _get_report(report_id):
+    report = get_scoped_or_404(Report, report_id, current_user)
+    if _department_side(current_user) and report.status not in DEPARTMENT_VISIBLE:
+        abort(404)
+    return report
 
 
 @bp.get("/")
@@ -31,6 +44,8 @@ def index():
          .options(selectinload(Report.visit).selectinload(Visit.site)))
     if status in REPORT_STATUSES:
         q = q.where(Report.status == status)
+    if _department_side(current_user):
+        q = q.where(Report.status.in_(DEPARTMENT_VISIBLE))
     reports = db.session.scalars(q.order_by(Report.updated_at.desc()).limit(300)).all()
     to_write = []
     if current_user.role in ("supervisor", "manager", "admin"):
@@ -95,12 +110,12 @@ def _render(report, errors=None, form=None, status=200, new_token=None):
 @bp.get("/<report_id>")
 @login_required
 def detail(report_id):
-    report = get_scoped_or_404(Report, report_id, current_user)
+    report = _get_report(report_id)
     return _render(report, new_token=session.pop(f"share-token-{report.id}", None))
 
 
 def _act(report_id, schema, action, message):
-    report = get_scoped_or_404(Report, report_id, current_user)
+    report = _get_report(report_id)
     try:
         args = schema.load(form_data(request.form)) if schema is not None else {}
         result = action(report, args)
@@ -209,7 +224,7 @@ def shared(token):
 def pdf(report_id):
     from webapp.reports.pdf import render_report_pdf
 
-    report = get_scoped_or_404(Report, report_id, current_user)
+    report = _get_report(report_id)
     data = render_report_pdf(report, ops.visit_findings(report.visit_id))
     return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
                      download_name=f"report-{report.visit_id[:8]}-v{report.version_no}.pdf")
