@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 
 # .mo files are build output: compiled from the committed .po catalogs on every install.
 translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel compile -q -d webapp/translations
+	$(VENV)/bin/pybabel compile -d webapp/translations >/dev/null  # this Babel has no -q
 
 install: $(VENV)/.installed translations pdf-font
 

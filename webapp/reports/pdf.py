@@ -36,6 +36,8 @@ class FontMissing(RuntimeError):
 def find_font() -> tuple[str, int]:
     configured = current_app.config.get("PDF_FONT_PATH")
     if configured:
+        if not Path(configured).is_file():
+            raise FontMissing(f"PDF_FONT_PATH {configured} does not exist")
         return configured, int(current_app.config.get("PDF_FONT_INDEX") or 0)
     for path, index in FONT_CANDIDATES:
         if Path(path).is_file():

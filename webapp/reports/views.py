@@ -222,9 +222,13 @@ def shared(token):
 @bp.get("/<report_id>/report.pdf")
 @login_required
 def pdf(report_id):
-    from webapp.reports.pdf import render_report_pdf
+    from webapp.reports.pdf import FontMissing, render_report_pdf
 
     report = _get_report(report_id)
-    data = render_report_pdf(report, ops.visit_findings(report.visit_id))
+    try:
+        data = render_report_pdf(report, ops.visit_findings(report.visit_id))
+    except FontMissing:
+        flash(_("The PDF needs a Chinese font on the server (Debian package fonts-noto-cjk)."), "error")
+        return redirect(url_for(".detail", report_id=report.id))
     return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
                      download_name=f"report-{report.visit_id[:8]}-v{report.version_no}.pdf")
