@@ -5,7 +5,7 @@ FLASK  := $(VENV)/bin/flask --app webapp
 PORT   ?= 5000
 PYTHON ?= python3
 
-.PHONY: run test install translations migrate seed lint serve clean bench
+.PHONY: pdf-font run test install translations migrate seed lint serve clean bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,9 +15,14 @@ $(VENV)/.installed: pyproject.toml
 
 # .mo files are build output: compiled from the committed .po catalogs on every install.
 translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel compile -d webapp/translations
+	$(VENV)/bin/pybabel compile -d webapp/translations >/dev/null  # this Babel has no -q
 
-install: $(VENV)/.installed translations
+install: $(VENV)/.installed translations pdf-font
+
+# The report PDF embeds a CJK font from Debian's fonts-noto-cjk (installed when root and missing).
+pdf-font:
+	@[ -d /usr/share/fonts/opentype/noto ] || [ "$$(id -u)" != "0" ] || ! command -v apt-get >/dev/null || \
+	  (apt-get install -y -qq fonts-noto-cjk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq fonts-noto-cjk >/dev/null))
 
 migrate: install
 	$(FLASK) db upgrade

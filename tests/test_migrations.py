@@ -6,6 +6,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, inspect
 
 from webapp import create_app
+from webapp.core.schema_filters import include_object
 from webapp.extensions import db
 
 
@@ -18,7 +19,7 @@ def test_upgrade_empty_sqlite_matches_models(tmp_path):
     engine = create_engine(url)
     with engine.connect() as conn:
         assert set(db.metadata.tables) <= set(inspect(conn).get_table_names())
-        diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"include_object": include_object}), db.metadata)
     engine.dispose()
     assert diff == []
 
@@ -26,5 +27,5 @@ def test_upgrade_empty_sqlite_matches_models(tmp_path):
 def test_schema_under_test_was_built_by_migrations(app):
     """The session schema (SQLite or PostgreSQL) came from `upgrade()`: it must match the models."""
     with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"include_object": include_object}), db.metadata)
     assert diff == []

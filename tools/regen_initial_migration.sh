@@ -2,6 +2,7 @@
 # Until the first release, the model schema is one migration (0001) generated from the models;
 # hand-written migrations after it (dialect-specific DDL such as full-text indexes) are kept.
 # Run this after changing models: it rebuilds migrations/versions/0001_initial_schema.py.
+# Hand-written migrations after it (0002_findings_search.py: dialect-specific search DDL) are kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)

@@ -10,6 +10,12 @@ PG_DEFAULT="postgresql+psycopg://postgres@127.0.0.1:5432/test"
 echo "== ruff"
 .venv/bin/ruff check .
 
+# The report PDF embeds a CJK font; poppler-utils (pdftotext, pdftoppm) checks what it renders.
+if { [ ! -d /usr/share/fonts/opentype/noto ] || ! command -v pdftotext >/dev/null; } && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  echo "== installing Debian's fonts-noto-cjk and poppler-utils for the PDF export"
+  (apt-get install -y -qq fonts-noto-cjk poppler-utils >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq fonts-noto-cjk poppler-utils; }) >/dev/null
+fi
+
 echo "== pytest (SQLite)"
 TEST_DATABASE_URL= $PY -m pytest tests
 

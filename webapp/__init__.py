@@ -91,13 +91,15 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.conflicts.views import bp as conflicts_bp
     from webapp.findings.views import bp as findings_bp
     from webapp.home.views import bp as home_bp
+    from webapp.notifications.views import bp as notifications_bp
     from webapp.plans.views import bp as plans_bp
+    from webapp.rectification.views import bp as rectification_bp
+    from webapp.reports.views import bp as reports_bp
     from webapp.visits.views import bp as visits_bp
 
-    for bp in (auth_bp, home_bp, visits_bp, findings_bp, api_bp, conflicts_bp):
+    for bp in (auth_bp, home_bp, visits_bp, findings_bp, plans_bp, checklists_bp, reports_bp,
+               rectification_bp, notifications_bp, conflicts_bp, api_bp):
         app.register_blueprint(bp)
-    app.register_blueprint(plans_bp)
-    app.register_blueprint(checklists_bp)
 
 
 def is_api_request() -> bool:

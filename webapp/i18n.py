@@ -4,7 +4,7 @@ Locale: the user's own setting, else the one chosen in this session, else the br
 Accept-Language, else Simplified Chinese.
 """
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,6 +13,8 @@ SUPPORTED = ("zh_CN", "en")
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI jobs and operations run from tests
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     user = current_user if current_user and current_user.is_authenticated else None
     if user is not None and getattr(user, "locale", None) in SUPPORTED:
         return user.locale
@@ -74,6 +76,14 @@ TERMS = {
         "approved": _l("Approved"),
         "published": _l("Published"),
         "closed": _l("Closed"),
+    },
+    "report_status": {
+        "draft": _l("Draft"),
+        "submitted": _l("Submitted"),
+        "returned": _l("Returned"),
+        "approved": _l("Approved"),
+        "communicated": _l("Communicated"),
+        "acknowledged": _l("Acknowledged"),
     },
     "period_type": {
         "annual": _l("Annual"),

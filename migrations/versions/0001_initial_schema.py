@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 15:35:55.537057
+Create Date: 2026-11-25 16:20:11.227099
 
 """
 from alembic import op
@@ -639,12 +639,18 @@ def upgrade():
     )
     with op.batch_alter_table('findings', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_findings_area'), ['area'], unique=False)
+        batch_op.create_index('ix_findings_area_captured', ['area', 'captured_at', 'id'], unique=False)
         batch_op.create_index('ix_findings_captured_id', ['captured_at', 'id'], unique=False)
+        batch_op.create_index('ix_findings_conflict_captured', ['has_conflict', 'captured_at', 'id'], unique=False)
         batch_op.create_index('ix_findings_department_captured', ['department_id', 'captured_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_findings_department_id'), ['department_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_findings_severity'), ['severity'], unique=False)
+        batch_op.create_index('ix_findings_severity_captured', ['severity', 'captured_at', 'id'], unique=False)
+        batch_op.create_index('ix_findings_site_captured', ['site_id', 'captured_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_findings_site_id'), ['site_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_findings_status'), ['status'], unique=False)
+        batch_op.create_index('ix_findings_status_captured', ['status', 'captured_at', 'id'], unique=False)
+        batch_op.create_index('ix_findings_supervisor_captured', ['supervisor_id', 'captured_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_findings_supervisor_id'), ['supervisor_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_findings_visit_id'), ['visit_id'], unique=False)
 
@@ -931,12 +937,18 @@ def downgrade():
     with op.batch_alter_table('findings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_findings_visit_id'))
         batch_op.drop_index(batch_op.f('ix_findings_supervisor_id'))
+        batch_op.drop_index('ix_findings_supervisor_captured')
+        batch_op.drop_index('ix_findings_status_captured')
         batch_op.drop_index(batch_op.f('ix_findings_status'))
         batch_op.drop_index(batch_op.f('ix_findings_site_id'))
+        batch_op.drop_index('ix_findings_site_captured')
+        batch_op.drop_index('ix_findings_severity_captured')
         batch_op.drop_index(batch_op.f('ix_findings_severity'))
         batch_op.drop_index(batch_op.f('ix_findings_department_id'))
         batch_op.drop_index('ix_findings_department_captured')
+        batch_op.drop_index('ix_findings_conflict_captured')
         batch_op.drop_index('ix_findings_captured_id')
+        batch_op.drop_index('ix_findings_area_captured')
         batch_op.drop_index(batch_op.f('ix_findings_area'))
 
     op.drop_table('findings')

@@ -1,31 +1,165 @@
-from flask import Blueprint, render_template
+import io
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_timezone
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from jinja2_fragments.flask import render_block
+from marshmallow import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from webapp.auth.models import User
 from webapp.auth.scope import get_scoped_or_404, scoped
+from webapp.checklists.models import ChecklistTemplate, TemplateItem
 from webapp.extensions import db
+from webapp.findings import operations as ops
+from webapp.findings.export import findings_workbook
 from webapp.findings.models import Finding
+from webapp.findings.schemas import AssignArgs, CommentArgs, list_args
+from webapp.findings.search import filtered, page
+from webapp.i18n import TERMS, current_locale_code
+from webapp.org.models import Department, Site
 from webapp.photos.operations import gallery_items
+from webapp.rectification.models import Rectification
+from webapp.sync_store.models import Revision
+from webapp.sync_store.tracking import set_sync_context
 
 bp = Blueprint("findings", __name__, url_prefix="/findings")
+
+FILTER_KEYS = ("q", "date_from", "date_to", "department_id", "site_id", "area", "item_id", "severity", "status",
+               "supervisor_id", "overdue", "conflict", "repeat")
+
+
+def _reference() -> dict:
+    return {
+        "departments": db.session.scalars(select(Department).where(Department.deleted_at.is_(None))
+                                          .order_by(Department.code)).all(),
+        "sites": db.session.scalars(select(Site).where(Site.deleted_at.is_(None)).order_by(Site.code)).all(),
+    }
+
+
+def _options(ref: dict) -> dict:
+    return {
+        **ref,
+        "supervisors": db.session.scalars(select(User).where(User.role == "supervisor")
+                                          .order_by(User.display_name)).all(),
+        "items": db.session.scalars(select(TemplateItem).join(ChecklistTemplate)
+                                    .where(ChecklistTemplate.is_current.is_(True))
+                                    .order_by(TemplateItem.position)).all(),
+    }
+
+
+def _query_string(args, **extra) -> dict:
+    out = {k: args[k] for k in FILTER_KEYS if args.get(k) not in (None, "", False)}
+    out.update(extra)
+    return out
+
+
+def _row_labels(ref: dict) -> dict:
+    """Everything the list's rows print, looked up once per request (the rows are the hot loop)."""
+    loc = current_locale_code()
+    tz = get_timezone()
+    return {
+        "site_labels": {s.id: s.label(loc) for s in ref["sites"]},
+        "dept_labels": {d.id: d.label(loc) for d in ref["departments"]},
+        "severity_labels": {c: str(label) for c, label in TERMS["severity"].items()},
+        "status_labels": {c: str(label) for c, label in TERMS["finding_status"].items()},
+        "short_dt": lambda v: v.astimezone(tz).strftime("%Y-%m-%d %H:%M") if v else "—",
+        "detail_prefix": url_for("findings.index"),
+    }
 
 
 @bp.get("/")
 @login_required
 def index():
-    findings = db.session.scalars(
-        scoped(Finding, current_user)
-        .where(Finding.deleted_at.is_(None))
-        .options(selectinload(Finding.site), selectinload(Finding.department))
-        .order_by(Finding.captured_at.desc(), Finding.id.desc())
-        .limit(100)
-    ).all()
-    return render_template("findings/index.html", findings=findings)
+    args = list_args(request.args)
+    query = filtered(current_user, args, db.engine.dialect.name)
+    rows, next_cursor = page(query, args.get("cursor"))
+    ref = _reference()
+    ctx = dict(findings=rows, args=args, next_cursor=next_cursor, qs=_query_string(args),
+               can_assign=ops.can_assign(current_user), **_row_labels(ref))
+    if request.headers.get("HX-Request") and args.get("cursor"):
+        return render_block("findings/index.html", "rows", **ctx)
+    return render_template("findings/index.html", **ctx, **_options(ref))
+
+
+@bp.get("/export.xlsx")
+@login_required
+def export():
+    args = list_args(request.args)
+    query = filtered(current_user, args, db.engine.dialect.name).options(
+        selectinload(Finding.site), selectinload(Finding.department), selectinload(Finding.supervisor))
+    data = findings_workbook(query.order_by(Finding.captured_at.desc(), Finding.id.desc()), args)
+    return send_file(io.BytesIO(data), as_attachment=True, download_name="findings.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.post("/assign")
+@login_required
+def assign():
+    try:
+        args = AssignArgs().load({"ids": request.form.getlist("ids"),
+                                  **{k: v for k, v in request.form.items() if k != "ids" and v != ""}})
+    except ValidationError:
+        flash(_("Select at least one finding and a department or a person."), "error")
+        return redirect(url_for(".index", **request.args), 303)
+    if not args.get("department_id") and args.get("responsible_person") is None:
+        flash(_("Select at least one finding and a department or a person."), "error")
+        return redirect(url_for(".index", **request.args), 303)
+    if args.get("department_id") and db.session.get(Department, args["department_id"]) is None:
+        abort(400)
+    findings = ops.findings_by_ids(scoped(Finding, current_user), args["ids"])
+    set_sync_context(db.session, user_id=current_user.id)
+    try:
+        changed = ops.assign_findings(findings, current_user, args.get("department_id"),
+                                      args.get("responsible_person"))
+    except ops.NotAllowed:
+        db.session.rollback()
+        abort(403)
+    db.session.commit()
+    flash(_("Responsibility assigned on %(n)d findings.", n=changed), "info")
+    return redirect(url_for(".index", **request.args), 303)
+
+
+def _detail_context(finding):
+    photos = gallery_items(finding.photos, current_user)
+    revisions = db.session.scalars(select(Revision).where(Revision.entity == "finding",
+                                                          Revision.record_id == finding.id)
+                                   .order_by(Revision.version.desc(), Revision.id.desc()).limit(50)).all()
+    users = {u.id: u.display_name for u in db.session.scalars(select(User).where(
+        User.id.in_({r.user_id for r in revisions if r.user_id} | {c.author_id for c in finding.comments})))}
+    rect = db.session.scalar(select(Rectification).where(Rectification.finding_id == finding.id))
+    return dict(finding=finding, photos=photos, revisions=revisions, users=users, rect=rect)
 
 
 @bp.get("/<finding_id>")
 @login_required
 def detail(finding_id):
     finding = get_scoped_or_404(Finding, finding_id, current_user)
-    photos = gallery_items(finding.photos, current_user)
-    return render_template("findings/detail.html", finding=finding, photos=photos)
+    ctx = _detail_context(finding)
+    if request.headers.get("HX-Request"):
+        return render_block("findings/detail.html", "pane", **ctx)
+    return render_template("findings/detail.html", **ctx)
+
+
+@bp.post("/<finding_id>/comments")
+@login_required
+def comment(finding_id):
+    finding = get_scoped_or_404(Finding, finding_id, current_user)
+    try:
+        args = CommentArgs().load(request.form)
+    except ValidationError:
+        ctx = _detail_context(finding)
+        ctx["comment_error"] = _("Write a comment first.")
+        if request.headers.get("HX-Request"):
+            return render_block("findings/detail.html", "comments", **ctx), 400
+        return render_template("findings/detail.html", **ctx), 400
+    ops.add_comment(finding, current_user, args["body"])
+    db.session.commit()
+    db.session.refresh(finding)
+    if request.headers.get("HX-Request"):
+        return render_block("findings/detail.html", "comments", **_detail_context(finding))
+    return redirect(url_for(".detail", finding_id=finding_id), 303)
+
+

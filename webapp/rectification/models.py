@@ -63,3 +63,11 @@ class CoordinationNote(UUIDPK, Timestamps, db.Model):
     author_id: Mapped[str] = mapped_column(UUIDStr, ForeignKey("users.id"))
 
 
+
+# planned is kept for plans saved before work starts; a submitted plan starts at rectifying.
+RECTIFICATION_TRANSITIONS = {
+    "planned": ("rectifying",),
+    "rectifying": ("pending_acceptance",),
+    "pending_acceptance": ("accepted", "rectifying"),
+    "accepted": (),
+}

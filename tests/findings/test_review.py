@@ -1,0 +1,173 @@
+"""The findings review list: filters, Chinese full-text search, keyset pages, detail pane, comments,
+bulk assignment and the Excel export."""
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from tests.review_helpers import post
+from webapp.audit.models import AuditEntry
+from webapp.extensions import db
+from webapp.findings.models import Finding
+
+
+def _titles(html):
+    import re
+
+    return re.findall(r'class="finding-link" href="[^"]+">([^<]+)</a>', html)
+
+
+@pytest.fixture
+def many(world, create_finding):
+    v1 = world["visits"][0]
+    base = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    made = [create_finding(v1, f"检查{i:03d}", captured_at=base + timedelta(minutes=i),
+                           severity=("low", "high")[i % 2]) for i in range(120)]
+    return made
+
+
+def test_keyset_pages_cover_everything_once(client, auth, many):
+    auth.login("manager")
+    seen, url = [], "/findings/?severity=low"
+    page = client.get(url).get_data(as_text=True)
+    seen += _titles(page)
+    while 'id="load-more-row"' in page:
+        nxt = page.split('id="load-more-row"', 1)[1].split('hx-get="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+        r = client.get(nxt, headers={"HX-Request": "true"})
+        page = r.get_data(as_text=True)
+        assert "<html" not in page  # the rows fragment only
+        seen += _titles(page)
+    assert len(seen) == len(set(seen)) == 60
+    assert seen[0] == "检查118" and seen[-1] == "检查000"  # newest first
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("一部", {"一部的问题"}),         # 2 characters: LIKE fallback
+    ("一部的", {"一部的问题"}),       # trigram full-text search
+    ("二部的问题", {"二部的问题"}),
+    ("问题", {"一部的问题", "二部的问题"}),
+    ("不存在的词", set()),
+    ("%", set()),
+])
+def test_chinese_search(client, auth, world, query, expected):
+    auth.login("manager")
+    html = client.get("/findings/", query_string={"q": query}).get_data(as_text=True)
+    assert set(_titles(html)) == expected
+
+
+def test_search_follows_edits(client, auth, world):
+    f = world["findings"][0]
+    f.description = "消防通道堆放纸箱"
+    db.session.commit()
+    auth.login("manager")
+    assert _titles(client.get("/findings/?q=堆放纸箱").get_data(as_text=True)) == ["一部的问题"]
+
+
+def test_search_is_scoped(client, auth, world):
+    auth.login("head2")
+    assert _titles(client.get("/findings/?q=问题").get_data(as_text=True)) == ["二部的问题"]
+
+
+@pytest.mark.parametrize("key", ["department_id", "site_id", "severity", "status", "supervisor_id", "area"])
+def test_filters(client, auth, world, key):
+    f2 = world["findings"][1]
+    f2.severity, f2.status, f2.area = "critical", "rectifying", "risk"
+    db.session.commit()
+    value = {"department_id": f2.department_id, "site_id": f2.site_id, "severity": "critical",
+             "status": "rectifying", "supervisor_id": f2.supervisor_id, "area": "risk"}[key]
+    auth.login("manager")
+    assert _titles(client.get("/findings/", query_string={key: value}).get_data(as_text=True)) == ["二部的问题"]
+
+
+def test_flag_filters_and_period(client, auth, world):
+    f1, f2 = world["findings"]
+    f1.has_conflict = True
+    f2.repeat_of_id = f1.id
+    f2.captured_at = datetime(2025, 1, 10, 4, 0, tzinfo=UTC)
+    db.session.commit()
+    auth.login("manager")
+    assert _titles(client.get("/findings/?conflict=1").get_data(as_text=True)) == ["一部的问题"]
+    assert _titles(client.get("/findings/?repeat=1").get_data(as_text=True)) == ["二部的问题"]
+    html = client.get("/findings/?date_from=2025-01-10&date_to=2025-01-10").get_data(as_text=True)
+    assert _titles(html) == ["二部的问题"]
+
+
+def test_overdue_filter(client, auth, world):
+    from datetime import date
+
+    from webapp.rectification import operations as rops
+
+    f1 = world["findings"][0]
+    rops.submit_plan(f1, world["users"]["head1"], "m", "o", date.today())
+    rops.rectification_for(f1).deadline = date.today() - timedelta(days=1)
+    db.session.commit()
+    auth.login("manager")
+    assert _titles(client.get("/findings/?overdue=1").get_data(as_text=True)) == ["一部的问题"]
+
+
+def test_bad_filter_values_are_ignored(client, auth, world):
+    auth.login("manager")
+    r = client.get("/findings/?severity=nonsense&date_from=yesterday&cursor=garbage")
+    assert r.status_code == 200 and len(_titles(r.get_data(as_text=True))) == 2
+
+
+def test_detail_pane_fragment_and_page(client, auth, world):
+    fid = world["findings"][0].id
+    auth.login("sup1")
+    pane = client.get(f"/findings/{fid}", headers={"HX-Request": "true"})
+    assert pane.status_code == 200 and "<html" not in pane.get_data(as_text=True)
+    assert "Vary" in pane.headers and "HX-Request" in pane.headers["Vary"]
+    full = client.get(f"/findings/{fid}").get_data(as_text=True)
+    assert "<html" in full and "v1" in full  # revision history shows the first version
+
+
+@pytest.mark.parametrize("who,status", [("sup2", 404), ("head2", 404), ("staff1", 200), ("head1", 200)])
+def test_detail_scoped(client, auth, world, who, status):
+    fid = world["findings"][0].id
+    auth.login(who)
+    assert client.get(f"/findings/{fid}").status_code == status
+
+
+def test_comments_htmx_and_plain(client, auth, world):
+    fid = world["findings"][0].id
+    auth.login("head1")
+    r = post(client, f"/findings/{fid}/comments", {"body": "已安排整改"}, headers={"HX-Request": "true"})
+    assert r.status_code == 200 and "已安排整改" in r.get_data(as_text=True) and "<html" not in r.get_data(as_text=True)
+    assert post(client, f"/findings/{fid}/comments", {"body": ""}).status_code == 400
+    assert post(client, f"/findings/{fid}/comments", {"body": "第二条"}).status_code == 303
+
+
+@pytest.mark.parametrize("who,allowed", [("manager", True), ("sup1", True), ("head1", False), ("staff1", False)])
+def test_bulk_assign(client, auth, world, who, allowed):
+    d2 = world["depts"][1].id
+    f1 = world["findings"][0].id
+    auth.login(who)
+    r = post(client, "/findings/assign", {"ids": [f1], "department_id": d2, "responsible_person": "王五"})
+    assert r.status_code == (303 if allowed else 403)
+    f = db.session.get(Finding, f1)
+    assert (f.department_id == d2) is allowed
+    if allowed:
+        assert f.responsible_person == "王五"
+        assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.entity_id == f1)) == "finding.assign"
+
+
+def test_bulk_assign_ignores_findings_out_of_scope(client, auth, world):
+    f2 = world["findings"][1].id
+    auth.login("sup1")
+    post(client, "/findings/assign", {"ids": [f2], "responsible_person": "王五"})
+    assert db.session.get(Finding, f2).responsible_person is None
+
+
+def test_excel_export_applies_filters(client, auth, world):
+    world["findings"][1].severity = "critical"
+    db.session.commit()
+    auth.login("manager")
+    r = client.get("/findings/export.xlsx?severity=critical", headers={"Accept-Language": "zh-CN"})
+    assert r.status_code == 200
+    wb = load_workbook(io.BytesIO(r.data))
+    rows = list(wb.worksheets[0].iter_rows(values_only=True))
+    assert rows[0][0] == "问题" and [row[0] for row in rows[1:]] == ["二部的问题"]
+    assert rows[1][4] == "重大"

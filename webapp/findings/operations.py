@@ -1,0 +1,60 @@
+"""Finding use cases: the status transition, comments, bulk assignment."""
+
+from flask_babel import gettext as _
+
+from webapp.audit.operations import record_audit
+from webapp.extensions import db
+from webapp.findings.models import FINDING_TRANSITIONS, Finding, FindingComment
+
+
+class WorkflowError(Exception):
+    """A transition that is not allowed from the current state (409)."""
+
+
+class NotAllowed(Exception):
+    """The user may see the record but not do this to it (403)."""
+
+
+def transition_finding(finding: Finding, to: str, user, data: dict | None = None) -> None:
+    """The one way a finding's status changes: checked against FINDING_TRANSITIONS and audited."""
+    if to not in FINDING_TRANSITIONS.get(finding.status, ()):
+        raise WorkflowError(_("A finding cannot go from “%(a)s” to “%(b)s”.", a=finding.status, b=to))
+    before = finding.status
+    finding.status = to
+    record_audit(user, f"finding.{to}", "finding", finding.id, {"from": before, "to": to, **(data or {})})
+
+
+def add_comment(finding: Finding, user, body: str) -> FindingComment:
+    comment = FindingComment(finding_id=finding.id, author_id=user.id, body=body)
+    db.session.add(comment)
+    db.session.flush()
+    return comment
+
+
+def can_assign(user) -> bool:
+    return user.role in ("manager", "admin", "supervisor")
+
+
+def assign_findings(findings: list[Finding], user, department_id: str | None, person: str | None) -> int:
+    """Set the responsible department and/or person on findings the user may see (already scoped)."""
+    if not can_assign(user):
+        raise NotAllowed(_("Only supervisors and managers assign responsibility."))
+    changed = 0
+    for f in findings:
+        if f.status == "closed":
+            continue
+        before = {"department_id": f.department_id, "responsible_person": f.responsible_person}
+        if department_id:
+            f.department_id = department_id
+        if person is not None:
+            f.responsible_person = person or None
+        after = {"department_id": f.department_id, "responsible_person": f.responsible_person}
+        if after != before:
+            record_audit(user, "finding.assign", "finding", f.id, {"from": before, "to": after})
+            changed += 1
+    db.session.flush()
+    return changed
+
+
+def findings_by_ids(query, ids) -> list[Finding]:
+    return list(db.session.scalars(query.where(Finding.id.in_(list(ids)))))

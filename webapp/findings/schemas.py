@@ -1,0 +1,47 @@
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from webapp.checklists.models import AREAS
+from webapp.findings.models import FINDING_STATUSES, SEVERITIES
+
+
+class _Args(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class FindingListArgs(_Args):
+    q = fields.String(load_default=None, validate=validate.Length(max=100))
+    date_from = fields.Date(load_default=None)
+    date_to = fields.Date(load_default=None)
+    department_id = fields.String(load_default=None, validate=validate.Length(max=36))
+    site_id = fields.String(load_default=None, validate=validate.Length(max=36))
+    area = fields.String(load_default=None, validate=validate.OneOf(AREAS))
+    item_id = fields.String(load_default=None, validate=validate.Length(max=36))
+    severity = fields.String(load_default=None, validate=validate.OneOf(SEVERITIES))
+    status = fields.String(load_default=None, validate=validate.OneOf(FINDING_STATUSES))
+    supervisor_id = fields.String(load_default=None, validate=validate.Length(max=36))
+    overdue = fields.Boolean(load_default=False)
+    conflict = fields.Boolean(load_default=False)
+    repeat = fields.Boolean(load_default=False)
+    cursor = fields.String(load_default=None, validate=validate.Length(max=80))
+
+
+class CommentArgs(_Args):
+    body = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class AssignArgs(_Args):
+    ids = fields.List(fields.String(validate=validate.Length(max=36)), required=True,
+                      validate=validate.Length(min=1, max=500))
+    department_id = fields.String(load_default=None, validate=validate.Length(max=36))
+    responsible_person = fields.String(load_default=None, validate=validate.Length(max=80))
+
+
+def list_args(multidict) -> dict:
+    """Blank filter fields are absent; a bad one is dropped rather than failing the whole list."""
+    data = {k: v for k, v in multidict.items() if v != ""}
+    schema = FindingListArgs()
+    errors = schema.validate(data)
+    for key in errors:
+        data.pop(key, None)
+    return schema.load(data)

@@ -1,0 +1,199 @@
+"""The rectification loop (整改): plan → progress → submitted for acceptance → passed (closed) or
+failed with a reason and a new deadline → rectifying again, as many rounds as it takes.
+
+Who: the department head of the finding's responsible department submits plan, progress and the
+request for acceptance; the finding's supervisor (or a manager) decides acceptance.
+"""
+
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from webapp.audit.operations import record_audit
+from webapp.auth.models import User
+from webapp.core.models import utcnow
+from webapp.extensions import db
+from webapp.findings.models import Finding
+from webapp.findings.operations import NotAllowed, WorkflowError, transition_finding
+from webapp.notifications.models import Notification
+from webapp.notifications.operations import department_heads, managers, notify
+from webapp.rectification.models import (
+    RECTIFICATION_TRANSITIONS,
+    AcceptanceRound,
+    CoordinationNote,
+    Rectification,
+    RectificationUpdate,
+)
+
+
+def is_responsible_head(user, finding: Finding) -> bool:
+    return user.role == "dept_head" and user.department_id is not None and user.department_id == finding.department_id
+
+
+def can_decide_acceptance(user, finding: Finding) -> bool:
+    return user.role in ("manager", "admin") or (user.role == "supervisor" and finding.supervisor_id == user.id)
+
+
+def _require_head(user, finding):
+    if not is_responsible_head(user, finding):
+        raise NotAllowed(_("Only the head of the responsible department can do this."))
+
+
+def _supervisor_of(finding) -> list[User]:
+    sup = db.session.get(User, finding.supervisor_id) if finding.supervisor_id else None
+    return [sup] if sup is not None else managers()
+
+
+def _link(finding) -> str:
+    # A plain path: notifications are also made outside a request (the overdue CLI).
+    return f"/rectification/{finding.id}"
+
+
+def _check_deadline(deadline: date, today: date | None = None) -> None:
+    if deadline < (today or date.today()):
+        raise WorkflowError(_("The deadline cannot be in the past."))
+
+
+def transition_rectification(rect: Rectification, to: str, user, data: dict | None = None) -> None:
+    if to not in RECTIFICATION_TRANSITIONS.get(rect.status, ()):
+        raise WorkflowError(_("A rectification cannot go from “%(a)s” to “%(b)s”.", a=rect.status, b=to))
+    before = rect.status
+    rect.status = to
+    record_audit(user, f"rectification.{to}", "rectification", rect.id,
+                 {"from": before, "to": to, "finding_id": rect.finding_id, "round": rect.round, **(data or {})})
+
+
+def rectification_for(finding: Finding) -> Rectification | None:
+    return db.session.scalar(select(Rectification).where(Rectification.finding_id == finding.id))
+
+
+def submit_plan(finding: Finding, user, measures: str, owner: str, deadline: date) -> Rectification:
+    """The department's plan: measures, owner, deadline. An open finding starts rectifying; while
+    rectifying the plan may be revised."""
+    _require_head(user, finding)
+    _check_deadline(deadline)
+    rect = rectification_for(finding)
+    if rect is None:
+        if finding.status != "open":
+            raise WorkflowError(_("A plan can only be submitted for an open finding."))
+        rect = Rectification(finding_id=finding.id, measures=measures, owner=owner, deadline=deadline,
+                             status="rectifying", round=1, submitted_by=user.id)
+        db.session.add(rect)
+        db.session.flush()
+        record_audit(user, "rectification.plan", "rectification", rect.id,
+                     {"finding_id": finding.id, "deadline": deadline.isoformat(), "owner": owner})
+        transition_finding(finding, "rectifying", user, {"rectification_id": rect.id})
+    else:
+        if rect.status != "rectifying":
+            raise WorkflowError(_("The plan can only be changed while rectifying."))
+        rect.measures, rect.owner, rect.deadline = measures, owner, deadline
+        record_audit(user, "rectification.plan_revised", "rectification", rect.id,
+                     {"finding_id": finding.id, "deadline": deadline.isoformat(), "owner": owner})
+    db.session.flush()
+    return rect
+
+
+def add_progress(finding: Finding, user, note: str | None, progress: int, photos: list[str] | None = None,
+                 update_id: str | None = None) -> RectificationUpdate:
+    _require_head(user, finding)
+    rect = rectification_for(finding)
+    if rect is None or rect.status != "rectifying":
+        raise WorkflowError(_("Progress can only be reported while rectifying."))
+    upd = RectificationUpdate(finding_id=finding.id, note=note, progress=progress,
+                              photos=sorted(set(photos or [])), author_id=user.id)
+    if update_id:
+        upd.id = update_id
+    db.session.add(upd)
+    db.session.flush()
+    record_audit(user, "rectification.progress", "rectification", rect.id,
+                 {"finding_id": finding.id, "progress": progress, "update_id": upd.id})
+    return upd
+
+
+def submit_for_acceptance(finding: Finding, user) -> Rectification:
+    _require_head(user, finding)
+    rect = rectification_for(finding)
+    if rect is None:
+        raise WorkflowError(_("Submit a rectification plan first."))
+    transition_rectification(rect, "pending_acceptance", user)
+    transition_finding(finding, "pending_acceptance", user, {"round": rect.round})
+    notify(_supervisor_of(finding), "acceptance_to_do", finding.title, _link(finding))
+    db.session.flush()
+    return rect
+
+
+def decide_acceptance(finding: Finding, user, result: str, reason: str | None = None,
+                      new_deadline: date | None = None) -> AcceptanceRound:
+    """整改验收: pass closes the finding; fail needs a reason and a new deadline and starts a new round."""
+    if not can_decide_acceptance(user, finding):
+        raise NotAllowed(_("Only the finding's supervisor or a manager decides acceptance."))
+    rect = rectification_for(finding)
+    if rect is None or rect.status != "pending_acceptance":
+        raise WorkflowError(_("Nothing is awaiting acceptance for this finding."))
+    if result not in ("pass", "fail"):
+        raise WorkflowError(_("Choose pass or fail."))
+    if result == "fail":
+        if not (reason or "").strip():
+            raise WorkflowError(_("Give the reason the rectification failed."))
+        if new_deadline is None:
+            raise WorkflowError(_("Set a new deadline."))
+        _check_deadline(new_deadline)
+    decision = AcceptanceRound(rectification_id=rect.id, round=rect.round, result=result,
+                               reason=(reason or "").strip() or None,
+                               new_deadline=new_deadline if result == "fail" else None, decided_by=user.id)
+    db.session.add(decision)
+    if result == "pass":
+        transition_rectification(rect, "accepted", user)
+        rect.accepted_at = utcnow()
+        transition_finding(finding, "closed", user, {"round": rect.round})
+        notify(department_heads(finding.department_id), "acceptance_passed", finding.title, _link(finding))
+    else:
+        transition_rectification(rect, "rectifying", user, {"reason": decision.reason,
+                                                            "new_deadline": new_deadline.isoformat()})
+        rect.round += 1
+        rect.deadline = new_deadline
+        transition_finding(finding, "rectifying", user, {"round": rect.round, "reason": decision.reason})
+        notify(department_heads(finding.department_id), "acceptance_failed", finding.title, _link(finding))
+    db.session.flush()
+    return decision
+
+
+def add_coordination(finding: Finding, user, note: str, department_id: str | None) -> CoordinationNote:
+    """协调解决: a note when another department must help; that department's heads are told."""
+    if not (can_decide_acceptance(user, finding) or is_responsible_head(user, finding)):
+        raise NotAllowed(_("Only the supervisor, a manager or the responsible department can coordinate."))
+    cn = CoordinationNote(finding_id=finding.id, department_id=department_id or None, note=note, author_id=user.id)
+    db.session.add(cn)
+    db.session.flush()
+    record_audit(user, "rectification.coordination", "finding", finding.id,
+                 {"department_id": department_id, "note_id": cn.id})
+    if department_id and department_id != finding.department_id:
+        notify(department_heads(department_id), "coordination", finding.title, _link(finding))
+    return cn
+
+
+def overdue_clause(today: date | None = None):
+    """Rectifying past the deadline (a request awaiting acceptance is the supervisor's turn)."""
+    return (Rectification.status == "rectifying") & (Rectification.deadline < (today or date.today()))
+
+
+def notify_overdue(today: date | None = None) -> int:
+    """Tell the department heads and the supervisor about each overdue item, once per day."""
+    today = today or date.today()
+    rows = db.session.execute(
+        select(Rectification, Finding).join(Finding, Finding.id == Rectification.finding_id)
+        .where(overdue_clause(today), Finding.deleted_at.is_(None))
+    ).all()
+    sent = 0
+    for _rect, finding in rows:
+        link = _link(finding)
+        already = db.session.scalar(select(Notification.id).where(
+            Notification.kind == "overdue", Notification.link == link,
+            Notification.created_at >= utcnow().replace(hour=0, minute=0, second=0, microsecond=0)).limit(1))
+        if already:
+            continue
+        sent += len(notify(department_heads(finding.department_id) + _supervisor_of(finding), "overdue",
+                           finding.title, link))
+    db.session.flush()
+    return sent

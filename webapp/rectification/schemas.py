@@ -1,0 +1,43 @@
+from flask_babel import lazy_gettext as _l
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+
+class _Args(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class PlanArgs(_Args):
+    measures = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    owner = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    deadline = fields.Date(required=True)
+
+
+class ProgressArgs(_Args):
+    note = fields.String(load_default=None, validate=validate.Length(max=4000))
+    progress = fields.Integer(required=True, validate=validate.Range(min=0, max=100))
+
+
+class DecisionArgs(_Args):
+    result = fields.String(required=True, validate=validate.OneOf(("pass", "fail")))
+    reason = fields.String(load_default=None, validate=validate.Length(max=4000))
+    new_deadline = fields.Date(load_default=None)
+
+
+class CoordinationArgs(_Args):
+    note = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    department_id = fields.String(load_default=None)
+
+
+class IndexArgs(_Args):
+    status = fields.String(load_default=None, validate=validate.OneOf(
+        ("to_plan", "rectifying", "pending_acceptance", "accepted")))
+    overdue = fields.Boolean(load_default=False)
+
+
+def form_data(form) -> dict:
+    """Blank form fields count as missing, so optional dates and numbers validate."""
+    return {k: v for k, v in form.items() if v != ""}
+
+
+MESSAGES = {"required": _l("This field is required.")}

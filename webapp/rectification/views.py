@@ -1,0 +1,152 @@
+from datetime import date
+
+import click
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from webapp.auth.models import User
+from webapp.auth.scope import get_scoped_or_404, scoped
+from webapp.extensions import db
+from webapp.findings.models import Finding
+from webapp.findings.operations import NotAllowed, WorkflowError
+from webapp.org.models import Department
+from webapp.photos.uploads import BadUpload, store_uploaded_photo
+from webapp.rectification import operations as ops
+from webapp.rectification.models import AcceptanceRound, CoordinationNote, Rectification, RectificationUpdate
+from webapp.rectification.schemas import (
+    CoordinationArgs,
+    DecisionArgs,
+    IndexArgs,
+    PlanArgs,
+    ProgressArgs,
+    form_data,
+)
+from webapp.sync_store.tracking import set_sync_context
+
+bp = Blueprint("rectification", __name__, url_prefix="/rectification")
+
+
+@bp.cli.command("notify-overdue")
+def notify_overdue_command():
+    """Notify department heads and supervisors of overdue rectifications (run daily)."""
+    sent = ops.notify_overdue()
+    db.session.commit()
+    click.echo(f"{sent} notifications")
+
+
+@bp.get("/")
+@login_required
+def index():
+    try:
+        args = IndexArgs().load(request.args)
+    except ValidationError:
+        args = {"status": None, "overdue": False}
+    q = (scoped(Finding, current_user).where(Finding.deleted_at.is_(None))
+         .outerjoin(Rectification, Rectification.finding_id == Finding.id)
+         .add_columns(Rectification)
+         .options(selectinload(Finding.department), selectinload(Finding.site)))
+    if args["overdue"]:
+        q = q.where(ops.overdue_clause())
+    status = args["status"]
+    if status == "to_plan":
+        q = q.where(Finding.status == "open")
+    elif status:
+        q = q.where(Rectification.status == status)
+    else:
+        q = q.where(Finding.status != "closed")
+    rows = db.session.execute(
+        q.order_by(Rectification.deadline.is_(None), Rectification.deadline, Finding.captured_at.desc()).limit(300)
+    ).all()
+    return render_template("rectification/index.html", rows=rows, args=args, today=date.today())
+
+
+def _render(finding, errors=None, form=None, status=200):
+    rect = ops.rectification_for(finding)
+    updates = db.session.scalars(select(RectificationUpdate).where(
+        RectificationUpdate.finding_id == finding.id, RectificationUpdate.deleted_at.is_(None))
+        .order_by(RectificationUpdate.created_at)).all()
+    rounds = db.session.scalars(select(AcceptanceRound).where(
+        AcceptanceRound.rectification_id == rect.id).order_by(AcceptanceRound.id)).all() if rect else []
+    notes = db.session.scalars(select(CoordinationNote).where(CoordinationNote.finding_id == finding.id)
+                               .order_by(CoordinationNote.created_at)).all()
+    people = {u.id: u.display_name for u in db.session.scalars(select(User).where(
+        User.id.in_({r.decided_by for r in rounds} | {n.author_id for n in notes}
+                    | {u.author_id for u in updates if u.author_id})))}
+    departments = db.session.scalars(select(Department).where(Department.deleted_at.is_(None))
+                                     .order_by(Department.code)).all()
+    ctx = dict(finding=finding, rect=rect, updates=updates, rounds=rounds, notes=notes, people=people,
+               departments=departments, errors=errors or {}, form=form or {}, today=date.today(),
+               is_head=ops.is_responsible_head(current_user, finding),
+               can_decide=ops.can_decide_acceptance(current_user, finding))
+    return render_template("rectification/detail.html", **ctx), status
+
+
+@bp.get("/<finding_id>")
+@login_required
+def detail(finding_id):
+    return _render(get_scoped_or_404(Finding, finding_id, current_user))
+
+
+def _act(finding_id, schema, action, done_message):
+    """Parse → one operation → commit → back to the page; errors re-render the form with the input kept."""
+    finding = get_scoped_or_404(Finding, finding_id, current_user)
+    set_sync_context(db.session, user_id=current_user.id)
+    try:
+        args = schema.load(form_data(request.form)) if schema is not None else {}
+        action(finding, args)
+    except ValidationError as e:
+        db.session.rollback()
+        return _render(finding, {k: "; ".join(v) if isinstance(v, list) else str(v)
+                                 for k, v in e.messages.items()}, request.form, 400)
+    except (WorkflowError, BadUpload) as e:
+        db.session.rollback()
+        return _render(finding, {"_": str(e)}, request.form, 409 if isinstance(e, WorkflowError) else 400)
+    except NotAllowed as e:
+        db.session.rollback()
+        return _render(finding, {"_": str(e)}, request.form, 403)
+    db.session.commit()
+    flash(done_message, "info")
+    return redirect(url_for(".detail", finding_id=finding_id), 303)
+
+
+@bp.post("/<finding_id>/plan")
+@login_required
+def plan(finding_id):
+    return _act(finding_id, PlanArgs(), lambda f, a: ops.submit_plan(f, current_user, **a),
+                _("The rectification plan was saved."))
+
+
+@bp.post("/<finding_id>/progress")
+@login_required
+def progress(finding_id):
+    def action(f, a):
+        shas = [store_uploaded_photo(fs.read(), current_user)
+                for fs in request.files.getlist("photos") if fs and fs.filename]
+        ops.add_progress(f, current_user, a.get("note"), a["progress"], shas)
+
+    return _act(finding_id, ProgressArgs(), action, _("Progress was recorded."))
+
+
+@bp.post("/<finding_id>/submit")
+@login_required
+def submit(finding_id):
+    return _act(finding_id, None, lambda f, a: ops.submit_for_acceptance(f, current_user),
+                _("Submitted for acceptance."))
+
+
+@bp.post("/<finding_id>/decide")
+@login_required
+def decide(finding_id):
+    return _act(finding_id, DecisionArgs(), lambda f, a: ops.decide_acceptance(f, current_user, **a),
+                _("The acceptance decision was recorded."))
+
+
+@bp.post("/<finding_id>/coordinate")
+@login_required
+def coordinate(finding_id):
+    return _act(finding_id, CoordinationArgs(), lambda f, a: ops.add_coordination(f, current_user, **a),
+                _("The coordination note was saved."))

@@ -1,0 +1,234 @@
+import io
+import re
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from webapp.auth.scope import get_scoped_or_404, scoped
+from webapp.extensions import db
+from webapp.findings.operations import NotAllowed, WorkflowError
+from webapp.photos.models import Photo
+from webapp.rectification.schemas import form_data
+from webapp.reports import operations as ops
+from webapp.reports.models import REPORT_STATUSES, CommunicationNote, Report, ShareLink
+from webapp.reports.schemas import CommunicationNoteArgs, NewReportArgs, ReportEditArgs, ReviewArgs
+from webapp.visits.models import Visit
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+# The department sees its report once it has been communicated to it (policy 三(三)4).
+DEPARTMENT_VISIBLE = ("communicated", "acknowledged")
+
+
+def _department_side(user) -> bool:
+    return user.role in ("dept_head", "staff")
+
+
+def _get_report(report_id):
+    report = get_scoped_or_404(Report, report_id, current_user)
+    if _department_side(current_user) and report.status not in DEPARTMENT_VISIBLE:
+        abort(404)
+    return report
+
+
+@bp.get("/")
+@login_required
+def index():
+    status = request.args.get("status")
+    latest = (select(Report.visit_id, func.max(Report.version_no).label("v")).group_by(Report.visit_id).subquery())
+    q = (scoped(Report, current_user)
+         .join(latest, (latest.c.visit_id == Report.visit_id) & (latest.c.v == Report.version_no))
+         .options(selectinload(Report.visit).selectinload(Visit.site)))
+    if status in REPORT_STATUSES:
+        q = q.where(Report.status == status)
+    if _department_side(current_user):
+        q = q.where(Report.status.in_(DEPARTMENT_VISIBLE))
+    reports = db.session.scalars(q.order_by(Report.updated_at.desc()).limit(300)).all()
+    to_write = []
+    if current_user.role in ("supervisor", "manager", "admin"):
+        to_write = db.session.scalars(
+            scoped(Visit, current_user).where(Visit.deleted_at.is_(None), Visit.status == "completed",
+                                              ~Visit.id.in_(select(Report.visit_id)))
+            .options(selectinload(Visit.site)).order_by(Visit.scheduled_for.desc()).limit(100)).all()
+        to_write = [v for v in to_write if ops.can_write(current_user, v)]
+    return render_template("reports/index.html", reports=reports, to_write=to_write, status=status,
+                           statuses=REPORT_STATUSES)
+
+
+@bp.post("/new")
+@login_required
+def new():
+    try:
+        args = NewReportArgs().load(request.form)
+    except ValidationError:
+        abort(400)
+    visit = get_scoped_or_404(Visit, args["visit_id"], current_user)
+    try:
+        report = ops.create_report(visit, current_user)
+    except NotAllowed:
+        db.session.rollback()
+        abort(403)
+    except WorkflowError as e:
+        db.session.rollback()
+        flash(str(e), "error")
+        existing = ops.latest_report(visit.id)
+        return redirect(url_for(".detail", report_id=existing.id) if existing else url_for(".index"), 303)
+    db.session.commit()
+    return redirect(url_for(".detail", report_id=report.id), 303)
+
+
+def _context(report):
+    visit = report.visit
+    findings = ops.visit_findings(visit.id)
+    shas = {s for f in findings for s in (f.photos or [])}
+    photos = {p.sha256: p for p in db.session.scalars(select(Photo).where(Photo.sha256.in_(shas)))} if shas else {}
+    versions = db.session.scalars(select(Report).where(Report.visit_id == visit.id)
+                                  .order_by(Report.version_no.desc())).all()
+    return dict(report=report, visit=visit, findings=findings, photos=photos, versions=versions,
+                latest=versions[0] if versions else report)
+
+
+def _render(report, errors=None, form=None, status=200, new_token=None):
+    visit = report.visit
+    notes = db.session.scalars(select(CommunicationNote).where(CommunicationNote.visit_id == visit.id)
+                               .order_by(CommunicationNote.held_on)).all()
+    links = db.session.scalars(select(ShareLink).where(ShareLink.report_id == report.id)
+                               .order_by(ShareLink.id.desc())).all()
+    can_write = ops.can_write(current_user, visit)
+    ctx = _context(report)
+    return render_template(
+        "reports/detail.html", **ctx, notes=notes, links=links, errors=errors or {}, form=form or {},
+        can_write=can_write, editable=can_write and report.status in ("draft", "returned"),
+        is_manager=current_user.role in ("manager", "admin"),
+        is_head=current_user.role == "dept_head" and current_user.department_id == visit.department_id,
+        new_token=new_token), status
+
+
+@bp.get("/<report_id>")
+@login_required
+def detail(report_id):
+    report = _get_report(report_id)
+    return _render(report, new_token=session.pop(f"share-token-{report.id}", None))
+
+
+def _act(report_id, schema, action, message):
+    report = _get_report(report_id)
+    try:
+        args = schema.load(form_data(request.form)) if schema is not None else {}
+        result = action(report, args)
+    except ValidationError as e:
+        db.session.rollback()
+        return _render(report, {k: "; ".join(v) if isinstance(v, list) else str(v) for k, v in e.messages.items()},
+                       request.form, 400)
+    except WorkflowError as e:
+        db.session.rollback()
+        return _render(report, {"_": str(e)}, request.form, 409)
+    except NotAllowed as e:
+        db.session.rollback()
+        return _render(report, {"_": str(e)}, request.form, 403)
+    db.session.commit()
+    flash(message, "info")
+    target = result.id if isinstance(result, Report) else report.id
+    return redirect(url_for(".detail", report_id=target), 303)
+
+
+@bp.post("/<report_id>/edit")
+@login_required
+def edit(report_id):
+    return _act(report_id, ReportEditArgs(), lambda r, a: ops.update_report(r, current_user, a), _("Report saved."))
+
+
+@bp.post("/<report_id>/submit")
+@login_required
+def submit(report_id):
+    return _act(report_id, None, lambda r, a: ops.submit_report(r, current_user), _("Report submitted for approval."))
+
+
+@bp.post("/<report_id>/approve")
+@login_required
+def approve(report_id):
+    return _act(report_id, ReviewArgs(), lambda r, a: ops.review_report(r, current_user, "approve", a.get("comment")),
+                _("Report approved."))
+
+
+@bp.post("/<report_id>/return")
+@login_required
+def return_(report_id):
+    return _act(report_id, ReviewArgs(), lambda r, a: ops.review_report(r, current_user, "return", a.get("comment")),
+                _("Report returned to its author."))
+
+
+@bp.post("/<report_id>/communicate")
+@login_required
+def communicate(report_id):
+    return _act(report_id, None, lambda r, a: ops.communicate_report(r, current_user),
+                _("Report communicated to the department."))
+
+
+@bp.post("/<report_id>/acknowledge")
+@login_required
+def acknowledge(report_id):
+    return _act(report_id, None, lambda r, a: ops.acknowledge_report(r, current_user), _("Report acknowledged."))
+
+
+@bp.post("/<report_id>/new-version")
+@login_required
+def new_version(report_id):
+    return _act(report_id, None, lambda r, a: ops.new_version(r, current_user), _("A new draft version was made."))
+
+
+@bp.post("/<report_id>/notes")
+@login_required
+def add_note(report_id):
+    def action(r, a):
+        attendees = [p for p in re.split(r"[,,、;\n]", a.pop("attendees") or "") if p.strip()]
+        ops.add_communication_note(r.visit, current_user, attendees=attendees, **a)
+
+    return _act(report_id, CommunicationNoteArgs(), action, _("Communication note saved."))
+
+
+@bp.post("/<report_id>/share")
+@login_required
+def share(report_id):
+    def action(r, a):
+        session[f"share-token-{r.id}"] = ops.create_share_link(r, current_user)
+
+    return _act(report_id, None, action, _("Share link created. Copy it now: it is shown only once."))
+
+
+@bp.post("/<report_id>/share/<int:link_id>/revoke")
+@login_required
+def revoke(report_id, link_id):
+    def action(r, a):
+        link = db.session.get(ShareLink, link_id)
+        if link is None or link.report_id != r.id:
+            abort(404)
+        ops.revoke_share_link(link, current_user)
+
+    return _act(report_id, None, action, _("Share link revoked."))
+
+
+@bp.get("/shared/<token>")
+def shared(token):
+    report = ops.report_by_token(token)
+    if report is None:
+        abort(404)
+    return render_template("reports/shared.html", **_context(report))
+
+
+@bp.get("/<report_id>/report.pdf")
+@login_required
+def pdf(report_id):
+    from webapp.reports.pdf import FontMissing, render_report_pdf
+
+    report = _get_report(report_id)
+    try:
+        data = render_report_pdf(report, ops.visit_findings(report.visit_id))
+    except FontMissing:
+        flash(_("The PDF needs a Chinese font on the server (Debian package fonts-noto-cjk)."), "error")
+        return redirect(url_for(".detail", report_id=report.id))
+    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"report-{report.visit_id[:8]}-v{report.version_no}.pdf")
