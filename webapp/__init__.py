@@ -89,9 +89,10 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.auth.views import bp as auth_bp
     from webapp.findings.views import bp as findings_bp
     from webapp.home.views import bp as home_bp
+    from webapp.mobile.views import bp as mobile_bp
     from webapp.visits.views import bp as visits_bp
 
-    for bp in (auth_bp, home_bp, visits_bp, findings_bp, api_bp):
+    for bp in (auth_bp, home_bp, visits_bp, findings_bp, api_bp, mobile_bp):
         app.register_blueprint(bp)
 
 

@@ -1,0 +1,29 @@
+// Unsynced counts and "is this record synced?" — a record is synced only when it has no pending
+// mutation and every photo it refers to is confirmed by the server.
+import { db } from "./db.js";
+
+export function changed() {
+  window.dispatchEvent(new Event("store-changed"));
+}
+
+export async function unsyncedCount() {
+  const d = await db();
+  const [n, photos] = await Promise.all([d.count("outbox"), d.getAll("photos")]);
+  return n + photos.filter((p) => !p.uploaded).length;
+}
+
+export async function recordState(rec) {
+  const d = await db();
+  const pending = await d.getAllFromIndex("outbox", "key", rec.key);
+  const rejected = pending.find((m) => m.state === "rejected");
+  if (rejected) return { state: "rejected", item: rejected };
+  if (rec.conflicts?.length && (rec.entity !== "finding" || rec.data.has_conflict !== false)) {
+    if (!pending.length) return { state: "conflict", conflicts: rec.conflicts };
+  }
+  if (pending.length) return { state: "pending" };
+  for (const sha of rec.data.photos ?? []) {
+    const p = await d.get("photos", sha);
+    if (p && !p.uploaded) return { state: "pending" };
+  }
+  return { state: "synced" };
+}
