@@ -7,6 +7,10 @@ from webapp.extensions import db
 
 
 def register_cli(app: Flask) -> None:
+    from webapp.photos.cli import photos_cli
+
+    app.cli.add_command(photos_cli)
+
     @app.cli.group("user")
     def user_group():
         """Manage user accounts."""

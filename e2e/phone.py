@@ -1,0 +1,51 @@
+"""Helpers for the phone-app browser tests (e2e/test_phone_*.py)."""
+
+import io
+import re
+
+from PIL import Image, ImageDraw
+
+from e2e.conftest import login
+
+
+def photo_file(label: str, size=(3000, 2000), hue=0) -> dict:
+    """A camera-sized JPEG for set_input_files (the app shrinks it to ≤ 2048 px)."""
+    img = Image.new("RGB", size, (180 + hue % 60, 170, 150))
+    d = ImageDraw.Draw(img)
+    for i in range(8):
+        d.rectangle([100 + i * 330, 200, 300 + i * 330, 1700], fill=((hue + i * 40) % 255, 90, (i * 60) % 255))
+    d.text((60, 60), label, fill=(0, 0, 0))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=90)
+    return {"name": f"{label}.jpg", "mimeType": "image/jpeg", "buffer": out.getvalue()}
+
+
+def open_app(page, base, username="supervisor", password="supervisor-demo-2026"):
+    """Sign in, open /m/, wait until the service worker controls the page and a first sync ran."""
+    login(page, base, username, password)
+    page.goto(base + "/m/")
+    page.wait_for_selector("body[data-ready]")
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20000)
+    wait_synced(page)
+
+
+def unsynced(page) -> int:
+    return int(page.locator("#unsynced").get_attribute("data-n") or "0")
+
+
+def wait_synced(page, timeout=30000):
+    """Wait until a sync finished and nothing is left unsynced."""
+    page.wait_for_function(
+        "document.body.dataset.sync === 'done' && document.getElementById('unsynced').dataset.n === '0'",
+        timeout=timeout)
+
+
+def sync_now(page, timeout=30000):
+    page.evaluate("delete document.body.dataset.sync")
+    page.locator("#sync-now").click()
+    page.wait_for_function("document.body.dataset.sync === 'done' || document.body.dataset.sync === 'error'",
+                           timeout=timeout)
+
+
+def visit_id_from_url(url: str) -> str:
+    return re.search(r"/m/visit/([0-9a-f-]{36})", url).group(1)

@@ -1,0 +1,151 @@
+"""Photo evidence over /api/v1 (sync-protocol.md, "Photos"): HEAD/PUT/GET /photos/{sha256}."""
+
+import hashlib
+import io
+
+from flask import Response, current_app, jsonify, request, send_file
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+
+from webapp import api_error
+from webapp.api import bp
+from webapp.extensions import db
+from webapp.photos import ingest
+from webapp.photos.operations import (
+    ensure_rendition,
+    find_stored_photo,
+    is_sha256,
+    may_download_original,
+    photo_visible_to,
+    process_upload,
+    save_photo,
+)
+from webapp.photos.storage import get_store
+
+CHUNK = 256 * 1024
+GET_VARIANTS = ("thumb", "display", "original")
+# Content never changes under its hash; "private" because every GET is access-checked.
+CACHE_CONTROL = "private, max-age=31536000, immutable"
+
+
+def _rejection_message(code: str) -> str:
+    limit_mb = current_app.config["MAX_PHOTO_BYTES"] / (1024 * 1024)
+    return {
+        "too_large": _("The photo is larger than %(limit)s MB.", limit=f"{limit_mb:g}"),
+        "too_many_pixels": _("The photo has too many pixels to be processed safely."),
+        "hash_mismatch": _("The photo was damaged on the way: its content does not match its SHA-256. Upload it again."),
+        "not_an_image": _("That file is not a photo. Upload a JPEG, PNG, WebP or HEIC image."),
+        "unsupported_format": _("That image format is not supported. Upload a JPEG, PNG, WebP or HEIC image."),
+        "corrupt_image": _("The photo is damaged or incomplete and cannot be read."),
+    }.get(code) or _("The content could not be processed.")
+
+
+def _reject(status: int, code: str):
+    return api_error(status, code, _rejection_message(code))
+
+
+def _read_body(limit: int):
+    """The request body and its SHA-256, reading at most `limit` + 1 bytes; None if it is larger.
+    A declared Content-Length over the limit is refused before anything is read."""
+    if request.content_length is not None and request.content_length > limit:
+        return None, None
+    stream = request.stream
+    buf = io.BytesIO()
+    digest = hashlib.sha256()
+    while True:
+        chunk = stream.read(min(CHUNK, limit + 1 - buf.tell()))
+        if not chunk:
+            break
+        buf.write(chunk)
+        digest.update(chunk)
+        if buf.tell() > limit:
+            return None, None
+    return buf.getvalue(), digest.hexdigest()
+
+
+def _photo_json(photo):
+    return {
+        "sha256": photo.sha256,
+        "size": photo.size,
+        "content_type": photo.content_type,
+        "width": photo.width,
+        "height": photo.height,
+        "captured_at": photo.captured_at.isoformat() if photo.captured_at else None,
+        "lat": photo.lat,
+        "lng": photo.lng,
+        "variants": sorted(photo.variants or {}),
+    }
+
+
+@bp.put("/photos/<sha256>")
+@login_required
+def put_photo(sha256):
+    sha = sha256.lower()
+    if not is_sha256(sha):
+        return api_error(400, "bad_hash", _("The address must end in the photo's SHA-256 (64 hexadecimal digits)."))
+    data, actual = _read_body(current_app.config["MAX_PHOTO_BYTES"])
+    if data is None:
+        return _reject(413, "too_large")
+    if actual != sha:
+        return _reject(400, "hash_mismatch")
+    photo = find_stored_photo(sha)
+    if photo is not None:
+        return jsonify(_photo_json(photo)), 200
+    # Nothing written yet: end the transaction so SQLite's write lock is not held while decoding.
+    db.session.rollback()
+    try:
+        processed = process_upload(data)
+    except ingest.PhotoRejected as e:
+        return _reject(e.status, e.code)
+    try:
+        photo, created = save_photo(sha, data, processed, current_user)
+        body = _photo_json(photo)
+        db.session.commit()
+    except IntegrityError:  # a concurrent upload of the same photo won the race: same bytes, same key
+        db.session.rollback()
+        photo = find_stored_photo(sha)
+        return jsonify(_photo_json(photo)), 200
+    return jsonify(body), 201 if created else 200
+
+
+@bp.route("/photos/<sha256>", methods=["GET", "HEAD"])
+@login_required
+def get_photo(sha256):
+    sha = sha256.lower()
+    if request.method == "HEAD" and "variant" not in request.args:
+        # The contract's existence check, before an upload. Knowing a photo's hash means holding
+        # the photo, so answering it tells nothing; the bytes themselves are access-checked.
+        if not is_sha256(sha) or find_stored_photo(sha) is None:
+            return Response(status=404)
+        return Response(status=200, headers={"ETag": f'"{sha}"'})
+    variant = request.args.get("variant", "display")
+    if variant not in GET_VARIANTS:
+        return api_error(400, "bad_variant", _("Unknown variant: use thumb, display or original."))
+    if not is_sha256(sha) or not photo_visible_to(current_user, sha):
+        return api_error(404, "not_found", _("Not found, or not yours to see."))
+    if variant == "original" and not may_download_original(current_user):
+        return api_error(403, "forbidden", _("Only management can download the original photo."))
+    photo = find_stored_photo(sha)
+    if photo is None:
+        return api_error(404, "not_found", _("Not found, or not yours to see."))
+    etag = f"{sha}.{variant}"
+    headers = {"ETag": f'"{etag}"', "Cache-Control": CACHE_CONTROL}
+    if request.if_none_match.contains(etag):
+        return Response(status=304, headers=headers)
+    try:
+        key = ensure_rendition(photo, variant)
+    except ingest.PhotoRejected as e:
+        return _reject(e.status, e.code)
+    mimetype = photo.content_type if variant == "original" else ingest.RENDITION_TYPE
+    store = get_store()
+    path = store.local_path(key) if variant == "original" else None
+    if path is not None:  # originals can be large: let the server stream the file
+        resp = send_file(path, mimetype=mimetype, etag=False, conditional=False, max_age=None)
+    else:
+        resp = Response(store.get(key), mimetype=mimetype)
+    resp.headers.update(headers)
+    if variant == "original":
+        ext = ingest.EXTENSIONS.get(photo.content_type, "bin")
+        resp.headers["Content-Disposition"] = f'attachment; filename="{sha}.{ext}"'
+    return resp

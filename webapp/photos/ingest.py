@@ -1,0 +1,258 @@
+"""Turn uploaded bytes into evidence: validate, read capture time/GPS, make the renditions.
+
+Pure Pillow, no Flask and no database, so the benchmark and the tests drive exactly this code.
+One decode serves every rendition: a JPEG is decoded at a reduced DCT scale (draft mode) just
+large enough for the biggest rendition, and the EXIF orientation is applied to the small results,
+never to the full image (which would decode it all at full size).
+"""
+
+import io
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from PIL import ExifTags, Image, ImageCms
+
+try:  # HEIC/HEIF from iPhones and many Android phones
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+except ImportError:  # pragma: no cover - pillow-heif is a declared dependency
+    pillow_heif = None
+
+# Renditions: name → longest side in pixels. Stored as JPEG, metadata stripped, sRGB.
+VARIANTS = {"display": 1600, "thumb": 320}
+JPEG_QUALITY = {"display": 82, "thumb": 76}
+RENDITION_TYPE = "image/jpeg"
+FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "HEIF": "image/heic"}
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/heic": "heic"}
+DEFAULT_MAX_PIXELS = 120_000_000  # 108 MP phone sensors fit; a decompression bomb does not
+
+_TRANSPOSE = {  # EXIF orientation → the transpose that shows the picture upright
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+class PhotoRejected(Exception):
+    """A bad upload. `status` is the HTTP status, `code` the machine-readable reason; the API
+    turns the code into a message in the user's language."""
+
+    def __init__(self, status: int, code: str, detail: str = ""):
+        super().__init__(f"{status} {code}: {detail}")
+        self.status = status
+        self.code = code
+        self.detail = detail
+
+
+@dataclass
+class Processed:
+    content_type: str
+    width: int  # as shown (orientation applied)
+    height: int
+    captured_at: datetime | None = None
+    lat: float | None = None
+    lng: float | None = None
+    renditions: dict[str, bytes] = field(default_factory=dict)  # variant → JPEG bytes
+    sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+def fit(size: tuple[int, int], longest: int) -> tuple[int, int]:
+    """`size` scaled down (never up) so its longest side is at most `longest`, aspect kept."""
+    w, h = size
+    scale = longest / max(w, h)
+    if scale >= 1:
+        return w, h
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
+def open_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """Identify the image from its header only. Declared dimensions are checked before any pixel
+    is decoded, so a small file claiming 50,000 × 50,000 pixels costs nothing."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data), formats=None)
+    except Image.DecompressionBombError as e:
+        raise PhotoRejected(413, "too_many_pixels", str(e)) from None
+    except Image.UnidentifiedImageError as e:
+        raise PhotoRejected(415, "not_an_image", str(e)) from None
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
+        raise PhotoRejected(422, "corrupt_image", str(e)) from None
+    if img.format not in FORMATS:
+        raise PhotoRejected(415, "unsupported_format", str(img.format))
+    w, h = img.size
+    if w < 1 or h < 1:
+        raise PhotoRejected(422, "corrupt_image", "empty image")
+    if w * h > max_pixels:
+        raise PhotoRejected(413, "too_many_pixels", f"{w}x{h}")
+    return img
+
+
+def process(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, default_tz: str = "UTC",
+            variants: dict[str, int] = VARIANTS) -> Processed:
+    """Validate `data` and make every rendition from a single decode."""
+    img = open_image(data, max_pixels)
+    content_type = FORMATS[img.format]
+    try:
+        exif = img.getexif()
+    except Exception:  # broken EXIF never rejects the photo itself
+        exif = Image.Exif()
+    orientation = _int_or_none(exif.get(ExifTags.Base.Orientation))
+    transpose = _TRANSPOSE.get(orientation or 1)
+    icc = img.info.get("icc_profile")
+    stored_size = img.size
+    largest = max(variants.values())
+    target = fit(stored_size, largest)
+    if img.format == "JPEG" and target != stored_size:
+        # Aspect-correct target: draft() keeps scaling while BOTH sides stay >= the request, so a
+        # square (1600, 1600) box would stop a 4:3 landscape at scale 1 and decode it all.
+        img.draft("RGB", target)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img.load()
+        base = _to_rgb_or_rgba(img)
+        renditions: dict[str, bytes] = {}
+        sizes: dict[str, tuple[int, int]] = {}
+        source = base
+        for name, longest in sorted(variants.items(), key=lambda kv: -kv[1]):
+            size = fit(stored_size, longest)
+            small = source if source.size == size else source.resize(
+                size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+            source = small  # the next (smaller) rendition is made from this one, not the original
+            out = _flatten(small)
+            out = _to_srgb(out, icc)
+            if transpose is not None:
+                out = out.transpose(transpose)
+            renditions[name] = _encode_jpeg(out, JPEG_QUALITY.get(name, 80))
+            sizes[name] = out.size
+    except PhotoRejected:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as e:
+        # "image file is truncated", broken Huffman data, bad PNG CRC, undecodable HEIC ...
+        raise PhotoRejected(422, "corrupt_image", str(e)) from None
+    finally:
+        img.close()
+    w, h = stored_size
+    if transpose in (Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_270,
+                     Image.Transpose.TRANSPOSE, Image.Transpose.TRANSVERSE):
+        w, h = h, w
+    captured_at, lat, lng = _evidence(exif, default_tz)
+    return Processed(content_type=content_type, width=w, height=h, captured_at=captured_at, lat=lat,
+                     lng=lng, renditions=renditions, sizes=sizes)
+
+
+def _to_rgb_or_rgba(img: Image.Image) -> Image.Image:
+    """A mode LANCZOS can resize: RGB, or RGBA when the picture has transparency."""
+    if img.mode in ("RGB", "RGBA"):
+        return img
+    if img.mode in ("LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        return img.convert("RGBA")
+    if img.mode.startswith("I;16") or img.mode in ("I", "F"):
+        # 16-bit greyscale PNG: scale to 8 bits instead of clipping everything to white.
+        img = img.convert("I").point(lambda v: v / 256).convert("L")
+    return img.convert("RGB")
+
+
+def _flatten(img: Image.Image) -> Image.Image:
+    if img.mode == "RGBA":
+        bg = Image.new("RGB", img.size, (255, 255, 255))
+        bg.paste(img, mask=img.getchannel("A"))
+        return bg
+    return img
+
+
+_SRGB = None
+
+
+def _to_srgb(img: Image.Image, icc: bytes | None) -> Image.Image:
+    """Convert from an embedded colour profile (Display P3 on iPhones, Adobe RGB ...) to sRGB, on
+    the small rendition only. Without a profile the pixels are taken as sRGB already."""
+    global _SRGB
+    if not icc:
+        return img
+    try:
+        src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        desc = ImageCms.getProfileDescription(src) or ""
+        if "srgb" in desc.lower():
+            return img
+        if _SRGB is None:
+            _SRGB = ImageCms.createProfile("sRGB")
+        return ImageCms.profileToProfile(img, src, _SRGB, outputMode="RGB") or img
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return img  # a broken profile: keep the pixels as they are
+
+
+def _encode_jpeg(img: Image.Image, quality: int) -> bytes:
+    # A fresh info dict: nothing of the original's metadata (EXIF, GPS, serials, XMP, ICC) is
+    # carried into the rendition.
+    img.info = {}
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=quality, exif=b"", icc_profile=None)
+    return out.getvalue()
+
+
+# ---- EXIF evidence: capture time and place ---------------------------------------------------
+
+def _int_or_none(v):
+    try:
+        return int(v) if v is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _evidence(exif, default_tz: str):
+    captured_at = lat = lng = None
+    try:
+        sub = exif.get_ifd(ExifTags.IFD.Exif)
+        raw = sub.get(ExifTags.Base.DateTimeOriginal) or sub.get(ExifTags.Base.DateTimeDigitized) \
+            or exif.get(ExifTags.Base.DateTime)
+        offset = sub.get(ExifTags.Base.OffsetTimeOriginal) or sub.get(ExifTags.Base.OffsetTime)
+        captured_at = _exif_time(raw, offset, default_tz)
+    except Exception:
+        captured_at = None
+    try:
+        gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+        lat = _exif_coord(gps.get(ExifTags.GPS.GPSLatitude), gps.get(ExifTags.GPS.GPSLatitudeRef), 90)
+        lng = _exif_coord(gps.get(ExifTags.GPS.GPSLongitude), gps.get(ExifTags.GPS.GPSLongitudeRef), 180)
+        if lat is None or lng is None:
+            lat = lng = None
+    except Exception:
+        lat = lng = None
+    return captured_at, lat, lng
+
+
+def _exif_time(raw, offset, default_tz: str) -> datetime | None:
+    if not raw:
+        return None
+    raw = raw.decode(errors="ignore") if isinstance(raw, bytes) else str(raw)
+    naive = datetime.strptime(raw.strip().rstrip("\x00")[:19], "%Y:%m:%d %H:%M:%S")
+    tz = None
+    if offset:
+        offset = offset.decode(errors="ignore") if isinstance(offset, bytes) else str(offset)
+        sign = -1 if offset.strip().startswith("-") else 1
+        hh, _, mm = offset.strip().lstrip("+-").partition(":")
+        tz = timezone(sign * timedelta(hours=int(hh), minutes=int(mm or 0)))
+    if tz is None:
+        tz = ZoneInfo(default_tz)  # phones write local time; the company's zone is the best guess
+    return naive.replace(tzinfo=tz).astimezone(UTC)
+
+
+def _exif_coord(dms, ref, limit) -> float | None:
+    if not dms or len(dms) != 3:
+        return None
+    deg, minutes, seconds = (float(x) for x in dms)
+    value = deg + minutes / 60 + seconds / 3600
+    ref = ref.decode(errors="ignore") if isinstance(ref, bytes) else (ref or "")
+    if ref.strip().upper() in ("S", "W"):
+        value = -value
+    if not -limit <= value <= limit or value != value:  # out of range or NaN
+        return None
+    return round(value, 7)
