@@ -2,6 +2,7 @@
 
 import io
 import re
+import time
 
 from PIL import Image, ImageDraw
 
@@ -20,12 +21,23 @@ def photo_file(label: str, size=(3000, 2000), hue=0) -> dict:
     return {"name": f"{label}.jpg", "mimeType": "image/jpeg", "buffer": out.getvalue()}
 
 
+def wait_until(page, expression: str, timeout=30000):
+    """Poll a JS expression (page.wait_for_function evaluates strings, which the app's CSP forbids)."""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        if page.evaluate(expression):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {expression}")
+        page.wait_for_timeout(100)
+
+
 def open_app(page, base, username="supervisor", password="supervisor-demo-2026"):
     """Sign in, open /m/, wait until the service worker controls the page and a first sync ran."""
     login(page, base, username, password)
     page.goto(base + "/m/")
     page.wait_for_selector("body[data-ready]")
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20000)
+    wait_until(page, "navigator.serviceWorker.controller !== null", timeout=20000)
     wait_synced(page)
 
 
@@ -35,16 +47,14 @@ def unsynced(page) -> int:
 
 def wait_synced(page, timeout=30000):
     """Wait until a sync finished and nothing is left unsynced."""
-    page.wait_for_function(
-        "document.body.dataset.sync === 'done' && document.getElementById('unsynced').dataset.n === '0'",
-        timeout=timeout)
+    wait_until(page, "document.body.dataset.sync === 'done' && document.getElementById('unsynced').dataset.n === '0'",
+               timeout=timeout)
 
 
 def sync_now(page, timeout=30000):
     page.evaluate("delete document.body.dataset.sync")
     page.locator("#sync-now").click()
-    page.wait_for_function("document.body.dataset.sync === 'done' || document.body.dataset.sync === 'error'",
-                           timeout=timeout)
+    wait_until(page, "document.body.dataset.sync === 'done' || document.body.dataset.sync === 'error'", timeout=timeout)
 
 
 def visit_id_from_url(url: str) -> str:

@@ -1,7 +1,9 @@
 """The heart of the product: a whole site visit on a phone with no signal, then sync."""
 
+from playwright.sync_api import expect
+
 from e2e.conftest import DESKTOP, PHONE, login
-from e2e.phone import open_app, photo_file, unsynced, visit_id_from_url, wait_synced
+from e2e.phone import open_app, photo_file, unsynced, visit_id_from_url, wait_synced, wait_until
 
 
 def test_offline_visit_with_photos_syncs_and_management_sees_it(browser, server, shot):
@@ -17,7 +19,7 @@ def test_offline_visit_with_photos_syncs_and_management_sees_it(browser, server,
     ctx.set_offline(True)
     page.reload()
     page.wait_for_selector("body[data-ready]")
-    assert page.locator("#net").inner_text() == "离线"
+    expect(page.locator("#net")).to_have_text("离线")
     shot(page, "phone-02-offline-checklist-zh")
 
     items = page.locator("article.m-item")
@@ -26,10 +28,10 @@ def test_offline_visit_with_photos_syncs_and_management_sees_it(browser, server,
     failed = items.nth(2)  # P3 requires a photo on fail
     failed.locator(".m-res-fail").click()
     failed = page.locator("article.m-item").nth(2)
-    assert failed.get_by_text("不合格项必须附照片。").is_visible()
+    expect(failed.get_by_text("不合格项必须附照片。")).to_be_visible()
     failed.locator("input[type=file]").set_input_files(photo_file("p3-fail"))
-    page.locator("article.m-item").nth(2).locator(".m-photos img").wait_for()
-    assert page.locator("article.m-item").nth(2).get_by_text("不合格项必须附照片。").count() == 0
+    expect(page.locator("article.m-item").nth(2).locator(".m-photos img")).to_have_count(1)
+    expect(page.locator("article.m-item").nth(2).get_by_text("不合格项必须附照片。")).to_have_count(0)
     shot(page, "phone-03-failed-item-photo-zh")
 
     # Finding 1: created from the failed item in one tap, photo carried over, one more added.
@@ -39,7 +41,7 @@ def test_offline_visit_with_photos_syncs_and_management_sees_it(browser, server,
     page.get_by_label("表现形式").blur()
     page.get_by_label("严重程度").select_option("high")
     page.locator("input[type=file]").set_input_files(photo_file("finding1-b", hue=90))
-    page.wait_for_function("document.querySelectorAll('.m-photos img').length === 2")
+    wait_until(page, "document.querySelectorAll('.m-photos img').length === 2")
     shot(page, "phone-04-finding-editor-zh")
     page.get_by_role("button", name="保存").click()
     page.wait_for_url("**/findings")
@@ -56,7 +58,7 @@ def test_offline_visit_with_photos_syncs_and_management_sees_it(browser, server,
     page.locator(".m-photos img").wait_for()
     page.get_by_role("button", name="保存").click()
     page.wait_for_url("**/findings")
-    assert page.locator(".m-list li").count() >= 3  # the seeded one plus our two
+    expect(page.locator(".m-list li")).to_have_count(3)  # the seeded one plus our two
     shot(page, "phone-05-findings-offline-zh")
 
     # An interview and figures.
@@ -83,18 +85,18 @@ def test_offline_visit_with_photos_syncs_and_management_sees_it(browser, server,
     page = ctx.new_page()
     page.goto(f"{server}/m/visit/{visit_id}/findings")
     page.wait_for_selector("body[data-ready]")
-    assert page.get_by_text("消防通道堆放杂物").is_visible()
-    assert page.get_by_text("流程执行情况").is_visible()
+    expect(page.get_by_text("消防通道堆放杂物")).to_be_visible()
+    expect(page.get_by_text("流程执行情况")).to_be_visible()
     assert unsynced(page) == queued
     page.get_by_role("link", name="人员访谈").click()
-    assert page.get_by_text("补货流程由店长每日确认").is_visible()
+    expect(page.get_by_text("补货流程由店长每日确认")).to_be_visible()
     shot(page, "phone-08-reopened-offline-zh")
 
     # Signal again: the `online` event syncs everything, photos included.
     ctx.set_offline(False)
     wait_synced(page, timeout=60000)
     page.get_by_role("link", name="问题").click()
-    assert page.locator(".m-list .sync-pending").count() == 0
+    expect(page.locator(".m-list .sync-synced")).to_have_count(3)
     shot(page, "phone-09-synced-zh")
     ctx.close()
 
