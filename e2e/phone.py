@@ -59,3 +59,50 @@ def sync_now(page, timeout=30000):
 
 def visit_id_from_url(url: str) -> str:
     return re.search(r"/m/visit/([0-9a-f-]{36})", url).group(1)
+
+
+class Deployment:
+    """A server of our own on a fixed port, so a test can 'deploy a new version' (stop, start with
+    another SHELL_BUILD) while the phone keeps the same origin, service worker and IndexedDB."""
+
+    def __init__(self, inst):
+        import os
+        import sys
+
+        from e2e.conftest import ROOT, _free_port
+
+        self.inst, self.root, self.port = inst, ROOT, _free_port()
+        self.env = {**os.environ, "INSTANCE_PATH": str(inst), "DATABASE_URL": f"sqlite:///{inst / 'e2e.db'}",
+                    "SECRET_KEY": "e2e-secret", "MEDIA_ROOT": str(inst / "media")}
+        self.flask = [sys.executable, "-m", "flask", "--app", "webapp"]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc = None
+
+    def seed(self):
+        import subprocess
+
+        subprocess.run([*self.flask, "db", "upgrade"], env=self.env, check=True, cwd=self.root, capture_output=True)
+        subprocess.run([*self.flask, "seed-demo"], env=self.env, check=True, cwd=self.root, capture_output=True)
+
+    def start(self, build: str):
+        import subprocess
+        import sys
+        import urllib.request
+
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{self.port}", "webapp:create_app()"],
+            env={**self.env, "SHELL_BUILD": build}, cwd=self.root,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(self.base + "/api/v1/health", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(10)
+            self.proc = None

@@ -6,6 +6,7 @@ browser; the server answers every /m/... path with the same shell."""
 
 import hashlib
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,6 +36,8 @@ def shell_version() -> str:
     """Changes whenever a shell file changes, so the browser installs a new service worker."""
     root = Path(current_app.static_folder)
     h = hashlib.sha256()
+    # SHELL_BUILD lets an operator force every phone to fetch the shell again without a file change.
+    h.update(str(current_app.config.get("SHELL_BUILD") or os.environ.get("SHELL_BUILD", "")).encode())
     for rel in (*SHELL_STATIC, "sw.js"):
         h.update(rel.encode())
         h.update((root / rel).read_bytes())

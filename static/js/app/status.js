@@ -17,9 +17,10 @@ export async function recordState(rec) {
   const pending = await d.getAllFromIndex("outbox", "key", rec.key);
   const rejected = pending.find((m) => m.state === "rejected");
   if (rejected) return { state: "rejected", item: rejected };
-  if (rec.conflicts?.length && (rec.entity !== "finding" || rec.data.has_conflict !== false)) {
-    if (!pending.length) return { state: "conflict", conflicts: rec.conflicts };
-  }
+  // A conflict is open until a manager resolves it (findings carry has_conflict on the wire).
+  const open = rec.entity === "finding" ? rec.data.has_conflict === true || (rec.conflicts?.length && rec.data.has_conflict !== false)
+    : rec.conflicts?.length;
+  if (open && !pending.length) return { state: "conflict", conflicts: rec.conflicts ?? [] };
   if (pending.length) return { state: "pending" };
   for (const sha of rec.data.photos ?? []) {
     const p = await d.get("photos", sha);
