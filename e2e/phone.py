@@ -32,6 +32,12 @@ def wait_until(page, expression: str, timeout=30000):
         page.wait_for_timeout(100)
 
 
+def snap(shot, page, name):
+    """A screenshot from the top of the page (a sticky header otherwise lands mid-page)."""
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, name)
+
+
 def open_app(page, base, username="supervisor", password="supervisor-demo-2026"):
     """Sign in, open /m/, wait until the service worker controls the page and a first sync ran."""
     login(page, base, username, password)

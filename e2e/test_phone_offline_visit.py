@@ -3,14 +3,14 @@
 from playwright.sync_api import expect
 
 from e2e.conftest import DESKTOP, PHONE, login
-from e2e.phone import open_app, photo_file, unsynced, visit_id_from_url, wait_synced, wait_until
+from e2e.phone import open_app, photo_file, snap, unsynced, visit_id_from_url, wait_synced, wait_until
 
 
 def test_offline_visit_with_photos_syncs_and_management_sees_it(browser, server, shot):
     ctx = browser.new_context(locale="zh-CN", **PHONE)
     page = ctx.new_page()
     open_app(page, server)
-    shot(page, "phone-01-visits-zh")
+    snap(shot, page, "phone-01-visits-zh")
     page.get_by_role("link", name="徐汇门店").click()
     page.wait_for_url("**/m/visit/**")
     visit_id = visit_id_from_url(page.url)
@@ -20,7 +20,7 @@ def test_offline_visit_with_photos_syncs_and_management_sees_it(browser, server,
     page.reload()
     page.wait_for_selector("body[data-ready]")
     expect(page.locator("#net")).to_have_text("离线")
-    shot(page, "phone-02-offline-checklist-zh")
+    snap(shot, page, "phone-02-offline-checklist-zh")
 
     items = page.locator("article.m-item")
     items.nth(0).locator(".m-res-pass").click()
@@ -32,7 +32,7 @@ def test_offline_visit_with_photos_syncs_and_management_sees_it(browser, server,
     failed.locator("input[type=file]").set_input_files(photo_file("p3-fail"))
     expect(page.locator("article.m-item").nth(2).locator(".m-photos img")).to_have_count(1)
     expect(page.locator("article.m-item").nth(2).get_by_text("不合格项必须附照片。")).to_have_count(0)
-    shot(page, "phone-03-failed-item-photo-zh")
+    snap(shot, page, "phone-03-failed-item-photo-zh")
 
     # Finding 1: created from the failed item in one tap, photo carried over, one more added.
     page.locator("article.m-item").nth(2).get_by_role("button", name="记录问题").click()
@@ -42,7 +42,7 @@ def test_offline_visit_with_photos_syncs_and_management_sees_it(browser, server,
     page.get_by_label("严重程度").select_option("high")
     page.locator("input[type=file]").set_input_files(photo_file("finding1-b", hue=90))
     wait_until(page, "document.querySelectorAll('.m-photos img').length === 2")
-    shot(page, "phone-04-finding-editor-zh")
+    snap(shot, page, "phone-04-finding-editor-zh")
     page.get_by_role("button", name="保存").click()
     page.wait_for_url("**/findings")
 
@@ -59,7 +59,7 @@ def test_offline_visit_with_photos_syncs_and_management_sees_it(browser, server,
     page.get_by_role("button", name="保存").click()
     page.wait_for_url("**/findings")
     expect(page.locator(".m-list li")).to_have_count(3)  # the seeded one plus our two
-    shot(page, "phone-05-findings-offline-zh")
+    snap(shot, page, "phone-05-findings-offline-zh")
 
     # An interview and figures.
     page.get_by_role("link", name="人员访谈").click()
@@ -74,9 +74,9 @@ def test_offline_visit_with_photos_syncs_and_management_sees_it(browser, server,
     page.get_by_label("单位").fill("人")
     page.get_by_role("button", name="添加").click()
     page.get_by_text("日均客流").wait_for()
-    shot(page, "phone-06-data-offline-zh")
+    snap(shot, page, "phone-06-data-offline-zh")
     page.get_by_role("link", name="完成").click()
-    shot(page, "phone-07-score-by-area-zh")
+    snap(shot, page, "phone-07-score-by-area-zh")
     queued = unsynced(page)
     assert queued >= 8  # answers, findings, interview, metric and four photos
 
@@ -90,14 +90,14 @@ def test_offline_visit_with_photos_syncs_and_management_sees_it(browser, server,
     assert unsynced(page) == queued
     page.get_by_role("link", name="人员访谈").click()
     expect(page.get_by_text("补货流程由店长每日确认")).to_be_visible()
-    shot(page, "phone-08-reopened-offline-zh")
+    snap(shot, page, "phone-08-reopened-offline-zh")
 
     # Signal again: the `online` event syncs everything, photos included.
     ctx.set_offline(False)
     wait_synced(page, timeout=60000)
     page.get_by_role("link", name="问题").click()
     expect(page.locator(".m-list .sync-synced")).to_have_count(3)
-    shot(page, "phone-09-synced-zh")
+    snap(shot, page, "phone-09-synced-zh")
     ctx.close()
 
     # A manager at a desk sees both findings with their photos.
@@ -119,5 +119,5 @@ def test_offline_visit_with_photos_syncs_and_management_sees_it(browser, server,
         for sha in shas:
             r = desk.request.get(f"{server}/api/v1/photos/{sha}")
             assert r.status == 200 and r.headers["content-type"].startswith("image/")
-        shot(mp, f"manager-finding-{n_photos}-photos")
+        snap(shot, mp, f"manager-finding-{n_photos}-photos")
     desk.close()

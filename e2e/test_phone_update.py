@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from e2e.conftest import PHONE
-from e2e.phone import Deployment, open_app, photo_file, unsynced, wait_synced, wait_until
+from e2e.phone import Deployment, open_app, photo_file, snap, unsynced, wait_synced, wait_until
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def test_service_worker_update_with_queued_items_loses_nothing(browser, deployme
     ctx.set_offline(False)
     page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.update())")
     page.locator("#update-now").wait_for(timeout=20000)
-    shot(page, "phone-update-ready-en")
+    snap(shot, page, "phone-update-ready-en")
     assert unsynced(page) == queued
     page.locator("#update-now").click()
     page.wait_for_load_state()
@@ -56,7 +56,7 @@ def test_service_worker_update_with_queued_items_loses_nothing(browser, deployme
     assert new_caches != old_caches  # the old shell cache was replaced, not added to
     expect(page.get_by_text("Fire exit blocked by boxes")).to_be_visible()
     assert unsynced(page) == queued
-    shot(page, "phone-update-applied-en")
+    snap(shot, page, "phone-update-applied-en")
 
     # The new shell works offline too, and the queued items sync afterwards.
     ctx.set_offline(True)
