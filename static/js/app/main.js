@@ -22,6 +22,7 @@ async function route() {
     root.replaceChildren(h("p", { class: "m-warn", role: "alert" }, e.message));
     throw e;
   }
+  if (!document.body.dataset.ready) performance.mark("app-ready");
   document.body.dataset.ready = "1";
 }
 
