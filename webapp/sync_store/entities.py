@@ -45,6 +45,9 @@ def _get(obj, model, pk):
     session = inspect(obj).session
     if pk is None or session is None:
         return None
+    for pending in session.new:  # a parent added in the same flush is not in the identity map yet
+        if type(pending) is model and pending.id == pk:
+            return pending
     return session.get(model, pk)
 
 

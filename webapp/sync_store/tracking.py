@@ -31,9 +31,13 @@ def set_sync_context(session: Session, *, user_id=None, device_id=None, mutation
 def _changed_fields(spec, obj) -> dict:
     state = inspect(obj)
     changed = {}
+    data = None
     for name in spec.fields:
         if name in state.attrs and state.attrs[name].history.has_changes():
-            changed[name] = serialize(spec, obj)[name] if name != "items" else None
+            data = data or serialize(spec, obj)
+            changed[name] = data[name] if name != "items" else None
+    if state.attrs["deleted_at"].history.has_changes():
+        changed["deleted"] = obj.deleted_at is not None
     return changed
 
 
@@ -77,7 +81,8 @@ def _before_flush(session: Session, _ctx, _instances):
                            deleted=obj.deleted_at is not None, department_id=dept, supervisor_id=sup,
                            changed_at=utcnow()))
         session.add(Revision(entity=spec.name, record_id=obj.id, version=obj.version,
-                             kind=ctx.get("kind", "server"), data=serialize(spec, obj), changed=changed,
+                             kind=ctx.get("kind", "server"),
+                             data={**serialize(spec, obj), "deleted": obj.deleted_at is not None}, changed=changed,
                              user_id=ctx.get("user_id"), device_id=ctx.get("device_id"),
                              mutation_id=ctx.get("mutation_id"), client_time=ctx.get("client_time"),
                              server_time=utcnow()))

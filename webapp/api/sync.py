@@ -1,0 +1,142 @@
+"""/api/v1/sync/* and /api/v1/conflicts: the sync protocol over HTTP (thin; the rules live in sync/)."""
+
+from flask import current_app, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+
+from webapp import api_error
+from webapp.api import bp
+from webapp.api.helpers import BadPayload
+from webapp.extensions import db
+from webapp.sync_store.operations import (
+    AlreadyResolved,
+    NotAllowed,
+    get_conflict,
+    get_record,
+    list_conflicts,
+    pull_changes,
+    push_mutations,
+    resolve_conflict,
+    wire_record,
+)
+from webapp.sync_store.policy import ResolutionError, stringify
+from webapp.sync_store.schemas import ConflictListArgs, ConflictSchema, PullArgs, PushArgs, ResolveArgs
+
+
+def _load(schema, payload):
+    try:
+        return schema.load(payload)
+    except ValidationError as e:
+        raise BadPayload(api_error(400, "invalid", _("Some fields are not valid."), stringify(e.messages))) from None
+
+
+def _json_body(schema):
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        raise BadPayload(api_error(400, "bad_json", _("The body must be a JSON object.")))
+    return _load(schema, payload)
+
+
+@bp.get("/sync/pull")
+@login_required
+def sync_pull():
+    """Changes in the caller's scope after `cursor`, oldest first.
+    ---
+    get:
+      summary: Pull changes after a cursor
+      parameters:
+      - {in: query, name: cursor, schema: {type: integer, minimum: 0}, required: false}
+      - {in: query, name: limit, schema: {type: integer, minimum: 1}, required: false}
+      responses:
+        200: {content: {application/json: {schema: PullResponse}}}
+        400: {$ref: '#/components/responses/Error'}
+        401: {$ref: '#/components/responses/Error'}
+    """
+    args = _load(PullArgs(), request.args.to_dict())
+    limit = min(args["limit"], current_app.config.get("SYNC_PULL_MAX_LIMIT", 500))
+    return jsonify(pull_changes(current_user, args["cursor"], limit))
+
+
+@bp.post("/sync/push")
+@login_required
+def sync_push():
+    """Apply a device's mutations in order, each in its own savepoint.
+    ---
+    post:
+      summary: Push mutations
+      requestBody: {required: true, content: {application/json: {schema: PushDoc}}}
+      responses:
+        200: {content: {application/json: {schema: PushResponse}}}
+        400: {$ref: '#/components/responses/Error'}
+        401: {$ref: '#/components/responses/Error'}
+        413: {$ref: '#/components/responses/Error'}
+    """
+    args = _json_body(PushArgs())
+    results = push_mutations(current_user, args["device_id"], args["mutations"])
+    db.session.commit()
+    return jsonify(results=results)
+
+
+def _conflict_json(c) -> dict:
+    return ConflictSchema().dump(c)
+
+
+@bp.get("/conflicts")
+@login_required
+def conflicts_index():
+    """Conflicts in the caller's scope (open ones by default), newest first.
+    ---
+    get:
+      summary: List conflicts
+      parameters:
+      - {in: query, name: status, schema: {type: string, enum: [open, resolved, all]}, required: false}
+      - {in: query, name: entity, schema: {type: string}, required: false}
+      - {in: query, name: record_id, schema: {type: string, format: uuid}, required: false}
+      - {in: query, name: limit, schema: {type: integer, minimum: 1, maximum: 500}, required: false}
+      responses:
+        200: {content: {application/json: {schema: ConflictListResponse}}}
+        400: {$ref: '#/components/responses/Error'}
+        401: {$ref: '#/components/responses/Error'}
+    """
+    args = _load(ConflictListArgs(), request.args.to_dict())
+    rows = list_conflicts(current_user, **args)
+    return jsonify(conflicts=[_conflict_json(c) for c in rows])
+
+
+@bp.post("/conflicts/<int:conflict_id>/resolve")
+@login_required
+def conflicts_resolve(conflict_id: int):
+    """Settle a conflict: keep the server's value, take the device's, or give a new value.
+    ---
+    post:
+      summary: Resolve a conflict
+      parameters:
+      - {in: path, name: conflict_id, schema: {type: integer}, required: true}
+      requestBody: {required: true, content: {application/json: {schema: ResolveArgs}}}
+      responses:
+        200: {content: {application/json: {schema: ConflictResponse}}}
+        400: {$ref: '#/components/responses/Error'}
+        401: {$ref: '#/components/responses/Error'}
+        403: {$ref: '#/components/responses/Error'}
+        404: {$ref: '#/components/responses/Error'}
+        409: {$ref: '#/components/responses/Error'}
+    """
+    conflict = get_conflict(current_user, conflict_id) if conflict_id < 2**62 else None
+    if conflict is None:
+        return api_error(404, "not_found", _("Not found, or not yours to see."))
+    args = _json_body(ResolveArgs())
+    try:
+        obj = resolve_conflict(current_user, conflict, args["choice"], args["value"])
+    except NotAllowed:
+        db.session.rollback()
+        return api_error(403, "forbidden", _("Only management resolves conflicts."))
+    except AlreadyResolved:
+        db.session.rollback()
+        return api_error(409, "resolved", _("This conflict has already been resolved."))
+    except ResolutionError as e:
+        db.session.rollback()
+        return api_error(400, "invalid", _("Some fields are not valid."), e.errors)
+    db.session.commit()
+    record = get_record(conflict.entity, conflict.record_id)
+    return jsonify(conflict=_conflict_json(conflict), record=wire_record(conflict.entity, record or obj))

@@ -1,0 +1,104 @@
+"""Use cases of the sync store: push, pull, list and resolve conflicts, read a record's history.
+They flush and never commit; the request boundary commits once."""
+
+from datetime import datetime
+
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from sync.engine import Mutation, Rejection
+from webapp.extensions import db
+from webapp.sync_store.entities import ENTITIES
+from webapp.sync_store.models import Conflict, Revision
+from webapp.sync_store.policy import EVERYTHING, POLICY, ResolutionError, make_engine, stringify
+from webapp.sync_store.schemas import MutationArgs
+
+
+class NotAllowed(Exception):
+    """The user may not do this at all (HTTP 403)."""
+
+
+class AlreadyResolved(Exception):
+    """The conflict was settled by someone else meanwhile (HTTP 409)."""
+
+
+def parse_mutation(raw):
+    """A Mutation, or (mutation_id, id, Rejection) when the envelope itself is not valid."""
+    if not isinstance(raw, dict):
+        return (None, None, Rejection({"_schema": [_("Each mutation must be a JSON object.")]}))
+    try:
+        m = MutationArgs().load(raw)
+    except ValidationError as e:
+        mid = raw.get("mutation_id") if isinstance(raw.get("mutation_id"), str) else None
+        rid = raw.get("id") if isinstance(raw.get("id"), str) else None
+        return (mid, rid, Rejection(stringify(e.messages)))
+    return Mutation(mutation_id=m["mutation_id"], entity=m["entity"], id=m["id"], op=m["op"],
+                    base_version=m["base_version"], data=m["data"], client_time=m["client_time"])
+
+
+def push_mutations(user, device_id: str, raw_mutations: list) -> list[dict]:
+    return make_engine().push(user, device_id, [parse_mutation(raw) for raw in raw_mutations])
+
+
+def pull_changes(user, cursor: int | None, limit: int) -> dict:
+    return make_engine().pull(user, cursor, limit)
+
+
+def conflicts_query(user, *, status="open", entity=None, record_id=None):
+    q = select(Conflict).where(POLICY.conflict_scope(user))
+    if status != "all":
+        q = q.where(Conflict.status == status)
+    if entity:
+        q = q.where(Conflict.entity == entity)
+    if record_id:
+        q = q.where(Conflict.record_id == record_id)
+    return q
+
+
+def list_conflicts(user, *, status="open", entity=None, record_id=None, limit=100) -> list[Conflict]:
+    q = conflicts_query(user, status=status, entity=entity, record_id=record_id)
+    return db.session.scalars(q.order_by(Conflict.created_at.desc(), Conflict.id.desc()).limit(limit)).all()
+
+
+def get_conflict(user, conflict_id: int) -> Conflict | None:
+    return db.session.scalar(select(Conflict).where(Conflict.id == conflict_id, POLICY.conflict_scope(user)))
+
+
+def resolve_conflict(user, conflict: Conflict, choice: str, value=None):
+    """Managers settle a conflict; the result is a new version of the record (kind "resolution")."""
+    if user.role not in EVERYTHING:
+        raise NotAllowed()
+    engine = make_engine()
+    engine.lock_feed()  # the feed lock first, as in a push, so the two never deadlock
+    db.session.refresh(conflict, with_for_update=db.engine.dialect.name == "postgresql" or None)
+    if conflict.status != "open":
+        raise AlreadyResolved()
+    if choice == "value" and value is None and conflict.field == "deleted":
+        raise ResolutionError({"value": [_("Choose true or false.")]})
+    return engine.resolve(user, conflict, choice, value)
+
+
+def record_history(entity: str, record_id: str) -> list[Revision]:
+    return db.session.scalars(
+        select(Revision).where(Revision.entity == entity, Revision.record_id == record_id)
+        .order_by(Revision.version, Revision.id)
+    ).all()
+
+
+def get_record(entity: str, record_id: str):
+    spec = ENTITIES.get(entity)
+    return db.session.get(spec.model, record_id) if spec else None
+
+
+def wire_record(entity: str, obj) -> dict:
+    spec = ENTITIES[entity]
+    data = POLICY.serialize(spec, obj)
+    if not spec.reference:
+        data["has_conflict"] = bool(obj.has_conflict)
+    return {"entity": entity, "id": obj.id, "version": obj.version, "deleted": obj.deleted_at is not None,
+            "has_conflict": bool(obj.has_conflict), "data": data}
+
+
+def as_time(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,205 @@
+"""What the application decides for the sync engine: who may push what, validation, fields the
+server derives, transition tables, pull scope, photo existence. See sync/engine.py Policy."""
+
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+from sqlalchemy import false, or_, select, true
+from sqlalchemy.orm import selectinload
+
+from sync.engine import Rejection, SyncEngine
+from sync.engine import Store as EngineStore
+from webapp.checklists.models import ChecklistTemplate, TemplateItem
+from webapp.extensions import db
+from webapp.findings.models import FINDING_TRANSITIONS, Finding
+from webapp.org.models import Department, Site
+from webapp.photos.models import Photo
+from webapp.plans.models import Plan
+from webapp.rectification.models import RectificationUpdate
+from webapp.sync_store.entities import ENTITIES, REFERENCE, serialize
+from webapp.sync_store.models import AppliedMutation, Change, Conflict, Revision
+from webapp.sync_store.schemas import validate_data
+from webapp.sync_store.tracking import FEED_LOCK_KEY, set_sync_context
+from webapp.visits.models import VISIT_TRANSITIONS, Visit
+
+EVERYTHING = ("manager", "admin")
+PARENT_KEYS = {"meeting": "visit_id", "checklist_answer": "visit_id", "metric": "visit_id", "interview": "visit_id",
+               "finding": "visit_id", "rectification_update": "finding_id"}
+REFERENCES = {  # field → model it must name (existence is checked, not left to the FK)
+    "site_id": Site, "template_id": ChecklistTemplate, "plan_id": Plan, "item_id": TemplateItem,
+    "department_id": Department, "visit_id": Visit, "finding_id": Finding,
+}
+
+
+class ResolutionError(Exception):
+    def __init__(self, errors: dict):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def stringify(errors):
+    """marshmallow messages (lazy strings, nested dicts/lists) as plain JSON."""
+    if isinstance(errors, dict):
+        return {str(k): stringify(v) for k, v in errors.items()}
+    if isinstance(errors, list | tuple):
+        return [stringify(v) for v in errors]
+    return str(errors)
+
+
+class WebappPolicy:
+    def message(self, key: str) -> str:
+        return {
+            "entity": lambda: _("This kind of record cannot be sent from a device."),
+            "unknown_record": lambda: _("No such record, or not yours to change."),
+            "future_version": lambda: _("The device claims a version the server never had."),
+            "illegal_transition": lambda: _("This status change is not allowed from the record's current status."),
+            "blocked": lambda: _("Not applied: an earlier change to the same record in this batch was rejected."),
+            "integrity": lambda: _("The record clashes with one already stored (for example a second answer to "
+                                   "the same checklist item)."),
+            "boolean": lambda: _("Choose true or false."),
+            "forbidden": lambda: _("You may not change this record."),
+            "fixed": lambda: _("This field cannot be changed once the record exists."),
+            "not_found": lambda: _("No such record."),
+            "not_yours": lambda: _("A supervisor records visits only for themselves."),
+        }[key]()
+
+    # -- validation and derived fields --
+
+    def validate(self, spec, data: dict, *, creating: bool) -> dict:
+        try:
+            return validate_data(spec.name, data, creating=creating)
+        except ValidationError as e:
+            raise Rejection(stringify(e.messages)) from None
+
+    def derive(self, user, spec, obj, *, creating: bool) -> None:
+        session = db.session
+        if spec.name == "visit":
+            if creating and obj.supervisor_id is None:
+                obj.supervisor_id = user.id
+            if obj.site_id:
+                site = session.get(Site, obj.site_id)
+                if site is not None:
+                    obj.department_id = site.department_id
+        elif spec.name == "finding":
+            visit = session.get(Visit, obj.visit_id) if obj.visit_id else None
+            if visit is not None:
+                obj.site_id, obj.supervisor_id = visit.site_id, visit.supervisor_id
+                if creating and obj.department_id is None:
+                    obj.department_id = visit.department_id
+        elif spec.name == "rectification_update" and creating:
+            obj.author_id = user.id
+
+    # -- permissions --
+
+    def _check_refs(self, values: dict) -> None:
+        errors = {}
+        for name, value in values.items():
+            model = REFERENCES.get(name)
+            if model is not None and value is not None:
+                found = db.session.get(model, value)
+                if found is None or getattr(found, "deleted_at", None) is not None:
+                    errors[name] = [self.message("not_found")]
+        if errors:
+            raise Rejection(errors)
+
+    def _may_touch(self, user, spec, obj) -> bool:
+        """Whether `user` may change `obj` (as it stands: for a create, with its parent set)."""
+        if user.role in EVERYTHING:
+            return True
+        session = db.session
+        if spec.name == "visit":
+            return user.role == "supervisor" and obj.supervisor_id == user.id
+        if spec.name == "rectification_update":
+            finding = session.get(Finding, obj.finding_id) if obj.finding_id else None
+            if finding is None:
+                return False
+            if user.role == "dept_head":
+                return bool(user.department_id) and finding.department_id == user.department_id
+            return user.role == "supervisor" and finding.supervisor_id == user.id
+        visit = session.get(Visit, obj.visit_id) if getattr(obj, "visit_id", None) else None
+        return visit is not None and user.role == "supervisor" and visit.supervisor_id == user.id
+
+    def authorize(self, user, spec, obj, values: dict, *, creating: bool, deleting: bool) -> None:
+        if creating:
+            self._check_refs(values)
+            if spec.name == "visit" and user.role not in EVERYTHING and obj.supervisor_id != user.id:
+                raise Rejection({"supervisor_id": [self.message("not_yours")]})
+            if not self._may_touch(user, spec, obj):
+                raise Rejection({"id": [self.message("forbidden")]})
+            return
+        if not self._may_touch(user, spec, obj):
+            # Out of scope and missing look the same.
+            raise Rejection({"id": [self.message("unknown_record")]})
+        parent = PARENT_KEYS.get(spec.name)
+        if parent and parent in values and values[parent] != getattr(obj, parent):
+            raise Rejection({parent: [self.message("fixed")]})
+        if spec.name == "visit" and "supervisor_id" in values and user.role not in EVERYTHING \
+                and values["supervisor_id"] != user.id:
+            raise Rejection({"supervisor_id": [self.message("not_yours")]})
+        self._check_refs({k: v for k, v in values.items() if k != parent})
+
+    # -- merge --
+
+    def transitions(self, spec, field_name: str):
+        if field_name != "status":
+            return None
+        return {"visit": VISIT_TRANSITIONS, "finding": FINDING_TRANSITIONS}.get(spec.name)
+
+    def photo_fields(self, spec) -> tuple[str, ...]:
+        return ("photos",) if "photos" in spec.set_fields else ()
+
+    def missing_photos(self, hashes: set[str]) -> list[str]:
+        have = set(db.session.scalars(select(Photo.sha256).where(Photo.sha256.in_(sorted(hashes)))))
+        return sorted(hashes - have)
+
+    # -- pull --
+
+    def change_scope(self, user):
+        reference = Change.entity.in_(sorted(REFERENCE))
+        if user.role in EVERYTHING:
+            return true()
+        if user.role == "supervisor":
+            return or_(reference, Change.supervisor_id == user.id)
+        if user.role == "dept_head" and user.department_id:
+            return or_(reference, Change.department_id == user.department_id)
+        return or_(reference, false())
+
+    def conflict_scope(self, user):
+        if user.role in EVERYTHING:
+            return true()
+        if user.role == "supervisor":
+            return Conflict.supervisor_id == user.id
+        if user.role == "dept_head" and user.department_id:
+            return Conflict.department_id == user.department_id
+        return false()
+
+    def serialize(self, spec, obj) -> dict:
+        return serialize(spec, obj)
+
+    def load_options(self, spec) -> list:
+        if spec.name == "template":
+            return [selectinload(ChecklistTemplate.items)]
+        return []
+
+    def scope_keys(self, spec, obj):
+        return spec.scope_keys(obj)
+
+    def set_context(self, session, **context) -> None:
+        if context:
+            set_sync_context(session, **context)
+        else:
+            session.info.pop("sync_context", None)
+
+    def resolution_error(self, errors: dict) -> Exception:
+        return ResolutionError(stringify(errors))
+
+
+STORE = EngineStore(change=Change, revision=Revision, mutation=AppliedMutation, conflict=Conflict,
+                    feed_lock_key=FEED_LOCK_KEY)
+POLICY = WebappPolicy()
+
+
+def make_engine(session=None) -> SyncEngine:
+    return SyncEngine(session or db.session, ENTITIES, STORE, POLICY)
+
+
+__all__ = ["make_engine", "ResolutionError", "RectificationUpdate", "POLICY", "STORE"]
