@@ -38,6 +38,11 @@ def test_service_worker_update_with_queued_items_loses_nothing(browser, deployme
     queued = unsynced(page)
     assert queued == 2  # the finding and its photo
 
+    # Signing out now would strand them: refused, with the reason.
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.locator("#b-logout")).to_contain_text("2 items are not synced yet")
+    assert "/m/" in page.url
+
     # A new version is deployed. The phone is back online but the sync API is unreachable, so the
     # items stay queued while the update happens.
     deployment.stop()

@@ -116,7 +116,11 @@ async function checkStorage() {
   if (!navigator.storage) return;
   try {
     const persisted = (await navigator.storage.persisted?.()) || (await navigator.storage.persist?.());
-    if (!persisted) banner("b-persist", t("storage_refused"), null, true);
+    if (!persisted && !(await meta("persist_warned"))) {
+      banner("b-persist", t("storage_refused"), null, true).addEventListener("click", (e) => {
+        if (e.target.closest(".m-dismiss")) meta("persist_warned", true);
+      });
+    }
     const { usage = 0, quota = 0 } = (await navigator.storage.estimate?.()) ?? {};
     if (quota && usage / quota > 0.85) banner("b-full", t("storage_full", { pct: Math.round((100 * usage) / quota) }));
   } catch { /* not supported: nothing to warn about */ }

@@ -153,7 +153,7 @@ const SECTION_VIEWS = {
     body.append(findings.length ? h("ul", { class: "m-list" }, await Promise.all(findings.map(async (f) => h("li", {},
       link(`/m/finding/${f.id}`, { class: "m-row" },
         h("span", { class: "m-row-title" }, f.data.title || "—"),
-        h("span", { class: "m-row-meta" }, label("area", f.data.area), " · ", fmtTime(f.data.captured_at), " · 📷 ", (f.data.photos ?? []).length),
+        h("span", { class: "m-row-meta" }, label("area", f.data.area), " · ", fmtTime(f.data.captured_at), " · ", t("photos"), " ", (f.data.photos ?? []).length),
         h("span", { class: "m-badges" }, h("span", { class: `m-badge sev-${f.data.severity}` }, label("severity", f.data.severity)),
           (await stateLine(f)).firstChild)))))) : h("p", { class: "m-empty" }, t("empty")));
   },
