@@ -1,5 +1,8 @@
 """A new version of the app arrives while the phone holds unsynced work: nothing is lost."""
 
+import json
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
@@ -42,6 +45,14 @@ def test_service_worker_update_with_queued_items_loses_nothing(browser, deployme
     page.get_by_role("button", name="Sign out").click()
     expect(page.locator("#b-logout")).to_contain_text("2 items are not synced yet")
     assert "/m/" in page.url
+
+    # ...but they can be exported as a file the server imports (POST /api/v1/sync/import).
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Export unsynced data").click()
+    exported = json.loads(Path(dl.value.path()).read_text())
+    assert exported["format"] == "supervision-unsynced-v1"
+    assert [m["data"]["title"] for m in exported["mutations"]] == ["Fire exit blocked by boxes"]
+    assert [p["sha256"] for p in exported["photos"]] == exported["mutations"][0]["data"]["photos"]
 
     # A new version is deployed. The phone is back online but the sync API is unreachable, so the
     # items stay queued while the update happens.

@@ -14,6 +14,11 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, ur
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
+from webapp import api_error
+from webapp.api.helpers import BadPayload, load_json
+from webapp.extensions import db
+from webapp.mobile.importer import ImportRefused, import_unsynced
+from webapp.mobile.schemas import ImportArgs
 from webapp.mobile.strings import app_strings
 
 bp = Blueprint("mobile", __name__)
@@ -80,3 +85,22 @@ def service_worker():
     resp.headers["Service-Worker-Allowed"] = "/"
     resp.headers["Cache-Control"] = "no-cache"
     return resp
+
+
+@bp.errorhandler(BadPayload)
+def _bad_payload(e: BadPayload):
+    return e.response
+
+
+@bp.post("/api/v1/sync/import")
+@login_required
+def sync_import():
+    """Import a phone's "export unsynced data" file (a push body plus base64 photos)."""
+    doc = load_json(ImportArgs())
+    try:
+        result = import_unsynced(current_user, doc)
+    except ImportRefused as e:
+        db.session.rollback()
+        return api_error(403, "forbidden", str(e))
+    db.session.commit()
+    return jsonify(result)

@@ -218,7 +218,8 @@ export async function exportUnsynced() {
     exported_at: new Date().toISOString(),
     user_id: await meta("user_id"),
     device_id: await deviceId(),
-    mutations: items.map((m) => ({ ...wire(m), state: m.state, error: m.error })),
+    mutations: items.map(wire),
+    rejected: Object.fromEntries(items.filter((m) => m.state === "rejected").map((m) => [m.mutation_id, m.error])),
     photos: await Promise.all(photos.map(async (p) => ({ sha256: p.sha256, content_type: p.type, data_base64: await enc(p.blob) }))),
   };
   return new Blob([JSON.stringify(body)], { type: "application/json" });
