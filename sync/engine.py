@@ -116,10 +116,27 @@ class Result:
     conflicts: list = field(default_factory=list)
     errors: dict = field(default_factory=dict)
     missing_photos: list = field(default_factory=list)
+    sent_sets: dict = field(default_factory=dict)  # kept with the applied mutation, never sent back
+
+    def stored(self) -> dict:
+        return {**self.as_dict(), "_sets": self.sent_sets}
 
     def as_dict(self) -> dict:
         return {"mutation_id": self.mutation_id, "id": self.id, "status": self.status, "version": self.version,
                 "conflicts": self.conflicts, "errors": self.errors, "missing_photos": self.missing_photos}
+
+
+def _fill_defaults(obj, spec) -> None:
+    """Column defaults now, not at INSERT, so version 1's revision shows the record as stored."""
+    for column in type(obj).__table__.columns:
+        name = column.key
+        if (name in spec.fields or name == "has_conflict") and getattr(obj, name, None) is None \
+                and column.default is not None:
+            default = column.default
+            if default.is_scalar:
+                setattr(obj, name, default.arg)
+            elif default.is_callable:
+                setattr(obj, name, default.arg(None))
 
 
 class SyncEngine:
@@ -150,7 +167,7 @@ class SyncEngine:
             key = (m.entity, m.id)
             first = self.session.get(self.store.mutation, m.mutation_id)
             if first is not None:
-                res = dict(first.result)
+                res = {k: v for k, v in first.result.items() if k != "_sets"}
                 res["status"], res["first_status"] = DUPLICATE, first.result["status"]
                 res["missing_photos"] = self._missing_photos(m)
                 results.append(res)
@@ -160,11 +177,13 @@ class SyncEngine:
                     "mutation_id": [self.policy.message("blocked")]}).as_dict())
                 continue
             try:
-                with self.session.begin_nested():
+                with self.session.begin_nested(), self.session.no_autoflush:
+                    # No autoflush: a lookup halfway through must not write half a mutation
+                    # as a version of its own.
                     result = self._apply(user, device_id, m)
                     self.session.add(self.store.mutation(
                         mutation_id=m.mutation_id, device_id=device_id, user_id=user.id, entity=m.entity,
-                        record_id=m.id, result=result.as_dict()))
+                        record_id=m.id, result=result.stored()))
                     self.session.flush()
             except Rejection as e:
                 result = Result(m.mutation_id, m.id, REJECTED, errors=e.errors)
@@ -212,11 +231,13 @@ class SyncEngine:
             obj = spec.model(id=m.id)
             for name, value in values.items():
                 setattr(obj, name, value)
+            _fill_defaults(obj, spec)
             self.policy.derive(user, spec, obj, creating=True)
             self.policy.authorize(user, spec, obj, values, creating=True, deleting=False)
             self.session.add(obj)
             self.session.flush()
-            return Result(m.mutation_id, m.id, APPLIED, version=obj.version)
+            return Result(m.mutation_id, m.id, APPLIED, version=obj.version,
+                          sent_sets={k: sorted(set(v or ())) for k, v in values.items() if k in spec.set_fields})
 
         if m.base_version > obj.version:
             raise Rejection({"base_version": [self.policy.message("future_version")]})
@@ -269,7 +290,8 @@ class SyncEngine:
         if conflicts:
             self._record_conflicts(user, device_id, m, spec, obj, conflicts)
         status = CONFLICTED if conflicts else (MERGED if merged else APPLIED)
-        return Result(m.mutation_id, m.id, status, version=obj.version, conflicts=conflicts)
+        return Result(m.mutation_id, m.id, status, version=obj.version, conflicts=conflicts,
+                      sent_sets={k: sorted(set(v or ())) for k, v in values.items() if k in spec.set_fields})
 
     def _wire_field(self, spec, obj, name):
         value = getattr(obj, name)
@@ -289,7 +311,7 @@ class SyncEngine:
             return current, set(), False
         Rev = self.store.revision
         revs = self.session.execute(
-            select(Rev.version, Rev.device_id, Rev.changed, Rev.data, Rev.id)
+            select(Rev.version, Rev.device_id, Rev.changed, Rev.data, Rev.mutation_id)
             .where(Rev.entity == spec.name, Rev.record_id == obj.id, Rev.version >= base_version,
                    Rev.kind != "conflict")
             .order_by(Rev.version, Rev.id)
@@ -297,13 +319,24 @@ class SyncEngine:
         base: dict = {}
         others: set[str] = set()
         others_any = False
-        for version, rev_device, changed, data, _id in revs:
+        own_mutations = []
+        for version, rev_device, changed, data, mutation_id in revs:
             if version == base_version:
                 base = dict(data or {})
                 continue
             if device_id is None or rev_device != device_id:
                 others.update((changed or {}).keys())
                 others_any = True
+            elif mutation_id and spec.set_fields:
+                own_mutations.append(mutation_id)
+        if own_mutations:
+            # For a set, the device's view when it sent this mutation is what it sent last, not
+            # the stored base: removing a photo it added itself a moment ago must work.
+            M = self.store.mutation
+            sent = dict(self.session.execute(select(M.mutation_id, M.result).where(M.mutation_id.in_(own_mutations))).all())
+            for mutation_id in own_mutations:
+                for name, value in ((sent.get(mutation_id) or {}).get("_sets") or {}).items():
+                    base[name] = value
         return base, others, others_any
 
     def _record_conflicts(self, user, device_id, m: Mutation, spec, obj, conflicts: list) -> None:
