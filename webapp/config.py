@@ -13,6 +13,7 @@ class Config:
     S3_BUCKET = os.environ.get("S3_BUCKET")
     S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL")
     MAX_PHOTO_BYTES = int(os.environ.get("MAX_PHOTO_BYTES", 20 * 1024 * 1024))
+    MAX_PHOTO_PIXELS = int(os.environ.get("MAX_PHOTO_PIXELS", 120_000_000))  # declared size; bombs → 413
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 64 * 1024 * 1024))
 
     BABEL_DEFAULT_LOCALE = "zh_CN"

@@ -67,3 +67,16 @@ def png_header_only(width: int, height: int) -> bytes:
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     idat = zlib.compress(b"\x00" * 64)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def swapped_primaries_icc() -> bytes:
+    """A colour profile that is not sRGB: sRGB with its red and blue primaries swapped (and renamed),
+    so converting to sRGB visibly turns red into blue."""
+    from PIL import ImageCms
+
+    b = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    (count,) = struct.unpack(">I", b[128:132])
+    tags = {bytes(b[132 + 12 * i:136 + 12 * i]): 132 + 12 * i for i in range(count)}
+    r, bl = tags[b"rXYZ"], tags[b"bXYZ"]
+    b[r + 4:r + 12], b[bl + 4:bl + 12] = b[bl + 4:bl + 12], b[r + 4:r + 12]
+    return bytes(b).replace(b"s\x00R\x00G\x00B", b"X\x00Y\x00Z\x00W").replace(b"sRGB", b"XYZW")

@@ -5,6 +5,7 @@ from sqlalchemy.orm import selectinload
 from webapp.auth.scope import get_scoped_or_404, scoped
 from webapp.extensions import db
 from webapp.findings.models import Finding
+from webapp.photos.operations import gallery_items
 
 bp = Blueprint("findings", __name__, url_prefix="/findings")
 
@@ -26,4 +27,5 @@ def index():
 @login_required
 def detail(finding_id):
     finding = get_scoped_or_404(Finding, finding_id, current_user)
-    return render_template("findings/detail.html", finding=finding)
+    photos = gallery_items(finding.photos, current_user)
+    return render_template("findings/detail.html", finding=finding, photos=photos)

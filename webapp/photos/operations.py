@@ -74,6 +74,17 @@ def save_photo(sha: str, data: bytes, processed: ingest.Processed, user) -> tupl
     return photo, True
 
 
+def missing_photos(shas) -> list[str]:
+    """Which of a record's photo hashes the server has not stored yet, for the sync push result's
+    `missing_photos` (sync-protocol.md). Records are written after the bytes, so a record means
+    the photo is complete."""
+    wanted = sorted({s for s in shas or [] if isinstance(s, str)})
+    if not wanted:
+        return []
+    have = set(db.session.scalars(select(Photo.sha256).where(Photo.sha256.in_(wanted))))
+    return [s for s in wanted if s not in have]
+
+
 # ---- download ---------------------------------------------------------------------------------
 
 def ensure_rendition(photo: Photo, variant: str) -> str:
@@ -144,6 +155,13 @@ def photos_for_gallery(shas: list[str]) -> list[Photo]:
         return []
     found = {p.sha256: p for p in db.session.scalars(select(Photo).where(Photo.sha256.in_(wanted)))}
     return [found[s] for s in wanted if s in found]
+
+
+def gallery_items(shas: list[str], user) -> list[dict]:
+    """What the evidence gallery shows for a record the user can see (so they see its photos)."""
+    original = may_download_original(user)
+    return [{"photo": p, "thumb_size": rendition_size(p, "thumb"), "original": original}
+            for p in photos_for_gallery(shas)]
 
 
 # ---- orphans ----------------------------------------------------------------------------------
