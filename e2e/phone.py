@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 from e2e.conftest import login
 
 
-def photo_file(label: str, size=(3000, 2000), hue=0) -> dict:
+def photo_file(label: str, size=(3200, 2400), hue=0) -> dict:
     """A camera-sized JPEG for set_input_files (the app shrinks it to ≤ 2048 px)."""
     img = Image.new("RGB", size, (180 + hue % 60, 170, 150))
     d = ImageDraw.Draw(img)

@@ -11,17 +11,26 @@ import * as finding from "./views/finding.js";
 const root = document.getElementById("app");
 const SYNC_EVERY_MS = 60_000;
 
+// Each render builds off-screen and is shown only if no newer render started meanwhile, so a slow
+// render from before a sync can never overwrite a newer one.
+let generation = 0;
 async function route() {
+  const mine = ++generation;
+  const target = document.createElement("div");
   const url = new URL(location.href);
   const parts = url.pathname.replace(/^\/m\/?/, "").split("/").filter(Boolean);
   try {
-    if (parts[0] === "visit" && parts[1]) await visit.render(root, parts[1], parts[2]);
-    else if (parts[0] === "finding" && parts[1]) await finding.render(root, parts[1], url.searchParams);
-    else await home.render(root);
+    if (parts[0] === "visit" && parts[1]) await visit.render(target, parts[1], parts[2]);
+    else if (parts[0] === "finding" && parts[1]) await finding.render(target, parts[1], url.searchParams);
+    else await home.render(target);
   } catch (e) {
-    root.replaceChildren(h("p", { class: "m-warn", role: "alert" }, e.message));
-    throw e;
+    target.replaceChildren(h("p", { class: "m-warn", role: "alert" }, e.message));
+    console.error(e);
   }
+  if (mine !== generation) return;
+  root.replaceChildren(...target.childNodes);
+  root.querySelector(".m-tab[aria-current]")?.scrollIntoView({ inline: "center", block: "nearest" });
+  root.querySelector("[data-autofocus]")?.focus();
   if (!document.body.dataset.ready) performance.mark("app-ready");
   document.body.dataset.ready = "1";
 }

@@ -26,7 +26,7 @@ export async function render(root, findingId, params) {
     status.replaceChildren(await stateLine(rec, (f) => t(FIELD_KEYS[f] ?? f)) ?? "");
   };
   const status = h("div", {}, await stateLine(rec, (f) => t(FIELD_KEYS[f] ?? f)) ?? "");
-  const title = h("input", { value: d.title ?? "", required: true, maxlength: 200, onchange: (e) => put({ title: e.target.value.trim() }) });
+  const title = h("input", { value: d.title ?? "", required: true, maxlength: 200, "data-autofocus": rec ? null : "1", onchange: (e) => put({ title: e.target.value.trim() }) });
   const photosBox = h("div");
   const drawPhotos = () => {
     const photos = rec?.data.photos ?? [];
@@ -77,7 +77,6 @@ export async function render(root, findingId, params) {
         navigate(`/m/visit/${visit.id}/findings`);
       } }, t("save"))),
   );
-  if (!rec) title.focus();
 }
 
 function toLocal(iso) {

@@ -50,7 +50,6 @@ export async function render(root, visitId, section = "checklist") {
   }
   const body = h("section", { class: "m-section", "aria-label": t(`sec_${section}`) });
   root.replaceChildren(head, tabs, body);
-  tabs.querySelector("[aria-current]")?.scrollIntoView({ inline: "center", block: "nearest" });
   await SECTION_VIEWS[section](body, ctx);
 }
 
