@@ -64,8 +64,8 @@ def test_service_worker_update_with_queued_items_loses_nothing(browser, deployme
     page.locator("#update-now").wait_for(timeout=20000)
     snap(shot, page, "phone-update-ready-en")
     assert unsynced(page) == queued
-    page.locator("#update-now").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the new worker takes over and the page reloads itself
+        page.locator("#update-now").click()
     page.wait_for_selector("body[data-ready]")
     wait_until(page, "caches.keys().then(k => k.length === 1)")
     new_caches = page.evaluate("caches.keys()")
