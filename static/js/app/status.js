@@ -28,3 +28,14 @@ export async function recordState(rec) {
   }
   return { state: "synced" };
 }
+
+// A visit is synced only when every record in it is: the worst state of them all.
+const RANK = { synced: 0, pending: 1, conflict: 2, rejected: 3 };
+export async function visitState(rows) {
+  let worst = { state: "synced" };
+  for (const r of rows) {
+    const st = await recordState(r);
+    if (RANK[st.state] > RANK[worst.state]) worst = { state: st.state };
+  }
+  return worst;
+}

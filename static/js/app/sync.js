@@ -3,6 +3,7 @@
 import { db, deviceId, keyOf, meta, wipe } from "./db.js";
 import { changed } from "./status.js";
 import { recover } from "./outbox.js";
+import { t } from "./ui.js";
 
 let csrf = document.body.dataset.csrf;
 let running = null;
@@ -52,7 +53,9 @@ async function run() {
     window.dispatchEvent(new CustomEvent("sync-state", { detail: { state: "done" } }));
     return { ok: true };
   } catch (e) {
-    const detail = { state: e instanceof SignedOut ? "signed-out" : "error", message: e.message };
+    // fetch() rejects with a TypeError when the server cannot be reached: say so in the user's language.
+    const message = e instanceof TypeError ? t("network_error") : e.message;
+    const detail = { state: e instanceof SignedOut ? "signed-out" : "error", message };
     window.dispatchEvent(new CustomEvent("sync-state", { detail }));
     return { ok: false, ...detail };
   } finally {

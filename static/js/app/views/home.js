@@ -1,7 +1,7 @@
 // The list of the supervisor's visits on this phone, and starting an ad-hoc visit at any site.
 import * as store from "../db.js";
 import { save } from "../outbox.js";
-import { recordState } from "../status.js";
+import { visitState } from "../status.js";
 import { fmtDate, h, label, link, name, navigate, select, t, user, field } from "../ui.js";
 
 const ORDER = { in_progress: 0, scheduled: 1, completed: 2 };
@@ -18,7 +18,7 @@ export async function render(root) {
   mine.sort((a, b) => (ORDER[a.data.status] ?? 3) - (ORDER[b.data.status] ?? 3)
     || String(a.data.scheduled_for ?? "").localeCompare(String(b.data.scheduled_for ?? "")));
   const rows = await Promise.all(mine.map(async (v) => {
-    const st = await recordState(v);
+    const st = await visitState(await store.forVisit(v.id));
     return h("li", {}, link(`/m/visit/${v.id}`, { class: "m-row" },
       h("span", { class: "m-row-title" }, name(siteById.get(v.data.site_id)) || "—"),
       h("span", { class: "m-row-meta" }, v.data.scheduled_for ? t("scheduled_for", { date: fmtDate(v.data.scheduled_for) }) : ""),

@@ -5,6 +5,8 @@ import { save } from "../outbox.js";
 import { forgetIfUnused } from "../photos.js";
 import { AREAS, scoreByArea } from "../score.js";
 import { field, fmtDate, h, itemTitle, label, link, name, navigate, select, t, toast, enumCodes, fmtTime } from "../ui.js";
+import { visitState } from "../status.js";
+import { syncBadge } from "./home.js";
 import { photoStrip, stateLine } from "./widgets.js";
 
 const SECTIONS = ["prep", "meeting", "checklist", "data", "interviews", "findings", "complete"];
@@ -25,7 +27,7 @@ async function context(visitId) {
   ]);
   const of = (e) => rows.filter((r) => r.entity === e && !r.deleted);
   const answers = new Map(of("checklist_answer").map((a) => [a.data.item_id, a]));
-  return { visit, site, items: template?.data.items ?? [], answers, meeting: of("meeting")[0],
+  return { visit, site, all: rows.filter((r) => r.entity !== "visit"), items: template?.data.items ?? [], answers, meeting: of("meeting")[0],
     metrics: of("metric"), interviews: of("interview"), findings: of("finding") };
 }
 
@@ -41,7 +43,9 @@ export async function render(root, visitId, section = "checklist") {
     h("h1", {}, name(ctx.site)),
     h("p", { class: "m-row-meta" }, fmtDate(visit.data.scheduled_for), " · ",
       h("span", { class: `m-badge st-${visit.data.status}` }, label("visit_status", visit.data.status))),
-    await stateLine(visit));
+    h("p", { class: "m-row-meta" }, syncBadge(await visitState([visit, ...ctx.all]))));
+  const own = await stateLine(visit);
+  if (own.matches(".m-state-rejected, .m-state-conflict")) head.append(own);
   if (visit.data.status === "scheduled") {
     head.append(h("button", { type: "button", class: "m-btn m-primary", onclick: async () => {
       await save("visit", visitId, { status: "in_progress", started_at: new Date().toISOString() });
