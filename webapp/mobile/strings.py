@@ -18,6 +18,7 @@ STRINGS = {
     "last_sync": _l("Last sync: %(time)s"),
     "never_synced": _l("Not synced yet"),
     "sync_failed": _l("Sync failed: %(msg)s. Your data is safe on this phone."),
+    "other_user": _l("another user's unsynced records are on this phone; that user must sign in and sync first"),
     "network_error": _l("the server cannot be reached"),
     "signed_out": _l("Your session has ended. Sign in again to sync; nothing on this phone is lost."),
     "sign_in": _l("Sign in"),

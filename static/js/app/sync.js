@@ -69,7 +69,8 @@ async function checkUser(user) {
   const d = await db();
   const mine = await meta("user_id");
   if (mine && mine !== user.id) {
-    if ((await d.count("outbox")) > 0) throw new Error("unsynced data of another user is on this phone");
+    const photos = (await d.getAll("photos")).filter((p) => !p.uploaded).length;
+    if ((await d.count("outbox")) + photos > 0) throw new Error(t("other_user"));
     await wipe();
   }
   await meta("user_id", user.id);
