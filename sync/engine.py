@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from sync.merge import CONFLICT, ILLEGAL, TAKE, merge_delete, merge_scalar, merge_set, merge_status
@@ -159,16 +159,26 @@ class SyncEngine:
         self.lock_feed()
         results = []
         failed_records: set[tuple[str, str]] = set()
+        real = [m for m in mutations if isinstance(m, Mutation)]
+        # After the lock: what earlier pushes applied is now visible, so a retry racing its
+        # original cannot pass this check twice.
+        M = self.store.mutation
+        first_results = dict(self.session.execute(
+            select(M.mutation_id, M.result).where(M.mutation_id.in_(sorted({m.mutation_id for m in real}))))
+            .all()) if real else {}
+        self._prefetch(real)
+        self._batch_sets: dict[str, dict] = {}
+        applied_rows = []
         for m in mutations:
             if isinstance(m, tuple):  # (mutation_id, id, Rejection) from envelope validation
                 mutation_id, record_id, rejection = m
                 results.append(Result(mutation_id, record_id, REJECTED, errors=rejection.errors).as_dict())
                 continue
             key = (m.entity, m.id)
-            first = self.session.get(self.store.mutation, m.mutation_id)
+            first = first_results.get(m.mutation_id)
             if first is not None:
-                res = {k: v for k, v in first.result.items() if k != "_sets"}
-                res["status"], res["first_status"] = DUPLICATE, first.result["status"]
+                res = {k: v for k, v in first.items() if k != "_sets"}
+                res["status"], res["first_status"] = DUPLICATE, first["status"]
                 res["missing_photos"] = self._missing_photos(m)
                 results.append(res)
                 continue
@@ -181,9 +191,6 @@ class SyncEngine:
                     # No autoflush: a lookup halfway through must not write half a mutation
                     # as a version of its own.
                     result = self._apply(user, device_id, m)
-                    self.session.add(self.store.mutation(
-                        mutation_id=m.mutation_id, device_id=device_id, user_id=user.id, entity=m.entity,
-                        record_id=m.id, result=result.stored()))
                     self.session.flush()
             except Rejection as e:
                 result = Result(m.mutation_id, m.id, REJECTED, errors=e.errors)
@@ -197,10 +204,35 @@ class SyncEngine:
                 current = self.session.get(self.entities[m.entity].model, m.id) if m.entity in self.entities else None
                 result.version = current.version if current is not None else None
             else:
+                # Recorded in this same transaction (written below, committed with the effects).
+                stored = result.stored()
+                first_results[m.mutation_id] = stored
+                self._batch_sets[m.mutation_id] = stored
+                self._missing.discard(key)
+                applied_rows.append({"mutation_id": m.mutation_id, "device_id": device_id, "user_id": user.id,
+                                     "entity": m.entity, "record_id": m.id, "result": stored,
+                                     "applied_at": datetime.now(UTC)})
                 result.missing_photos = self._missing_photos(m)
             results.append(result.as_dict())
+        if applied_rows:
+            self.session.execute(insert(M), applied_rows)
         self.policy.set_context(self.session)
         return results
+
+    def _prefetch(self, mutations: list) -> None:
+        """Load (and on PostgreSQL lock) every record the batch touches, one query per entity."""
+        by_entity = defaultdict(set)
+        for m in mutations:
+            if m.entity in self.entities:
+                by_entity[m.entity].add(m.id)
+        self._missing = set()
+        for entity, ids in by_entity.items():
+            model = self.entities[entity].model
+            stmt = select(model).where(model.id.in_(sorted(ids))).execution_options(populate_existing=True)
+            if self.is_pg:
+                stmt = stmt.with_for_update()
+            found = {obj.id for obj in self.session.scalars(stmt).all()}
+            self._missing.update((entity, pk) for pk in ids - found)
 
     def _missing_photos(self, m: Mutation) -> list[str]:
         spec = self.entities.get(m.entity)
@@ -222,7 +254,8 @@ class SyncEngine:
             raise Rejection({"entity": [self.policy.message("entity")]})
         self.policy.set_context(self.session, user_id=user.id, device_id=device_id, mutation_id=m.mutation_id,
                                 client_time=m.client_time, kind="accepted")
-        obj = self._get_for_update(spec.model, m.id)
+        # Prefetched (and locked) by push(); a record known to be missing needs no query.
+        obj = None if (m.entity, m.id) in self._missing else self.session.get(spec.model, m.id)
         deleting = m.op == "delete"
         if obj is None:
             if deleting or m.base_version != 0:
@@ -333,7 +366,10 @@ class SyncEngine:
             # For a set, the device's view when it sent this mutation is what it sent last, not
             # the stored base: removing a photo it added itself a moment ago must work.
             M = self.store.mutation
-            sent = dict(self.session.execute(select(M.mutation_id, M.result).where(M.mutation_id.in_(own_mutations))).all())
+            sent = {mid: self._batch_sets[mid] for mid in own_mutations if mid in getattr(self, "_batch_sets", {})}
+            missing = [mid for mid in own_mutations if mid not in sent]
+            if missing:
+                sent.update(self.session.execute(select(M.mutation_id, M.result).where(M.mutation_id.in_(missing))).all())
             for mutation_id in own_mutations:
                 for name, value in ((sent.get(mutation_id) or {}).get("_sets") or {}).items():
                     base[name] = value

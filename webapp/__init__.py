@@ -87,12 +87,13 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from webapp.api import bp as api_bp
     from webapp.auth.views import bp as auth_bp
+    from webapp.conflicts.views import bp as conflicts_bp
     from webapp.findings.views import bp as findings_bp
     from webapp.home.views import bp as home_bp
     from webapp.mobile.views import bp as mobile_bp
     from webapp.visits.views import bp as visits_bp
 
-    for bp in (auth_bp, home_bp, visits_bp, findings_bp, api_bp, mobile_bp):
+    for bp in (auth_bp, home_bp, visits_bp, findings_bp, api_bp, conflicts_bp, mobile_bp):
         app.register_blueprint(bp)
 
 
@@ -183,9 +184,13 @@ def _register_errors(app: Flask) -> None:
     def _http(e: HTTPException):
         status = e.code or 500
         msg = messages.get(status, lambda: e.description)()
+        # Keep the exception's own headers (Allow on 405, RFC 9110), minus its HTML content type.
+        headers = [(k, v) for k, v in e.get_headers() if k.lower() != "content-type"]
         if is_api_request():
-            return api_error(status, e.name.lower().replace(" ", "_"), msg)
-        return render_template("errors/error.html", status=status, message=msg), status
+            resp = api_error(status, e.name.lower().replace(" ", "_"), msg)
+            resp.headers.extend(headers)
+            return resp
+        return render_template("errors/error.html", status=status, message=msg), status, headers
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):

@@ -41,18 +41,7 @@ def _json_body(schema):
 @bp.get("/sync/pull")
 @login_required
 def sync_pull():
-    """Changes in the caller's scope after `cursor`, oldest first.
-    ---
-    get:
-      summary: Pull changes after a cursor
-      parameters:
-      - {in: query, name: cursor, schema: {type: integer, minimum: 0}, required: false}
-      - {in: query, name: limit, schema: {type: integer, minimum: 1}, required: false}
-      responses:
-        200: {content: {application/json: {schema: PullResponse}}}
-        400: {$ref: '#/components/responses/Error'}
-        401: {$ref: '#/components/responses/Error'}
-    """
+    """Changes in the caller's scope after `cursor`, oldest first."""
     args = _load(PullArgs(), request.args.to_dict())
     limit = min(args["limit"], current_app.config.get("SYNC_PULL_MAX_LIMIT", 500))
     return jsonify(pull_changes(current_user, args["cursor"], limit))
@@ -61,17 +50,7 @@ def sync_pull():
 @bp.post("/sync/push")
 @login_required
 def sync_push():
-    """Apply a device's mutations in order, each in its own savepoint.
-    ---
-    post:
-      summary: Push mutations
-      requestBody: {required: true, content: {application/json: {schema: PushDoc}}}
-      responses:
-        200: {content: {application/json: {schema: PushResponse}}}
-        400: {$ref: '#/components/responses/Error'}
-        401: {$ref: '#/components/responses/Error'}
-        413: {$ref: '#/components/responses/Error'}
-    """
+    """Apply a device's mutations in order, each in its own savepoint."""
     args = _json_body(PushArgs())
     results = push_mutations(current_user, args["device_id"], args["mutations"])
     db.session.commit()
@@ -85,20 +64,7 @@ def _conflict_json(c) -> dict:
 @bp.get("/conflicts")
 @login_required
 def conflicts_index():
-    """Conflicts in the caller's scope (open ones by default), newest first.
-    ---
-    get:
-      summary: List conflicts
-      parameters:
-      - {in: query, name: status, schema: {type: string, enum: [open, resolved, all]}, required: false}
-      - {in: query, name: entity, schema: {type: string}, required: false}
-      - {in: query, name: record_id, schema: {type: string, format: uuid}, required: false}
-      - {in: query, name: limit, schema: {type: integer, minimum: 1, maximum: 500}, required: false}
-      responses:
-        200: {content: {application/json: {schema: ConflictListResponse}}}
-        400: {$ref: '#/components/responses/Error'}
-        401: {$ref: '#/components/responses/Error'}
-    """
+    """Conflicts in the caller's scope (open ones by default), newest first."""
     args = _load(ConflictListArgs(), request.args.to_dict())
     rows = list_conflicts(current_user, **args)
     return jsonify(conflicts=[_conflict_json(c) for c in rows])
@@ -107,21 +73,7 @@ def conflicts_index():
 @bp.post("/conflicts/<int:conflict_id>/resolve")
 @login_required
 def conflicts_resolve(conflict_id: int):
-    """Settle a conflict: keep the server's value, take the device's, or give a new value.
-    ---
-    post:
-      summary: Resolve a conflict
-      parameters:
-      - {in: path, name: conflict_id, schema: {type: integer}, required: true}
-      requestBody: {required: true, content: {application/json: {schema: ResolveArgs}}}
-      responses:
-        200: {content: {application/json: {schema: ConflictResponse}}}
-        400: {$ref: '#/components/responses/Error'}
-        401: {$ref: '#/components/responses/Error'}
-        403: {$ref: '#/components/responses/Error'}
-        404: {$ref: '#/components/responses/Error'}
-        409: {$ref: '#/components/responses/Error'}
-    """
+    """Settle a conflict: keep the server's value, take the device's, or give a new value."""
     conflict = get_conflict(current_user, conflict_id) if conflict_id < 2**62 else None
     if conflict is None:
         return api_error(404, "not_found", _("Not found, or not yours to see."))

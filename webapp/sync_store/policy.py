@@ -39,7 +39,7 @@ class ResolutionError(Exception):
 def stringify(errors):
     """marshmallow messages (lazy strings, nested dicts/lists) as plain JSON."""
     if isinstance(errors, dict):
-        return {str(k): stringify(v) for k, v in errors.items()}
+        return {str(k): stringify(v) if isinstance(v, dict | list | tuple) else [str(v)] for k, v in errors.items()}
     if isinstance(errors, list | tuple):
         return [stringify(v) for v in errors]
     return str(errors)

@@ -249,7 +249,7 @@ class PushArgs(TranslatedSchema):
 
     device_id = UUIDString(required=True)
     # Each mutation is validated on its own: one bad mutation never blocks the others.
-    mutations = fields.List(fields.Raw(), required=True, validate=validate.Length(
+    mutations = fields.List(fields.Raw(allow_none=True), required=True, validate=validate.Length(
         max=MAX_MUTATIONS, error=_l("At most {max} mutations per push.")))
 
 
@@ -328,8 +328,15 @@ class MutationDoc(MutationArgs):
 
 
 class PushDoc(Schema):
+    class Meta:
+        unknown = EXCLUDE  # later protocol versions may add keys
+
     device_id = fields.UUID(required=True)
-    mutations = fields.List(fields.Nested(MutationDoc), required=True)
+    # Each item should be a Mutation (components/schemas/Mutation); each is validated on its own and an
+    # invalid one is answered `rejected` with field errors, never failing the whole push.
+    mutations = fields.List(fields.Raw(allow_none=True), required=True, validate=validate.Length(max=MAX_MUTATIONS), metadata={
+        "description": "Mutations, each as components/schemas/Mutation; an invalid one is answered "
+                       "`rejected` on its own"})
 
 
 class ConflictSchema(Schema):
@@ -360,13 +367,19 @@ class ConflictResponse(Schema):
     record = fields.Nested(ChangeSchema, required=True)
 
 
+_PARTIAL: dict = {}
+
+
 def validate_data(entity: str, data: dict, *, creating: bool) -> dict:
     """Typed values of a mutation's `data`; raises ValidationError with field messages."""
     schema_cls = DATA_SCHEMAS[entity]
     data = {k: v for k, v in data.items() if k not in schema_cls.SERVER_OWNED}
     errors: dict = {}
+    schema = _PARTIAL.get(schema_cls)
+    if schema is None:  # messages are lazy, so one instance serves every request and language
+        schema = _PARTIAL[schema_cls] = schema_cls(partial=True)
     try:
-        values = schema_cls(partial=True).load(data)
+        values = schema.load(data)
     except ValidationError as e:
         errors, values = dict(e.messages), {}
     if creating:

@@ -1,0 +1,124 @@
+"""The OpenAPI 3 document of /api/v1, built with apispec and its marshmallow plugin from the same
+schemas the endpoints load and dump with."""
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import jsonify
+from marshmallow import Schema, fields
+
+from webapp.api import bp
+from webapp.api.schemas import TokenArgs, UserSchema
+from webapp.sync_store.schemas import (
+    DATA_SCHEMAS,
+    ConflictListResponse,
+    ConflictResponse,
+    MutationDoc,
+    PullResponse,
+    PushDoc,
+    PushResponse,
+    ResolveArgs,
+)
+
+PROTOCOL_VERSION = "1.0.0"
+
+
+class ErrorBody(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    fields_ = fields.Dict(data_key="fields")
+
+
+class ErrorResponse(Schema):
+    error = fields.Nested(ErrorBody, required=True)
+
+
+class HealthResponse(Schema):
+    status = fields.String(required=True)
+
+
+class TokenUser(Schema):
+    id = fields.String(required=True)
+    username = fields.String(required=True)
+    role = fields.String(required=True)
+
+
+class TokenResponse(Schema):
+    token = fields.String(required=True)
+    user = fields.Nested(TokenUser, required=True)
+
+
+class MeResponse(Schema):
+    user = fields.Nested(UserSchema, required=True)
+
+
+def _json(schema):
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes):
+    return {str(c): {"$ref": "#/components/responses/Error"} for c in codes}
+
+
+def _query(name, schema, description=""):
+    return {"in": "query", "name": name, "required": False, "schema": schema, "description": description}
+
+
+PATHS = {
+    "/health": {"get": {
+        "summary": "Whether the app can serve", "security": [],
+        "responses": {"200": _json("HealthResponse")}}},
+    "/auth/token": {"post": {
+        "summary": "Exchange a username and password for a bearer token", "security": [],
+        "requestBody": {"required": True, **_json("TokenArgs")},
+        "responses": {"201": _json("TokenResponse"), **_errors(400, 401, 429)}},
+        "delete": {"summary": "Revoke the bearer token sent in the Authorization header",
+                   "responses": {"204": {"description": "revoked"}, **_errors(400, 401)}}},
+    "/me": {"get": {"summary": "The signed-in user",
+                    "responses": {"200": _json("MeResponse"), **_errors(401)}}},
+    "/sync/pull": {"get": {
+        "summary": "Changes in the caller's scope after `cursor`, oldest first (omit it for a snapshot)",
+        "parameters": [_query("cursor", {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}),
+                       _query("limit", {"type": "integer", "minimum": 1, "maximum": 100000},
+                              "capped by the server (500)")],
+        "responses": {"200": _json("PullResponse"), **_errors(400, 401)}}},
+    "/sync/push": {"post": {
+        "summary": "Apply a device's mutations in order, each in its own savepoint",
+        "requestBody": {"required": True, **_json("PushDoc")},
+        "responses": {"200": _json("PushResponse"), **_errors(400, 401, 413)}}},
+    "/conflicts": {"get": {
+        "summary": "Conflicts in the caller's scope, newest first",
+        "parameters": [_query("status", {"type": "string", "enum": ["open", "resolved", "all"]}),
+                       _query("entity", {"type": "string", "enum": sorted(DATA_SCHEMAS)}),
+                       _query("record_id", {"type": "string", "format": "uuid"}),
+                       _query("limit", {"type": "integer", "minimum": 1, "maximum": 500})],
+        "responses": {"200": _json("ConflictListResponse"), **_errors(400, 401)}}},
+    "/conflicts/{conflict_id}/resolve": {"post": {
+        "summary": "Settle a conflict: keep the server's value, take the device's, or give a new one",
+        "parameters": [{"in": "path", "name": "conflict_id", "required": True, "schema": {"type": "integer"}}],
+        "requestBody": {"required": True, **_json("ResolveArgs")},
+        "responses": {"200": _json("ConflictResponse"), **_errors(400, 401, 403, 404, 409)}}},
+}
+
+
+def build_spec() -> dict:
+    spec = APISpec(title="运营督导系统 API", version=PROTOCOL_VERSION, openapi_version="3.0.3",
+                   plugins=[MarshmallowPlugin()], servers=[{"url": "/api/v1"}],
+                   info={"description": "Sync protocol v1: see the README's API section."})
+    for name, schema in (("ErrorResponse", ErrorResponse), ("HealthResponse", HealthResponse),
+                         ("TokenArgs", TokenArgs), ("TokenResponse", TokenResponse), ("MeResponse", MeResponse),
+                         ("PullResponse", PullResponse), ("Mutation", MutationDoc), ("PushDoc", PushDoc), ("PushResponse", PushResponse),
+                         ("ConflictListResponse", ConflictListResponse), ("ConflictResponse", ConflictResponse),
+                         ("ResolveArgs", ResolveArgs)):
+        spec.components.schema(name, schema=schema)
+    spec.components.response("Error", {"description": "An error, as JSON", **_json("ErrorResponse")})
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    for path, operations in PATHS.items():
+        spec.path(path=path, operations=operations)
+    doc = spec.to_dict()
+    doc["security"] = [{"bearer": []}]
+    return doc
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(build_spec())
