@@ -105,6 +105,8 @@ def put_photo(sha256):
     except IntegrityError:  # a concurrent upload of the same photo won the race: same bytes, same key
         db.session.rollback()
         photo = find_stored_photo(sha)
+        if photo is None:  # XXX: should not happen (the winner committed); the phone retries
+            return api_error(409, "conflict", _("That conflicts with the current state."))
         return jsonify(_photo_json(photo)), 200
     return jsonify(body), 201 if created else 200
 
