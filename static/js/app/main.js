@@ -14,7 +14,14 @@ const SYNC_EVERY_MS = 60_000;
 // Each render builds off-screen and is shown only if no newer render started meanwhile, so a slow
 // render from before a sync can never overwrite a newer one.
 let generation = 0;
-async function route() {
+let stale = false;
+const typing = () => {
+  const a = document.activeElement;
+  return a && root.contains(a) && (a.tagName === "TEXTAREA" || a.tagName === "SELECT"
+    || (a.tagName === "INPUT" && !["file", "checkbox", "radio", "button", "submit"].includes(a.type)));
+};
+
+async function route(force = true) {
   const mine = ++generation;
   const target = document.createElement("div");
   const url = new URL(location.href);
@@ -28,6 +35,9 @@ async function route() {
     console.error(e);
   }
   if (mine !== generation) return;
+  // A background refresh never replaces the field the user is typing in; it runs when they leave it.
+  if (!force && typing()) { stale = true; return; }
+  stale = false;
   root.replaceChildren(...target.childNodes);
   root.querySelector(".m-tab[aria-current]")?.scrollIntoView({ inline: "center", block: "nearest" });
   root.querySelector("[data-autofocus]")?.focus();
@@ -38,13 +48,9 @@ async function route() {
 let routeTimer;
 function rerouteSoon() {
   clearTimeout(routeTimer);
-  routeTimer = setTimeout(() => {
-    // Never redraw under the user's fingers while they type.
-    const a = document.activeElement;
-    if (a && root.contains(a) && ["INPUT", "TEXTAREA", "SELECT"].includes(a.tagName)) return;
-    route();
-  }, 50);
+  routeTimer = setTimeout(() => { if (typing()) stale = true; else route(false); }, 50);
 }
+root.addEventListener("focusout", () => { if (stale) rerouteSoon(); });
 
 async function refreshStatus() {
   const online = navigator.onLine;
@@ -88,8 +94,8 @@ window.addEventListener("sync-state", (e) => {
 });
 window.addEventListener("store-changed", () => { refreshStatus(); if (!isSyncing()) return; rerouteSoon(); });
 window.addEventListener("sync-state", (e) => { if (e.detail.state === "done") rerouteSoon(); });
-window.addEventListener("route", route);
-window.addEventListener("popstate", route);
+window.addEventListener("route", () => route(true));
+window.addEventListener("popstate", () => route(true));
 window.addEventListener("online", () => { refreshStatus(); sync(); });
 window.addEventListener("offline", refreshStatus);
 document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") sync(); });
