@@ -59,19 +59,20 @@ def test_two_phones_conflict_and_management_resolves(browser, server, shot):
     desk = browser.new_context(locale="zh-CN", **DESKTOP)
     m = desk.new_page()
     login(m, server, "manager", "manager-demo-2026")
-    resp = m.goto(server + "/conflicts/")
-    if resp and resp.ok:
-        snap(shot, m, "manager-conflicts-page")
-    result = m.evaluate("""async (fid) => {
-        const token = JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRFToken'];
-        const list = await (await fetch('/api/v1/conflicts?record_id=' + fid)).json();
-        const c = list.conflicts.find(x => x.field === 'responsible_person' && x.status === 'open');
-        const r = await fetch(`/api/v1/conflicts/${c.id}/resolve`, {method: 'POST',
-            headers: {'Content-Type': 'application/json', 'X-CSRFToken': token},
-            body: JSON.stringify({choice: 'client'})});
-        return [r.status, c.client];
-    }""", fid)
-    assert result == [200, "Li Lei"]
+    # The manager's conflicts desk shows both values; the manager takes the device's.
+    m.goto(server + "/conflicts/")
+    cid = m.evaluate("""async (fid) => (await (await fetch('/api/v1/conflicts?record_id=' + fid)).json())
+        .conflicts.find(c => c.field === 'responsible_person' && c.status === 'open').id""", fid)
+    card = m.locator(f"#conflict-{cid}")
+    expect(card).to_contain_text("Li Lei")
+    expect(card).to_contain_text("王强")
+    snap(shot, m, "manager-conflicts-page")
+    card.get_by_role("button", name="采用设备的值").click()
+    expect(m.locator(f"#conflict-{cid} .badge.conflict")).to_have_count(0)
+    snap(shot, m, "manager-conflict-resolved")
+    still_open = m.evaluate("""async (fid) => (await (await fetch('/api/v1/conflicts?record_id=' + fid)).json())
+        .conflicts.length""", fid)
+    assert still_open == 0
     desk.close()
 
     for page, label in ((a, "责任人"), (b, "Responsible person")):
