@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from sync.merge import CONFLICT, ILLEGAL, TAKE, merge_delete, merge_scalar, merge_set, merge_status
@@ -84,7 +84,7 @@ class Store:
     revision: type
     mutation: type
     conflict: type
-    feed_lock_key: int
+    lock_feed: Any  # callable(session): take the change-feed lock for this transaction (PostgreSQL)
 
 
 def wire(value):
@@ -151,7 +151,7 @@ class SyncEngine:
 
     def lock_feed(self) -> None:
         if self.is_pg:
-            self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": self.store.feed_lock_key})
+            self.store.lock_feed(self.session)
 
     def push(self, user, device_id: str, mutations: list) -> list[dict]:
         """Apply mutations in order, each in its own savepoint. Items of `mutations` are Mutation

@@ -18,7 +18,7 @@ from webapp.rectification.models import RectificationUpdate
 from webapp.sync_store.entities import ENTITIES, REFERENCE, serialize
 from webapp.sync_store.models import AppliedMutation, Change, Conflict, Revision
 from webapp.sync_store.schemas import validate_data
-from webapp.sync_store.tracking import FEED_LOCK_KEY, set_sync_context
+from webapp.sync_store.tracking import lock_feed, set_sync_context
 from webapp.visits.models import VISIT_TRANSITIONS, Visit
 
 EVERYTHING = ("manager", "admin")
@@ -194,7 +194,7 @@ class WebappPolicy:
 
 
 STORE = EngineStore(change=Change, revision=Revision, mutation=AppliedMutation, conflict=Conflict,
-                    feed_lock_key=FEED_LOCK_KEY)
+                    lock_feed=lock_feed)
 POLICY = WebappPolicy()
 
 

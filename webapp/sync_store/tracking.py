@@ -12,7 +12,7 @@ and held to commit, does the same for writers of synced records.
 """
 
 from sqlalchemy import delete, event, inspect, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from webapp.checklists.models import TemplateItem
 from webapp.core.models import new_id, utcnow
@@ -20,6 +20,17 @@ from webapp.sync_store.entities import BY_MODEL, serialize
 from webapp.sync_store.models import Change, Revision
 
 FEED_LOCK_KEY = 0x5E0C_F33D  # arbitrary constant: "the change feed"
+
+
+def lock_feed(session: Session) -> None:
+    """Take the change-feed lock for this transaction (PostgreSQL), once: it is held to commit."""
+    if isinstance(session, scoped_session):
+        session = session()
+    tx = session.get_transaction()
+    if tx is not None and session.info.get("feed_locked_tx") is tx:
+        return
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK_KEY})
+    session.info["feed_locked_tx"] = session.get_transaction()
 
 
 def set_sync_context(session: Session, *, user_id=None, device_id=None, mutation_id=None, client_time=None,
@@ -59,7 +70,7 @@ def _before_flush(session: Session, _ctx, _instances):
     if not touched:
         return
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK_KEY})
+        lock_feed(session)
     ctx = session.info.get("sync_context") or {}
     seen = set()
     for obj, existing in touched:
