@@ -91,6 +91,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.conflicts.views import bp as conflicts_bp
     from webapp.findings.views import bp as findings_bp
     from webapp.home.views import bp as home_bp
+    from webapp.mobile.views import bp as mobile_bp
     from webapp.notifications.views import bp as notifications_bp
     from webapp.plans.views import bp as plans_bp
     from webapp.rectification.views import bp as rectification_bp
@@ -98,7 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.visits.views import bp as visits_bp
 
     for bp in (auth_bp, home_bp, visits_bp, findings_bp, plans_bp, checklists_bp, reports_bp,
-               rectification_bp, notifications_bp, conflicts_bp, api_bp):
+               rectification_bp, notifications_bp, conflicts_bp, mobile_bp, api_bp):
         app.register_blueprint(bp)
 
 

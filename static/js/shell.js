@@ -8,3 +8,36 @@ document.addEventListener("htmx:responseError", (e) => {
   box.textContent = msg;
   document.getElementById("main")?.prepend(box);
 });
+
+// Signing out while the phone app (/m/) holds unsynced records would strand them: blocked, with the reason.
+function phoneAppUnsynced() {
+  return new Promise((resolve) => {
+    if (!window.indexedDB) return resolve(0);
+    const req = indexedDB.open("supervision");
+    req.onupgradeneeded = () => req.transaction.abort(); // no app data on this device: create nothing
+    req.onerror = () => resolve(0);
+    req.onsuccess = () => {
+      const db = req.result;
+      if (!db.objectStoreNames.contains("outbox")) { db.close(); return resolve(0); }
+      const c = db.transaction("outbox").objectStore("outbox").count();
+      c.onsuccess = () => { db.close(); resolve(c.result); };
+      c.onerror = () => { db.close(); resolve(0); };
+    };
+  });
+}
+document.addEventListener("submit", (e) => {
+  const form = e.target;
+  if (!form.dataset || !form.dataset.guardUnsynced || form.dataset.checked) return;
+  e.preventDefault();
+  phoneAppUnsynced().then((n) => {
+    if (!n) { form.dataset.checked = "1"; form.submit(); return; }
+    const box = document.createElement("div");
+    box.className = "flash flash-error";
+    box.setAttribute("role", "alert");
+    const link = document.createElement("a");
+    link.href = form.dataset.appUrl;
+    link.textContent = form.dataset.appUrl;
+    box.append(form.dataset.guardUnsynced, " ", link);
+    document.getElementById("main")?.prepend(box);
+  });
+});

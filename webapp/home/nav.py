@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 # (endpoint, label, icon, roles)
 ENTRIES = [
     ("home.index", _l("Home"), "home", ("admin", "manager", "supervisor", "dept_head", "staff")),
+    ("mobile.app", _l("Site app"), "visit", ("supervisor",)),
     ("visits.index", _l("Visits"), "visit", ("manager", "supervisor", "dept_head", "admin")),
     ("findings.index", _l("Findings"), "finding", ("admin", "manager", "supervisor", "dept_head", "staff")),
     ("plans.index", _l("Plans"), "plan", ("admin", "manager", "supervisor")),

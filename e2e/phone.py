@@ -1,0 +1,114 @@
+"""Helpers for the phone-app browser tests (e2e/test_phone_*.py)."""
+
+import io
+import re
+import time
+
+from PIL import Image, ImageDraw
+
+from e2e.conftest import login
+
+
+def photo_file(label: str, size=(3200, 2400), hue=0) -> dict:
+    """A camera-sized JPEG for set_input_files (the app shrinks it to ≤ 2048 px)."""
+    img = Image.new("RGB", size, (180 + hue % 60, 170, 150))
+    d = ImageDraw.Draw(img)
+    for i in range(8):
+        d.rectangle([100 + i * 330, 200, 300 + i * 330, 1700], fill=((hue + i * 40) % 255, 90, (i * 60) % 255))
+    d.text((60, 60), label, fill=(0, 0, 0))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=90)
+    return {"name": f"{label}.jpg", "mimeType": "image/jpeg", "buffer": out.getvalue()}
+
+
+def wait_until(page, expression: str, timeout=30000):
+    """Poll a JS expression (page.wait_for_function evaluates strings, which the app's CSP forbids)."""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        if page.evaluate(expression):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {expression}")
+        page.wait_for_timeout(100)
+
+
+def snap(shot, page, name):
+    """A screenshot from the top of the page (a sticky header otherwise lands mid-page)."""
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, name)
+
+
+def open_app(page, base, username="supervisor", password="supervisor-demo-2026"):
+    """Sign in, open /m/, wait until the service worker controls the page and a first sync ran."""
+    login(page, base, username, password)
+    page.goto(base + "/m/")
+    page.wait_for_selector("body[data-ready]")
+    wait_until(page, "navigator.serviceWorker.controller !== null", timeout=20000)
+    wait_synced(page)
+
+
+def unsynced(page) -> int:
+    return int(page.locator("#unsynced").get_attribute("data-n") or "0")
+
+
+def wait_synced(page, timeout=30000):
+    """Wait until a sync finished and nothing is left unsynced."""
+    wait_until(page, "document.body.dataset.sync === 'done' && document.getElementById('unsynced').dataset.n === '0'",
+               timeout=timeout)
+
+
+def sync_now(page, timeout=30000):
+    page.evaluate("delete document.body.dataset.sync")
+    page.locator("#sync-now").click()
+    wait_until(page, "document.body.dataset.sync === 'done' || document.body.dataset.sync === 'error'", timeout=timeout)
+
+
+def visit_id_from_url(url: str) -> str:
+    return re.search(r"/m/visit/([0-9a-f-]{36})", url).group(1)
+
+
+class Deployment:
+    """A server of our own on a fixed port, so a test can 'deploy a new version' (stop, start with
+    another SHELL_BUILD) while the phone keeps the same origin, service worker and IndexedDB."""
+
+    def __init__(self, inst):
+        import os
+        import sys
+
+        from e2e.conftest import ROOT, _free_port
+
+        self.inst, self.root, self.port = inst, ROOT, _free_port()
+        self.env = {**os.environ, "INSTANCE_PATH": str(inst), "DATABASE_URL": f"sqlite:///{inst / 'e2e.db'}",
+                    "SECRET_KEY": "e2e-secret", "MEDIA_ROOT": str(inst / "media")}
+        self.flask = [sys.executable, "-m", "flask", "--app", "webapp"]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc = None
+
+    def seed(self):
+        import subprocess
+
+        subprocess.run([*self.flask, "db", "upgrade"], env=self.env, check=True, cwd=self.root, capture_output=True)
+        subprocess.run([*self.flask, "seed-demo"], env=self.env, check=True, cwd=self.root, capture_output=True)
+
+    def start(self, build: str):
+        import subprocess
+        import sys
+        import urllib.request
+
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{self.port}", "webapp:create_app()"],
+            env={**self.env, "SHELL_BUILD": build}, cwd=self.root,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(self.base + "/api/v1/health", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(10)
+            self.proc = None

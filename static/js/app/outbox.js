@@ -1,0 +1,86 @@
+// Every change is written together with its outbox mutation in ONE IndexedDB transaction, so a
+// change can never exist on the phone without the mutation that will send it (and vice versa).
+import { db, keyOf } from "./db.js";
+import { changed } from "./status.js";
+
+const nowIso = () => new Date().toISOString();
+
+// A not-yet-sent mutation of the same record absorbs the new change (fewer round trips). One that
+// was ever sent keeps its mutation_id untouched (a retry must be an exact duplicate), except a
+// rejected one: the user's fix goes out as a fresh mutation.
+function absorbable(item, op) {
+  return item && item.op === op && (!item.attempted || item.state === "rejected");
+}
+
+export async function save(entity, id, changes, { photos = [], op = "upsert" } = {}) {
+  const d = await db();
+  const tx = d.transaction(["records", "outbox", "photos"], "readwrite");
+  const records = tx.objectStore("records");
+  const outbox = tx.objectStore("outbox");
+  const key = keyOf(entity, id);
+  const rec = (await records.get(key)) ?? { key, entity, id, version: 0, data: {}, server: null };
+  rec.data = { ...rec.data, ...changes };
+  rec.visit_id = entity === "visit" ? id : rec.data.visit_id;
+  rec.error = null;
+  rec.local_at = Date.now();
+  await records.put(rec);
+  for (const p of photos) await tx.objectStore("photos").put(p);
+  const queued = await outbox.index("key").getAll(key);
+  const last = queued.at(-1);
+  if (absorbable(last, op)) {
+    if (last.state === "rejected") {
+      last.mutation_id = crypto.randomUUID();
+      last.attempted = false;
+    }
+    Object.assign(last, { data: { ...last.data, ...changes }, state: "queued", error: null, client_time: nowIso() });
+    await outbox.put(last);
+  } else {
+    await outbox.add({
+      key, mutation_id: crypto.randomUUID(), entity, id, op, base_version: rec.version,
+      data: { ...changes }, client_time: nowIso(), state: "queued", attempted: false, error: null,
+    });
+  }
+  await tx.done;
+  changed();
+  return rec;
+}
+
+export async function pendingFor(key) {
+  return (await db()).getAllFromIndex("outbox", "key", key);
+}
+
+export async function allPending() {
+  return (await db()).getAll("outbox");
+}
+
+// Drop an unsynced (typically rejected) change: the record goes back to what the server last said.
+export async function discard(seq) {
+  const d = await db();
+  const tx = d.transaction(["records", "outbox"], "readwrite");
+  const item = await tx.objectStore("outbox").get(seq);
+  if (item) {
+    await tx.objectStore("outbox").delete(seq);
+    const rest = await tx.objectStore("outbox").index("key").getAll(item.key);
+    const rec = await tx.objectStore("records").get(item.key);
+    if (rec) {
+      if (!rec.server && !rest.length) await tx.objectStore("records").delete(item.key);
+      else {
+        rec.data = Object.assign({}, rec.server, ...rest.map((m) => m.data));
+        rec.error = null;
+        await tx.objectStore("records").put(rec);
+      }
+    }
+  }
+  await tx.done;
+  changed();
+}
+
+// After a crash or a closed tab mid-sync, nothing may stay stuck as "sending".
+export async function recover() {
+  const d = await db();
+  const tx = d.transaction("outbox", "readwrite");
+  for (const item of await tx.store.getAll()) {
+    if (item.state === "sending") { item.state = "queued"; await tx.store.put(item); }
+  }
+  await tx.done;
+}

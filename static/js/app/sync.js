@@ -1,0 +1,230 @@
+// Sync protocol v1 (shared/docs/sync-protocol.md): upload photos (HEAD, then PUT), push the outbox
+// in order, upload any photos the server still lacks, then pull changes from the cursor.
+import { db, deviceId, keyOf, meta, wipe } from "./db.js";
+import { changed } from "./status.js";
+import { recover } from "./outbox.js";
+import { t } from "./ui.js";
+
+let csrf = document.body.dataset.csrf;
+let running = null;
+
+export class SignedOut extends Error {}
+
+async function api(path, { method = "GET", body, headers = {} } = {}) {
+  const opts = { method, credentials: "same-origin", headers: { Accept: "application/json", ...headers } };
+  if (method !== "GET" && method !== "HEAD") opts.headers["X-CSRFToken"] = csrf;
+  if (body !== undefined) {
+    if (body instanceof Blob) opts.body = body;
+    else { opts.body = JSON.stringify(body); opts.headers["Content-Type"] = "application/json"; }
+  }
+  const resp = await fetch(path, opts);
+  if (resp.status === 401) throw new SignedOut();
+  return resp;
+}
+
+async function json(resp) {
+  let body = null;
+  try { body = await resp.json(); } catch { /* empty */ }
+  if (!resp.ok) throw new Error(body?.error?.message ?? `HTTP ${resp.status}`);
+  return body;
+}
+
+export function syncNow() {
+  running ??= run().finally(() => { running = null; });
+  return running;
+}
+
+export const isSyncing = () => running !== null;
+
+async function run() {
+  if (!navigator.onLine) return { ok: false, offline: true };
+  window.dispatchEvent(new CustomEvent("sync-state", { detail: { state: "syncing" } }));
+  try {
+    await recover();
+    const s = await json(await api("/m/session.json"));
+    csrf = s.csrf_token;
+    await checkUser(s.user);
+    if (s.version) window.dispatchEvent(new CustomEvent("server-version", { detail: s.version }));
+    await uploadPhotos();
+    await push();
+    await uploadPhotos();
+    await pull();
+    await meta("last_sync", new Date().toISOString());
+    window.dispatchEvent(new CustomEvent("sync-state", { detail: { state: "done" } }));
+    return { ok: true };
+  } catch (e) {
+    // fetch() rejects with a TypeError when the server cannot be reached: say so in the user's language.
+    const message = e instanceof TypeError ? t("network_error") : e.message;
+    const detail = { state: e instanceof SignedOut ? "signed-out" : "error", message };
+    window.dispatchEvent(new CustomEvent("sync-state", { detail }));
+    return { ok: false, ...detail };
+  } finally {
+    changed();
+  }
+}
+
+// The phone's data belongs to one user. Another user signing in on it gets a clean store — unless
+// the previous user left unsynced items, which are never thrown away.
+async function checkUser(user) {
+  const d = await db();
+  const mine = await meta("user_id");
+  if (mine && mine !== user.id) {
+    const photos = (await d.getAll("photos")).filter((p) => !p.uploaded).length;
+    if ((await d.count("outbox")) + photos > 0) throw new Error(t("other_user"));
+    await wipe();
+  }
+  await meta("user_id", user.id);
+}
+
+export async function uploadPhotos() {
+  const d = await db();
+  for (const p of await d.getAll("photos")) {
+    if (p.uploaded) continue;
+    const url = `/api/v1/photos/${p.sha256}`;
+    let ok = (await api(url, { method: "HEAD" })).status === 200;
+    if (!ok) {
+      const resp = await api(url, { method: "PUT", body: p.blob, headers: { "Content-Type": p.type } });
+      ok = resp.status === 200 || resp.status === 201;
+      if (!ok) {
+        const msg = (await resp.json().catch(() => null))?.error?.message ?? `HTTP ${resp.status}`;
+        await d.put("photos", { ...p, error: msg });
+        continue;
+      }
+    }
+    await d.put("photos", { ...p, uploaded: true, error: null });
+    changed();
+  }
+}
+
+const wire = (m) => ({
+  mutation_id: m.mutation_id, entity: m.entity, id: m.id, op: m.op,
+  base_version: m.base_version, data: m.data, client_time: m.client_time,
+});
+
+async function push() {
+  const device_id = await deviceId();
+  for (let round = 0; round < 50; round++) {
+    const d = await db();
+    // Read and mark "sending" in one transaction, so an edit made meanwhile goes to a new mutation.
+    let tx = d.transaction("outbox", "readwrite");
+    const items = await tx.store.getAll();
+    // One mutation per record per batch (the next one's base_version is the version this one gets);
+    // nothing after a rejected mutation of the same record is sent.
+    const seen = new Set();
+    const batch = [];
+    for (const m of items) {
+      if (seen.has(m.key)) continue;
+      seen.add(m.key);
+      if (m.state !== "rejected") batch.push(m);
+      if (batch.length >= 100) break;
+    }
+    for (const m of batch) {
+      Object.assign(m, { state: "sending", attempted: true });
+      await tx.store.put(m);
+    }
+    await tx.done;
+    if (!batch.length) return;
+    let results;
+    try {
+      results = (await json(await api("/api/v1/sync/push", { method: "POST", body: { device_id, mutations: batch.map(wire) } }))).results;
+    } catch (e) {
+      await recover();
+      throw e;
+    }
+    const byId = new Map(batch.map((m) => [m.mutation_id, m]));
+    tx = d.transaction(["outbox", "records", "photos"], "readwrite");
+    const outbox = tx.objectStore("outbox");
+    const records = tx.objectStore("records");
+    let progress = false;
+    for (const r of results) {
+      const m = byId.get(r.mutation_id);
+      if (!m) continue;
+      const rec = await records.get(m.key);
+      if (["applied", "merged", "duplicate", "conflict"].includes(r.status)) {
+        progress = true;
+        await outbox.delete(m.seq);
+        for (const next of await outbox.index("key").getAll(m.key)) {
+          next.base_version = r.version;
+          await outbox.put(next);
+        }
+        if (rec) {
+          rec.version = Math.max(rec.version ?? 0, r.version ?? 0);
+          rec.server = { ...(rec.server ?? {}), ...m.data };
+          rec.error = null;
+          if (r.status === "conflict" || r.conflicts?.length) {
+            rec.conflicts = r.conflicts;
+            rec.conflict_version = r.version;
+          }
+          await records.put(rec);
+        }
+        for (const sha of r.missing_photos ?? []) {
+          const p = await tx.objectStore("photos").get(sha);
+          if (p) await tx.objectStore("photos").put({ ...p, uploaded: false });
+        }
+      } else if (r.status === "rejected") {
+        progress = true;
+        const msg = Object.entries(r.errors ?? {}).map(([f, v]) => `${f}: ${[].concat(v).join(" ")}`).join("; ");
+        await outbox.put({ ...m, state: "rejected", error: msg || r.status });
+        if (rec) { rec.error = msg || r.status; await records.put(rec); }
+      } else {
+        await outbox.put({ ...m, state: "queued" });
+      }
+    }
+    await tx.done;
+    changed();
+    if (!progress) return;
+  }
+}
+
+async function pull() {
+  for (let round = 0; round < 200; round++) {
+    const cursor = await meta("cursor");
+    const q = cursor != null ? `?cursor=${encodeURIComponent(cursor)}&limit=500` : "?limit=500";
+    const page = await json(await api(`/api/v1/sync/pull${q}`));
+    const d = await db();
+    const tx = d.transaction(["records", "outbox", "meta"], "readwrite");
+    const records = tx.objectStore("records");
+    for (const c of page.changes) {
+      const key = keyOf(c.entity, c.id);
+      const pending = await tx.objectStore("outbox").index("key").getAll(key);
+      const rec = (await records.get(key)) ?? { key, entity: c.entity, id: c.id, version: 0, data: {} };
+      if (c.deleted && !pending.length) { await records.delete(key); continue; }
+      rec.version = c.version;
+      rec.server = c.data;
+      rec.deleted = !!c.deleted;
+      rec.data = Object.assign({}, c.data, ...pending.map((m) => m.data));
+      rec.visit_id = c.entity === "visit" ? c.id : rec.data.visit_id;
+      if (rec.conflicts && (c.entity === "finding" ? !c.data.has_conflict : c.version > (rec.conflict_version ?? 0))) {
+        rec.conflicts = null;
+      }
+      await records.put(rec);
+    }
+    await tx.objectStore("meta").put(page.cursor, "cursor");
+    await tx.done;
+    if (!page.more || !page.changes.length) break;
+  }
+}
+
+// The file an administrator can import: a push body plus the photos' bytes.
+export async function exportUnsynced() {
+  const d = await db();
+  const items = await d.getAll("outbox");
+  const photos = (await d.getAll("photos")).filter((p) => !p.uploaded);
+  if (!items.length && !photos.length) return null;
+  const enc = async (blob) => {
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    let s = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(s);
+  };
+  const body = {
+    format: "supervision-unsynced-v1",
+    exported_at: new Date().toISOString(),
+    user_id: await meta("user_id"),
+    device_id: await deviceId(),
+    mutations: items.map(wire),
+    rejected: Object.fromEntries(items.filter((m) => m.state === "rejected").map((m) => [m.mutation_id, m.error])),
+    photos: await Promise.all(photos.map(async (p) => ({ sha256: p.sha256, content_type: p.type, data_base64: await enc(p.blob) }))),
+  };
+  return new Blob([JSON.stringify(body)], { type: "application/json" });
+}

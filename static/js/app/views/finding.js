@@ -1,0 +1,85 @@
+// A finding (问题) editor: title, manifestation, impact, area and item, severity, responsible
+// department and person, photos, time, optional GPS. Every change is saved on the phone at once.
+import * as store from "../db.js";
+import { save } from "../outbox.js";
+import { forgetIfUnused } from "../photos.js";
+import { enumCodes, field, h, itemTitle, label, link, name, navigate, select, t, toast } from "../ui.js";
+import { photoStrip, stateLine } from "./widgets.js";
+
+const FIELD_KEYS = { title: "title", description: "description", impact: "impact", area: "area", item_id: "item",
+  severity: "severity", department_id: "department", responsible_person: "responsible_person", photos: "photos" };
+
+export async function render(root, findingId, params) {
+  let rec = await store.get("finding", findingId);
+  const visitId = rec?.data.visit_id ?? params.get("visit");
+  const visit = visitId && await store.get("visit", visitId);
+  if (!visit) { root.replaceChildren(h("p", { class: "m-empty" }, t("empty")), link("/m/", { class: "m-btn" }, t("back"))); return; }
+  const [template, departments] = await Promise.all([store.get("template", visit.data.template_id), store.all("department")]);
+  const items = template?.data.items ?? [];
+  const d = rec?.data ?? {};
+  const defaults = () => ({
+    visit_id: visit.id, site_id: visit.data.site_id, severity: "medium", status: "open", photos: [],
+    department_id: visit.data.department_id, captured_at: new Date().toISOString(),
+  });
+  const put = async (changes, opts) => {
+    rec = await save("finding", findingId, rec ? changes : { ...defaults(), ...changes }, opts);
+    status.replaceChildren(await stateLine(rec, (f) => t(FIELD_KEYS[f] ?? f)) ?? "");
+  };
+  const status = h("div", {}, await stateLine(rec, (f) => t(FIELD_KEYS[f] ?? f)) ?? "");
+  const title = h("input", { value: d.title ?? "", required: true, maxlength: 200, "data-autofocus": rec ? null : "1", onchange: (e) => put({ title: e.target.value.trim() }) });
+  const photosBox = h("div");
+  const drawPhotos = () => {
+    const photos = rec?.data.photos ?? [];
+    photosBox.replaceChildren(photoStrip(photos, {
+      onAdd: async (ps) => { await put({ photos: [...new Set([...photos, ...ps.map((p) => p.sha256)])].sort() }, { photos: ps }); drawPhotos(); },
+      onRemove: async (sha) => { await put({ photos: photos.filter((x) => x !== sha) }); await forgetIfUnused(sha); drawPhotos(); },
+    }));
+  };
+  drawPhotos();
+  const where = h("p", { class: "m-hint" }, d.lat != null ? `${(+d.lat).toFixed(5)}, ${(+d.lng).toFixed(5)}` : "");
+  root.replaceChildren(
+    link(`/m/visit/${visit.id}/findings`, { class: "m-back" }, "‹ ", t("sec_findings")),
+    h("h1", {}, rec?.data.title || t("new_finding")),
+    status,
+    h("form", { class: "m-form", onsubmit: (e) => e.preventDefault() },
+      field(t("title"), title),
+      field(t("description"), h("textarea", { rows: 3, value: d.description ?? "", onchange: (e) => put({ description: e.target.value }) })),
+      field(t("impact"), h("textarea", { rows: 2, value: d.impact ?? "", onchange: (e) => put({ impact: e.target.value }) })),
+      h("div", { class: "m-two" },
+        field(t("area"), select([["", "—"], ...enumCodes("area").map((a) => [a, label("area", a)])], d.area, {
+          onchange: (e) => put({ area: e.target.value || null }) })),
+        field(t("severity"), select(enumCodes("severity").map((s) => [s, label("severity", s)]), d.severity ?? "medium", {
+          onchange: (e) => put({ severity: e.target.value }) }))),
+      field(t("item"), select([["", t("none")], ...items.map((i) => [i.id, `${i.code ?? ""} ${itemTitle(i)}`])], d.item_id, {
+        onchange: (e) => {
+          const it = items.find((i) => i.id === e.target.value);
+          put(it ? { item_id: it.id, area: it.area } : { item_id: null });
+        } })),
+      field(t("department"), select([["", "—"], ...departments.map((x) => [x.id, name(x)])], d.department_id ?? visit.data.department_id, {
+        onchange: (e) => put({ department_id: e.target.value || null }) })),
+      field(t("responsible_person"), h("input", { value: d.responsible_person ?? "", maxlength: 80,
+        onchange: (e) => put({ responsible_person: e.target.value.trim() || null }) })),
+      photosBox,
+      field(t("captured_at"), h("input", { type: "datetime-local", value: toLocal(d.captured_at ?? new Date().toISOString()),
+        onchange: (e) => e.target.value && put({ captured_at: new Date(e.target.value).toISOString() }) })),
+      h("div", { class: "m-field" }, h("span", { class: "m-photo-label" }, t("location")), where,
+        h("button", { type: "button", class: "m-btn", onclick: () => {
+          if (!navigator.geolocation) { toast(t("no_location"), "error"); return; }
+          navigator.geolocation.getCurrentPosition(async (pos) => {
+            await put({ lat: pos.coords.latitude, lng: pos.coords.longitude });
+            where.textContent = `${pos.coords.latitude.toFixed(5)}, ${pos.coords.longitude.toFixed(5)}`;
+          }, () => toast(t("no_location"), "error"), { timeout: 15000, maximumAge: 60000 });
+        } }, t("add_location"))),
+      h("button", { type: "button", class: "m-btn m-primary m-wide", onclick: async () => {
+        if (!title.value.trim()) { title.focus(); toast(t("title_required"), "error"); return; }
+        if (!rec || rec.data.title !== title.value.trim()) await put({ title: title.value.trim() });
+        toast(t("saved_locally"));
+        navigate(`/m/visit/${visit.id}/findings`);
+      } }, t("save"))),
+  );
+}
+
+function toLocal(iso) {
+  const dt = new Date(iso);
+  return new Date(dt.getTime() - dt.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+}

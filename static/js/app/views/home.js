@@ -1,0 +1,54 @@
+// The list of the supervisor's visits on this phone, and starting an ad-hoc visit at any site.
+import * as store from "../db.js";
+import { save } from "../outbox.js";
+import { visitState } from "../status.js";
+import { fmtDate, h, label, link, name, navigate, select, t, user, field } from "../ui.js";
+
+const ORDER = { in_progress: 0, scheduled: 1, completed: 2 };
+
+export async function currentTemplate() {
+  const templates = (await store.all("template")).filter((r) => !r.deleted);
+  return templates.find((r) => r.data.is_current) ?? templates[0];
+}
+
+export async function render(root) {
+  const [visits, sites] = await Promise.all([store.all("visit"), store.all("site")]);
+  const siteById = new Map(sites.map((s) => [s.id, s]));
+  const mine = visits.filter((v) => !v.deleted && (!v.data.supervisor_id || v.data.supervisor_id === user.id));
+  mine.sort((a, b) => (ORDER[a.data.status] ?? 3) - (ORDER[b.data.status] ?? 3)
+    || String(a.data.scheduled_for ?? "").localeCompare(String(b.data.scheduled_for ?? "")));
+  const rows = await Promise.all(mine.map(async (v) => {
+    const st = await visitState(await store.forVisit(v.id));
+    return h("li", {}, link(`/m/visit/${v.id}`, { class: "m-row" },
+      h("span", { class: "m-row-title" }, name(siteById.get(v.data.site_id)) || "—"),
+      h("span", { class: "m-row-meta" }, v.data.scheduled_for ? t("scheduled_for", { date: fmtDate(v.data.scheduled_for) }) : ""),
+      h("span", { class: "m-badges" },
+        h("span", { class: `m-badge st-${v.data.status}` }, label("visit_status", v.data.status)),
+        syncBadge(st))));
+  }));
+  const siteSel = select([["", "—"], ...sites.sort((a, b) => name(a).localeCompare(name(b))).map((s) => [s.id, name(s)])], "", { required: true });
+  root.replaceChildren(
+    h("h1", {}, t("my_visits")),
+    rows.length ? h("ul", { class: "m-list" }, rows) : h("p", { class: "m-empty" }, t("no_visits")),
+    h("details", { class: "m-card" },
+      h("summary", {}, t("start_adhoc")),
+      h("form", { class: "m-form", onsubmit: async (e) => {
+        e.preventDefault();
+        const site = siteById.get(siteSel.value);
+        const tpl = await currentTemplate();
+        if (!site || !tpl) return;
+        const id = crypto.randomUUID();
+        const now = new Date().toISOString();
+        await save("visit", id, {
+          site_id: site.id, department_id: site.data.department_id, template_id: tpl.id, supervisor_id: user.id,
+          status: "in_progress", scheduled_for: now.slice(0, 10), started_at: now, preparation_done: [],
+        });
+        navigate(`/m/visit/${id}`);
+      } }, field(t("choose_site"), siteSel), h("button", { class: "m-btn m-primary", type: "submit" }, t("start")))),
+  );
+}
+
+export function syncBadge(st) {
+  const text = { synced: t("st_synced"), pending: t("st_pending"), rejected: t("st_rejected"), conflict: t("st_conflict") }[st.state];
+  return h("span", { class: `m-badge sync-${st.state}` }, text);
+}

@@ -1,0 +1,232 @@
+// The on-site visit workspace (policy 三(二)): preparation, opening meeting, inspection against the
+// checklist by area, data collection, interviews, findings, completion with the score by area.
+import * as store from "../db.js";
+import { save } from "../outbox.js";
+import { forgetIfUnused } from "../photos.js";
+import { AREAS, scoreByArea } from "../score.js";
+import { field, fmtDate, h, itemTitle, label, link, name, navigate, select, t, toast, enumCodes, fmtTime } from "../ui.js";
+import { visitState } from "../status.js";
+import { syncBadge } from "./home.js";
+import { photoStrip, stateLine } from "./widgets.js";
+
+const SECTIONS = ["prep", "meeting", "checklist", "data", "interviews", "findings", "complete"];
+const PREP_STEPS = ["previous", "documents", "notified", "checklist", "equipment"];
+
+const localInput = (iso) => {
+  if (!iso) return "";
+  const d = new Date(iso);
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+};
+const fromLocal = (v) => (v ? new Date(v).toISOString() : null);
+
+async function context(visitId) {
+  const visit = await store.get("visit", visitId);
+  if (!visit) return null;
+  const [site, template, rows] = await Promise.all([
+    store.get("site", visit.data.site_id), store.get("template", visit.data.template_id), store.forVisit(visitId),
+  ]);
+  const of = (e) => rows.filter((r) => r.entity === e && !r.deleted);
+  const answers = new Map(of("checklist_answer").map((a) => [a.data.item_id, a]));
+  return { visit, site, all: rows.filter((r) => r.entity !== "visit"), items: template?.data.items ?? [], answers, meeting: of("meeting")[0],
+    metrics: of("metric"), interviews: of("interview"), findings: of("finding") };
+}
+
+export async function render(root, visitId, section = "checklist") {
+  const ctx = await context(visitId);
+  if (!ctx) { root.replaceChildren(h("p", { class: "m-empty" }, t("empty")), link("/m/", { class: "m-btn" }, t("back"))); return; }
+  if (!SECTIONS.includes(section)) section = "checklist";
+  const { visit } = ctx;
+  const tabs = h("nav", { class: "m-tabs", "aria-label": t("app_title") }, SECTIONS.map((s) =>
+    link(`/m/visit/${visitId}/${s}`, { class: "m-tab", "aria-current": s === section ? "page" : null }, t(`sec_${s}`))));
+  const head = h("div", { class: "m-visit-head" },
+    link("/m/", { class: "m-back", "aria-label": t("back") }, "‹ ", t("visits")),
+    h("h1", {}, name(ctx.site)),
+    h("p", { class: "m-row-meta" }, fmtDate(visit.data.scheduled_for), " · ",
+      h("span", { class: `m-badge st-${visit.data.status}` }, label("visit_status", visit.data.status))),
+    h("p", { class: "m-row-meta" }, syncBadge(await visitState([visit, ...ctx.all]))));
+  const own = await stateLine(visit);
+  if (own.matches(".m-state-rejected, .m-state-conflict")) head.append(own);
+  if (visit.data.status === "scheduled") {
+    head.append(h("button", { type: "button", class: "m-btn m-primary", onclick: async () => {
+      await save("visit", visitId, { status: "in_progress", started_at: new Date().toISOString() });
+      rerender();
+    } }, t("start_visit")));
+  }
+  const body = h("section", { class: "m-section", "aria-label": t(`sec_${section}`) });
+  root.replaceChildren(head, tabs, body);
+  await SECTION_VIEWS[section](body, ctx);
+}
+
+const rerender = () => window.dispatchEvent(new Event("route"));
+
+const SECTION_VIEWS = {
+  async prep(body, { visit }) {
+    const done = new Set(visit.data.preparation_done ?? []);
+    body.append(h("h2", {}, t("sec_prep")), h("ul", { class: "m-checks" }, PREP_STEPS.map((step) =>
+      h("li", {}, h("label", { class: "m-check" },
+        h("input", { type: "checkbox", checked: done.has(step), onchange: async (e) => {
+          const now = new Set((await store.get("visit", visit.id)).data.preparation_done ?? []);
+          e.target.checked ? now.add(step) : now.delete(step);
+          await save("visit", visit.id, { preparation_done: [...now].sort() });
+        } }), h("span", {}, t(`prep_${step}`)))))),
+    field(t("prep_notes"), h("textarea", { rows: 4, value: visit.data.preparation_notes ?? "",
+      onchange: (e) => save("visit", visit.id, { preparation_notes: e.target.value }) })));
+  },
+
+  async meeting(body, { visit, meeting }) {
+    const id = meeting?.id ?? crypto.randomUUID();
+    const d = meeting?.data ?? {};
+    const put = (changes) => save("meeting", id, meeting ? changes : { visit_id: visit.id, ...changes })
+      .then((rec) => { meeting = rec; });
+    body.append(h("h2", {}, t("sec_meeting")), await stateLine(meeting),
+      field(t("held_at"), h("input", { type: "datetime-local", value: localInput(d.held_at),
+        onchange: (e) => put({ held_at: fromLocal(e.target.value) }) })),
+      field(t("attendees"), h("textarea", { rows: 4, value: (d.attendees ?? []).join("\n"),
+        onchange: (e) => put({ attendees: [...new Set(e.target.value.split(/[\n,，、]/).map((s) => s.trim()).filter(Boolean))].sort() }) })),
+      field(t("meeting_notes"), h("textarea", { rows: 4, value: d.notes ?? "", onchange: (e) => put({ notes: e.target.value }) })),
+      field(t("department_report"), h("textarea", { rows: 4, value: d.department_report ?? "",
+        onchange: (e) => put({ department_report: e.target.value }) })));
+  },
+
+  async checklist(body, ctx) {
+    const { items, answers } = ctx;
+    const done = [...answers.values()].filter((a) => a.data.result).length;
+    body.append(h("p", { class: "m-progress" }, t("answered", { done, total: items.length })));
+    for (const area of AREAS) {
+      const mine = items.filter((i) => i.area === area);
+      if (!mine.length) continue;
+      const n = mine.filter((i) => answers.get(i.id)?.data.result).length;
+      const group = h("details", { class: "m-area", open: true },
+        h("summary", {}, h("span", {}, label("area", area)), h("span", { class: "m-count-small" }, `${n}/${mine.length}`)));
+      for (const item of mine) group.append(await itemCard(ctx, item));
+      body.append(group);
+    }
+  },
+
+  async data(body, { visit, metrics }) {
+    body.append(h("h2", {}, t("sec_data")));
+    for (const kind of enumCodes("metric_kind")) {
+      const rows = metrics.filter((m) => m.data.kind === kind);
+      body.append(h("h3", {}, label("metric_kind", kind)), rows.length
+        ? h("ul", { class: "m-list" }, await Promise.all(rows.map(async (m) => h("li", { class: "m-row" },
+          h("span", { class: "m-row-title" }, m.data.name), h("span", {}, `${m.data.value ?? ""} ${m.data.unit ?? ""}`),
+          m.data.note ? h("span", { class: "m-row-meta" }, m.data.note) : null, await stateLine(m)))))
+        : h("p", { class: "m-empty" }, t("empty")));
+    }
+    const kind = select(enumCodes("metric_kind").map((k) => [k, label("metric_kind", k)]), "business", { name: "kind" });
+    const nm = h("input", { name: "name", required: true, maxlength: 120 });
+    const val = h("input", { name: "value", type: "number", step: "any", inputmode: "decimal" });
+    const unit = h("input", { name: "unit", maxlength: 20 });
+    const note = h("input", { name: "note" });
+    body.append(h("form", { class: "m-form m-card", onsubmit: async (e) => {
+      e.preventDefault();
+      await save("metric", crypto.randomUUID(), { visit_id: visit.id, kind: kind.value, name: nm.value.trim(),
+        value: val.value === "" ? null : Number(val.value), unit: unit.value.trim() || null, note: note.value.trim() || null });
+      toast(t("saved_locally"));
+      rerender();
+    } }, field(t("kind"), kind), field(t("name"), nm), h("div", { class: "m-two" }, field(t("value"), val), field(t("unit"), unit)),
+    field(t("note"), note), h("button", { class: "m-btn m-primary", type: "submit" }, t("add"))));
+  },
+
+  async interviews(body, { visit, interviews }) {
+    body.append(h("h2", {}, t("sec_interviews")));
+    body.append(interviews.length ? h("ul", { class: "m-list" }, await Promise.all(interviews.map(async (iv) => h("li", { class: "m-row" },
+      h("span", { class: "m-row-title" }, iv.data.interviewee, iv.data.position ? ` · ${iv.data.position}` : ""),
+      h("span", { class: "m-row-meta" }, fmtTime(iv.data.interviewed_at)),
+      iv.data.notes ? h("p", {}, iv.data.notes) : null, iv.data.suggestions ? h("p", { class: "m-hint" }, iv.data.suggestions) : null,
+      await stateLine(iv))))) : h("p", { class: "m-empty" }, t("empty")));
+    const who = h("input", { name: "interviewee", required: true, maxlength: 80 });
+    const pos = h("input", { name: "position", maxlength: 80 });
+    const notes = h("textarea", { name: "notes", rows: 4 });
+    const sugg = h("textarea", { name: "suggestions", rows: 3 });
+    body.append(h("form", { class: "m-form m-card", onsubmit: async (e) => {
+      e.preventDefault();
+      await save("interview", crypto.randomUUID(), { visit_id: visit.id, interviewee: who.value.trim(), position: pos.value.trim() || null,
+        notes: notes.value, suggestions: sugg.value, interviewed_at: new Date().toISOString() });
+      toast(t("saved_locally"));
+      rerender();
+    } }, field(t("interviewee"), who), field(t("position"), pos), field(t("interview_notes"), notes),
+    field(t("suggestions"), sugg), h("button", { class: "m-btn m-primary", type: "submit" }, t("add"))));
+  },
+
+  async findings(body, { visit, findings }) {
+    body.append(h("h2", {}, t("sec_findings")),
+      h("button", { type: "button", class: "m-btn m-primary m-wide", onclick: () => navigate(`/m/finding/${crypto.randomUUID()}?visit=${visit.id}`) }, t("new_finding")));
+    findings.sort((a, b) => String(a.data.captured_at).localeCompare(String(b.data.captured_at)));
+    body.append(findings.length ? h("ul", { class: "m-list" }, await Promise.all(findings.map(async (f) => h("li", {},
+      link(`/m/finding/${f.id}`, { class: "m-row" },
+        h("span", { class: "m-row-title" }, f.data.title || "—"),
+        h("span", { class: "m-row-meta" }, label("area", f.data.area), " · ", fmtTime(f.data.captured_at), " · ", t("photos"), " ", (f.data.photos ?? []).length),
+        h("span", { class: "m-badges" }, h("span", { class: `m-badge sev-${f.data.severity}` }, label("severity", f.data.severity)),
+          (await stateLine(f)).firstChild)))))) : h("p", { class: "m-empty" }, t("empty")));
+  },
+
+  async complete(body, ctx) {
+    const { visit, items, answers } = ctx;
+    const score = scoreByArea(items, answers);
+    const missing = items.filter((i) => i.photo_required_on_fail && answers.get(i.id)?.data.result === "fail"
+      && !(answers.get(i.id).data.photos ?? []).length);
+    const summary = h("textarea", { rows: 4, value: visit.data.summary ?? "", onchange: (e) => save("visit", visit.id, { summary: e.target.value }) });
+    body.append(h("h2", {}, t("score_by_area")),
+      h("table", { class: "m-score" }, h("tbody", {},
+        AREAS.map((a) => h("tr", {}, h("th", { scope: "row" }, label("area", a)), h("td", {}, score.areas[a] == null ? "—" : `${score.areas[a]}%`))),
+        h("tr", { class: "m-total" }, h("th", { scope: "row" }, t("overall")), h("td", {}, score.overall == null ? "—" : `${score.overall}%`)))),
+      field(t("summary"), summary),
+      missing.length ? h("p", { class: "m-warn", role: "alert" }, t("missing_photos_block", { n: missing.length })) : null,
+      visit.data.status === "completed" ? h("p", { class: "m-ok" }, label("visit_status", "completed"), " · ", fmtTime(visit.data.completed_at))
+        : h("button", { type: "button", class: "m-btn m-primary m-wide", disabled: missing.length > 0, onclick: async () => {
+          await save("visit", visit.id, { status: "completed", completed_at: new Date().toISOString(), summary: summary.value });
+          toast(t("completed_msg"));
+          rerender();
+        } }, t("complete_visit")));
+  },
+};
+
+async function itemCard(ctx, item) {
+  const { visit, answers, findings } = ctx;
+  const ans = answers.get(item.id);
+  const a = ans?.data ?? {};
+  const id = ans?.id ?? crypto.randomUUID();
+  const put = async (changes, opts) => {
+    const rec = await save("checklist_answer", id, ans ? changes : { visit_id: visit.id, item_id: item.id, photos: [], ...changes }, opts);
+    answers.set(item.id, rec);
+    card.replaceWith(await itemCard(ctx, item));
+  };
+  const photos = a.photos ?? [];
+  const needPhoto = a.result === "fail" && item.photo_required_on_fail && !photos.length;
+  const linked = findings.find((f) => f.data.item_id === item.id);
+  const card = h("article", { class: `m-item res-${a.result ?? "none"}`, id: `item-${item.id}` },
+    h("h3", {}, item.code ? h("span", { class: "m-code" }, item.code) : null, " ", itemTitle(item)),
+    h("div", { class: "m-results", role: "group", "aria-label": itemTitle(item) }, ["pass", "fail", "na"].map((r) =>
+      h("button", { type: "button", class: `m-res m-res-${r}`, "aria-pressed": String(a.result === r),
+        onclick: () => put({ result: r, ...(item.scoring === "points" ? {} : { score: r === "pass" ? item.max_points ?? 10 : r === "fail" ? 0 : null }) }) },
+      label("result", r)))));
+  if (a.result) {
+    if (item.scoring === "points") {
+      card.append(field(`${t("score")} (0–${item.max_points ?? 10})`, h("input", { type: "number", min: 0, max: item.max_points ?? 10, step: "any",
+        inputmode: "decimal", value: a.score ?? "", onchange: (e) => put({ score: e.target.value === "" ? null : Number(e.target.value) }) })));
+    }
+    card.append(field(t("note"), h("input", { value: a.note ?? "", onchange: (e) => put({ note: e.target.value }) })));
+    card.append(photoStrip(photos, {
+      required: needPhoto,
+      onAdd: (ps) => put({ photos: [...new Set([...photos, ...ps.map((p) => p.sha256)])].sort() }, { photos: ps }),
+      onRemove: async (sha) => { await put({ photos: photos.filter((x) => x !== sha) }); await forgetIfUnused(sha); },
+    }));
+    if (a.result === "fail") {
+      card.append(linked
+        ? link(`/m/finding/${linked.id}`, { class: "m-btn" }, t("open_finding"))
+        : h("button", { type: "button", class: "m-btn m-primary", onclick: async () => {
+          const fid = crypto.randomUUID();
+          await save("finding", fid, {
+            visit_id: visit.id, site_id: visit.data.site_id, title: itemTitle(item), area: item.area, item_id: item.id,
+            severity: "medium", department_id: visit.data.department_id, photos: [...photos], status: "open",
+            captured_at: new Date().toISOString(), description: a.note || null,
+          });
+          navigate(`/m/finding/${fid}`);
+        } }, t("create_finding")));
+    }
+    const st = ans && await stateLine(ans);
+    if (st && st.querySelector(".sync-rejected, .sync-conflict")) card.append(st);
+  }
+  return card;
+}

@@ -1,0 +1,48 @@
+// Pieces shared by the visit and finding screens: sync state line, photo strip.
+import { discard } from "../outbox.js";
+import { prepare, src } from "../photos.js";
+import { recordState } from "../status.js";
+import { h, t, toast } from "../ui.js";
+import { syncBadge } from "./home.js";
+
+export async function stateLine(rec, fieldLabel = (f) => f) {
+  if (!rec) return null;
+  const st = await recordState(rec);
+  const box = h("div", { class: `m-state m-state-${st.state}` }, syncBadge(st));
+  if (st.state === "rejected") {
+    box.append(h("p", { role: "alert" }, st.item.error), h("p", { class: "m-hint" }, t("fix_and_retry")),
+      h("button", { type: "button", class: "m-btn", onclick: async () => {
+        if (confirm(t("confirm_discard"))) { await discard(st.item.seq); window.dispatchEvent(new Event("route")); }
+      } }, t("discard")));
+  }
+  if (st.state === "conflict") {
+    box.append(h("ul", { class: "m-conflicts" }, st.conflicts.map((c) =>
+      h("li", {}, t("conflict_field", { field: fieldLabel(c.field), client: c.client ?? "", server: c.server ?? "" })))));
+  }
+  return box;
+}
+
+// Thumbnails with delete buttons plus a camera input. onAdd receives prepared photo objects.
+export function photoStrip(hashes, { onAdd, onRemove, required = false }) {
+  const list = h("ul", { class: "m-photos" });
+  for (const sha of hashes) {
+    const img = h("img", { alt: "", width: 88, height: 88, loading: "lazy" });
+    src(sha).then((u) => { img.src = u; });
+    list.append(h("li", {}, img,
+      h("button", { type: "button", class: "m-photo-del", "aria-label": t("delete_photo"), onclick: () => onRemove(sha) }, "×")));
+  }
+  const input = h("input", { type: "file", accept: "image/*", capture: "environment", multiple: true, class: "m-file" });
+  input.addEventListener("change", async () => {
+    const files = [...input.files];
+    input.value = "";
+    const prepared = [];
+    for (const f of files) {
+      try { prepared.push(await prepare(f)); } catch (e) { toast(e.message, "error"); }
+    }
+    if (prepared.length) await onAdd(prepared);
+  });
+  const add = h("label", { class: "m-btn m-photo-add" }, input, h("span", {}, t("add_photo")));
+  return h("div", { class: `m-photo-box${required ? " m-required" : ""}` },
+    h("span", { class: "m-photo-label" }, `${t("photos")} (${hashes.length})`), list, add,
+    required ? h("p", { class: "m-warn", role: "alert" }, t("photo_required")) : null);
+}
