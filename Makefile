@@ -39,8 +39,14 @@ lint: install
 test: install
 	bash tools/run_tests.sh
 
+# Benchmarks print figures side by side in one run; they are never part of `make test`.
+PG_BENCH ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 bench: install
-	$(PY) bench/run_all.py
+	$(PY) bench/photos.py
+	$(PY) bench/findings_list.py
+	$(PY) bench/findings_list.py --pg $(PG_BENCH)
+	$(PY) bench/sync_push.py --db both
+	$(PY) bench/phone_shell.py
 
 clean:
 	rm -rf $(VENV) instance e2e/artifacts
