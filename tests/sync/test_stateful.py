@@ -73,7 +73,15 @@ class Phone:
             known = True
             if m["op"] == "delete":
                 deleted = True
-            data.update(m["data"])
+            for name, value in m["data"].items():
+                if name == "photos":
+                    # A pending set edit is a delta, rebased on whatever was pulled since it was made:
+                    # overwriting would hide photos other devices added (and the next edit would
+                    # remove them, since its base_version says the device saw them).
+                    sent, seen = set(value), set(m["_set_base"])
+                    data["photos"] = sorted((set(data.get("photos", [])) | (sent - seen)) - (seen - sent))
+                else:
+                    data[name] = value
         return (data, deleted) if known else (None, None)
 
     def records(self):
