@@ -57,3 +57,11 @@ def test_resolve_without_htmx_redirects_and_bad_value_is_shown(world, auth, clie
     assert db.session.get(Finding, fid).title == "经理"
     db.session.commit()
     assert client.post(f"/conflicts/{cid}/resolve", data={"choice": "server"}).status_code == 400  # CSRF
+
+
+@pytest.mark.parametrize(("lang", "label"), [("zh-CN", "问题 · 标题"), ("en", "Problem · Title")])
+def test_desk_names_records_and_fields_in_the_users_language(world, auth, client, conflict, lang, label):
+    db.session.commit()
+    auth.login("manager")
+    page = client.get("/conflicts/", headers={"Accept-Language": lang}).get_data(as_text=True)
+    assert label in page and "finding · title" not in page
