@@ -3,6 +3,7 @@
 from flask_babel import gettext as _
 
 from webapp.audit.operations import record_audit
+from webapp.core.workflow import move_status
 from webapp.extensions import db
 from webapp.findings.models import FINDING_TRANSITIONS, Finding, FindingComment
 
@@ -17,11 +18,8 @@ class NotAllowed(Exception):
 
 def transition_finding(finding: Finding, to: str, user, data: dict | None = None) -> None:
     """The one way a finding's status changes: checked against FINDING_TRANSITIONS and audited."""
-    if to not in FINDING_TRANSITIONS.get(finding.status, ()):
-        raise WorkflowError(_("A finding cannot go from “%(a)s” to “%(b)s”.", a=finding.status, b=to))
-    before = finding.status
-    finding.status = to
-    record_audit(user, f"finding.{to}", "finding", finding.id, {"from": before, "to": to, **(data or {})})
+    move_status(finding, to, FINDING_TRANSITIONS, user=user, entity="finding", data=data,
+                illegal=lambda: WorkflowError(_("A finding cannot go from “%(a)s” to “%(b)s”.", a=finding.status, b=to)))
 
 
 def add_comment(finding: Finding, user, body: str) -> FindingComment:

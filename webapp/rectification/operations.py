@@ -13,6 +13,7 @@ from sqlalchemy import select
 from webapp.audit.operations import record_audit
 from webapp.auth.models import User
 from webapp.core.models import utcnow
+from webapp.core.workflow import move_status
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.findings.operations import NotAllowed, WorkflowError, transition_finding
@@ -56,12 +57,10 @@ def _check_deadline(deadline: date, today: date | None = None) -> None:
 
 
 def transition_rectification(rect: Rectification, to: str, user, data: dict | None = None) -> None:
-    if to not in RECTIFICATION_TRANSITIONS.get(rect.status, ()):
-        raise WorkflowError(_("A rectification cannot go from “%(a)s” to “%(b)s”.", a=rect.status, b=to))
-    before = rect.status
-    rect.status = to
-    record_audit(user, f"rectification.{to}", "rectification", rect.id,
-                 {"from": before, "to": to, "finding_id": rect.finding_id, "round": rect.round, **(data or {})})
+    move_status(rect, to, RECTIFICATION_TRANSITIONS, user=user, entity="rectification",
+                data={"finding_id": rect.finding_id, "round": rect.round, **(data or {})},
+                illegal=lambda: WorkflowError(
+                    _("A rectification cannot go from “%(a)s” to “%(b)s”.", a=rect.status, b=to)))
 
 
 def rectification_for(finding: Finding) -> Rectification | None:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from webapp.audit.operations import record_audit
 from webapp.auth.models import User
 from webapp.core.models import utcnow
+from webapp.core.workflow import move_status
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.findings.operations import NotAllowed, WorkflowError
@@ -92,12 +93,10 @@ def update_report(report: Report, user, fields: dict) -> None:
 
 
 def _transition(report: Report, to: str, user, data: dict | None = None) -> None:
-    if to not in REPORT_TRANSITIONS.get(report.status, ()):
-        raise WorkflowError(_("A report cannot go from “%(a)s” to “%(b)s”.", a=report.status, b=to))
-    before = report.status
-    report.status = to
-    record_audit(user, f"report.{to}", "report", report.id,
-                 {"from": before, "to": to, "version": report.version_no, **(data or {})})
+    move_status(report, to, REPORT_TRANSITIONS, user=user, entity="report",
+                data={"version": report.version_no, **(data or {})},
+                illegal=lambda: WorkflowError(
+                    _("A report cannot go from “%(a)s” to “%(b)s”.", a=report.status, b=to)))
 
 
 def submit_report(report: Report, user) -> None:

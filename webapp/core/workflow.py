@@ -1,0 +1,17 @@
+"""The one way a workflow status changes: only legal moves from the transition table, each audited."""
+
+from collections.abc import Callable
+
+from webapp.audit.operations import record_audit
+
+
+def move_status(obj, to: str, transitions: dict, *, user, entity: str, illegal: Callable[[], Exception],
+                data: dict | None = None) -> str:
+    """Set `obj.status` to `to` if `transitions` allows it from the current status, else raise
+    `illegal()`. Writes `<entity>.<to>` to the audit log and returns the status it left."""
+    if to not in transitions.get(obj.status, ()):
+        raise illegal()
+    before = obj.status
+    obj.status = to
+    record_audit(user, f"{entity}.{to}", entity, obj.id, {"from": before, "to": to, **(data or {})})
+    return before
