@@ -73,15 +73,7 @@ class Phone:
             known = True
             if m["op"] == "delete":
                 deleted = True
-            for name, value in m["data"].items():
-                if name == "photos":
-                    # A pending set edit is a delta, rebased on whatever was pulled since it was made:
-                    # overwriting would hide photos other devices added (and the next edit would
-                    # remove them, since its base_version says the device saw them).
-                    sent, seen = set(value), set(m["_set_base"])
-                    data["photos"] = sorted((set(data.get("photos", [])) | (sent - seen)) - (seen - sent))
-                else:
-                    data[name] = value
+            data.update(m["data"])
         return (data, deleted) if known else (None, None)
 
     def records(self):
@@ -89,6 +81,12 @@ class Phone:
         return sorted(rid for rid in ids if self.view(rid)[0] is not None and not self.view(rid)[1])
 
     def base_of(self, rid):
+        """The version the device's view of the record rests on. While an edit of it is still in the
+        outbox the view is that edit laid over the version it was made on, so later edits keep
+        that base (as the phone app does); a pull alone does not move it."""
+        pending = [m for m in self.outbox if m["id"] == rid]
+        if pending:
+            return pending[0]["base_version"]
         rec = self.server.get(rid)
         return rec["version"] if rec else 0
 

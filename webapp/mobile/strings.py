@@ -76,7 +76,7 @@ STRINGS = {
     "saved_locally": _l("Saved on this phone"),
     "interviewee": _l("Interviewee"),
     "position": _l("Position"),
-    "interview_notes": _l("Notes"),
+    "interview_notes": _l("Interview notes"),
     "suggestions": _l("Suggestions"),
     "new_finding": _l("New finding"),
     "finding": _l("Finding"),

@@ -35,8 +35,11 @@ export async function save(entity, id, changes, { photos = [], op = "upsert" } =
     Object.assign(last, { data: { ...last.data, ...changes }, state: "queued", error: null, client_time: nowIso() });
     await outbox.put(last);
   } else {
+    // While earlier edits of this record wait in the outbox, the screen shows them laid over the
+    // version they were made on, so a new edit rests on that same base (a pull alone never moves it).
     await outbox.add({
-      key, mutation_id: crypto.randomUUID(), entity, id, op, base_version: rec.version,
+      key, mutation_id: crypto.randomUUID(), entity, id, op,
+      base_version: queued.length ? queued[0].base_version : rec.version,
       data: { ...changes }, client_time: nowIso(), state: "queued", attempted: false, error: null,
     });
   }

@@ -143,9 +143,15 @@ async function push() {
       if (["applied", "merged", "duplicate", "conflict"].includes(r.status)) {
         progress = true;
         await outbox.delete(m.seq);
-        for (const next of await outbox.index("key").getAll(m.key)) {
-          next.base_version = r.version;
-          await outbox.put(next);
+        // Only "applied" means the server now holds exactly what this device sent, so only then
+        // is its version the base of the device's next edits; after "merged" or "conflict" the
+        // server differs, and the engine reads the device's own earlier sends from the old base.
+        const firstStatus = r.status === "duplicate" ? r.first_status : r.status;
+        if (firstStatus === "applied") {
+          for (const next of await outbox.index("key").getAll(m.key)) {
+            next.base_version = r.version;
+            await outbox.put(next);
+          }
         }
         if (rec) {
           rec.version = Math.max(rec.version ?? 0, r.version ?? 0);
