@@ -94,7 +94,7 @@ STRINGS = {
     "add_location": _l("Add GPS location"),
     "no_location": _l("Location unavailable"),
     "title_required": _l("Enter a title."),
-    "summary": _l("Summary"),
+    "summary": _l("Visit summary"),
     "score_by_area": _l("Score by area"),
     "overall": _l("Overall"),
     "complete_visit": _l("Complete visit"),

@@ -167,7 +167,8 @@ const SECTION_VIEWS = {
     const missing = items.filter((i) => i.photo_required_on_fail && answers.get(i.id)?.data.result === "fail"
       && !(answers.get(i.id).data.photos ?? []).length);
     const summary = h("textarea", { rows: 4, value: visit.data.summary ?? "", onchange: (e) => save("visit", visit.id, { summary: e.target.value }) });
-    body.append(h("h2", {}, t("score_by_area")),
+    // Element.append() would print a null child as the text "null": children go through h().
+    body.append(...h("div", {}, h("h2", {}, t("score_by_area")),
       h("table", { class: "m-score" }, h("tbody", {},
         AREAS.map((a) => h("tr", {}, h("th", { scope: "row" }, label("area", a)), h("td", {}, score.areas[a] == null ? "—" : `${score.areas[a]}%`))),
         h("tr", { class: "m-total" }, h("th", { scope: "row" }, t("overall")), h("td", {}, score.overall == null ? "—" : `${score.overall}%`)))),
@@ -178,7 +179,7 @@ const SECTION_VIEWS = {
           await save("visit", visit.id, { status: "completed", completed_at: new Date().toISOString(), summary: summary.value });
           toast(t("completed_msg"));
           rerender();
-        } }, t("complete_visit")));
+        } }, t("complete_visit"))).childNodes);
   },
 };
 
