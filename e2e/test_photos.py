@@ -13,8 +13,9 @@ def test_finding_gallery_shows_thumbnails_and_opens_display(browser, server, sho
     login(page, server, "supervisor", "supervisor-demo-2026")
     page.goto(server + "/findings/")
     page.locator("table a[href^='/findings/']").first.click()
-    gallery = page.locator(".gallery")
-    assert gallery.is_visible()
+    # On a desktop the row opens in the detail pane (htmx swap), on a phone as a page: wait for it.
+    gallery = page.locator(".gallery").first
+    gallery.wait_for(state="visible")
     img = gallery.locator("img").first
     img.scroll_into_view_if_needed()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle())
