@@ -99,3 +99,16 @@ def login(page, base, username, password):
     page.fill("#password", password)
     page.click("button[type=submit].btn-primary")
     page.wait_for_url(base + "/")
+
+
+def signed_in(browser, server, username, password, lang, device=DESKTOP):
+    """A new browser context signed in as `username`, showing `lang`. A user's saved language wins
+    over the browser's (another test may have saved one), so the switch is pressed when needed."""
+    ctx = browser.new_context(locale=lang, **device)
+    page = ctx.new_page()
+    login(page, server, username, password)
+    button = page.locator(f".topbar .locale-switch button[lang='{'en' if lang == 'en' else 'zh-CN'}']")
+    if button.get_attribute("aria-pressed") != "true":
+        button.click()
+        page.wait_for_load_state()
+    return ctx, page

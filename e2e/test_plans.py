@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from e2e.conftest import DESKTOP, PHONE, login, serve
+from e2e.conftest import DESKTOP, PHONE, serve, signed_in
 
 SUPERVISOR = ("supervisor", "supervisor-demo-2026")
 MANAGER = ("manager", "manager-demo-2026")
@@ -32,15 +32,7 @@ def _window():
 
 
 def _session(browser, server, who, lang, device=DESKTOP):
-    ctx = browser.new_context(locale=lang, **device)
-    page = ctx.new_page()
-    login(page, server, *who)
-    # The user's saved language wins over the browser's; choose the one under test explicitly.
-    button = page.locator(f".locale-switch button[lang='{'en' if lang == 'en' else 'zh-CN'}']")
-    if button.get_attribute("aria-pressed") != "true":
-        button.click()
-        page.wait_for_load_state()
-    return ctx, page
+    return signed_in(browser, server, *who, lang, device)
 
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])

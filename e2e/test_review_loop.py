@@ -8,10 +8,9 @@ from datetime import date, timedelta
 import pytest
 from PIL import Image
 
-from e2e.conftest import DESKTOP, PHONE, login
+from e2e.conftest import DESKTOP, PHONE, signed_in
 from webapp.demo.seed import DEMO_USERS
 
-LANGUAGE_BUTTON = {"zh-CN": "zh_CN", "en": "en"}
 PASSWORDS = {u["username"]: u["password"] for u in DEMO_USERS}
 WORDS = {
     "zh-CN": {"assign": "指派给所选问题", "dept": "客户服务部", "write": "撰写报告", "save": "保存",
@@ -35,15 +34,7 @@ def _png() -> bytes:
 
 
 def _user(browser, server, username, lang, device=DESKTOP):
-    ctx = browser.new_context(locale=lang, **device)
-    page = ctx.new_page()
-    login(page, server, username, PASSWORDS[username])
-    # A user's saved language wins over the browser's (another test may have saved one): set it.
-    button = page.locator(f'.topbar .locale-switch button[value="{LANGUAGE_BUTTON[lang]}"]')
-    if button.get_attribute("aria-pressed") != "true":
-        button.click()
-        page.wait_for_load_state()
-    return ctx, page
+    return signed_in(browser, server, username, PASSWORDS[username], lang, device)
 
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
