@@ -79,6 +79,9 @@ def _init_extensions(app: Flask) -> None:
     from webapp.sync_store.tracking import install_tracking
 
     install_tracking()
+    from webapp.findings.repeats import install_repeat_detection
+
+    install_repeat_detection()
     from webapp.auth.loaders import NoCookieForBearerSessions
 
     app.session_interface = NoCookieForBearerSessions()

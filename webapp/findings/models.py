@@ -58,6 +58,9 @@ class Finding(Synced, db.Model):
     department = relationship("Department")
     supervisor = relationship("User")
     item = relationship("TemplateItem")
+    # Set by webapp/findings/repeats.py; a relationship so a stored finding can point to one inserted in
+    # the same flush (the unit of work then inserts before it updates).
+    repeat_of = relationship("Finding", remote_side="Finding.id", foreign_keys=[repeat_of_id])
     comments: Mapped[list["FindingComment"]] = relationship(order_by="FindingComment.created_at")
 
 
