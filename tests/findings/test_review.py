@@ -171,3 +171,16 @@ def test_excel_export_applies_filters(client, auth, world):
     rows = list(wb.worksheets[0].iter_rows(values_only=True))
     assert rows[0][0] == "问题" and [row[0] for row in rows[1:]] == ["二部的问题"]
     assert rows[1][4] == "重大"
+
+
+@pytest.mark.parametrize("lang,expected", [("zh-CN", "从“已关闭”变为“待验收”"), ("en", "“Closed” to “Awaiting acceptance”")])
+def test_illegal_transition_names_statuses_in_the_users_language(app, world, lang, expected):
+    """The refusal names both statuses as the user reads them, never as codes."""
+    from webapp.findings.operations import WorkflowError, transition_finding
+
+    finding = world["findings"][0]
+    finding.status = "closed"
+    with app.test_request_context(headers={"Accept-Language": lang}):
+        with pytest.raises(WorkflowError) as err:
+            transition_finding(finding, "pending_acceptance", world["users"]["manager"])
+    assert expected in str(err.value)

@@ -6,6 +6,7 @@ from webapp.audit.operations import record_audit
 from webapp.core.workflow import move_status
 from webapp.extensions import db
 from webapp.findings.models import FINDING_TRANSITIONS, Finding, FindingComment
+from webapp.i18n import term
 
 
 class WorkflowError(Exception):
@@ -19,7 +20,9 @@ class NotAllowed(Exception):
 def transition_finding(finding: Finding, to: str, user, data: dict | None = None) -> None:
     """The one way a finding's status changes: checked against FINDING_TRANSITIONS and audited."""
     move_status(finding, to, FINDING_TRANSITIONS, user=user, entity="finding", data=data,
-                illegal=lambda: WorkflowError(_("A finding cannot go from “%(a)s” to “%(b)s”.", a=finding.status, b=to)))
+                illegal=lambda: WorkflowError(_("A finding cannot go from “%(a)s” to “%(b)s”.",
+                                                a=term("finding_status", finding.status),
+                                                b=term("finding_status", to))))
 
 
 def add_comment(finding: Finding, user, body: str) -> FindingComment:
