@@ -106,6 +106,10 @@ def test_overdue_filter(client, auth, world):
     db.session.commit()
     auth.login("manager")
     assert _titles(client.get("/findings/?overdue=1").get_data(as_text=True)) == ["一部的问题"]
+    # and the row itself says so, in the unfiltered list too: only the overdue finding carries the badge
+    html = client.get("/findings/").get_data(as_text=True)
+    rows = html.split('<tbody id="finding-rows">')[1].split("</tbody>")[0].split("<tr>")[1:]
+    assert sorted(("badge overdue" in row, "一部的问题" in row) for row in rows) == [(False, False), (True, True)]
 
 
 def test_bad_filter_values_are_ignored(client, auth, world):
