@@ -13,8 +13,8 @@ from webapp.findings.models import Finding
 from webapp.org.models import Person
 from webapp.plans.models import Plan
 from webapp.rectification.models import Rectification, RectificationUpdate
-from webapp.results.models import DevelopmentNote, TrainingPlan, Warning, WarningRule
 from webapp.reports.models import CommunicationNote, Report
+from webapp.results.models import DevelopmentNote, TrainingPlan, Warning, WarningRule
 from webapp.visits.models import ChecklistAnswer, Interview, Meeting, Metric, Visit
 
 EVERYTHING = ("manager", "admin")

@@ -25,7 +25,7 @@ from webapp.results.training.schemas import AttendanceArgs, NeedsArgs, NoteArgs,
 
 bp = Blueprint("training", __name__, url_prefix="/results/training")
 
-STATUS_LABELS = {"planned": _l("Planned"), "held": _l("Held"), "cancelled": _l("Cancelled")}
+STATUS_LABELS = {"planned": _l("To be held"), "held": _l("Held"), "cancelled": _l("Cancelled")}
 READERS = ("manager", "admin", "dept_head")
 
 
