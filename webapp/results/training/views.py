@@ -196,7 +196,8 @@ def needs():
     departments = {d.id: d.label(locale) for d in db.session.scalars(select(Department))}
     periods = recent_periods(today, "quarter", 4)[::-1] + recent_periods(today, "month", 3)[::-1]
     return _page("results/training/needs.html", "needs", status, needs=found, period=period, periods=periods,
-                 min_departments=args["min_departments"], departments=departments, errors=errors,
+                 min_departments=args["min_departments"], errors=errors,
+                 dept_list=lambda ids: ", ".join(sorted(departments.get(i, "?") for i in ids)),
                  raw=request.args)
 
 
