@@ -333,3 +333,19 @@ def test_check_counts_live_warnings(world, rule, create_finding):
     create_finding(world["visits"][0], "高风险", severity="high", captured_at=at(TODAY - timedelta(days=10)))
     assert run().still_open == 1
     assert db.session.scalar(select(func.count()).select_from(Warning)) == 1
+
+
+def test_the_database_refuses_a_second_live_warning(world, rule, create_finding):
+    from sqlalchemy.exc import IntegrityError
+
+    rule("high_severity_open", 7)
+    f = create_finding(world["visits"][0], "高风险", severity="high", captured_at=at(TODAY - timedelta(days=10)))
+    run()
+    db.session.add(Warning(kind="high_severity_open", subject_type="finding", subject_id=f.id, message="x",
+                           params={}, status="acknowledged"))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+    db.session.add(Warning(kind="high_severity_open", subject_type="finding", subject_id=f.id, message="x",
+                           params={}, status="closed"))
+    db.session.commit()  # closed ones may repeat

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 from marshmallow import ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from webapp.auth.models import User
 from webapp.auth.scope import get_scoped_or_404, scope_clause, scoped
@@ -100,8 +101,15 @@ def index():
 @login_required
 def check():
     _require_manager()
-    result = ops.check_warnings()
-    db.session.commit()
+    try:
+        result = ops.check_warnings()
+        db.session.commit()
+    except IntegrityError:
+        # XXX: another check (cron or a second click) raised the same warning at the same moment; the
+        # partial unique index kept it single. Nothing is lost: that check's result stands.
+        db.session.rollback()
+        flash(_("Another check was running at the same time; its warnings are shown."), "info")
+        return redirect(url_for(".index"), 303)
     flash(_("Check done: %(new)d new warnings, %(closed)d closed automatically.",
             new=len(result.raised), closed=len(result.closed)), "info")
     return redirect(url_for(".index"), 303)
