@@ -112,6 +112,12 @@ def _before_flush(session: Session, _ctx, _instances):
                           "changed": changed, "user_id": ctx.get("user_id"), "device_id": ctx.get("device_id"),
                           "mutation_id": ctx.get("mutation_id"), "client_time": ctx.get("client_time"),
                           "server_time": now})
+    if per_record:
+        # Several mutations in one flush: the feed and history take them in the order they were sent.
+        order = {key: n for n, key in enumerate(per_record)}
+        last = len(order)
+        changes.sort(key=lambda row: order.get((row["entity"], row["record_id"]), last))
+        revisions.sort(key=lambda row: order.get((row["entity"], row["record_id"]), last))
     # The record's row in the change feed moves to the end: delete it and insert it again (new seq).
     changes_t, revisions_t = Change.__table__, Revision.__table__
     for entity, ids in moved.items():
