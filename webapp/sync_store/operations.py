@@ -42,8 +42,13 @@ def parse_mutation(raw):
                     base_version=m["base_version"], data=m["data"], client_time=m["client_time"])
 
 
-def push_mutations(user, device_id: str, raw_mutations: list) -> list[dict]:
-    return make_engine().push(user, device_id, [parse_mutation(raw) for raw in raw_mutations])
+def parse_mutations(raw_mutations: list) -> list:
+    return [parse_mutation(raw) for raw in raw_mutations]
+
+
+def push_mutations(user, device_id: str, raw_mutations: list, *, parsed: list | None = None) -> list[dict]:
+    """Apply a device's mutations (`parsed`: already parse_mutations(raw_mutations))."""
+    return make_engine().push(user, device_id, parsed if parsed is not None else parse_mutations(raw_mutations))
 
 
 def pull_changes(user, cursor: int | None, limit: int) -> dict:

@@ -13,6 +13,7 @@ and held to commit, does the same for writers of synced records.
 
 from sqlalchemy import delete, event, insert, inspect, text
 from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm.attributes import get_history
 
 from webapp.checklists.models import TemplateItem
 from webapp.core.models import new_id, utcnow
@@ -51,12 +52,14 @@ def clear_sync_context(session: Session) -> None:
 
 
 def _changed_fields(spec, obj, data: dict) -> dict:
-    state = inspect(obj)
+    # Only attributes set since the record was loaded can have changed (their old values are kept
+    # in committed_state); history then tells whether the value really differs.
+    touched = inspect(obj).committed_state
     changed = {}
     for name in spec.fields:
-        if name in state.attrs and state.attrs[name].history.has_changes():
+        if name in touched and get_history(obj, name).has_changes():
             changed[name] = data[name] if name != "items" else None
-    if state.attrs["deleted_at"].history.has_changes():
+    if "deleted_at" in touched and get_history(obj, "deleted_at").has_changes():
         changed["deleted"] = obj.deleted_at is not None
     return changed
 
