@@ -246,6 +246,7 @@ class SyncEngine:
                 # Something only the database could tell (e.g. a second answer to the same
                 # checklist item): redo the segment one mutation per savepoint.
                 self.policy.forget(self.session)
+                self.policy.set_context(self.session)
                 self._drop_pending(segment)
             else:
                 for i, m, result in done:
@@ -258,9 +259,9 @@ class SyncEngine:
         """Apply a segment's mutations in memory, write them in one flush. Raises SQLAlchemyError
         (the caller rolls the savepoint back); a Rejection concerns only its own mutation, which
         has touched nothing yet."""
-        self._prefetch_segment(segment)
         pending = []
         with self.session.no_autoflush:
+            self._prefetch_segment(segment)
             for i, m in segment:
                 try:
                     pending.append((i, m, self._apply(self._user, self._device_id, m, batched=True)))
