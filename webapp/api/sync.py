@@ -1,5 +1,7 @@
 """/api/v1/sync/* and /api/v1/conflicts: the sync protocol over HTTP (thin; the rules live in sync/)."""
 
+from functools import wraps
+
 from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -8,6 +10,7 @@ from marshmallow import ValidationError
 from webapp import api_error
 from webapp.api import bp
 from webapp.api.helpers import BadPayload
+from webapp.core.database import read_only
 from webapp.extensions import db
 from webapp.sync_store.operations import (
     AlreadyResolved,
@@ -15,6 +18,7 @@ from webapp.sync_store.operations import (
     get_conflict,
     get_record,
     list_conflicts,
+    parse_mutations,
     pull_changes,
     push_mutations,
     resolve_conflict,
@@ -47,13 +51,36 @@ def sync_pull():
     return jsonify(pull_changes(current_user, args["cursor"], limit))
 
 
+def _reads_first(view):
+    """Sign-in check and payload parsing read only; the write transaction (on SQLite the one
+    writer lock, BEGIN IMMEDIATE) starts with the push itself, so writers queue for less."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        token = read_only.set(True)
+        try:
+            return view(*args, **kwargs)
+        finally:
+            read_only.reset(token)
+
+    return wrapped
+
+
 @bp.post("/sync/push")
+@_reads_first
 @login_required
 def sync_push():
-    """Apply a device's mutations in order, each in its own savepoint."""
+    """Apply a device's mutations in order (see sync/engine.py: batched, savepoint fallback)."""
     args = _json_body(PushArgs())
-    results = push_mutations(current_user, args["device_id"], args["mutations"])
-    db.session.commit()
+    parsed = parse_mutations(args["mutations"])
+    user = current_user._get_current_object()
+    db.session.commit()  # end the reading transaction
+    writing = read_only.set(False)
+    try:
+        results = push_mutations(user, args["device_id"], args["mutations"], parsed=parsed)
+        db.session.commit()
+    finally:
+        read_only.reset(writing)
     return jsonify(results=results)
 
 

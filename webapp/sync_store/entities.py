@@ -40,15 +40,32 @@ class EntitySpec:
         return (visit.department_id, visit.supervisor_id) if visit else (None, None)
 
 
+HELD = "sync_held"  # session.info key: records a push holds by (model, id), pending ones included
+
+
+def lookup(session, model, pk):
+    """`session.get`, but during a push through the records the engine holds (prefetched in
+    bulk, or created in this push and maybe not flushed yet)."""
+    if pk is None:
+        return None
+    held = session.info.get(HELD)
+    if held is not None:
+        key = (model, pk)
+        if key not in held:
+            held[key] = session.get(model, pk)
+        return held[key]
+    for pending in session.new:  # a parent added in the same flush is not in the identity map yet
+        if type(pending) is model and pending.id == pk:
+            return pending
+    return session.get(model, pk)
+
+
 def _get(obj, model, pk):
     """The parent record, through the session `obj` belongs to (the engine may use its own)."""
     session = inspect(obj).session
     if pk is None or session is None:
         return None
-    for pending in session.new:  # a parent added in the same flush is not in the identity map yet
-        if type(pending) is model and pending.id == pk:
-            return pending
-    return session.get(model, pk)
+    return lookup(session, model, pk)
 
 
 ENTITIES: dict[str, EntitySpec] = {

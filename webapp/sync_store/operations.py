@@ -23,12 +23,17 @@ class AlreadyResolved(Exception):
     """The conflict was settled by someone else meanwhile (HTTP 409)."""
 
 
+_MUTATION_ARGS: list = []  # one instance: its messages are lazy, so it serves every request and language
+
+
 def parse_mutation(raw):
     """A Mutation, or (mutation_id, id, Rejection) when the envelope itself is not valid."""
     if not isinstance(raw, dict):
         return (None, None, Rejection({"_schema": [_("Each mutation must be a JSON object.")]}))
+    if not _MUTATION_ARGS:
+        _MUTATION_ARGS.append(MutationArgs())
     try:
-        m = MutationArgs().load(raw)
+        m = _MUTATION_ARGS[0].load(raw)
     except ValidationError as e:
         mid = raw.get("mutation_id") if isinstance(raw.get("mutation_id"), str) else None
         rid = raw.get("id") if isinstance(raw.get("id"), str) else None
@@ -37,8 +42,13 @@ def parse_mutation(raw):
                     base_version=m["base_version"], data=m["data"], client_time=m["client_time"])
 
 
-def push_mutations(user, device_id: str, raw_mutations: list) -> list[dict]:
-    return make_engine().push(user, device_id, [parse_mutation(raw) for raw in raw_mutations])
+def parse_mutations(raw_mutations: list) -> list:
+    return [parse_mutation(raw) for raw in raw_mutations]
+
+
+def push_mutations(user, device_id: str, raw_mutations: list, *, parsed: list | None = None) -> list[dict]:
+    """Apply a device's mutations (`parsed`: already parse_mutations(raw_mutations))."""
+    return make_engine().push(user, device_id, parsed if parsed is not None else parse_mutations(raw_mutations))
 
 
 def pull_changes(user, cursor: int | None, limit: int) -> dict:

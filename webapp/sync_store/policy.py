@@ -15,10 +15,10 @@ from webapp.org.models import Department, Site
 from webapp.photos.models import Photo
 from webapp.plans.models import Plan
 from webapp.rectification.models import RectificationUpdate
-from webapp.sync_store.entities import ENTITIES, REFERENCE, serialize
+from webapp.sync_store.entities import ENTITIES, HELD, REFERENCE, lookup, serialize
 from webapp.sync_store.models import AppliedMutation, Change, Conflict, Revision
 from webapp.sync_store.schemas import validate_data
-from webapp.sync_store.tracking import lock_feed, set_sync_context
+from webapp.sync_store.tracking import clear_sync_context, lock_feed, set_sync_context
 from webapp.visits.models import VISIT_TRANSITIONS, Visit
 
 EVERYTHING = ("manager", "admin")
@@ -76,11 +76,11 @@ class WebappPolicy:
             if creating and obj.supervisor_id is None:
                 obj.supervisor_id = user.id
             if obj.site_id:
-                site = session.get(Site, obj.site_id)
+                site = lookup(session, Site, obj.site_id)
                 if site is not None:
                     obj.department_id = site.department_id
         elif spec.name == "finding":
-            visit = session.get(Visit, obj.visit_id) if obj.visit_id else None
+            visit = lookup(session, Visit, obj.visit_id)
             if visit is not None:
                 obj.site_id, obj.supervisor_id = visit.site_id, visit.supervisor_id
                 if creating and obj.department_id is None:
@@ -95,7 +95,7 @@ class WebappPolicy:
         for name, value in values.items():
             model = REFERENCES.get(name)
             if model is not None and value is not None:
-                found = db.session.get(model, value)
+                found = lookup(db.session, model, value)
                 if found is None or getattr(found, "deleted_at", None) is not None:
                     errors[name] = [self.message("not_found")]
         if errors:
@@ -109,13 +109,13 @@ class WebappPolicy:
         if spec.name == "visit":
             return user.role == "supervisor" and obj.supervisor_id == user.id
         if spec.name == "rectification_update":
-            finding = session.get(Finding, obj.finding_id) if obj.finding_id else None
+            finding = lookup(session, Finding, obj.finding_id)
             if finding is None:
                 return False
             if user.role == "dept_head":
                 return bool(user.department_id) and finding.department_id == user.department_id
             return user.role == "supervisor" and finding.supervisor_id == user.id
-        visit = session.get(Visit, obj.visit_id) if getattr(obj, "visit_id", None) else None
+        visit = lookup(session, Visit, getattr(obj, "visit_id", None))
         return visit is not None and user.role == "supervisor" and visit.supervisor_id == user.id
 
     def authorize(self, user, spec, obj, values: dict, *, creating: bool, deleting: bool) -> None:
@@ -183,11 +183,44 @@ class WebappPolicy:
     def scope_keys(self, spec, obj):
         return spec.scope_keys(obj)
 
-    def set_context(self, session, **context) -> None:
-        if context:
+    def set_context(self, session, *, record=None, **context) -> None:
+        if record is not None:
+            set_sync_context(session, record=record, **context)
+        elif context:
             set_sync_context(session, **context)
         else:
-            session.info.pop("sync_context", None)
+            clear_sync_context(session)
+
+    # -- look-ups held for one push --
+
+    def prefetch(self, session, items: list) -> None:
+        """One query per model for the parents and references a segment's checks look up."""
+        wanted: dict[type, set] = {}
+        for _spec, obj, values in items:
+            refs = {name: value for name, value in values.items() if name in REFERENCES}
+            if obj is not None:
+                for name in ("visit_id", "finding_id", "site_id"):
+                    if getattr(obj, name, None) is not None:
+                        refs.setdefault(name, getattr(obj, name))
+            for name, value in refs.items():
+                if value is not None:
+                    wanted.setdefault(REFERENCES[name], set()).add(value)
+        held = session.info.setdefault(HELD, {})
+        for model, ids in wanted.items():
+            ids = sorted(pk for pk in ids if (model, pk) not in held)
+            if not ids:
+                continue
+            found = {o.id: o for o in session.scalars(select(model).where(model.id.in_(ids)))}
+            for pk in ids:
+                held[(model, pk)] = found.get(pk)
+
+    def remember(self, session, obj) -> None:
+        held = session.info.get(HELD)
+        if held is not None:
+            held[(type(obj), obj.id)] = obj
+
+    def forget(self, session) -> None:
+        session.info.pop(HELD, None)
 
     def resolution_error(self, errors: dict) -> Exception:
         return ResolutionError(stringify(errors))
