@@ -8,8 +8,10 @@ from webapp.extensions import db
 
 def register_cli(app: Flask) -> None:
     from webapp.photos.cli import photos_cli
+    from webapp.results.points.cli import points_cli
 
     app.cli.add_command(photos_cli)
+    app.cli.add_command(points_cli)
 
     @app.cli.group("user")
     def user_group():

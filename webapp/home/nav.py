@@ -15,6 +15,7 @@ ENTRIES = [
     ("rectification.index", _l("Rectification"), "fix", ("admin", "manager", "supervisor", "dept_head")),
     ("conflicts.index", _l("Conflicts"), "conflict", ("admin", "manager")),
     ("results.dashboard", _l("Dashboard"), "chart", ("admin", "manager")),
+    ("points.ledger", _l("Performance points"), "chart", ("admin", "manager", "dept_head")),
     ("checklists.index", _l("Checklist templates"), "report", ("admin",)),
     ("admin.users", _l("Users"), "users", ("admin",)),
 ]

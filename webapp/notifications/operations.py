@@ -29,6 +29,9 @@ KINDS = {
     "acceptance_passed": _l("Rectification accepted: %(subject)s"),
     "overdue": _l("Rectification overdue: %(subject)s"),
     "coordination": _l("Your department is asked to help: %(subject)s"),
+    "points_appeal": _l("Points appeal to decide: %(subject)s"),
+    "points_appeal_upheld": _l("Your points appeal was upheld: %(subject)s"),
+    "points_appeal_rejected": _l("Your points appeal was rejected: %(subject)s"),
 }
 
 
