@@ -27,7 +27,7 @@ def points_workbook(period, loc: str, generated_at: datetime, dept_rows, person_
     ws.title = _("Totals")
     ws.append([_("Performance points"), period.label(loc)])
     ws["A1"].font = BOLD
-    ws.append([_("Period"), period.code])
+    ws.append([_("Assessment period"), period.code])
     ws.append([_("Generated at"), generated_at.astimezone(tz).replace(tzinfo=None)])
     ws["B3"].number_format = "yyyy-mm-dd hh:mm"
     ws.append([])
@@ -48,9 +48,9 @@ def points_workbook(period, loc: str, generated_at: datetime, dept_rows, person_
                    r["bonus"], r["deduction"], r["total"], r["entries"]])
     ws.column_dimensions["B"].width = 24
 
-    es = wb.create_sheet(_("Entries"))
-    _header(es, [_("No."), _("Occurred at"), _("Department"), _("Person"), _("Rule"), _("Trigger"), _("Cause"),
-                 _("Severity"), _("Points"), _("Status"), _("Note")])
+    es = wb.create_sheet(_("Ledger entries"))
+    _header(es, [_("No."), _("Occurred at"), _("Department"), _("Responsible person"), _("Rule"), _("Trigger"), _("Cause"),
+                 _("Severity"), _("Points awarded"), _("Status"), _("Note")])
     for e in entries:
         f = e.finding
         es.append([

@@ -10,7 +10,7 @@ TRIGGERS = {
     "overdue": _l("Rectification overdue"),
     "acceptance_failed": _l("Acceptance failed"),
 }
-TARGETS = {"department": _l("Department"), "person": _l("Person")}
+TARGETS = {"department": _l("Department"), "person": _l("Individual")}
 ENTRY_STATUSES = {"active": _l("Counted"), "appealed": _l("Under appeal"), "voided": _l("Voided")}
 APPEAL_STATUSES = {"pending": _l("Pending"), "upheld": _l("Upheld"), "rejected": _l("Rejected")}
 VOID_NOTES = {
