@@ -21,8 +21,8 @@ class RuleArgs(_Args):
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
     trigger = fields.String(required=True, validate=validate.OneOf(POINT_TRIGGERS))
     severity = fields.String(load_default=None, validate=validate.OneOf(SEVERITIES))
-    points = fields.Float(required=True, allow_nan=False,
-                          validate=validate.Range(min=-1000, max=1000))
+    points = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=-1000, max=1000),
+                          error_messages={"special": _l("Enter a number.")})
     applies_to = fields.String(load_default="department", validate=validate.OneOf(TARGETS))
     active = fields.Boolean(load_default=False)
 
