@@ -49,6 +49,11 @@ def _labels():
     return {"pl": labels, "label": labels.label}
 
 
+def _errors(e: ValidationError) -> dict:
+    """Field → list of messages in the user's language (a lazy message comes back unwrapped)."""
+    return {k: v if isinstance(v, list) else [v] for k, v in translate_errors(e.messages).items()}
+
+
 def _htmx() -> bool:
     return request.headers.get("HX-Request") is not None
 
@@ -80,7 +85,7 @@ def _ledger_args() -> tuple[dict, dict]:
     try:
         args = LedgerArgs().load(form_to_dict(request.args))
     except ValidationError as e:
-        errors = translate_errors(e.messages)
+        errors = _errors(e)
         args = {"period": None, "department_id": None, "status": None}
     period = period_containing(_today(), "quarter")
     if args.get("period"):
@@ -209,7 +214,7 @@ def appeal(entry_id):
         args = AppealArgs().load(form_to_dict(request.form))
         ops.appeal_entry(e, current_user, args["reason"])
     except ValidationError as err:
-        return _refused(e, ops.PointsError("", translate_errors(err.messages)), request.form)
+        return _refused(e, ops.PointsError("", _errors(err)), request.form)
     except ops.PointsError as err:
         return _refused(e, err, request.form)
     db.session.commit()
@@ -226,7 +231,7 @@ def decide(appeal_id):
         args = DecisionArgs().load(form_to_dict(request.form))
         ops.decide_appeal(a, current_user, args["result"], args["decision_note"])
     except ValidationError as err:
-        return _refused(a.entry, ops.PointsError("", translate_errors(err.messages)), request.form)
+        return _refused(a.entry, ops.PointsError("", _errors(err)), request.form)
     except ops.PointsError as err:
         return _refused(a.entry, err, request.form)
     db.session.commit()
@@ -281,7 +286,7 @@ def _save_rule(rule: PointRule | None):
         data = RuleArgs().load(raw)
         rule = ops.create_rule(current_user, data) if rule is None else ops.update_rule(current_user, rule, data)
     except ValidationError as e:
-        errors = translate_errors(e.messages)
+        errors = _errors(e)
     except ops.PointsError as e:
         db.session.rollback()
         if e.status == 403:
