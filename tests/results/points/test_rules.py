@@ -105,3 +105,10 @@ def test_rules_list_htmx(client, auth, world):
     auth.login("manager")
     frag = client.get("/results/points/rules/", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in frag and "<table" in frag
+
+
+def test_every_bad_field_is_reported_at_once(client, auth, world):
+    auth.login("admin")
+    html = post(client, "/results/points/rules/new", {**GOOD, "code": "BAD CODE", "points": "0", "severity": ""},
+                headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert all(f'id="{f}-error"' in html for f in ("code", "points", "severity"))

@@ -9,7 +9,7 @@ from webapp.auth.models import User
 from webapp.extensions import db
 from webapp.results.models import PointAppeal, PointEntry, PointRule
 from webapp.results.periods import period_containing
-from webapp.results.points.operations import company_tz, post_points
+from webapp.results.points.operations import appeal_entry, company_tz, post_points
 
 
 def seed_points() -> dict:
@@ -26,15 +26,14 @@ def seed_points() -> dict:
     if posted:
         added["point_entries"] = posted
     head = db.session.scalar(select(User).where(User.username == "depthead"))
-    if head is not None and head.department_id and db.session.get(PointAppeal, demo_id("points-appeal:1")) is None:
+    already = head is not None and db.session.scalar(
+        select(PointAppeal.id).where(PointAppeal.appellant_id == head.id).limit(1)) is not None
+    if head is not None and head.department_id and not already:
         entry = db.session.scalar(select(PointEntry).where(
             PointEntry.department_id == head.department_id, PointEntry.person_id.is_(None),
             PointEntry.status == "active", PointEntry.points < 0).order_by(PointEntry.occurred_at.desc()).limit(1))
         if entry is not None:
-            db.session.add(PointAppeal(id=demo_id("points-appeal:1"), entry_id=entry.id, appellant_id=head.id,
-                                       status="pending",
-                                       reason="该问题系系统升级导致的临时排队,已于当日恢复,申请撤销扣分。"))
-            entry.status = "appealed"
-            db.session.flush()
+            # Through the operation, so the managers are notified as they would be.
+            appeal_entry(entry, head, "该问题系系统升级导致的临时排队,已于当日恢复,申请撤销扣分。")
             added["point_appeals"] = 1
     return added

@@ -2,7 +2,16 @@
 are the operations' and views'."""
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from webapp.findings.models import SEVERITIES
 from webapp.results.models import POINT_TRIGGERS
@@ -26,13 +35,15 @@ class RuleArgs(_Args):
     applies_to = fields.String(load_default="department", validate=validate.OneOf(TARGETS))
     active = fields.Boolean(load_default=False)
 
-    @validates_schema
+    @validates("points")
+    def _not_zero(self, value, **_kw):
+        if value == 0:
+            raise ValidationError(str(_l("Points must not be zero: positive is a bonus, negative a deduction.")))
+
+    @validates_schema(skip_on_field_errors=False)
     def _severity(self, data, **_kw):
         if data.get("trigger") == "finding_severity" and not data.get("severity"):
             raise ValidationError(str(_l("Choose the severity this rule applies to.")), "severity")
-        if data.get("points") == 0:
-            raise ValidationError(str(_l("Points must not be zero: positive is a bonus, negative a deduction.")),
-                                  "points")
 
     @post_load
     def _shape(self, data, **_kw):
