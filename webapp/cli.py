@@ -8,11 +8,13 @@ from webapp.extensions import db
 
 def register_cli(app: Flask) -> None:
     from webapp.photos.cli import photos_cli
+    from webapp.results.points.cli import points_cli
 
     app.cli.add_command(photos_cli)
     from webapp.results.warnings.cli import warnings_cli
 
     app.cli.add_command(warnings_cli)
+    app.cli.add_command(points_cli)
 
     @app.cli.group("user")
     def user_group():

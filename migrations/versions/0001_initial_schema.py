@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 17:49:33.230694
+Create Date: 2026-11-25 19:11:30.959881
 
 """
 from alembic import op
@@ -470,28 +470,6 @@ def upgrade():
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_plan_sites_site_id_sites')),
     sa.PrimaryKeyConstraint('plan_id', 'site_id', name=op.f('pk_plan_sites'))
     )
-    op.create_table('point_entries',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('rule_id', sa.String(length=36), nullable=True),
-    sa.Column('department_id', sa.String(length=36), nullable=True),
-    sa.Column('person_id', sa.String(length=36), nullable=True),
-    sa.Column('points', sa.Double(), nullable=False),
-    sa.Column('cause_type', sa.String(length=40), nullable=False),
-    sa.Column('cause_id', sa.String(length=40), nullable=False),
-    sa.Column('period', sa.String(length=10), nullable=False),
-    sa.Column('note', sa.Text(), nullable=True),
-    sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('created_at', webapp.core.models.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['department_id'], ['departments.id'], name=op.f('fk_point_entries_department_id_departments')),
-    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_point_entries_person_id_people')),
-    sa.ForeignKeyConstraint(['rule_id'], ['point_rules.id'], name=op.f('fk_point_entries_rule_id_point_rules')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_point_entries'))
-    )
-    with op.batch_alter_table('point_entries', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_point_entries_department_id'), ['department_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_point_entries_period'), ['period'], unique=False)
-        batch_op.create_index(batch_op.f('ix_point_entries_person_id'), ['person_id'], unique=False)
-
     op.create_table('training_attendance',
     sa.Column('training_id', sa.String(length=36), nullable=False),
     sa.Column('person_id', sa.String(length=36), nullable=False),
@@ -714,24 +692,6 @@ def upgrade():
     with op.batch_alter_table('metrics', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_metrics_visit_id'), ['visit_id'], unique=False)
 
-    op.create_table('point_appeals',
-    sa.Column('entry_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('reason', sa.Text(), nullable=False),
-    sa.Column('appellant_id', sa.String(length=36), nullable=False),
-    sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('decided_by', sa.String(length=36), nullable=True),
-    sa.Column('decision_note', sa.Text(), nullable=True),
-    sa.Column('id', sa.String(length=36), nullable=False),
-    sa.Column('created_at', webapp.core.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', webapp.core.models.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['appellant_id'], ['users.id'], name=op.f('fk_point_appeals_appellant_id_users')),
-    sa.ForeignKeyConstraint(['decided_by'], ['users.id'], name=op.f('fk_point_appeals_decided_by_users')),
-    sa.ForeignKeyConstraint(['entry_id'], ['point_entries.id'], name=op.f('fk_point_appeals_entry_id_point_entries')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_point_appeals'))
-    )
-    with op.batch_alter_table('point_appeals', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_point_appeals_entry_id'), ['entry_id'], unique=False)
-
     op.create_table('reports',
     sa.Column('visit_id', sa.String(length=36), nullable=False),
     sa.Column('version_no', sa.Integer(), nullable=False),
@@ -812,6 +772,34 @@ def upgrade():
     with op.batch_alter_table('finding_comments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_finding_comments_finding_id'), ['finding_id'], unique=False)
 
+    op.create_table('point_entries',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('target', sa.String(length=80), nullable=False),
+    sa.Column('finding_id', sa.String(length=36), nullable=True),
+    sa.Column('occurred_at', webapp.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('rule_id', sa.String(length=36), nullable=True),
+    sa.Column('department_id', sa.String(length=36), nullable=True),
+    sa.Column('person_id', sa.String(length=36), nullable=True),
+    sa.Column('points', sa.Double(), nullable=False),
+    sa.Column('cause_type', sa.String(length=40), nullable=False),
+    sa.Column('cause_id', sa.String(length=40), nullable=False),
+    sa.Column('period', sa.String(length=10), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('created_at', webapp.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['department_id'], ['departments.id'], name=op.f('fk_point_entries_department_id_departments')),
+    sa.ForeignKeyConstraint(['finding_id'], ['findings.id'], name=op.f('fk_point_entries_finding_id_findings')),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_point_entries_person_id_people')),
+    sa.ForeignKeyConstraint(['rule_id'], ['point_rules.id'], name=op.f('fk_point_entries_rule_id_point_rules')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_point_entries')),
+    sa.UniqueConstraint('rule_id', 'cause_type', 'cause_id', 'target', name='uq_point_entries_cause')
+    )
+    with op.batch_alter_table('point_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_point_entries_department_id'), ['department_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_point_entries_finding_id'), ['finding_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_point_entries_period'), ['period'], unique=False)
+        batch_op.create_index(batch_op.f('ix_point_entries_person_id'), ['person_id'], unique=False)
+
     op.create_table('rectification_updates',
     sa.Column('finding_id', sa.String(length=36), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
@@ -883,11 +871,34 @@ def upgrade():
     with op.batch_alter_table('acceptance_rounds', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_acceptance_rounds_rectification_id'), ['rectification_id'], unique=False)
 
+    op.create_table('point_appeals',
+    sa.Column('entry_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('appellant_id', sa.String(length=36), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('decided_by', sa.String(length=36), nullable=True),
+    sa.Column('decision_note', sa.Text(), nullable=True),
+    sa.Column('decided_at', webapp.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('created_at', webapp.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', webapp.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['appellant_id'], ['users.id'], name=op.f('fk_point_appeals_appellant_id_users')),
+    sa.ForeignKeyConstraint(['decided_by'], ['users.id'], name=op.f('fk_point_appeals_decided_by_users')),
+    sa.ForeignKeyConstraint(['entry_id'], ['point_entries.id'], name=op.f('fk_point_appeals_entry_id_point_entries')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_point_appeals'))
+    )
+    with op.batch_alter_table('point_appeals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_point_appeals_entry_id'), ['entry_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('point_appeals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_point_appeals_entry_id'))
+
+    op.drop_table('point_appeals')
     with op.batch_alter_table('acceptance_rounds', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_acceptance_rounds_rectification_id'))
 
@@ -905,6 +916,13 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_rectification_updates_finding_id'))
 
     op.drop_table('rectification_updates')
+    with op.batch_alter_table('point_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_point_entries_person_id'))
+        batch_op.drop_index(batch_op.f('ix_point_entries_period'))
+        batch_op.drop_index(batch_op.f('ix_point_entries_finding_id'))
+        batch_op.drop_index(batch_op.f('ix_point_entries_department_id'))
+
+    op.drop_table('point_entries')
     with op.batch_alter_table('finding_comments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_finding_comments_finding_id'))
 
@@ -922,10 +940,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_reports_status'))
 
     op.drop_table('reports')
-    with op.batch_alter_table('point_appeals', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_point_appeals_entry_id'))
-
-    op.drop_table('point_appeals')
     with op.batch_alter_table('metrics', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_metrics_visit_id'))
 
@@ -983,12 +997,6 @@ def downgrade():
 
     op.drop_table('visits')
     op.drop_table('training_attendance')
-    with op.batch_alter_table('point_entries', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_point_entries_person_id'))
-        batch_op.drop_index(batch_op.f('ix_point_entries_period'))
-        batch_op.drop_index(batch_op.f('ix_point_entries_department_id'))
-
-    op.drop_table('point_entries')
     op.drop_table('plan_sites')
     with op.batch_alter_table('plan_schedule', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_plan_schedule_plan_id'))

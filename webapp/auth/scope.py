@@ -14,7 +14,7 @@ from webapp.org.models import Person
 from webapp.plans.models import Plan
 from webapp.rectification.models import Rectification, RectificationUpdate
 from webapp.reports.models import CommunicationNote, Report
-from webapp.results.models import DevelopmentNote, TrainingPlan, Warning, WarningRule
+from webapp.results.models import DevelopmentNote, PointAppeal, PointEntry, TrainingPlan, Warning, WarningRule
 from webapp.visits.models import ChecklistAnswer, Interview, Meeting, Metric, Visit
 
 EVERYTHING = ("manager", "admin")
@@ -96,6 +96,22 @@ def _through_finding(model):
     return clause
 
 
+def point_entry_clause(user):
+    """The points ledger: a department head sees their department's entries (person entries carry the
+    department too); nobody else below management sees any."""
+    if user.role in EVERYTHING:
+        return true()
+    if user.role == "dept_head" and user.department_id:
+        return PointEntry.department_id == user.department_id
+    return false()
+
+
+def point_appeal_clause(user):
+    if user.role in EVERYTHING:
+        return true()
+    return PointAppeal.entry_id.in_(select(PointEntry.id).where(point_entry_clause(user)))
+
+
 CLAUSES = {
     Visit: visit_clause,
     Finding: finding_clause,
@@ -112,6 +128,8 @@ CLAUSES = {
     TrainingPlan: training_plan_clause,
     Warning: managers_only(Warning),
     WarningRule: managers_only(WarningRule),
+    PointEntry: point_entry_clause,
+    PointAppeal: point_appeal_clause,
 }
 
 

@@ -281,4 +281,7 @@ def seed_demo() -> dict:
 
     added.update(seed_training())
     added.update(seed_warnings())
+    from webapp.results.points.demo import seed_points
+
+    added.update(seed_points())
     return dict(sorted(added.items()))

@@ -17,6 +17,7 @@ ENTRIES = [
     ("results.dashboard", _l("Dashboard"), "chart", ("admin", "manager")),
     ("warnings.index", _l("Early warnings"), "conflict", ("admin", "manager")),
     ("training.index", _l("Training"), "users", ("admin", "manager", "dept_head")),
+    ("points.ledger", _l("Performance points"), "chart", ("admin", "manager", "dept_head")),
     ("checklists.index", _l("Checklist templates"), "report", ("admin",)),
     ("admin.users", _l("Users"), "users", ("admin",)),
 ]

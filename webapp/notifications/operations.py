@@ -33,6 +33,9 @@ KINDS = {
     "warning_score_drop": _l("Early warning: checklist score fell at %(subject)s"),
     "warning_repeat_problem": _l("Early warning: repeat problems at %(subject)s"),
     "warning_overdue_rectifications": _l("Early warning: overdue rectifications in %(subject)s"),
+    "points_appeal": _l("Points appeal to decide: %(subject)s"),
+    "points_appeal_upheld": _l("Your points appeal was upheld: %(subject)s"),
+    "points_appeal_rejected": _l("Your points appeal was rejected: %(subject)s"),
 }
 
 

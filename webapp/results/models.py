@@ -3,7 +3,7 @@ suggestions, supervisor profiles and visit ratings."""
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import UUIDPK, BigIntPK, Timestamps, UTCDateTime, UUIDStr, utcnow
@@ -45,11 +45,23 @@ class PointRule(UUIDPK, Timestamps, db.Model):
 
 
 class PointEntry(db.Model):
-    """One line of the points ledger (绩效台账); it always names its cause."""
+    """One line of the points ledger (绩效台账); it always names its cause.
+
+    One entry per (rule, cause, target) ever — not per period — so posting is idempotent and a cause
+    (e.g. an overdue rectification) counts once, in the period it was first posted."""
 
     __tablename__ = "point_entries"
+    __table_args__ = (
+        UniqueConstraint("rule_id", "cause_type", "cause_id", "target", name="uq_point_entries_cause"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    # "department:<id>" or "person:<id>": NULLs are distinct in a UNIQUE constraint, this key is not.
+    target: Mapped[str] = mapped_column(String(80))
+    # The finding behind the cause (itself, or the one a rectification / acceptance round belongs to):
+    # the entry links to it, and is voided when it is deleted.
+    finding_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("findings.id"), index=True)
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when the cause happened
     rule_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("point_rules.id"))
     department_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("departments.id"), index=True)
     person_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("people.id"), index=True)
@@ -61,6 +73,11 @@ class PointEntry(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="active")  # active | appealed | voided
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    rule = relationship("PointRule")
+    department = relationship("Department")
+    person = relationship("Person")
+    finding = relationship("Finding")
+
 
 class PointAppeal(UUIDPK, Timestamps, db.Model):
     __tablename__ = "point_appeals"
@@ -71,6 +88,9 @@ class PointAppeal(UUIDPK, Timestamps, db.Model):
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | upheld | rejected
     decided_by: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("users.id"))
     decision_note: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    entry = relationship("PointEntry")
 
 
 class TrainingPlan(UUIDPK, Timestamps, db.Model):
