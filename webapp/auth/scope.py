@@ -13,6 +13,7 @@ from webapp.findings.models import Finding
 from webapp.plans.models import Plan
 from webapp.rectification.models import Rectification, RectificationUpdate
 from webapp.reports.models import CommunicationNote, Report
+from webapp.results.models import SupervisorProfile, VisitRating
 from webapp.visits.models import ChecklistAnswer, Interview, Meeting, Metric, Visit
 
 EVERYTHING = ("manager", "admin")
@@ -51,6 +52,15 @@ def plan_clause(user):
     return Plan.status.in_(("published", "closed"))
 
 
+def supervisor_profile_clause(user):
+    """Supervisor profiles: managers and admins see all, a supervisor their own, nobody else any."""
+    if user.role in EVERYTHING:
+        return true()
+    if user.role == "supervisor":
+        return SupervisorProfile.user_id == user.id
+    return false()
+
+
 def _through_visit(model):
     def clause(user):
         if user.role in EVERYTHING:
@@ -81,6 +91,8 @@ CLAUSES = {
     CommunicationNote: _through_visit(CommunicationNote),
     Rectification: _through_finding(Rectification),
     RectificationUpdate: _through_finding(RectificationUpdate),
+    VisitRating: _through_visit(VisitRating),
+    SupervisorProfile: supervisor_profile_clause,
 }
 
 
