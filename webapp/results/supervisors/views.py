@@ -107,7 +107,8 @@ def index():
     ranking = [(by_id[uid], card, trends(card, previous[uid])) for uid, card in rank(cards)]
     return _page("results/supervisors/index.html", "ranking", ranking=ranking, profiles=profiles,
                  period=period, periods=_period_choices(period), errors=errors,
-                 source_labels=SOURCE_LABELS, locale=current_locale_code(), findings_link=_findings_link)
+                 source_labels=SOURCE_LABELS, locale=current_locale_code(), findings_link=_findings_link,
+                 weights=[(COMPONENT_LABELS[k], w) for k, w in WEIGHTS.items()])
 
 
 # ---- profile and scorecard ---------------------------------------------------------------------
