@@ -32,8 +32,8 @@ COMPONENT_LABELS = {
     "completion": _l("Plan completion rate"),
     "resolution": _l("Resolution rate"),
     "first_round": _l("First-round acceptance rate"),
-    "recurrence": _l("1 − recurrence rate"),
-    "satisfaction": _l("Satisfaction ÷ 5"),
+    "recurrence": _l("(1 − recurrence rate)"),
+    "satisfaction": _l("(satisfaction ÷ 5)"),
 }
 TRAINING_FIELDS = ("date", "topic", "hours", "certificate")
 RECOGNITION_FIELDS = ("date", "title")
