@@ -1,5 +1,6 @@
 """Pages: who may open what (role × URL), htmx fragments, profile edits and visit ratings."""
 
+import re
 import uuid
 from datetime import UTC, datetime
 
@@ -252,3 +253,14 @@ def test_csrf_required_on_rating(client, auth, sup_world):
     r = client.post(f"/results/supervisors/visits/{sup_world['visits'][0].id}/rating", data={"score": "5"})
     assert r.status_code == 400
     assert db.session.scalar(select(func.count()).select_from(VisitRating)) == 0
+
+
+def test_a_period_without_data_shows_dashes_and_no_overall(client, auth, sup_world):
+    auth.login("manager")
+    html = client.get(f"/results/supervisors/{sup_world['users']['sup2'].id}?period=2025-Q1",
+                      headers={"Accept-Language": "en"}).get_data(as_text=True)
+    values = dict(re.findall(r'<tr data-figure="(\w+)">.*?<span class="sup-value">([^<]*)</span>', html, re.S))
+    assert values == {"completion": "—", "found": "0", "resolved": "0", "resolution": "—",
+                      "first_round": "—", "recurrence": "—", "satisfaction": "—"}
+    assert re.search(r'data-figure="overall">—<', html)
+    assert html.count("left out (no data)") == 5
