@@ -10,6 +10,9 @@ def register_cli(app: Flask) -> None:
     from webapp.photos.cli import photos_cli
 
     app.cli.add_command(photos_cli)
+    from webapp.results.warnings.cli import warnings_cli
+
+    app.cli.add_command(warnings_cli)
 
     @app.cli.group("user")
     def user_group():

@@ -64,6 +64,12 @@ TERMS = {
         "pending_acceptance": _l("Awaiting acceptance"),
         "closed": _l("Closed"),
     },
+    "rectification_status": {
+        "planned": _l("Rectification planned"),
+        "rectifying": _l("Rectifying"),
+        "pending_acceptance": _l("Awaiting acceptance"),
+        "accepted": _l("Accepted"),
+    },
     "visit_status": {
         "scheduled": _l("Scheduled"),
         "in_progress": _l("In progress"),

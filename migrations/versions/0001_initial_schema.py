@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 17:49:54.542663
+Create Date: 2026-11-25 19:05:17.261949
 
 """
 from alembic import op
@@ -389,19 +389,23 @@ def upgrade():
     sa.Column('subject_type', sa.String(length=20), nullable=False),
     sa.Column('subject_id', sa.String(length=40), nullable=False),
     sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('params', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('acknowledged_by', sa.String(length=36), nullable=True),
     sa.Column('acknowledged_at', webapp.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('closed_at', webapp.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_by', sa.String(length=36), nullable=True),
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('created_at', webapp.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', webapp.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['acknowledged_by'], ['users.id'], name=op.f('fk_warnings_acknowledged_by_users')),
+    sa.ForeignKeyConstraint(['closed_by'], ['users.id'], name=op.f('fk_warnings_closed_by_users')),
     sa.ForeignKeyConstraint(['rule_id'], ['warning_rules.id'], name=op.f('fk_warnings_rule_id_warning_rules')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_warnings'))
     )
     with op.batch_alter_table('warnings', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_warnings_status'), ['status'], unique=False)
+        batch_op.create_index('uq_warnings_live_subject', ['kind', 'subject_type', 'subject_id'], unique=True, sqlite_where=sa.text("status IN ('open', 'acknowledged')"), postgresql_where=sa.text("status IN ('open', 'acknowledged')"))
 
     op.create_table('development_notes',
     sa.Column('person_id', sa.String(length=36), nullable=False),
@@ -1001,6 +1005,7 @@ def downgrade():
 
     op.drop_table('development_notes')
     with op.batch_alter_table('warnings', schema=None) as batch_op:
+        batch_op.drop_index('uq_warnings_live_subject', sqlite_where=sa.text("status IN ('open', 'acknowledged')"), postgresql_where=sa.text("status IN ('open', 'acknowledged')"))
         batch_op.drop_index(batch_op.f('ix_warnings_status'))
 
     op.drop_table('warnings')

@@ -106,6 +106,10 @@ def test_overdue_filter(client, auth, world):
     db.session.commit()
     auth.login("manager")
     assert _titles(client.get("/findings/?overdue=1").get_data(as_text=True)) == ["一部的问题"]
+    # and the row itself says so, in the unfiltered list too: only the overdue finding carries the badge
+    html = client.get("/findings/").get_data(as_text=True)
+    rows = html.split('<tbody id="finding-rows">')[1].split("</tbody>")[0].split("<tr>")[1:]
+    assert sorted(("badge overdue" in row, "一部的问题" in row) for row in rows) == [(False, False), (True, True)]
 
 
 def test_bad_filter_values_are_ignored(client, auth, world):
@@ -171,3 +175,16 @@ def test_excel_export_applies_filters(client, auth, world):
     rows = list(wb.worksheets[0].iter_rows(values_only=True))
     assert rows[0][0] == "问题" and [row[0] for row in rows[1:]] == ["二部的问题"]
     assert rows[1][4] == "重大"
+
+
+@pytest.mark.parametrize("lang,expected", [("zh-CN", "从“已关闭”变为“待验收”"), ("en", "“Closed” to “Awaiting acceptance”")])
+def test_illegal_transition_names_statuses_in_the_users_language(app, world, lang, expected):
+    """The refusal names both statuses as the user reads them, never as codes."""
+    from webapp.findings.operations import WorkflowError, transition_finding
+
+    finding = world["findings"][0]
+    finding.status = "closed"
+    with app.test_request_context(headers={"Accept-Language": lang}):
+        with pytest.raises(WorkflowError) as err:
+            transition_finding(finding, "pending_acceptance", world["users"]["manager"])
+    assert expected in str(err.value)

@@ -208,3 +208,30 @@ def test_pdf_without_font_says_so(client, auth, report, app):
     r = client.get(f"/reports/{rid}/report.pdf", headers={"Accept-Language": "zh-CN"})
     assert r.status_code == 302
     assert "fonts-noto-cjk" in client.get(r.headers["Location"]).get_data(as_text=True)
+
+
+def test_shared_view_shows_the_evidence_photos(client, auth, world, app):
+    """Whoever holds the link sees the findings' photos (thumb/display), and nothing else by that route."""
+    from tests.photos.images import jpeg, sha
+    from tests.photos.test_api import put, token_for
+
+    evidence, other = jpeg((800, 600)), jpeg((640, 480))
+    for data in (evidence, other):
+        assert put(client, token_for(client, "sup1"), data).status_code == 201
+    world["findings"][0].photos = [sha(evidence)]
+    db.session.commit()
+    with app.test_request_context():
+        r = ops.create_report(world["visits"][0], world["users"]["sup1"])
+    db.session.commit()
+    _to(r, world, "approved")
+    with app.test_request_context():
+        token = ops.create_share_link(r, world["users"]["sup1"])
+    db.session.commit()
+    page = client.get(f"/reports/shared/{token}").get_data(as_text=True)
+    src = f"/reports/shared/{token}/photos/{sha(evidence)}?variant=thumb"
+    assert src in page
+    shown = client.get(src)
+    assert shown.status_code == 200 and shown.mimetype == "image/jpeg" and shown.data[:2] == b"\xff\xd8"
+    assert client.get(f"/reports/shared/{token}/photos/{sha(evidence)}?variant=original").status_code == 404
+    assert client.get(f"/reports/shared/{token}/photos/{sha(other)}").status_code == 404  # not in this report
+    assert client.get(f"/reports/shared/not-a-token/photos/{sha(evidence)}").status_code == 404

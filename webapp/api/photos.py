@@ -131,6 +131,12 @@ def get_photo(sha256):
     photo = find_stored_photo(sha)
     if photo is None:
         return api_error(404, "not_found", _("Not found, or not yours to see."))
+    return photo_response(photo, variant)
+
+
+def photo_response(photo, variant: str) -> Response:
+    """The bytes of one rendition (or the original), with its immutable ETag; the caller has checked access."""
+    sha = photo.sha256
     etag = f"{sha}.{variant}"
     headers = {"ETag": f'"{etag}"', "Cache-Control": CACHE_CONTROL}
     if request.if_none_match.contains(etag):

@@ -10,10 +10,18 @@ from werkzeug.exceptions import NotFound
 
 from webapp.extensions import db
 from webapp.findings.models import Finding
+from webapp.org.models import Person
 from webapp.plans.models import Plan
 from webapp.rectification.models import Rectification, RectificationUpdate
 from webapp.reports.models import CommunicationNote, Report
-from webapp.results.models import SupervisorProfile, VisitRating
+from webapp.results.models import (
+    DevelopmentNote,
+    SupervisorProfile,
+    TrainingPlan,
+    VisitRating,
+    Warning,
+    WarningRule,
+)
 from webapp.visits.models import ChecklistAnswer, Interview, Meeting, Metric, Visit
 
 EVERYTHING = ("manager", "admin")
@@ -61,6 +69,31 @@ def supervisor_profile_clause(user):
     return false()
 
 
+def developing_person_clause(user):
+    """Whose development record (findings as evidence, notes, trainings) a user may read: managers
+    and admins everyone's, a department head their own department's people."""
+    if user.role in EVERYTHING:
+        return true()
+    if user.role == "dept_head" and user.department_id:
+        return Person.department_id == user.department_id
+    return false()
+
+
+def development_note_clause(user):
+    if user.role in EVERYTHING:
+        return true()
+    return DevelopmentNote.person_id.in_(select(Person.id).where(developing_person_clause(user)))
+
+
+def training_plan_clause(user):
+    # The training calendar is company information for those who send people to it.
+    return true() if user.role in (*EVERYTHING, "dept_head") else false()
+
+
+def managers_only(_model):
+    return lambda user: true() if user.role in EVERYTHING else false()
+
+
 def _through_visit(model):
     def clause(user):
         if user.role in EVERYTHING:
@@ -91,6 +124,10 @@ CLAUSES = {
     CommunicationNote: _through_visit(CommunicationNote),
     Rectification: _through_finding(Rectification),
     RectificationUpdate: _through_finding(RectificationUpdate),
+    DevelopmentNote: development_note_clause,
+    TrainingPlan: training_plan_clause,
+    Warning: managers_only(Warning),
+    WarningRule: managers_only(WarningRule),
     VisitRating: _through_visit(VisitRating),
     SupervisorProfile: supervisor_profile_clause,
 }

@@ -277,6 +277,10 @@ def seed_demo() -> dict:
                        captured_at=start + timedelta(minutes=40 + m * 15), lat=31.23 + n / 100, lng=121.47 + m / 100)
     db.session.flush()
     from webapp.results.supervisors.demo import seed_supervisors  # here: it imports demo_id from us
+    from webapp.results.training.demo import seed_training
+    from webapp.results.warnings.demo import seed_warnings
 
+    added.update(seed_training())
+    added.update(seed_warnings())
     added.update(seed_supervisors())
     return dict(sorted(added.items()))

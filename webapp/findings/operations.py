@@ -1,11 +1,13 @@
 """Finding use cases: the status transition, comments, bulk assignment."""
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from webapp.audit.operations import record_audit
 from webapp.core.workflow import move_status
 from webapp.extensions import db
 from webapp.findings.models import FINDING_TRANSITIONS, Finding, FindingComment
+from webapp.i18n import term
 
 
 class WorkflowError(Exception):
@@ -19,7 +21,9 @@ class NotAllowed(Exception):
 def transition_finding(finding: Finding, to: str, user, data: dict | None = None) -> None:
     """The one way a finding's status changes: checked against FINDING_TRANSITIONS and audited."""
     move_status(finding, to, FINDING_TRANSITIONS, user=user, entity="finding", data=data,
-                illegal=lambda: WorkflowError(_("A finding cannot go from “%(a)s” to “%(b)s”.", a=finding.status, b=to)))
+                illegal=lambda: WorkflowError(_("A finding cannot go from “%(a)s” to “%(b)s”.",
+                                                a=term("finding_status", finding.status),
+                                                b=term("finding_status", to))))
 
 
 def add_comment(finding: Finding, user, body: str) -> FindingComment:
@@ -56,3 +60,14 @@ def assign_findings(findings: list[Finding], user, department_id: str | None, pe
 
 def findings_by_ids(query, ids) -> list[Finding]:
     return list(db.session.scalars(query.where(Finding.id.in_(list(ids)))))
+
+
+def overdue_among(finding_ids: list[str], today=None) -> set[str]:
+    """Which of these findings have a rectification past its deadline (one query for a page)."""
+    from webapp.rectification.models import Rectification
+    from webapp.rectification.operations import overdue_clause
+
+    if not finding_ids:
+        return set()
+    return set(db.session.scalars(select(Rectification.finding_id).where(
+        Rectification.finding_id.in_(finding_ids), overdue_clause(today))))

@@ -78,6 +78,7 @@ def index():
     rows, next_cursor = page(query, args.get("cursor"))
     ref = _reference()
     ctx = dict(findings=rows, args=args, next_cursor=next_cursor, qs=_query_string(args),
+               overdue_ids=ops.overdue_among([f.id for f in rows]),
                can_assign=ops.can_assign(current_user), **_row_labels(ref))
     if request.headers.get("HX-Request") and args.get("cursor"):
         return render_block("findings/index.html", "rows", **ctx)

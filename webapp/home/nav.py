@@ -15,6 +15,8 @@ ENTRIES = [
     ("rectification.index", _l("Rectification"), "fix", ("admin", "manager", "supervisor", "dept_head")),
     ("conflicts.index", _l("Conflicts"), "conflict", ("admin", "manager")),
     ("results.dashboard", _l("Dashboard"), "chart", ("admin", "manager")),
+    ("warnings.index", _l("Early warnings"), "conflict", ("admin", "manager")),
+    ("training.index", _l("Training"), "users", ("admin", "manager", "dept_head")),
     ("supervisors.index", _l("Supervisors"), "users", ("admin", "manager")),
     ("supervisors.index", _l("My scorecard"), "chart", ("supervisor",)),
     ("checklists.index", _l("Checklist templates"), "report", ("admin",)),

@@ -29,6 +29,10 @@ KINDS = {
     "acceptance_passed": _l("Rectification accepted: %(subject)s"),
     "overdue": _l("Rectification overdue: %(subject)s"),
     "coordination": _l("Your department is asked to help: %(subject)s"),
+    "warning_high_severity_open": _l("Early warning: high-severity finding open too long: %(subject)s"),
+    "warning_score_drop": _l("Early warning: checklist score fell at %(subject)s"),
+    "warning_repeat_problem": _l("Early warning: repeat problems at %(subject)s"),
+    "warning_overdue_rectifications": _l("Early warning: overdue rectifications in %(subject)s"),
 }
 
 

@@ -17,6 +17,7 @@ from webapp.core.workflow import move_status
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.findings.operations import NotAllowed, WorkflowError, transition_finding
+from webapp.i18n import term
 from webapp.notifications.models import Notification
 from webapp.notifications.operations import department_heads, managers, notify
 from webapp.rectification.models import (
@@ -60,7 +61,7 @@ def transition_rectification(rect: Rectification, to: str, user, data: dict | No
     move_status(rect, to, RECTIFICATION_TRANSITIONS, user=user, entity="rectification",
                 data={"finding_id": rect.finding_id, "round": rect.round, **(data or {})},
                 illegal=lambda: WorkflowError(
-                    _("A rectification cannot go from “%(a)s” to “%(b)s”.", a=rect.status, b=to)))
+                    _("A rectification cannot go from “%(a)s” to “%(b)s”.", a=term("rectification_status", rect.status), b=term("rectification_status", to))))
 
 
 def rectification_for(finding: Finding) -> Rectification | None:

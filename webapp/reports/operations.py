@@ -96,7 +96,7 @@ def _transition(report: Report, to: str, user, data: dict | None = None) -> None
     move_status(report, to, REPORT_TRANSITIONS, user=user, entity="report",
                 data={"version": report.version_no, **(data or {})},
                 illegal=lambda: WorkflowError(
-                    _("A report cannot go from “%(a)s” to “%(b)s”.", a=report.status, b=to)))
+                    _("A report cannot go from “%(a)s” to “%(b)s”.", a=term("report_status", report.status), b=term("report_status", to))))
 
 
 def submit_report(report: Report, user) -> None:

@@ -216,7 +216,28 @@ def shared(token):
     report = ops.report_by_token(token)
     if report is None:
         abort(404)
-    return render_template("reports/shared.html", **_context(report))
+    return render_template("reports/shared.html", **_context(report),
+                           photo_base=url_for(".shared_photo", token=token, sha256="x")[:-1])
+
+
+@bp.get("/shared/<token>/photos/<sha256>")
+def shared_photo(token, sha256):
+    """The evidence photos of a shared report, for whoever holds its link (thumb and display only:
+    originals stay with management)."""
+    from webapp.api.photos import photo_response
+    from webapp.photos.operations import find_stored_photo
+
+    report = ops.report_by_token(token)
+    variant = request.args.get("variant", "thumb")
+    if report is None or variant not in ("thumb", "display"):
+        abort(404)
+    sha = sha256.lower()
+    if sha not in {s for f in ops.visit_findings(report.visit_id) for s in (f.photos or [])}:
+        abort(404)
+    photo = find_stored_photo(sha)
+    if photo is None:
+        abort(404)
+    return photo_response(photo, variant)
 
 
 @bp.get("/<report_id>/report.pdf")

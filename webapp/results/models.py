@@ -3,7 +3,7 @@ suggestions, supervisor profiles and visit ratings."""
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import UUIDPK, BigIntPK, Timestamps, UTCDateTime, UUIDStr, utcnow
@@ -115,20 +115,34 @@ class WarningRule(UUIDPK, Timestamps, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
 
 
+WARNING_LIVE = ("open", "acknowledged")
+
+
 class Warning(UUIDPK, Timestamps, db.Model):
-    """预警 raised to managers."""
+    """预警 raised to managers. The text is rendered when shown, in the reader's language, from `kind`
+    and `params`; `message` keeps the text in the default language (CLI output, exports)."""
 
     __tablename__ = "warnings"
+    __table_args__ = (
+        # At most one live (open or acknowledged) warning per rule kind and subject, even when two
+        # checks run at once (cron and the "Check now" button).
+        Index("uq_warnings_live_subject", "kind", "subject_type", "subject_id", unique=True,
+              sqlite_where=text("status IN ('open', 'acknowledged')"),
+              postgresql_where=text("status IN ('open', 'acknowledged')")),
+    )
 
     rule_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("warning_rules.id"))
     kind: Mapped[str] = mapped_column(String(40))
     subject_type: Mapped[str] = mapped_column(String(20))
     subject_id: Mapped[str] = mapped_column(String(40))
     message: Mapped[str] = mapped_column(Text)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     acknowledged_by: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("users.id"))
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # NULL on a closed warning: closed by the check because its condition no longer held.
+    closed_by: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("users.id"))
 
 
 class PolicySuggestion(UUIDPK, Timestamps, db.Model):

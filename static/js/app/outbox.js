@@ -48,6 +48,35 @@ export async function save(entity, id, changes, { photos = [], op = "upsert" } =
   return rec;
 }
 
+// Delete a record. One the server has never seen just disappears with its unsent changes; any other
+// is hidden here at once and a delete mutation goes out (the server keeps it in the history, and a
+// delete that meets someone else's edit becomes a conflict, never a silent loss).
+export async function remove(entity, id) {
+  const d = await db();
+  const tx = d.transaction(["records", "outbox"], "readwrite");
+  const records = tx.objectStore("records");
+  const outbox = tx.objectStore("outbox");
+  const key = keyOf(entity, id);
+  const rec = await records.get(key);
+  const queued = await outbox.index("key").getAll(key);
+  const neverSent = rec && !rec.server && queued.every((m) => !m.attempted);
+  if (neverSent) {
+    for (const m of queued) await outbox.delete(m.seq);
+    await records.delete(key);
+  } else if (rec) {
+    Object.assign(rec, { deleted: true, error: null, local_at: Date.now() });
+    await records.put(rec);
+    await outbox.add({
+      key, mutation_id: crypto.randomUUID(), entity, id, op: "delete",
+      base_version: queued.length ? queued[0].base_version : rec.version,
+      data: {}, client_time: nowIso(), state: "queued", attempted: false, error: null,
+    });
+  }
+  await tx.done;
+  changed();
+  return { sent: !neverSent };
+}
+
 export async function pendingFor(key) {
   return (await db()).getAllFromIndex("outbox", "key", key);
 }

@@ -197,7 +197,7 @@ async function pull() {
       if (c.deleted && !pending.length) { await records.delete(key); continue; }
       rec.version = c.version;
       rec.server = c.data;
-      rec.deleted = !!c.deleted;
+      rec.deleted = !!c.deleted || pending.some((m) => m.op === "delete");
       rec.data = Object.assign({}, c.data, ...pending.map((m) => m.data));
       rec.visit_id = c.entity === "visit" ? c.id : rec.data.visit_id;
       if (rec.conflicts && (c.entity === "finding" ? !c.data.has_conflict : c.version > (rec.conflict_version ?? 0))) {

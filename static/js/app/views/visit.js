@@ -1,7 +1,7 @@
 // The on-site visit workspace (policy 三(二)): preparation, opening meeting, inspection against the
 // checklist by area, data collection, interviews, findings, completion with the score by area.
 import * as store from "../db.js";
-import { save } from "../outbox.js";
+import { remove, save } from "../outbox.js";
 import { forgetIfUnused } from "../photos.js";
 import { AREAS, scoreByArea } from "../score.js";
 import { field, fmtDate, h, itemTitle, label, link, name, navigate, select, t, toast, enumCodes, fmtTime } from "../ui.js";
@@ -59,6 +59,34 @@ export async function render(root, visitId, section = "checklist") {
 
 const rerender = () => window.dispatchEvent(new Event("route"));
 
+// The add form of a list section, which also edits a row: edit(id) switches it to that record
+// (the caller has filled the controls), Save writes it, Cancel goes back to adding.
+function editableForm(write, controls) {
+  let editing = null;
+  const submit = h("button", { class: "m-btn m-primary", type: "submit" }, t("add"));
+  const cancel = h("button", { class: "m-btn", type: "button", hidden: true, onclick: () => { form.reset(); setMode(null); } }, t("cancel"));
+  const setMode = (id) => { editing = id; submit.textContent = t(id ? "save" : "add"); cancel.hidden = !id; };
+  const form = h("form", { class: "m-form m-card", onsubmit: async (e) => {
+    e.preventDefault();
+    await write(editing ?? crypto.randomUUID(), !!editing);
+    toast(t("saved_locally"));
+    rerender();
+  } }, ...controls, h("div", { class: "m-actions" }, submit, cancel));
+  form.edit = (id) => { setMode(id); form.scrollIntoView({ block: "start" }); controls[0].querySelector("input, select, textarea")?.focus(); };
+  return form;
+}
+
+function rowActions(entity, rec, title, onEdit) {
+  return h("span", { class: "m-actions" },
+    h("button", { type: "button", class: "m-btn m-small", onclick: onEdit }, t("edit")),
+    h("button", { type: "button", class: "m-btn m-small m-danger", onclick: async () => {
+      if (!window.confirm(t("confirm_delete", { name: title || "—" }))) return;
+      const { sent } = await remove(entity, rec.id);
+      toast(t(sent ? "deleted_locally" : "deleted_unsent"));
+      rerender();
+    } }, t("delete_record")));
+}
+
 const SECTION_VIEWS = {
   async prep(body, { visit }) {
     const done = new Set(visit.data.preparation_done ?? []);
@@ -105,48 +133,47 @@ const SECTION_VIEWS = {
 
   async data(body, { visit, metrics }) {
     body.append(h("h2", {}, t("sec_data")));
-    for (const kind of enumCodes("metric_kind")) {
-      const rows = metrics.filter((m) => m.data.kind === kind);
-      body.append(h("h3", {}, label("metric_kind", kind)), rows.length
-        ? h("ul", { class: "m-list" }, await Promise.all(rows.map(async (m) => h("li", { class: "m-row" },
-          h("span", { class: "m-row-title" }, m.data.name), h("span", {}, `${m.data.value ?? ""} ${m.data.unit ?? ""}`),
-          m.data.note ? h("span", { class: "m-row-meta" }, m.data.note) : null, await stateLine(m)))))
-        : h("p", { class: "m-empty" }, t("empty")));
-    }
     const kind = select(enumCodes("metric_kind").map((k) => [k, label("metric_kind", k)]), "business", { name: "kind" });
     const nm = h("input", { name: "name", required: true, maxlength: 120 });
     const val = h("input", { name: "value", type: "number", step: "any", inputmode: "decimal" });
     const unit = h("input", { name: "unit", maxlength: 20 });
     const note = h("input", { name: "note" });
-    body.append(h("form", { class: "m-form m-card", onsubmit: async (e) => {
-      e.preventDefault();
-      await save("metric", crypto.randomUUID(), { visit_id: visit.id, kind: kind.value, name: nm.value.trim(),
-        value: val.value === "" ? null : Number(val.value), unit: unit.value.trim() || null, note: note.value.trim() || null });
-      toast(t("saved_locally"));
-      rerender();
-    } }, field(t("kind"), kind), field(t("name"), nm), h("div", { class: "m-two" }, field(t("value"), val), field(t("unit"), unit)),
-    field(t("note"), note), h("button", { class: "m-btn m-primary", type: "submit" }, t("add"))));
+    const form = editableForm((id) => save("metric", id, { visit_id: visit.id, kind: kind.value, name: nm.value.trim(),
+      value: val.value === "" ? null : Number(val.value), unit: unit.value.trim() || null, note: note.value.trim() || null }),
+    [field(t("kind"), kind), field(t("name"), nm), h("div", { class: "m-two" }, field(t("value"), val), field(t("unit"), unit)),
+      field(t("note"), note)]);
+    const fill = (m) => { kind.value = m.data.kind; nm.value = m.data.name ?? ""; val.value = m.data.value ?? "";
+      unit.value = m.data.unit ?? ""; note.value = m.data.note ?? ""; };
+    for (const k of enumCodes("metric_kind")) {
+      const rows = metrics.filter((m) => m.data.kind === k);
+      body.append(h("h3", {}, label("metric_kind", k)), rows.length
+        ? h("ul", { class: "m-list" }, await Promise.all(rows.map(async (m) => h("li", { class: "m-row" },
+          h("span", { class: "m-row-title" }, m.data.name), h("span", {}, `${m.data.value ?? ""} ${m.data.unit ?? ""}`),
+          m.data.note ? h("span", { class: "m-row-meta" }, m.data.note) : null, await stateLine(m),
+          rowActions("metric", m, m.data.name, () => { fill(m); form.edit(m.id); })))))
+        : h("p", { class: "m-empty" }, t("empty")));
+    }
+    body.append(form);
   },
 
   async interviews(body, { visit, interviews }) {
     body.append(h("h2", {}, t("sec_interviews")));
-    body.append(interviews.length ? h("ul", { class: "m-list" }, await Promise.all(interviews.map(async (iv) => h("li", { class: "m-row" },
-      h("span", { class: "m-row-title" }, iv.data.interviewee, iv.data.position ? ` · ${iv.data.position}` : ""),
-      h("span", { class: "m-row-meta" }, fmtTime(iv.data.interviewed_at)),
-      iv.data.notes ? h("p", {}, iv.data.notes) : null, iv.data.suggestions ? h("p", { class: "m-hint" }, iv.data.suggestions) : null,
-      await stateLine(iv))))) : h("p", { class: "m-empty" }, t("empty")));
     const who = h("input", { name: "interviewee", required: true, maxlength: 80 });
     const pos = h("input", { name: "position", maxlength: 80 });
     const notes = h("textarea", { name: "notes", rows: 4 });
     const sugg = h("textarea", { name: "suggestions", rows: 3 });
-    body.append(h("form", { class: "m-form m-card", onsubmit: async (e) => {
-      e.preventDefault();
-      await save("interview", crypto.randomUUID(), { visit_id: visit.id, interviewee: who.value.trim(), position: pos.value.trim() || null,
-        notes: notes.value, suggestions: sugg.value, interviewed_at: new Date().toISOString() });
-      toast(t("saved_locally"));
-      rerender();
-    } }, field(t("interviewee"), who), field(t("position"), pos), field(t("interview_notes"), notes),
-    field(t("suggestions"), sugg), h("button", { class: "m-btn m-primary", type: "submit" }, t("add"))));
+    const form = editableForm((id, editing) => save("interview", id, { visit_id: visit.id, interviewee: who.value.trim(),
+      position: pos.value.trim() || null, notes: notes.value, suggestions: sugg.value,
+      ...(editing ? {} : { interviewed_at: new Date().toISOString() }) }),
+    [field(t("interviewee"), who), field(t("position"), pos), field(t("interview_notes"), notes), field(t("suggestions"), sugg)]);
+    const fill = (iv) => { who.value = iv.data.interviewee ?? ""; pos.value = iv.data.position ?? "";
+      notes.value = iv.data.notes ?? ""; sugg.value = iv.data.suggestions ?? ""; };
+    body.append(interviews.length ? h("ul", { class: "m-list" }, await Promise.all(interviews.map(async (iv) => h("li", { class: "m-row" },
+      h("span", { class: "m-row-title" }, iv.data.interviewee, iv.data.position ? ` · ${iv.data.position}` : ""),
+      h("span", { class: "m-row-meta" }, fmtTime(iv.data.interviewed_at)),
+      iv.data.notes ? h("p", {}, iv.data.notes) : null, iv.data.suggestions ? h("p", { class: "m-hint" }, iv.data.suggestions) : null,
+      await stateLine(iv), rowActions("interview", iv, iv.data.interviewee, () => { fill(iv); form.edit(iv.id); }))))) : h("p", { class: "m-empty" }, t("empty")));
+    body.append(form);
   },
 
   async findings(body, { visit, findings }) {

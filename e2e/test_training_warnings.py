@@ -1,0 +1,75 @@
+"""Training and early warnings in a browser: a manager acknowledges a warning (htmx), turns a training
+need into a training plan and reads a person's development page; desktop and phone, both languages."""
+
+import pytest
+
+from e2e.conftest import DESKTOP, PHONE, serve, signed_in
+
+MANAGER = ("manager", "manager-demo-2026")
+DEPTHEAD = ("depthead", "depthead-demo-2026")
+TEXT = {
+    "zh-CN": {"ack": "确认收到", "acked": "预警已确认。", "create": "创建培训计划", "save": "保存培训计划",
+              "saved": "培训计划已保存。"},
+    "en": {"ack": "Acknowledge", "acked": "The warning was acknowledged.", "create": "Create a training plan",
+           "save": "Save training plan", "saved": "The training plan was saved."},
+}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with serve(tmp_path_factory.mktemp("training-instance")) as base:
+        yield base
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_manager_handles_warnings_and_plans_training(browser, server, shot, lang):
+    words = TEXT[lang]
+    ctx, page = signed_in(browser, server, *MANAGER, lang, DESKTOP)
+    page.goto(server + "/results/warnings/")
+    assert page.locator(".warning").count() >= 1
+    assert page.locator(".sidebar .nav-count").count() == 1
+    shot(page, f"warnings-manager-desktop-{lang}")
+    first = page.locator(".warning").first
+    text = first.locator(".warning-text").inner_text()
+    first.get_by_role("button", name=words["ack"]).click()
+    page.wait_for_selector(f".flash:has-text('{words['acked']}')")
+    assert page.url.endswith("/results/warnings/")  # htmx swapped the list in place
+    page.goto(server + "/results/warnings/?status=acknowledged")
+    assert text in page.locator(".warning-list").inner_text()
+    shot(page, f"warnings-acknowledged-desktop-{lang}")
+    page.goto(server + "/results/warnings/rules")
+    shot(page, f"warning-rules-manager-desktop-{lang}")
+
+    page.goto(server + "/results/training/needs?min_departments=1")
+    assert page.locator("#needs tbody tr").count() >= 1
+    shot(page, f"training-needs-desktop-{lang}")
+    page.locator("#needs tbody tr").first.get_by_role("link", name=words["create"]).click()
+    assert page.locator("#topic").input_value() != ""
+    page.fill("#trainer", "吴敏")
+    page.get_by_role("button", name=words["save"]).click()
+    page.wait_for_selector(f".flash:has-text('{words['saved']}')")
+    shot(page, f"training-plan-desktop-{lang}")
+    page.goto(server + "/results/training/")
+    shot(page, f"training-plans-desktop-{lang}")
+    page.goto(server + "/results/training/people/")
+    page.locator("table a", has_text="赵磊").first.click()
+    assert page.locator("#note").input_value() != ""
+    shot(page, f"training-person-desktop-{lang}")
+    ctx.close()
+
+    ctx, page = signed_in(browser, server, *MANAGER, lang, PHONE)
+    page.goto(server + "/results/warnings/")
+    shot(page, f"warnings-manager-phone-{lang}")
+    page.goto(server + "/results/training/needs?min_departments=1")
+    shot(page, f"training-needs-phone-{lang}")
+    ctx.close()
+
+
+def test_dept_head_reads_own_people(browser, server, shot):
+    ctx, page = signed_in(browser, server, *DEPTHEAD, "zh-CN", PHONE)
+    page.goto(server + "/results/training/people/")
+    page.locator("table a", has_text="赵磊").first.click()
+    assert page.locator("#note").count() == 0  # read only
+    shot(page, "training-person-depthead-phone-zh-CN")
+    assert page.goto(server + "/results/warnings/").status == 403
+    ctx.close()

@@ -1,0 +1,1 @@
+from tests.review_helpers import _release_test_transaction  # noqa: F401
