@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 19:11:30.959881
+Create Date: 2026-11-25 19:25:57.404188
 
 """
 from alembic import op
@@ -738,7 +738,8 @@ def upgrade():
     sa.Column('updated_at', webapp.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['rated_by'], ['users.id'], name=op.f('fk_visit_ratings_rated_by_users')),
     sa.ForeignKeyConstraint(['visit_id'], ['visits.id'], name=op.f('fk_visit_ratings_visit_id_visits')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_visit_ratings'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_visit_ratings')),
+    sa.UniqueConstraint('visit_id', 'rated_by', name='uq_visit_ratings_visit_rater')
     )
     with op.batch_alter_table('visit_ratings', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_visit_ratings_visit_id'), ['visit_id'], unique=False)

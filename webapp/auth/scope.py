@@ -14,7 +14,16 @@ from webapp.org.models import Person
 from webapp.plans.models import Plan
 from webapp.rectification.models import Rectification, RectificationUpdate
 from webapp.reports.models import CommunicationNote, Report
-from webapp.results.models import DevelopmentNote, PointAppeal, PointEntry, TrainingPlan, Warning, WarningRule
+from webapp.results.models import (
+    DevelopmentNote,
+    PointAppeal,
+    PointEntry,
+    SupervisorProfile,
+    TrainingPlan,
+    VisitRating,
+    Warning,
+    WarningRule,
+)
 from webapp.visits.models import ChecklistAnswer, Interview, Meeting, Metric, Visit
 
 EVERYTHING = ("manager", "admin")
@@ -51,6 +60,15 @@ def plan_clause(user):
     if user.role == "supervisor":
         return or_(Plan.author_id == user.id, Plan.status.in_(("published", "closed")))
     return Plan.status.in_(("published", "closed"))
+
+
+def supervisor_profile_clause(user):
+    """Supervisor profiles: managers and admins see all, a supervisor their own, nobody else any."""
+    if user.role in EVERYTHING:
+        return true()
+    if user.role == "supervisor":
+        return SupervisorProfile.user_id == user.id
+    return false()
 
 
 def developing_person_clause(user):
@@ -130,6 +148,8 @@ CLAUSES = {
     WarningRule: managers_only(WarningRule),
     PointEntry: point_entry_clause,
     PointAppeal: point_appeal_clause,
+    VisitRating: _through_visit(VisitRating),
+    SupervisorProfile: supervisor_profile_clause,
 }
 
 

@@ -276,6 +276,7 @@ def seed_demo() -> dict:
                        responsible_person="赵磊" if dept == "SVC" else None, photos=[sha], status=fstatus,
                        captured_at=start + timedelta(minutes=40 + m * 15), lat=31.23 + n / 100, lng=121.47 + m / 100)
     db.session.flush()
+    from webapp.results.supervisors.demo import seed_supervisors  # here: it imports demo_id from us
     from webapp.results.training.demo import seed_training
     from webapp.results.warnings.demo import seed_warnings
 
@@ -284,4 +285,5 @@ def seed_demo() -> dict:
     from webapp.results.points.demo import seed_points
 
     added.update(seed_points())
+    added.update(seed_supervisors())
     return dict(sorted(added.items()))

@@ -18,6 +18,8 @@ ENTRIES = [
     ("warnings.index", _l("Early warnings"), "conflict", ("admin", "manager")),
     ("training.index", _l("Training"), "users", ("admin", "manager", "dept_head")),
     ("points.ledger", _l("Performance points"), "chart", ("admin", "manager", "dept_head")),
+    ("supervisors.index", _l("Supervisors"), "users", ("admin", "manager")),
+    ("supervisors.index", _l("My scorecard"), "chart", ("supervisor",)),
     ("checklists.index", _l("Checklist templates"), "report", ("admin",)),
     ("admin.users", _l("Users"), "users", ("admin",)),
 ]

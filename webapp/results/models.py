@@ -195,9 +195,14 @@ class VisitRating(UUIDPK, Timestamps, db.Model):
     """A department head rates a visit 1–5 (satisfaction and teamwork)."""
 
     __tablename__ = "visit_ratings"
+    # One rating per visit per rater; rating again edits it.
+    __table_args__ = (UniqueConstraint("visit_id", "rated_by", name="uq_visit_ratings_visit_rater"),)
 
     visit_id: Mapped[str] = mapped_column(UUIDStr, ForeignKey("visits.id"), index=True)
     rated_by: Mapped[str] = mapped_column(UUIDStr, ForeignKey("users.id"))
     score: Mapped[int]
     comment: Mapped[str | None] = mapped_column(Text)
     teamwork_note: Mapped[str | None] = mapped_column(Text)
+
+    visit = relationship("Visit")
+    rater = relationship("User")

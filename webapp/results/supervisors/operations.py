@@ -1,0 +1,157 @@
+"""Supervisor management (督导人员管理): profiles, visit ratings and the queries behind a scorecard.
+Operations flush and never commit; the view commits once."""
+
+from datetime import date
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from webapp.audit.operations import record_audit
+from webapp.auth.models import User
+from webapp.auth.scope import scoped
+from webapp.extensions import db
+from webapp.findings.models import Finding
+from webapp.rectification.models import Rectification
+from webapp.results.models import SupervisorProfile, VisitRating
+from webapp.results.periods import Period
+from webapp.results.supervisors.scorecard import Scorecard, compute_scorecard
+from webapp.visits.models import Visit
+
+MANAGE = ("admin", "manager")
+
+
+class RatingError(Exception):
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.message, self.status = message, status
+
+
+def company_tz() -> str:
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+# ---- who ---------------------------------------------------------------------------------------
+
+def can_manage(user) -> bool:
+    return user.role in MANAGE
+
+
+def can_view_supervisor(user, supervisor: User) -> bool:
+    return can_manage(user) or (user.role == "supervisor" and user.id == supervisor.id)
+
+
+def supervisors() -> list[User]:
+    """Everyone who is a supervisor now, or has a profile (a former supervisor keeps their record)."""
+    with_profile = select(SupervisorProfile.user_id)
+    return list(db.session.scalars(select(User).where(
+        or_(and_(User.role == "supervisor", User.active.is_(True)), User.id.in_(with_profile)))
+        .order_by(User.display_name, User.username)))
+
+
+def is_supervisor(person: User) -> bool:
+    return (person.role == "supervisor" and person.active) or db.session.scalar(
+        select(SupervisorProfile.id).where(SupervisorProfile.user_id == person.id)) is not None
+
+
+def profiles_by_user(user, user_ids) -> dict[str, SupervisorProfile]:
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    rows = db.session.scalars(scoped(SupervisorProfile, user).where(SupervisorProfile.user_id.in_(ids)))
+    return {p.user_id: p for p in rows}
+
+
+# ---- profiles ----------------------------------------------------------------------------------
+
+def save_profile(user, supervisor: User, data: dict) -> SupervisorProfile:
+    """Create or update the supervisor's profile from ProfileArgs data; managers and admins only."""
+    if not can_manage(user):
+        raise PermissionError
+    profile = db.session.scalar(select(SupervisorProfile).where(SupervisorProfile.user_id == supervisor.id))
+    if profile is None:
+        profile = SupervisorProfile(user_id=supervisor.id)
+        db.session.add(profile)
+    profile.selection_source = data["selection_source"]
+    profile.experience_years = data.get("experience_years")
+    profile.qualifications = data.get("qualifications")
+    # Newest first, so the page reads like a CV.
+    profile.training_records = sorted(data.get("training_records", []), key=lambda r: r["date"], reverse=True)
+    profile.recognitions = sorted(data.get("recognitions", []), key=lambda r: r["date"], reverse=True)
+    db.session.flush()
+    record_audit(user, "supervisor_profile.saved", "supervisor_profile", profile.id,
+                 {"user_id": supervisor.id, "training_records": len(profile.training_records),
+                  "recognitions": len(profile.recognitions)})
+    return profile
+
+
+# ---- visit ratings -----------------------------------------------------------------------------
+
+def can_rate(user, visit: Visit) -> bool:
+    """A department head rates the visits of their own department."""
+    return user.role == "dept_head" and user.department_id is not None and \
+        visit.department_id == user.department_id
+
+
+def rating_of(user, visit: Visit) -> VisitRating | None:
+    return db.session.scalar(scoped(VisitRating, user).where(
+        VisitRating.visit_id == visit.id, VisitRating.rated_by == user.id))
+
+
+def rate_visit(user, visit: Visit, data: dict) -> VisitRating:
+    """Rate (or re-rate) a completed visit of the rater's department: one rating per visit per rater."""
+    if not can_rate(user, visit):
+        raise RatingError("forbidden", 403)
+    if visit.status != "completed" or visit.deleted_at is not None:
+        raise RatingError(_("Only a completed visit can be rated."))
+    rating = rating_of(user, visit)
+    created = rating is None
+    if created:
+        rating = VisitRating(visit_id=visit.id, rated_by=user.id, score=data["score"])
+        db.session.add(rating)
+    rating.score = data["score"]
+    rating.comment = data.get("comment")
+    rating.teamwork_note = data.get("teamwork_note")
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        # Two tabs rated at once: the unique constraint kept one; apply this one to it.
+        rating = rating_of(user, visit)
+        rating.score, rating.comment, rating.teamwork_note = \
+            data["score"], data.get("comment"), data.get("teamwork_note")
+        db.session.flush()
+        created = False
+    record_audit(user, "visit_rating.created" if created else "visit_rating.updated", "visit", visit.id,
+                 {"score": rating.score})
+    return rating
+
+
+# ---- the scorecard's records -------------------------------------------------------------------
+
+def scorecard_for(user, supervisor_id: str, period: Period, today: date | None = None) -> Scorecard:
+    """Query what the scorecard needs (a superset, narrowed by the pure functions) and compute it."""
+    tz = company_tz()
+    start, end = period.bounds(tz)
+    visits = db.session.scalars(scoped(Visit, user).where(
+        Visit.supervisor_id == supervisor_id, Visit.deleted_at.is_(None), Visit.plan_id.is_not(None),
+        Visit.scheduled_for >= period.start, Visit.scheduled_for < period.end)
+        .options(selectinload(Visit.site))).all()
+    findings = db.session.scalars(scoped(Finding, user).where(
+        Finding.supervisor_id == supervisor_id, Finding.deleted_at.is_(None),
+        Finding.captured_at >= start, Finding.captured_at < end)).all()
+    rectifications = db.session.scalars(scoped(Rectification, user).join(
+        Finding, Finding.id == Rectification.finding_id).where(
+        Finding.supervisor_id == supervisor_id, Finding.deleted_at.is_(None),
+        Rectification.status == "accepted", Rectification.accepted_at >= start, Rectification.accepted_at < end)
+        .options(selectinload(Rectification.finding))).all()
+    ratings = db.session.scalars(scoped(VisitRating, user).join(Visit, Visit.id == VisitRating.visit_id).where(
+        Visit.supervisor_id == supervisor_id, Visit.deleted_at.is_(None), Visit.status == "completed",
+        Visit.completed_at >= start, Visit.completed_at < end)
+        .options(selectinload(VisitRating.visit).selectinload(Visit.site),
+                 selectinload(VisitRating.visit).selectinload(Visit.department),
+                 selectinload(VisitRating.rater))).all()
+    return compute_scorecard(period, tz, visits=visits, findings=findings, rectifications=rectifications,
+                             ratings=ratings, today=today)
