@@ -276,4 +276,6 @@ def seed_demo() -> dict:
                        responsible_person="赵磊" if dept == "SVC" else None, photos=[sha], status=fstatus,
                        captured_at=start + timedelta(minutes=40 + m * 15), lat=31.23 + n / 100, lng=121.47 + m / 100)
     db.session.flush()
+    from webapp.results.evaluation.demo import seed_evaluation  # noqa: PLC0415 (it imports demo_id from here)
+    added.update(seed_evaluation())
     return dict(sorted(added.items()))

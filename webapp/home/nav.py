@@ -15,6 +15,8 @@ ENTRIES = [
     ("rectification.index", _l("Rectification"), "fix", ("admin", "manager", "supervisor", "dept_head")),
     ("conflicts.index", _l("Conflicts"), "conflict", ("admin", "manager")),
     ("results.dashboard", _l("Dashboard"), "chart", ("admin", "manager")),
+    ("evaluation.index", _l("Evaluations"), "report", ("admin", "manager", "supervisor", "dept_head")),
+    ("policy.index", _l("Policy log"), "plan", ("admin", "manager", "supervisor", "dept_head")),
     ("checklists.index", _l("Checklist templates"), "report", ("admin",)),
     ("admin.users", _l("Users"), "users", ("admin",)),
 ]
