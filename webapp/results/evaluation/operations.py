@@ -110,9 +110,11 @@ def _scores(visit, answers) -> dict:
 
 def visit_comparison(user, visit: Visit, tz: str) -> dict:
     """This visit against the previous completed visit at the same site that the user can see."""
-    candidates = db.session.scalars(scoped(Visit, user).where(
-        Visit.site_id == visit.site_id, Visit.status == "completed", Visit.deleted_at.is_(None),
-        Visit.id != visit.id)).all()
+    q = scoped(Visit, user).where(Visit.site_id == visit.site_id, Visit.status == "completed",
+                                  Visit.deleted_at.is_(None), Visit.id != visit.id)
+    if (ref := compare.reference_time(visit)) is not None:
+        q = q.where(Visit.completed_at < ref)
+    candidates = db.session.scalars(q.order_by(Visit.completed_at.desc()).limit(5)).all()
     previous = compare.previous_visit(visit, candidates)
     ids = [visit.id] + ([previous.id] if previous else [])
     metrics = _live(Metric, user, ids)

@@ -86,11 +86,13 @@ def index():
 
 # ---- a visit -----------------------------------------------------------------------------------
 
-def _visit_context(visit, **extra) -> dict:
-    comparison = ops.visit_comparison(current_user, visit, _tz())
-    prev = comparison["previous"]
-    _link_finding_rows(comparison["findings"], visit.site_id, comparison["window_before"] if prev else None,
-                       comparison["window_after"])
+def _visit_context(visit, with_comparison=True, **extra) -> dict:
+    comparison = None
+    if with_comparison:
+        comparison = ops.visit_comparison(current_user, visit, _tz())
+        prev = comparison["previous"]
+        _link_finding_rows(comparison["findings"], visit.site_id, comparison["window_before"] if prev else None,
+                           comparison["window_after"])
     ctx = {"subject": "visit", "visit": visit, "plan": None, "comparison": comparison,
            "evaluation": ops.evaluation_of(visit=visit),
            "can_write": ops.can_write_visit_evaluation(current_user, visit),
@@ -120,19 +122,21 @@ def edit_visit(visit_id):
     subject = ops.visit_for_evaluation(current_user, visit_id)
     if not ops.can_write_visit_evaluation(current_user, subject):
         abort(403)
-    return _edit(_visit_context(subject), lambda data: ops.save_evaluation(current_user, data, visit=subject))
+    return _edit(_visit_context(subject, with_comparison=False), lambda data: ops.save_evaluation(current_user, data, visit=subject))
 
 
 # ---- a plan ------------------------------------------------------------------------------------
 
-def _plan_context(plan, **extra) -> dict:
-    comparison = ops.plan_comparison(current_user, plan, _tz())
-    before_w, after_w = comparison["window_before"], comparison["window_after"]
-    for row in comparison["sites"]:
-        row["before_href"] = _findings_href(row["site"].id, before_w)
-        row["after_href"] = _findings_href(row["site"].id, after_w)
-        row["before_repeat_href"] = _findings_href(row["site"].id, before_w, repeat=1)
-        row["after_repeat_href"] = _findings_href(row["site"].id, after_w, repeat=1)
+def _plan_context(plan, with_comparison=True, **extra) -> dict:
+    comparison = None
+    if with_comparison:
+        comparison = ops.plan_comparison(current_user, plan, _tz())
+        before_w, after_w = comparison["window_before"], comparison["window_after"]
+        for row in comparison["sites"]:
+            row["before_href"] = _findings_href(row["site"].id, before_w)
+            row["after_href"] = _findings_href(row["site"].id, after_w)
+            row["before_repeat_href"] = _findings_href(row["site"].id, before_w, repeat=1)
+            row["after_repeat_href"] = _findings_href(row["site"].id, after_w, repeat=1)
     ctx = {"subject": "plan", "visit": None, "plan": plan, "comparison": comparison,
            "evaluation": ops.evaluation_of(plan=plan),
            "can_write": ops.can_write_plan_evaluation(current_user, plan),
@@ -156,7 +160,7 @@ def edit_plan(plan_id):
     subject = ops.plan_for_evaluation(current_user, plan_id)
     if not ops.can_write_plan_evaluation(current_user, subject):
         abort(403)
-    return _edit(_plan_context(subject), lambda data: ops.save_evaluation(current_user, data, plan=subject))
+    return _edit(_plan_context(subject, with_comparison=False), lambda data: ops.save_evaluation(current_user, data, plan=subject))
 
 
 # ---- the form ----------------------------------------------------------------------------------
