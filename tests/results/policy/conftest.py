@@ -1,16 +1,8 @@
 import pytest
 
+from tests.results.evaluation.conftest import _reads_do_not_lock  # noqa: F401 (autouse fixture)
 from webapp.extensions import db
 from webapp.results.models import PolicySuggestion
-
-
-@pytest.fixture(autouse=True)
-def _reads_do_not_lock(app):
-    from webapp.core.database import read_only
-
-    token = read_only.set(True)
-    yield
-    read_only.reset(token)
 
 
 @pytest.fixture

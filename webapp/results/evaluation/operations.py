@@ -23,6 +23,7 @@ from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.org.models import Site
 from webapp.plans.models import Plan
+from webapp.results.errors import ResultsError
 from webapp.results.evaluation import compare
 from webapp.results.models import Evaluation
 from webapp.visits.models import ChecklistAnswer, Metric, Visit
@@ -31,12 +32,8 @@ from webapp.visits.scoring import score_by_area
 TEXT_FIELDS = ("lessons", "went_well", "went_badly", "suggestions")
 
 
-class EvaluationError(Exception):
-    def __init__(self, message: str, fields: dict | None = None, status: int = 409):
-        super().__init__(message)
-        self.message = message
-        self.fields = fields or {}
-        self.status = status
+class EvaluationError(ResultsError):
+    pass
 
 
 # ---- who ---------------------------------------------------------------------------------------

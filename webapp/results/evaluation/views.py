@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from webapp.auth.scope import evaluation_subject_roles, scoped
 from webapp.core.formdata import form_to_dict, translate_errors
 from webapp.extensions import db
+from webapp.results.errors import form_errors
 from webapp.results.evaluation import operations as ops
 from webapp.results.evaluation.schemas import EvaluationArgs
 from webapp.results.models import Evaluation
@@ -180,10 +181,7 @@ def _edit(ctx, save):
         try:
             save(data)
         except ops.EvaluationError as e:
-            db.session.rollback()
-            if e.status == 403:
-                abort(403)
-            errors = e.fields or {"_schema": [e.message]}
+            errors = form_errors(e)
         else:
             db.session.commit()
             flash(_("The evaluation was saved."), "info")

@@ -14,6 +14,7 @@ from webapp.auth.scope import EVERYTHING, can_see
 from webapp.core.workflow import move_status
 from webapp.extensions import db
 from webapp.findings.models import Finding
+from webapp.results.errors import ResultsError
 from webapp.results.models import Evaluation, PolicySuggestion
 from webapp.results.models import Warning as EarlyWarning
 
@@ -31,12 +32,8 @@ PROPOSERS = (*EVERYTHING, "supervisor")
 READERS = (*EVERYTHING, "supervisor", "dept_head")
 
 
-class PolicyError(Exception):
-    def __init__(self, message: str, fields: dict | None = None, status: int = 409):
-        super().__init__(message)
-        self.message = message
-        self.fields = fields or {}
-        self.status = status
+class PolicyError(ResultsError):
+    pass
 
 
 def can_read(user) -> bool:

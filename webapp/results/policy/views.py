@@ -13,6 +13,7 @@ from webapp.auth.models import User
 from webapp.auth.scope import get_scoped_or_404, scoped
 from webapp.core.formdata import form_to_dict, translate_errors
 from webapp.extensions import db
+from webapp.results.errors import form_errors
 from webapp.results.models import PolicySuggestion
 from webapp.results.policy import operations as ops
 from webapp.results.policy.schemas import (
@@ -118,10 +119,7 @@ def _save(suggestion):
             else:
                 ops.update_suggestion(current_user, suggestion, data)
         except ops.PolicyError as e:
-            db.session.rollback()
-            if e.status == 403:
-                abort(403)
-            errors = e.fields or {"_schema": [e.message]}
+            errors = form_errors(e)
         else:
             db.session.commit()
             flash(_("The suggestion was saved."), "info")
@@ -187,10 +185,7 @@ def transition(suggestion_id):
         try:
             ops.transition_suggestion(current_user, suggestion, data["to"], data.get("comment"))
         except ops.PolicyError as e:
-            db.session.rollback()
-            if e.status == 403:
-                abort(403)
-            errors = e.fields or {"_schema": [e.message]}
+            errors = form_errors(e)
         else:
             db.session.commit()
             flash(_("The status of the suggestion was changed."), "info")
