@@ -99,7 +99,9 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.plans.views import bp as plans_bp
     from webapp.rectification.views import bp as rectification_bp
     from webapp.reports.views import bp as reports_bp
+    from webapp.results.evaluation.views import bp as evaluation_bp
     from webapp.results.points.views import bp as points_bp
+    from webapp.results.policy.views import bp as policy_bp
     from webapp.results.supervisors.views import bp as supervisors_bp
     from webapp.results.training.views import bp as training_bp
     from webapp.results.warnings.views import bp as warnings_bp
@@ -107,7 +109,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (auth_bp, home_bp, visits_bp, findings_bp, plans_bp, checklists_bp, reports_bp,
                rectification_bp, notifications_bp, conflicts_bp, mobile_bp, api_bp, training_bp, warnings_bp,
-               points_bp, supervisors_bp):
+               points_bp, supervisors_bp, evaluation_bp, policy_bp):
         app.register_blueprint(bp)
 
 

@@ -97,6 +97,19 @@ TERMS = {
         "monthly": _l("Monthly"),
     },
     "result": {"pass": _l("Pass"), "fail": _l("Fail"), "na": _l("N/A")},
+    # 制度优化: policy suggestions and where they came from.
+    "policy_status": {
+        "proposed": _l("Proposed"),
+        "under_review": _l("Under review"),
+        "adopted": _l("Adopted"),
+        "rejected": _l("Not adopted"),
+        "implemented": _l("Implemented"),
+    },
+    "policy_source": {
+        "evaluation": _l("Summary evaluation"),
+        "warning": _l("Early warning"),
+        "finding": _l("Problem"),
+    },
     "metric_kind": {
         "business": _l("Business figures"),
         "financial": _l("Financial figures"),

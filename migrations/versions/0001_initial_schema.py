@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 19:25:57.404188
+Create Date: 2026-11-25 19:26:15.480362
 
 """
 from alembic import op
@@ -348,13 +348,18 @@ def upgrade():
     sa.Column('source_type', sa.String(length=20), nullable=True),
     sa.Column('source_id', sa.String(length=40), nullable=True),
     sa.Column('owner_id', sa.String(length=36), nullable=True),
+    sa.Column('author_id', sa.String(length=36), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('created_at', webapp.core.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', webapp.core.models.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_policy_suggestions_author_id_users')),
     sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_policy_suggestions_owner_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_policy_suggestions'))
     )
+    with op.batch_alter_table('policy_suggestions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_policy_suggestions_status'), ['status'], unique=False)
+
     op.create_table('supervisor_profiles',
     sa.Column('user_id', sa.String(length=36), nullable=False),
     sa.Column('selection_source', sa.String(length=20), nullable=False),
@@ -584,8 +589,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_evaluations'))
     )
     with op.batch_alter_table('evaluations', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_evaluations_plan_id'), ['plan_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_evaluations_visit_id'), ['visit_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_evaluations_plan_id'), ['plan_id'], unique=True)
+        batch_op.create_index(batch_op.f('ix_evaluations_visit_id'), ['visit_id'], unique=True)
 
     op.create_table('findings',
     sa.Column('visit_id', sa.String(length=36), nullable=False),
@@ -1019,6 +1024,9 @@ def downgrade():
     op.drop_table('warnings')
     op.drop_table('training_plans')
     op.drop_table('supervisor_profiles')
+    with op.batch_alter_table('policy_suggestions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_policy_suggestions_status'))
+
     op.drop_table('policy_suggestions')
     with op.batch_alter_table('plans', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_plans_status'))

@@ -10,14 +10,16 @@ from werkzeug.exceptions import NotFound
 
 from webapp.extensions import db
 from webapp.findings.models import Finding
-from webapp.org.models import Person
-from webapp.plans.models import Plan
+from webapp.org.models import Person, Site
+from webapp.plans.models import Plan, plan_departments, plan_sites
 from webapp.rectification.models import Rectification, RectificationUpdate
 from webapp.reports.models import CommunicationNote, Report
 from webapp.results.models import (
     DevelopmentNote,
+    Evaluation,
     PointAppeal,
     PointEntry,
+    PolicySuggestion,
     SupervisorProfile,
     TrainingPlan,
     VisitRating,
@@ -128,6 +130,45 @@ def point_appeal_clause(user):
     if user.role in EVERYTHING:
         return true()
     return PointAppeal.entry_id.in_(select(PointEntry.id).where(point_entry_clause(user)))
+def evaluation_subject_roles(user) -> bool:
+    """Who reads summary evaluations at all (staff do not)."""
+    return user.role in (*EVERYTHING, "supervisor", "dept_head")
+
+
+def department_plans(department_id):
+    """Ids of the plans that cover a department (named in its scope, or one of its sites)."""
+    return select(plan_departments.c.plan_id).where(plan_departments.c.department_id == department_id).union(
+        select(plan_sites.c.plan_id).join(Site, Site.id == plan_sites.c.site_id)
+        .where(Site.department_id == department_id))
+
+
+def plan_evaluation_clause(user):
+    """Plans whose evaluation the user may read: the plans they see; a department head only those
+    covering their department."""
+    if user.role in EVERYTHING:
+        return true()
+    if not evaluation_subject_roles(user):
+        return false()
+    if user.role == "dept_head":
+        if not user.department_id:
+            return false()
+        return plan_clause(user) & Plan.id.in_(department_plans(user.department_id))
+    return plan_clause(user)
+
+
+def evaluation_clause(user):
+    """An evaluation is read by whoever reads its visit or plan (staff: none)."""
+    if user.role in EVERYTHING:
+        return true()
+    if not evaluation_subject_roles(user):
+        return false()
+    return or_(Evaluation.visit_id.in_(select(Visit.id).where(visit_clause(user))),
+               Evaluation.plan_id.in_(select(Plan.id).where(plan_evaluation_clause(user))))
+
+
+def policy_suggestion_clause(user):
+    """The policy log (制度优化) is open to everyone who takes part in supervision; staff do not see it."""
+    return true() if user.role in (*EVERYTHING, "supervisor", "dept_head") else false()
 
 
 CLAUSES = {
@@ -150,6 +191,8 @@ CLAUSES = {
     PointAppeal: point_appeal_clause,
     VisitRating: _through_visit(VisitRating),
     SupervisorProfile: supervisor_profile_clause,
+    Evaluation: evaluation_clause,
+    PolicySuggestion: policy_suggestion_clause,
 }
 
 

@@ -276,14 +276,17 @@ def seed_demo() -> dict:
                        responsible_person="赵磊" if dept == "SVC" else None, photos=[sha], status=fstatus,
                        captured_at=start + timedelta(minutes=40 + m * 15), lat=31.23 + n / 100, lng=121.47 + m / 100)
     db.session.flush()
-    from webapp.results.supervisors.demo import seed_supervisors  # here: it imports demo_id from us
+    # Results last, in this order: they read the visits, findings and history above, and the
+    # warnings check reads what the others add. Imported here: each imports demo_id from this module.
+    from webapp.results.evaluation.demo import seed_evaluation
+    from webapp.results.points.demo import seed_points
+    from webapp.results.supervisors.demo import seed_supervisors
     from webapp.results.training.demo import seed_training
     from webapp.results.warnings.demo import seed_warnings
 
-    added.update(seed_training())
-    added.update(seed_warnings())
-    from webapp.results.points.demo import seed_points
-
+    added.update(seed_evaluation())
     added.update(seed_points())
     added.update(seed_supervisors())
+    added.update(seed_training())
+    added.update(seed_warnings())
     return dict(sorted(added.items()))

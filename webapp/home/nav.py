@@ -20,6 +20,8 @@ ENTRIES = [
     ("points.ledger", _l("Performance points"), "chart", ("admin", "manager", "dept_head")),
     ("supervisors.index", _l("Supervisors"), "users", ("admin", "manager")),
     ("supervisors.index", _l("My scorecard"), "chart", ("supervisor",)),
+    ("evaluation.index", _l("Evaluations"), "report", ("admin", "manager", "supervisor", "dept_head")),
+    ("policy.index", _l("Policy log"), "plan", ("admin", "manager", "supervisor", "dept_head")),
     ("checklists.index", _l("Checklist templates"), "report", ("admin",)),
     ("admin.users", _l("Users"), "users", ("admin",)),
 ]

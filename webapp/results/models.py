@@ -15,8 +15,9 @@ class Evaluation(UUIDPK, Timestamps, db.Model):
 
     __tablename__ = "evaluations"
 
-    visit_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("visits.id"), index=True)
-    plan_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("plans.id"), index=True)
+    # At most one evaluation per visit and per plan (NULLs do not collide in a unique index).
+    visit_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("visits.id"), index=True, unique=True)
+    plan_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("plans.id"), index=True, unique=True)
     lessons: Mapped[str | None] = mapped_column(Text)
     went_well: Mapped[str | None] = mapped_column(Text)
     went_badly: Mapped[str | None] = mapped_column(Text)
@@ -175,7 +176,8 @@ class PolicySuggestion(UUIDPK, Timestamps, db.Model):
     source_type: Mapped[str | None] = mapped_column(String(20))  # evaluation | warning | finding
     source_id: Mapped[str | None] = mapped_column(String(40))
     owner_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("users.id"))
-    status: Mapped[str] = mapped_column(String(20), default="proposed")
+    author_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("users.id"))  # who proposed it
+    status: Mapped[str] = mapped_column(String(20), default="proposed", index=True)
 
 
 class SupervisorProfile(UUIDPK, Timestamps, db.Model):
