@@ -132,3 +132,22 @@ def test_turn_an_evaluation_into_a_suggestion(client, auth, world):
     auth.login("manager")
     form = client.get(f"/results/policy/new?source_type=evaluation&source_id={e.id}").get_data(as_text=True)
     assert "增加弹性排班" in form and 'name="source_type" value="evaluation"' in form
+
+
+def test_suggest_from_a_warning_links_both_ways(client, auth, world):
+    from webapp.results.models import Warning as EarlyWarning
+
+    w = EarlyWarning(kind="overdue_rectifications", subject_type="department", subject_id=world["depts"][0].id,
+                     message="逾期整改 3 项", params={"count": 3, "threshold": 3, "department": "一部"})
+    db.session.add(w)
+    db.session.commit()
+    auth.login("manager")
+    warnings_page = client.get("/results/warnings/").get_data(as_text=True)
+    url = f"/results/policy/new?source_type=warning&source_id={w.id}"
+    assert url.replace("&", "&amp;") in warnings_page
+    form = client.get(url).get_data(as_text=True)
+    resp = client.post("/results/policy/new", data={"csrf_token": csrf_from(form), "title": "整改期限分级",
+                                                    "source_type": "warning", "source_id": w.id})
+    assert resp.status_code == 302
+    page = client.get(resp.location).get_data(as_text=True)
+    assert f"/results/warnings/?status=open#w-{w.id}" in page  # the link back to the warning

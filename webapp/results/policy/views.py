@@ -6,7 +6,6 @@ from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 from marshmallow import ValidationError
 from sqlalchemy import func, select
-from werkzeug.routing import BuildError
 
 from webapp.audit.models import AuditEntry
 from webapp.auth.models import User
@@ -45,10 +44,7 @@ def source_href(suggestion) -> str | None:
         return url_for("evaluation.plan", plan_id=record.plan_id)
     if suggestion.source_type == "finding":
         return url_for("findings.detail", finding_id=record.id)
-    try:  # the warnings pages are another feature's; link once they exist
-        return url_for("warnings.detail", warning_id=record.id)
-    except BuildError:
-        return None
+    return url_for("warnings.index", status=record.status) + f"#w-{record.id}"
 
 
 def _require_reader():
