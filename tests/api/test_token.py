@@ -49,3 +49,12 @@ def test_bearer_token_is_not_accepted_on_html_pages(client, create_user):
     raw = _token(client).get_json()["token"]
     r = client.get("/", headers={"Authorization": f"Bearer {raw}"})
     assert r.status_code == 302  # browser pages use the session only
+
+
+def test_nul_characters_are_a_failed_sign_in_not_a_server_error(client, create_user):
+    """PostgreSQL text cannot hold NUL (schemathesis found a 500 here)."""
+    create_user("zhang")
+    assert _token(client, username="zh\x00ang").status_code == 401
+    r = client.post("/api/v1/auth/token", json={"username": "zhang", "password": "correct-horse-battery",
+                                               "device_name": "i\x00Phone"})
+    assert r.status_code == 400 and "device_name" in r.get_json()["error"]["fields"]

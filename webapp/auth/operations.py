@@ -32,7 +32,9 @@ def is_throttled(username: str, address: str | None) -> bool:
 def authenticate(username: str, password: str, address: str | None) -> User | None:
     """The user for these credentials, or None. Raises Throttled when locked out; every attempt
     is recorded (the caller commits, also on failure)."""
-    username = (username or "").strip().lower()
+    # A NUL can be typed on no keyboard and stored in no PostgreSQL text column: it becomes U+FFFD in
+    # the name looked up and recorded, so such an attempt is simply a failed (and throttled) one.
+    username = (username or "").replace("\x00", "\ufffd").strip().lower()
     if is_throttled(username, address):
         raise Throttled()
     user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
