@@ -99,10 +99,11 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.plans.views import bp as plans_bp
     from webapp.rectification.views import bp as rectification_bp
     from webapp.reports.views import bp as reports_bp
+    from webapp.results.dashboard.views import bp as results_bp
     from webapp.visits.views import bp as visits_bp
 
     for bp in (auth_bp, home_bp, visits_bp, findings_bp, plans_bp, checklists_bp, reports_bp,
-               rectification_bp, notifications_bp, conflicts_bp, mobile_bp, api_bp):
+               rectification_bp, notifications_bp, conflicts_bp, mobile_bp, api_bp, results_bp):
         app.register_blueprint(bp)
 
 

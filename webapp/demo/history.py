@@ -34,30 +34,32 @@ SITE_SUPERVISOR = {"HQ-OPS": "supervisor2", "PD-WH": "supervisor2", "JA-CS": "su
                    "FIN-SSC": "supervisor2", "SH-NJ": "supervisor", "SH-HQ": "supervisor", "SH-WJC": "supervisor2"}
 
 # Per department and quarter (0 = two quarters ago, 1 = last quarter, 2 = this quarter):
-# base failure rate of a checklist item, its weak items (fail far more often), severity weights
+# the chance any checklist item fails, the department's weak items, the chance a weak item is a chronic
+# problem at a site that quarter (it then fails at most visits: repeat problems), severity weights
 # (low, medium, high, critical) and rectification outcome weights (on time, late, failed once, never done).
 PROFILES = {
     "OPS": [
-        (0.30, ("E2", "P3", "R3"), (2, 4, 3, 1), (5, 2, 2.5, 0.5)),
-        (0.26, ("E2", "P3", "R3"), (2, 4, 3, 1), (5, 2, 2.5, 0.5)),
-        (0.09, ("E2",), (6, 4, 1, 0), (8, 0.5, 1.5, 0)),
+        (0.08, ("E2", "P3", "R3"), 0.8, (2, 4, 3, 1), (5, 2, 2.5, 0.5)),
+        (0.08, ("E2", "P3", "R3"), 0.8, (2, 4, 3, 1), (5, 2, 2.5, 0.5)),
+        (0.03, ("E2",), 0.3, (6, 4, 1, 0), (8, 0.5, 1.5, 0)),
     ],
     "SVC": [
-        (0.20, ("S1", "S2", "T1"), (3, 4, 2, 0.5), (6.5, 1, 2, 0.5)),
-        (0.21, ("S1", "S2", "T1"), (3, 4, 2, 0.5), (6.5, 1, 2, 0.5)),
-        (0.19, ("S1", "S2", "T1"), (3, 4, 2, 0.5), (6.5, 1, 2, 0.5)),
+        (0.06, ("S1", "S2", "T1"), 0.5, (3, 4, 2, 0.5), (6.5, 1, 2, 0.5)),
+        (0.06, ("S1", "S2", "T1"), 0.5, (3, 4, 2, 0.5), (6.5, 1, 2, 0.5)),
+        (0.06, ("S1", "S2", "T1"), 0.5, (3, 4, 2, 0.5), (6.5, 1, 2, 0.5)),
     ],
     "FIN": [
-        (0.10, ("R1", "P1"), (3, 4, 1, 0.5), (7.5, 1, 1, 0.5)),
-        (0.10, ("R1", "P1"), (3, 4, 1, 0.5), (7.5, 1, 1, 0.5)),
-        (0.10, ("R1", "P1"), (3, 4, 1, 0.5), (7.5, 1, 1, 0.5)),
+        (0.06, ("R1", "P1"), 0.5, (3, 4, 1, 0.5), (7.5, 1, 1, 0.5)),
+        (0.06, ("R1", "P1"), 0.5, (3, 4, 1, 0.5), (7.5, 1, 1, 0.5)),
+        (0.06, ("R1", "P1"), 0.5, (3, 4, 1, 0.5), (7.5, 1, 1, 0.5)),
     ],
     "SH": [
-        (0.13, ("R2", "S1"), (4, 4, 1.5, 0.3), (7, 1, 1.5, 0.5)),
-        (0.13, ("R2", "S1"), (4, 4, 1.5, 0.3), (7, 1, 1.5, 0.5)),
-        (0.38, ("R2", "R3", "S1", "P1"), (1, 3, 4, 2), (3.5, 2, 2.5, 2)),
+        (0.05, ("R2", "S1"), 0.4, (4, 4, 1.5, 0.3), (7, 1, 1.5, 0.5)),
+        (0.05, ("R2", "S1"), 0.4, (4, 4, 1.5, 0.3), (7, 1, 1.5, 0.5)),
+        (0.10, ("R2", "R3", "S1", "P1"), 1.0, (1, 3, 4, 2), (3.5, 2, 2.5, 2)),
     ],
 }
+CHRONIC_FAIL = 0.6
 
 # Per checklist item: (title, description, impact) — what supervisors actually write.
 POOL = {
@@ -183,7 +185,10 @@ def _ensure_photos(uploader, local, added) -> list[str]:
 def _add_visit(ensure, demo_id, key, *, day, today, local, site, dept_code, qi, supervisor, plan, template, items,
                people, head, photos, added) -> None:
     rng = random.Random(f"{SEED}:{key}")
-    base, weak, severity_weights, outcome_weights = PROFILES[dept_code][qi]
+    base, weak, chronic_p, severity_weights, outcome_weights = PROFILES[dept_code][qi]
+    # Chronic problems are drawn per site and quarter (not per visit), so they recur visit after visit.
+    quarter_rng = random.Random(f"{SEED}:{site.code}:{day.year}-{(day.month - 1) // 3}")
+    chronic = {code for code in weak if quarter_rng.random() < chronic_p}
     began = datetime.combine(day, time(9, 30), tzinfo=local)
     # About one planned visit in 25 was missed (stays scheduled, overdue): plan completion is not 100%.
     missed = rng.random() < 0.04 and (today - day).days > 7
@@ -196,7 +201,7 @@ def _add_visit(ensure, demo_id, key, *, day, today, local, site, dept_code, qi, 
         return
     failed = []
     for code, item in items.items():
-        p = min(0.9, base * (2.6 if code in weak else 0.6))
+        p = CHRONIC_FAIL if code in chronic else base
         if code == "T3" and rng.random() < 0.5:
             result = "na"
         else:
