@@ -9,19 +9,24 @@ from e2e.conftest import DESKTOP, PHONE, signed_in
 DESKTOP_DASH = {**DESKTOP, "viewport": {"width": 1366, "height": 900}}
 
 
+def _charts_drawn(page) -> None:
+    # Locator waits, not wait_for_function: the CSP (script-src 'self') forbids the eval it polls with.
+    page.locator("#dashboard canvas[data-drawn]").nth(4).wait_for(state="attached")
+
+
 def _rows_in_list(page) -> int:
     """Every row of the findings list, following "Load more" until the end."""
     while page.locator("#load-more-row a").count():
         before = page.locator("#finding-rows a.finding-link").count()
         page.locator("#load-more-row a").click()
-        page.wait_for_function(f"document.querySelectorAll('#finding-rows a.finding-link').length > {before}")
+        page.locator("#finding-rows a.finding-link").nth(before).wait_for(state="attached")
     return page.locator("#finding-rows a.finding-link").count()
 
 
 def test_manager_drills_down_from_a_department_bar(browser, server, shot):
     ctx, page = signed_in(browser, server, "manager", "manager-demo-2026", "zh-CN", DESKTOP_DASH)
     page.goto(server + "/results/")
-    page.wait_for_function("document.querySelectorAll('canvas[data-drawn]').length >= 5")
+    _charts_drawn(page)
     shot(page, "dashboard-manager-desktop-zh-CN")
     assert page.locator("#worse-table tbody tr").count() >= 1  # someone got worse in the demo history
 
@@ -50,7 +55,7 @@ def test_manager_drills_down_from_a_department_bar(browser, server, shot):
 def test_dashboard_in_english_and_on_a_phone(browser, server, shot):
     ctx, page = signed_in(browser, server, "manager", "manager-demo-2026", "en", DESKTOP_DASH)
     page.goto(server + "/results/")
-    page.wait_for_function("document.querySelectorAll('canvas[data-drawn]').length >= 5")
+    _charts_drawn(page)
     assert page.locator("h1").inner_text() == "Decision dashboard"
     assert "Which departments got worse" in page.content()
     shot(page, "dashboard-manager-desktop-en")
@@ -58,12 +63,12 @@ def test_dashboard_in_english_and_on_a_phone(browser, server, shot):
     page.select_option("#d-period", index=1)
     page.click(".dash-filters button[type=submit]")
     page.wait_for_url(re.compile(r"period="))
-    page.wait_for_function("document.querySelectorAll('canvas[data-drawn]').length >= 5")
+    _charts_drawn(page)
     ctx.close()
 
     ctx, page = signed_in(browser, server, "manager", "manager-demo-2026", "zh-CN", PHONE)
     page.goto(server + "/results/")
-    page.wait_for_function("document.querySelectorAll('canvas[data-drawn]').length >= 5")
+    _charts_drawn(page)
     assert page.locator("h1").inner_text() == "决策支持"
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360 + 1, f"the page scrolls sideways on a phone ({width}px)"

@@ -36,32 +36,24 @@ class Worse:
         return self.now.total - self.before.total
 
 
-def rate_delta(now: float | None, before: float | None) -> float | None:
-    """Change in percentage points."""
-    return None if now is None or before is None else round(100 * (now - before), 1)
-
-
-def count_delta(now: int, before: int) -> int:
-    return now - before
-
-
 def build_dashboard(filters: m.Filters, period: Period, today: date, tz) -> dict:
     if period.start > today:
         raise DashboardError("future")
     cur, prev = m.windows_for(period, today)
-    totals = {w: m.finding_counts(filters, win, tz)[()] for w, win in (("now", cur), ("before", prev))}
+    windows = [("now", cur), ("before", prev)]
+    both = m.finding_counts_by_window(filters, windows, tz)
+    totals = {w: both.get((w,), m.Counts()) for w, _win in windows}
     rates = {w: m.rectification_rates(filters, win, tz, today)[()] for w, win in (("now", cur), ("before", prev))}
     plans = {w: m.plan_completion(filters, win, today)[()] for w, win in (("now", cur), ("before", prev))}
     overdue = m.overdue_rectifications(filters, tz, today)[()]
 
     by = {}
     for dim in ("department", "area", "site"):
-        by[dim] = {w: {k[0]: v for k, v in m.finding_counts(filters, win, tz, by=(dim,)).items()}
-                   for w, win in (("now", cur), ("before", prev))}
+        both = m.finding_counts_by_window(filters, windows, tz, by=(dim,))
+        by[dim] = {w: {k[1]: v for k, v in both.items() if k[0] == w} for w, _win in windows}
     severity = {k[0]: v.total for k, v in m.finding_counts(filters, cur, tz, by=("severity",)).items()}
     months = m.month_windows(cur, TREND_MONTHS)
-    trend_window = m.Window(months[0][1].start, cur.end)
-    by_month = {k[0]: v for k, v in m.finding_counts(filters, trend_window, tz, by=("month",)).items()}
+    by_month = {k[0]: v for k, v in m.finding_counts_by_window(filters, months, tz).items()}
     trend = [(code, win, by_month.get(code, m.Counts())) for code, win in months]
 
     worse = _worse_departments(filters, cur, prev, tz, today, by["department"])
@@ -83,8 +75,8 @@ def _worse_departments(filters, cur, prev, tz, today, by_dept) -> list[Worse]:
     if not worse:
         return worse
     ids = [w.department_id for w in worse]
-    items = {w: m.finding_counts(filters, win, tz, by=("department", "item", "area")) for w, win in
-             (("now", cur), ("before", prev))}
+    both = m.finding_counts_by_window(filters, [("now", cur), ("before", prev)], tz, by=("department", "item", "area"))
+    items = {w: {k[1:]: v for k, v in both.items() if k[0] == w} for w in ("now", "before")}
     overdue = {k[0]: v for k, v in m.overdue_rectifications(filters, tz, today, by=("department",)).items()}
     open_rows = m.open_rectifications(filters, cur, tz, ids)
     for w in worse:
