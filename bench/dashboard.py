@@ -229,20 +229,20 @@ def run(url: str | None, n: int, runs: int) -> int:
             period = period_containing(today, "quarter")
             cur, prev = m.windows_for(period, today)
             months = m.month_windows(cur, 12)
-            trend = m.Window(months[0][1].start, cur.end)
             year = m.windows_for(period_containing(today, "year"), today)[0]
+            both = [("now", cur), ("before", prev)]
             queries = [
-                ("findings, quarter so far", lambda: m.finding_counts(f, cur, TZ)),
-                ("findings, previous quarter (like for like)", lambda: m.finding_counts(f, prev, TZ)),
+                ("findings, this vs previous (one scan)", lambda: m.finding_counts_by_window(f, both, TZ)),
                 ("findings, year so far", lambda: m.finding_counts(f, year, TZ)),
-                ("findings by department", lambda: m.finding_counts(f, cur, TZ, by=("department",))),
-                ("findings by area", lambda: m.finding_counts(f, cur, TZ, by=("area",))),
-                ("findings by site", lambda: m.finding_counts(f, cur, TZ, by=("site",))),
-                ("findings by severity", lambda: m.finding_counts(f, cur, TZ, by=("severity",))),
-                ("findings by month (12 months)", lambda: m.finding_counts(f, trend, TZ, by=("month",))),
-                ("findings by department × item", lambda: m.finding_counts(f, cur, TZ, by=("department", "item", "area"))),
+                ("by department, this vs previous", lambda: m.finding_counts_by_window(f, both, TZ, by=("department",))),
+                ("by area, this vs previous", lambda: m.finding_counts_by_window(f, both, TZ, by=("area",))),
+                ("by site, this vs previous", lambda: m.finding_counts_by_window(f, both, TZ, by=("site",))),
+                ("by severity", lambda: m.finding_counts(f, cur, TZ, by=("severity",))),
+                ("by month, 12 months", lambda: m.finding_counts_by_window(f, months, TZ)),
+                ("by department × item, this vs previous",
+                 lambda: m.finding_counts_by_window(f, both, TZ, by=("department", "item", "area"))),
                 ("findings, one department", lambda: m.finding_counts(fd, cur, TZ)),
-                ("rectification rates", lambda: m.rectification_rates(f, cur, TZ, today)),
+                ("rectification rates, this vs previous", lambda: m.rectification_rates_by_window(f, both, TZ, today)),
                 ("rectification rates, year by department",
                  lambda: m.rectification_rates(f, year, TZ, today, by=("department",))),
                 ("overdue rectifications (now)", lambda: m.overdue_rectifications(f, TZ, today)),

@@ -118,3 +118,19 @@ def test_build_dashboard_finds_who_got_worse_and_why(kpi):
     assert sum(c.total for _code, _w, c in d["trend"]) == 8  # Q2's 3 and Q3's 5 within the 12 months
     with pytest.raises(DashboardError):
         build_dashboard(m.Filters(kpi["manager"]), parse_period("2027-Q1"), TODAY, TZ)
+
+
+def test_several_windows_in_one_scan_match_the_single_window_measures(kpi):
+    f = m.Filters(kpi["manager"])
+    windows = [("now", Q3), ("before", Q2)]
+    counts = m.finding_counts_by_window(f, windows, TZ)
+    assert (counts[("now",)].total, counts[("now",)].severe, counts[("before",)].total) == (5, 3, 3)
+    by_dept = m.finding_counts_by_window(f, windows, TZ, by=("department",))
+    assert by_dept[("before", kpi["b"].id)].total == 2 and by_dept[("now", kpi["a"].id)].total == 4
+    rates = m.rectification_rates_by_window(f, windows, TZ, TODAY)
+    now = rates[("now",)]
+    assert (now.due, now.on_time, now.decided, now.first_round) == (4, 2, 3, 2)
+    assert (rates[("before",)].due, rates[("before",)].on_time) == (1, 0)  # g1: overdue, not accepted
+    # Without a window (every capture date), the same definitions.
+    everything = m.rectification_rates(f, None, TZ, TODAY)[()]
+    assert (everything.due, everything.on_time) == (5, 2)

@@ -41,9 +41,10 @@ def build_dashboard(filters: m.Filters, period: Period, today: date, tz) -> dict
         raise DashboardError("future")
     cur, prev = m.windows_for(period, today)
     windows = [("now", cur), ("before", prev)]
-    both = m.finding_counts_by_window(filters, windows, tz)
-    totals = {w: both.get((w,), m.Counts()) for w, _win in windows}
-    rates = {w: m.rectification_rates(filters, win, tz, today)[()] for w, win in (("now", cur), ("before", prev))}
+    counts = m.finding_counts_by_window(filters, windows, tz)
+    totals = {w: counts.get((w,), m.Counts()) for w, _win in windows}
+    both = m.rectification_rates_by_window(filters, windows, tz, today)
+    rates = {w: both.get((w,), m.Rates()) for w, _win in windows}
     plans = {w: m.plan_completion(filters, win, today)[()] for w, win in (("now", cur), ("before", prev))}
     overdue = m.overdue_rectifications(filters, tz, today)[()]
 
