@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, String
+from sqlalchemy import Date, String, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -109,12 +109,17 @@ def recent_periods(today: date, kind: str = "quarter", count: int = 4) -> list[P
 
 
 class _LocalPart(FunctionElement):
-    # The zone is baked into the SQL text on SQLite, so statements holding one are not cached.
-    inherit_cache = False
+    inherit_cache = True
 
     def __init__(self, column, tz: tzinfo | str):
         self.zone_name = tz if isinstance(tz, str) else str(tz)
-        super().__init__(column)
+        ZoneInfo(self.zone_name)  # an unknown zone fails here, before it reaches SQL text
+        # The zone is a literal clause so that it is part of the statement cache key.
+        super().__init__(column, literal_column("'" + self.zone_name.replace("'", "") + "'"))
+
+    @property
+    def column(self):
+        return self.clauses.clauses[0]
 
 
 class local_day(_LocalPart):
@@ -123,7 +128,7 @@ class local_day(_LocalPart):
 
     type = Date()
     name = "local_day"
-    inherit_cache = False
+    inherit_cache = True
 
 
 class local_month(_LocalPart):
@@ -131,7 +136,7 @@ class local_month(_LocalPart):
 
     type = String()
     name = "local_month"
-    inherit_cache = False
+    inherit_cache = True
 
 
 def _sqlite_offset(zone_name: str) -> str:
@@ -143,24 +148,23 @@ def _sqlite_offset(zone_name: str) -> str:
 
 @compiles(local_day, "sqlite")
 def _local_day_sqlite(element, compiler, **kw):
-    return f"date({compiler.process(element.clauses, **kw)}, '{_sqlite_offset(element.zone_name)}')"
+    return f"date({compiler.process(element.column, **kw)}, '{_sqlite_offset(element.zone_name)}')"
 
 
 @compiles(local_month, "sqlite")
 def _local_month_sqlite(element, compiler, **kw):
-    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)}, '{_sqlite_offset(element.zone_name)}')"
+    return f"strftime('%Y-%m', {compiler.process(element.column, **kw)}, '{_sqlite_offset(element.zone_name)}')"
 
 
 def _pg_zone(element) -> str:
-    ZoneInfo(element.zone_name)  # refuse an unknown zone before it reaches SQL text
     return element.zone_name.replace("'", "")
 
 
 @compiles(local_day, "postgresql")
 def _local_day_pg(element, compiler, **kw):
-    return f"CAST(timezone('{_pg_zone(element)}', {compiler.process(element.clauses, **kw)}) AS DATE)"
+    return f"CAST(timezone('{_pg_zone(element)}', {compiler.process(element.column, **kw)}) AS DATE)"
 
 
 @compiles(local_month, "postgresql")
 def _local_month_pg(element, compiler, **kw):
-    return f"to_char(timezone('{_pg_zone(element)}', {compiler.process(element.clauses, **kw)}), 'YYYY-MM')"
+    return f"to_char(timezone('{_pg_zone(element)}', {compiler.process(element.column, **kw)}), 'YYYY-MM')"

@@ -134,3 +134,8 @@ def test_several_windows_in_one_scan_match_the_single_window_measures(kpi):
     # Without a window (every capture date), the same definitions.
     everything = m.rectification_rates(f, None, TZ, TODAY)[()]
     assert (everything.due, everything.on_time) == (5, 2)
+
+
+def test_overlapping_windows_are_refused(kpi):
+    with pytest.raises(ValueError):
+        m.finding_counts_by_window(m.Filters(kpi["manager"]), [("a", Q3), ("b", m.Window(date(2026, 9, 1), date(2026, 11, 1)))], TZ)
