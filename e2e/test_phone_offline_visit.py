@@ -11,7 +11,7 @@ def test_offline_visit_with_photos_syncs_and_management_sees_it(browser, server,
     page = ctx.new_page()
     open_app(page, server)
     snap(shot, page, "phone-01-visits-zh")
-    page.get_by_role("link", name="徐汇门店").click()
+    page.get_by_role("link", name="徐汇门店").first.click()  # the in-progress visit sorts first (history below)
     page.wait_for_url("**/m/visit/**")
     visit_id = visit_id_from_url(page.url)
 

@@ -23,6 +23,7 @@ from webapp.photos.models import Photo
 from webapp.photos.storage import get_store
 from webapp.plans.models import Plan
 from webapp.rectification.models import AcceptanceRound, Rectification
+from webapp.reports.models import Report
 from webapp.results.periods import period_containing
 from webapp.visits.models import ChecklistAnswer, Metric, Visit
 
@@ -61,33 +62,34 @@ PROFILES = {
 }
 CHRONIC_FAIL = 0.6
 
-# Per checklist item: (title, description, impact) — what supervisors actually write.
+# Per checklist item: (title, description, impact) — what supervisors actually write. Titles differ from
+# the findings of seed.VISITS, which tests and walkthroughs find by title.
 POOL = {
-    "P1": [("退货流程缺少审批环节", "抽查 15 笔退货,4 笔超过授权金额未经主管审批", "存在资金损失和舞弊风险"),
+    "P1": [("大额退货未经店长审批", "抽查 15 笔退货,4 笔超过授权金额未经主管审批", "存在资金损失和舞弊风险"),
            ("采购申请流程缺少比价环节", "3 笔 5 万元以上采购未附比价记录", "采购成本不可控")],
     "P2": [("交接班流程环节重复", "交接班需填写三张内容重复的表单,平均耗时 25 分钟", "占用一线人员时间"),
            ("报销审批层级过多", "小额报销需经 5 级审批,平均周期 12 天", "员工满意度下降")],
-    "P3": [("出库复核流程执行不到位", "抽查 20 单,6 单无复核人签字", "错发漏发风险"),
+    "P3": [("出库单缺少复核签字", "抽查 20 单,6 单无复核人签字", "错发漏发风险"),
            ("盘点未按规定频次执行", "本月应盘点 4 次,实际仅盘点 2 次且无记录", "账实不符风险")],
-    "S1": [("服务话术未按新版标准执行", "抽查 10 通录音,4 通未使用新版开场白和结束语", "服务形象不统一"),
+    "S1": [("新版服务话术执行不到位", "抽查 10 通录音,4 通未使用新版开场白和结束语", "服务形象不统一"),
            ("员工未按规定着装佩戴工牌", "当班 12 名员工中 3 名未佩戴工牌", "影响企业形象,客户无法识别")],
-    "S2": [("客服热线高峰期接通率偏低", "10:00–11:30 高峰时段接通率仅 72%,多名客户排队超过 5 分钟", "客户满意度下降,投诉增加"),
+    "S2": [("客服热线午间接通率不达标", "10:00–11:30 高峰时段接通率仅 72%,多名客户排队超过 5 分钟", "客户满意度下降,投诉增加"),
            ("客户投诉处理超时", "本月 18 件投诉中 7 件超过 48 小时未回复", "客户流失风险")],
     "S3": [("客户意见未形成改进措施", "近三个月客户意见登记 46 条,无一条有跟进记录", "同类问题反复出现"),
            ("服务改进计划未落实", "上季度制定的 5 项改进措施仅完成 1 项", "服务质量停滞")],
     "E1": [("工单平均处理时长超标", "工单平均处理 3.2 天,标准为 2 天", "影响后续环节"),
            ("月结报表延迟提交", "月结报表较规定时间延迟 4 个工作日", "影响管理决策")],
-    "E2": [("拣货单据重复打印", "同一订单拣货单打印 2–3 次,纸张浪费且易错拣", "资源浪费,差错率上升"),
+    "E2": [("拣货单重复打印造成浪费", "同一订单拣货单打印 2–3 次,纸张浪费且易错拣", "资源浪费,差错率上升"),
            ("设备闲置率偏高", "叉车 6 台中日均 3 台闲置,仍在外租设备", "费用浪费")],
     "E3": [("人工重复录入数据", "订单数据需在两个系统各录入一次", "效率低且易出错"),
            ("排班未考虑业务高峰", "周末客流高峰人手比工作日少 20%", "高峰期服务排队")],
     "R1": [("风险台账未及时更新", "风险台账最后更新于 4 个月前,新业务风险未识别", "风险失控"),
            ("未开展风险评估", "新开通的线上退款业务未做可能性与影响评估", "潜在资金损失")],
-    "R2": [("收银台现金未按规定日结", "前一日营业款未入保险柜,交接记录缺少签字", "资金安全风险"),
+    "R2": [("营业款未按时存入保险柜", "前一日营业款未入保险柜,交接记录缺少签字", "资金安全风险"),
            ("保险柜密码多人共用", "保险柜密码 5 人知晓且半年未更换", "资金被盗风险")],
-    "R3": [("消防通道堆放货物", "后仓消防通道堆放纸箱约 2 米,阻碍通行", "发生火灾时影响疏散"),
+    "R3": [("后仓消防通道被货物占用", "后仓消防通道堆放纸箱约 2 米,阻碍通行", "发生火灾时影响疏散"),
            ("监控设备故障未报修", "4 个监控摄像头故障超过 10 天未报修", "安全事件无法追溯")],
-    "T1": [("门店与仓库补货沟通不畅", "畅销品缺货 3 天未补,门店与仓库各执一词", "销售损失"),
+    "T1": [("门店补货需求响应滞后", "畅销品缺货 3 天未补,门店与仓库各执一词", "销售损失"),
            ("部门间信息传递不及时", "促销方案变更未通知客服,客户咨询无法回答", "客户体验差")],
     "T2": [("员工流失率偏高", "近三个月离职 5 人,占编制 25%", "服务经验断层"),
            ("团队例会未定期召开", "本月应开 4 次例会,实际 1 次", "问题无法及时沟通")],
@@ -116,7 +118,8 @@ def _weighted(rng: random.Random, options, weights):
 
 
 def _at(day: date, hour: int, local) -> datetime:
-    return datetime.combine(day, time(hour, 0), tzinfo=local).astimezone(UTC)
+    """A local time on `day`, never later than now (a recent visit's report steps are not in the future)."""
+    return min(datetime.combine(day, time(hour, 0), tzinfo=local).astimezone(UTC), datetime.now(UTC))
 
 
 def seed_history(ensure, *, today: date, local, template, items: dict, sites: dict, depts: dict, users: dict,
@@ -218,6 +221,16 @@ def _add_visit(ensure, demo_id, key, *, day, today, local, site, dept_code, qi, 
     ensure(Metric, f"{key}:metric:3", visit_id=visit.id, kind="customer", name="客户满意度",
            value=round(70 + 25 * score + 3 * rng.random(), 1), unit="%")
     visit.summary = f"检查 {len(items)} 项,发现问题 {len(failed)} 项" + ("。" if failed else ",整体良好。")
+    # History visits were reported, approved, communicated and acknowledged: the "to write" list keeps
+    # to the visits of seed.VISITS, which the review walkthrough (e2e) uses.
+    done = _at(day + timedelta(days=5), 17, local)
+    ensure(Report, f"{key}:report", visit_id=visit.id, version_no=1, status="acknowledged",
+           title=f"{site.name}督导报告({day.isoformat()})", plan_execution="按计划完成现场督导",
+           problems=f"发现问题 {len(failed)} 项,详见问题清单", recommendations="按期整改,督导员跟踪验收",
+           area_scores={}, author_id=supervisor.id, reviewer_id=head.id if head.role == "manager" else None,
+           submitted_at=_at(day + timedelta(days=2), 17, local), approved_at=_at(day + timedelta(days=3), 17, local),
+           communicated_at=_at(day + timedelta(days=4), 17, local), acknowledged_at=done,
+           created_at=_at(day + timedelta(days=1), 17, local), updated_at=done)
     for m, code in enumerate(failed):
         title, desc, impact = rng.choice(POOL[code])
         severity = _weighted(rng, ("low", "medium", "high", "critical"), severity_weights)
