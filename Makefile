@@ -47,6 +47,8 @@ bench: install
 	$(PY) bench/findings_list.py --pg $(PG_BENCH)
 	$(PY) bench/sync_push.py --db both
 	$(PY) bench/phone_shell.py
+	$(PY) bench/dashboard.py
+	$(PY) bench/dashboard.py --pg $(PG_BENCH)
 
 clean:
 	rm -rf $(VENV) instance e2e/artifacts

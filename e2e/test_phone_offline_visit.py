@@ -11,7 +11,7 @@ def test_offline_visit_with_photos_syncs_and_management_sees_it(browser, server,
     page = ctx.new_page()
     open_app(page, server)
     snap(shot, page, "phone-01-visits-zh")
-    page.get_by_role("link", name="徐汇门店").click()
+    page.get_by_role("link", name="徐汇门店").first.click()  # the in-progress visit sorts first (history below)
     page.wait_for_url("**/m/visit/**")
     visit_id = visit_id_from_url(page.url)
 
@@ -111,9 +111,16 @@ def test_offline_visit_with_photos_syncs_and_management_sees_it(browser, server,
         detail = mp.locator("main").inner_text()
         assert title in detail
         shas = mp.evaluate("""async (title) => {
-            const r = await fetch('/api/v1/sync/pull?limit=500');
-            const body = await r.json();
-            return body.changes.filter(c => c.entity === 'finding' && c.data.title === title).map(c => c.data.photos)[0];
+            let cursor = 0, more = true;
+            while (more) {  // every page: the demo history is more than one
+                const r = await fetch('/api/v1/sync/pull?limit=500' + (cursor ? '&cursor=' + cursor : ''));
+                const body = await r.json();
+                const hit = body.changes.filter(c => c.entity === 'finding' && c.data.title === title);
+                if (hit.length) return hit[0].data.photos;
+                cursor = body.cursor;
+                more = body.more;
+            }
+            return null;
         }""", title)
         assert len(shas) == n_photos
         for sha in shas:

@@ -83,7 +83,16 @@ def test_service_worker_update_with_queued_items_loses_nothing(browser, deployme
     ctx.unroute("**/api/v1/**")
     page.locator("#sync-now").click()
     wait_synced(page)
-    titles = page.evaluate("""async () => (await (await fetch('/api/v1/sync/pull?limit=500')).json())
-        .changes.filter(c => c.entity === 'finding').map(c => [c.data.title, c.data.photos.length])""")
+    # Every page of the pull (the demo history is more than one page).
+    titles = page.evaluate("""async () => {
+        let out = [], cursor = 0, more = true;
+        while (more) {
+            const r = await (await fetch('/api/v1/sync/pull?limit=500' + (cursor ? '&cursor=' + cursor : ''))).json();
+            out = out.concat(r.changes.filter(c => c.entity === 'finding').map(c => [c.data.title, c.data.photos.length]));
+            cursor = r.cursor;
+            more = r.more;
+        }
+        return out;
+    }""")
     assert ["Fire exit blocked by boxes", 1] in titles
     ctx.close()

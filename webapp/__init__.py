@@ -99,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.plans.views import bp as plans_bp
     from webapp.rectification.views import bp as rectification_bp
     from webapp.reports.views import bp as reports_bp
+    from webapp.results.dashboard.views import bp as results_bp
     from webapp.results.evaluation.views import bp as evaluation_bp
     from webapp.results.points.views import bp as points_bp
     from webapp.results.policy.views import bp as policy_bp
@@ -108,8 +109,8 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.visits.views import bp as visits_bp
 
     for bp in (auth_bp, home_bp, visits_bp, findings_bp, plans_bp, checklists_bp, reports_bp,
-               rectification_bp, notifications_bp, conflicts_bp, mobile_bp, api_bp, training_bp, warnings_bp,
-               points_bp, supervisors_bp, evaluation_bp, policy_bp):
+               rectification_bp, notifications_bp, conflicts_bp, mobile_bp, api_bp, results_bp, training_bp,
+               warnings_bp, points_bp, supervisors_bp, evaluation_bp, policy_bp):
         app.register_blueprint(bp)
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 19:26:15.480362
+Create Date: 2026-11-25 19:30:17.146919
 
 """
 from alembic import op
@@ -631,6 +631,7 @@ def upgrade():
         batch_op.create_index('ix_findings_conflict_captured', ['has_conflict', 'captured_at', 'id'], unique=False)
         batch_op.create_index('ix_findings_department_captured', ['department_id', 'captured_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_findings_department_id'), ['department_id'], unique=False)
+        batch_op.create_index('ix_findings_results', ['captured_at', 'deleted_at', 'department_id', 'site_id', 'area', 'item_id', 'severity', 'supervisor_id', 'repeat_of_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_findings_severity'), ['severity'], unique=False)
         batch_op.create_index('ix_findings_severity_captured', ['severity', 'captured_at', 'id'], unique=False)
         batch_op.create_index('ix_findings_site_captured', ['site_id', 'captured_at', 'id'], unique=False)
@@ -844,7 +845,9 @@ def upgrade():
     )
     with op.batch_alter_table('rectifications', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_rectifications_deadline'), ['deadline'], unique=False)
+        batch_op.create_index('ix_rectifications_outcome', ['finding_id', 'status', 'round', 'deadline', 'accepted_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_rectifications_status'), ['status'], unique=False)
+        batch_op.create_index('ix_rectifications_status_deadline', ['status', 'deadline'], unique=False)
 
     op.create_table('share_links',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -914,7 +917,9 @@ def downgrade():
 
     op.drop_table('share_links')
     with op.batch_alter_table('rectifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_rectifications_status_deadline')
         batch_op.drop_index(batch_op.f('ix_rectifications_status'))
+        batch_op.drop_index('ix_rectifications_outcome')
         batch_op.drop_index(batch_op.f('ix_rectifications_deadline'))
 
     op.drop_table('rectifications')
@@ -968,6 +973,7 @@ def downgrade():
         batch_op.drop_index('ix_findings_site_captured')
         batch_op.drop_index('ix_findings_severity_captured')
         batch_op.drop_index(batch_op.f('ix_findings_severity'))
+        batch_op.drop_index('ix_findings_results')
         batch_op.drop_index(batch_op.f('ix_findings_department_id'))
         batch_op.drop_index('ix_findings_department_captured')
         batch_op.drop_index('ix_findings_conflict_captured')

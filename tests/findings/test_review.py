@@ -112,9 +112,43 @@ def test_overdue_filter(client, auth, world):
     assert sorted(("badge overdue" in row, "一部的问题" in row) for row in rows) == [(False, False), (True, True)]
 
 
+def test_min_severity_filter(client, auth, world):
+    f1, f2 = world["findings"]
+    f1.severity, f2.severity = "medium", "critical"
+    db.session.commit()
+    auth.login("manager")
+    assert _titles(client.get("/findings/?min_severity=high").get_data(as_text=True)) == ["二部的问题"]
+    assert set(_titles(client.get("/findings/?min_severity=medium").get_data(as_text=True))) == {"一部的问题", "二部的问题"}
+
+
+@pytest.mark.parametrize("outcome, expected", [
+    ("due", {"一部的问题", "二部的问题"}),  # accepted / past its deadline
+    ("on_time", {"一部的问题"}),
+    ("decided", {"一部的问题", "二部的问题"}),  # accepted / failed a round
+    ("first_round", {"一部的问题"}),
+])
+def test_rectification_outcome_filter(client, auth, world, outcome, expected):
+    from datetime import date
+
+    from webapp.rectification.models import Rectification
+
+    f1, f2 = world["findings"]
+    sup = world["users"]["sup1"].id
+    db.session.add_all([
+        Rectification(finding_id=f1.id, measures="m", owner="o", deadline=date(2026, 3, 10), status="accepted",
+                      round=1, submitted_by=sup, accepted_at=datetime(2026, 3, 10, 15, 0, tzinfo=UTC)),
+        Rectification(finding_id=f2.id, measures="m", owner="o", deadline=date(2026, 3, 10), status="rectifying",
+                      round=2, submitted_by=sup)])
+    db.session.commit()
+    auth.login("manager")
+    html = client.get("/findings/", query_string={"rectification": outcome}).get_data(as_text=True)
+    assert set(_titles(html)) == expected
+    assert f'value="{outcome}" selected' in html
+
+
 def test_bad_filter_values_are_ignored(client, auth, world):
     auth.login("manager")
-    r = client.get("/findings/?severity=nonsense&date_from=yesterday&cursor=garbage")
+    r = client.get("/findings/?severity=nonsense&date_from=yesterday&cursor=garbage&min_severity=x&rectification=y")
     assert r.status_code == 200 and len(_titles(r.get_data(as_text=True))) == 2
 
 

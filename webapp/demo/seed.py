@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from webapp.auth.models import User
 from webapp.checklists.models import ChecklistTemplate, TemplateItem
+from webapp.demo.history import seed_history
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.org.models import Department, Person, Site
@@ -146,8 +147,9 @@ def _photo_bytes(label: str, hue: int) -> bytes:
     return out.getvalue()
 
 
-def seed_demo() -> dict:
-    """Insert whatever of the demo is missing; flush, never commit. Returns counts of what was added."""
+def seed_demo(today: date | None = None) -> dict:
+    """Insert whatever of the demo is missing; flush, never commit. Returns counts of what was added.
+    `today` (default: the real one) anchors every relative date — tests pass a fixed day."""
     added: Counter = Counter()
 
     def ensure(model, key, **fields):
@@ -207,7 +209,7 @@ def seed_demo() -> dict:
         ensure(WarningRule, f"warning-rule:{kind}", kind=kind, threshold=threshold, params=params)
     db.session.flush()
 
-    today = date.today()
+    today = today or date.today()
     year, quarter = today.year, (today.month - 1) // 3 + 1
     q_start = date(year, 3 * quarter - 2, 1)
     q_end = (date(year + (quarter == 4), (3 * quarter) % 12 + 1, 1)) - timedelta(days=1)
@@ -276,6 +278,9 @@ def seed_demo() -> dict:
                        responsible_person="赵磊" if dept == "SVC" else None, photos=[sha], status=fstatus,
                        captured_at=start + timedelta(minutes=40 + m * 15), lat=31.23 + n / 100, lng=121.47 + m / 100)
     db.session.flush()
+    people = {code: [name for name, _pos, dept in PEOPLE if dept == code] for code in depts}
+    seed_history(ensure, today=today, local=LOCAL, template=template, items=items, sites=sites, depts=depts,
+                 users=users, people=people, current_plan=quarterly, added=added)
     # Results last, in this order: they read the visits, findings and history above, and the
     # warnings check reads what the others add. Imported here: each imports demo_id from this module.
     from webapp.results.evaluation.demo import seed_evaluation

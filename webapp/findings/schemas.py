@@ -3,6 +3,10 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from webapp.checklists.models import AREAS
 from webapp.findings.models import FINDING_STATUSES, SEVERITIES
 
+# due / on_time: the on-time rectification rate's denominator / numerator;
+# decided / first_round: the first-round acceptance rate's denominator / numerator.
+RECTIFICATION_OUTCOMES = ("due", "on_time", "decided", "first_round")
+
 
 class _Args(Schema):
     class Meta:
@@ -18,11 +22,15 @@ class FindingListArgs(_Args):
     area = fields.String(load_default=None, validate=validate.OneOf(AREAS))
     item_id = fields.String(load_default=None, validate=validate.Length(max=36))
     severity = fields.String(load_default=None, validate=validate.OneOf(SEVERITIES))
+    # This severity or worse (the dashboard's "high + critical" share drills down with min_severity=high).
+    min_severity = fields.String(load_default=None, validate=validate.OneOf(SEVERITIES))
     status = fields.String(load_default=None, validate=validate.OneOf(FINDING_STATUSES))
     supervisor_id = fields.String(load_default=None, validate=validate.Length(max=36))
     overdue = fields.Boolean(load_default=False)
     conflict = fields.Boolean(load_default=False)
     repeat = fields.Boolean(load_default=False)
+    # How the rectification stands (webapp/rectification/outcomes.py): the sets the dashboard's rates count.
+    rectification = fields.String(load_default=None, validate=validate.OneOf(RECTIFICATION_OUTCOMES))
     cursor = fields.String(load_default=None, validate=validate.Length(max=80))
 
 

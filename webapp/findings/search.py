@@ -16,7 +16,8 @@ from sqlalchemy import and_, literal_column, or_, select, text
 
 from webapp.auth.scope import scoped
 from webapp.extensions import db
-from webapp.findings.models import Finding
+from webapp.findings.models import SEVERITIES, Finding
+from webapp.rectification import outcomes
 from webapp.rectification.models import Rectification
 
 PAGE_SIZE = 50
@@ -52,6 +53,14 @@ def _local_midnight(d: date) -> datetime:
     return datetime.combine(d, time.min, tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
 
 
+def rectification_clause(outcome: str, today: date):
+    """The rectifications in one of the outcome sets of FindingListArgs.rectification."""
+    tz = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    return {"due": lambda: outcomes.is_due_clause(today), "on_time": lambda: outcomes.accepted_on_time_clause(tz),
+            "decided": outcomes.acceptance_decided_clause,
+            "first_round": outcomes.accepted_first_round_clause}[outcome]()
+
+
 def filtered(user, args: dict, dialect: str, today: date | None = None):
     """select(Finding) in the user's scope with the list's filters applied (no order, no limit)."""
     q = scoped(Finding, user).where(Finding.deleted_at.is_(None))
@@ -60,6 +69,12 @@ def filtered(user, args: dict, dialect: str, today: date | None = None):
                      ("status", Finding.status), ("supervisor_id", Finding.supervisor_id)):
         if args.get(key):
             q = q.where(col == args[key])
+    if args.get("min_severity"):
+        q = q.where(Finding.severity.in_(SEVERITIES[SEVERITIES.index(args["min_severity"]):]))
+    if args.get("rectification"):
+        q = q.where(select(Rectification.id).where(
+            Rectification.finding_id == Finding.id,
+            rectification_clause(args["rectification"], today or date.today())).exists())
     if args.get("date_from"):
         q = q.where(Finding.captured_at >= _local_midnight(args["date_from"]))
     if args.get("date_to"):

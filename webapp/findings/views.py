@@ -27,8 +27,8 @@ from webapp.sync_store.tracking import set_sync_context
 
 bp = Blueprint("findings", __name__, url_prefix="/findings")
 
-FILTER_KEYS = ("q", "date_from", "date_to", "department_id", "site_id", "area", "item_id", "severity", "status",
-               "supervisor_id", "overdue", "conflict", "repeat")
+FILTER_KEYS = ("q", "date_from", "date_to", "department_id", "site_id", "area", "item_id", "severity",
+               "min_severity", "status", "supervisor_id", "overdue", "conflict", "repeat", "rectification")
 
 
 def _reference() -> dict:

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Date, String, literal_column
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
 _PATTERNS = (
     (re.compile(r"^(\d{4})-Q([1-4])$"), "quarter"),
     (re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$"), "month"),
@@ -98,3 +102,69 @@ def recent_periods(today: date, kind: str = "quarter", count: int = 4) -> list[P
     while len(periods) < count:
         periods.insert(0, periods[0].previous())
     return periods
+
+
+# ---- SQL twins of local_date(): the local calendar day / month of a stored UTC timestamp ----------
+
+
+
+class _LocalPart(FunctionElement):
+    inherit_cache = True
+
+    def __init__(self, column, tz: tzinfo | str):
+        self.zone_name = tz if isinstance(tz, str) else str(tz)
+        ZoneInfo(self.zone_name)  # an unknown zone fails here, before it reaches SQL text
+        # The zone is a literal clause so that it is part of the statement cache key.
+        super().__init__(column, literal_column("'" + self.zone_name.replace("'", "") + "'"))
+
+    @property
+    def column(self):
+        return self.clauses.clauses[0]
+
+
+class local_day(_LocalPart):
+    """SQL twin of local_date(): a date on PostgreSQL, 'YYYY-MM-DD' text on SQLite (it compares with
+    the dates SQLite stores as text)."""
+
+    type = Date()
+    name = "local_day"
+    inherit_cache = True
+
+
+class local_month(_LocalPart):
+    """'YYYY-MM' of the local month of a UTC timestamp."""
+
+    type = String()
+    name = "local_month"
+    inherit_cache = True
+
+
+def _sqlite_offset(zone_name: str) -> str:
+    # XXX: SQLite has no zone database; the zone's current UTC offset is used. Exact for zones without
+    # daylight saving time (Asia/Shanghai, the company's); elsewhere off by an hour around a change.
+    offset = datetime.now(ZoneInfo(zone_name)).utcoffset()
+    return f"{int(offset.total_seconds() // 60):+d} minutes"
+
+
+@compiles(local_day, "sqlite")
+def _local_day_sqlite(element, compiler, **kw):
+    return f"date({compiler.process(element.column, **kw)}, '{_sqlite_offset(element.zone_name)}')"
+
+
+@compiles(local_month, "sqlite")
+def _local_month_sqlite(element, compiler, **kw):
+    return f"strftime('%Y-%m', {compiler.process(element.column, **kw)}, '{_sqlite_offset(element.zone_name)}')"
+
+
+def _pg_zone(element) -> str:
+    return element.zone_name.replace("'", "")
+
+
+@compiles(local_day, "postgresql")
+def _local_day_pg(element, compiler, **kw):
+    return f"CAST(timezone('{_pg_zone(element)}', {compiler.process(element.column, **kw)}) AS DATE)"
+
+
+@compiles(local_month, "postgresql")
+def _local_month_pg(element, compiler, **kw):
+    return f"to_char(timezone('{_pg_zone(element)}', {compiler.process(element.column, **kw)}), 'YYYY-MM')"

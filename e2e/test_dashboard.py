@@ -1,0 +1,76 @@
+"""The decision dashboard in a browser: charts drawn from their tables, drill-down from a bar of
+"findings by department" to the findings list filtered to that department and period, both
+languages, and a phone viewport."""
+
+import re
+
+from e2e.conftest import DESKTOP, PHONE, signed_in
+
+DESKTOP_DASH = {**DESKTOP, "viewport": {"width": 1366, "height": 900}}
+
+
+def _charts_drawn(page) -> None:
+    # Locator waits, not wait_for_function: the CSP (script-src 'self') forbids the eval it polls with.
+    page.locator("#dashboard canvas[data-drawn]").nth(4).wait_for(state="attached")
+
+
+def _rows_in_list(page) -> int:
+    """Every row of the findings list, following "Load more" until the end."""
+    while page.locator("#load-more-row a").count():
+        before = page.locator("#finding-rows a.finding-link").count()
+        page.locator("#load-more-row a").click()
+        page.locator("#finding-rows a.finding-link").nth(before).wait_for(state="attached")
+    return page.locator("#finding-rows a.finding-link").count()
+
+
+def test_manager_drills_down_from_a_department_bar(browser, server, shot):
+    ctx, page = signed_in(browser, server, "manager", "manager-demo-2026", "zh-CN", DESKTOP_DASH)
+    page.goto(server + "/results/")
+    _charts_drawn(page)
+    shot(page, "dashboard-manager-desktop-zh-CN")
+    assert page.locator("#worse-table tbody tr").count() >= 1  # someone got worse in the demo history
+
+    # The department with the most findings this period, read from the chart's own table.
+    rows = page.locator("#chart-department tbody tr")
+    counts = [int(rows.nth(i).locator("td[data-value]").nth(1).get_attribute("data-value")) for i in range(rows.count())]
+    index = counts.index(max(counts))
+    dept_id = rows.nth(index).get_attribute("data-department")
+    # Click that department's "this period" bar (dataset 1) where Chart.js drew it.
+    point = page.evaluate("""(i) => {
+        const canvas = document.querySelector('#chart-department canvas');
+        const bar = Chart.getChart(canvas).getDatasetMeta(1).data[i];
+        const box = canvas.getBoundingClientRect();
+        return {x: box.left + bar.x, y: box.top + (bar.y + bar.base) / 2};
+    }""", index)
+    page.mouse.click(point["x"], point["y"])
+    page.wait_for_url(re.compile(r"/findings/\?"))
+    url = page.url
+    assert f"department_id={dept_id}" in url and "date_from=" in url and "date_to=" in url
+    assert page.locator("#f-dept").input_value() == dept_id
+    assert _rows_in_list(page) == max(counts)
+    shot(page, "dashboard-drilldown-findings-desktop-zh-CN")
+    ctx.close()
+
+
+def test_dashboard_in_english_and_on_a_phone(browser, server, shot):
+    ctx, page = signed_in(browser, server, "manager", "manager-demo-2026", "en", DESKTOP_DASH)
+    page.goto(server + "/results/")
+    _charts_drawn(page)
+    assert page.locator("h1").inner_text() == "Decision dashboard"
+    assert "Which departments got worse" in page.content()
+    shot(page, "dashboard-manager-desktop-en")
+    # Another period through the selector (htmx swaps the dashboard and keeps the URL shareable).
+    page.select_option("#d-period", index=1)
+    page.click(".dash-filters button[type=submit]")
+    page.wait_for_url(re.compile(r"period="))
+    _charts_drawn(page)
+    ctx.close()
+
+    ctx, page = signed_in(browser, server, "manager", "manager-demo-2026", "zh-CN", PHONE)
+    page.goto(server + "/results/")
+    _charts_drawn(page)
+    assert page.locator("h1").inner_text() == "决策支持"
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360 + 1, f"the page scrolls sideways on a phone ({width}px)"
+    shot(page, "dashboard-manager-phone-zh-CN")
+    ctx.close()

@@ -1,0 +1,63 @@
+"""决策支持: the managers' decision dashboard. One URL serves the page or, for htmx, the dashboard
+block; every figure links to the findings list filtered to exactly the records it counts."""
+
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from jinja2_fragments.flask import render_block
+from marshmallow import ValidationError
+
+from webapp.auth.scope import EVERYTHING
+from webapp.core.formdata import form_to_dict, translate_errors
+from webapp.core.models import utcnow
+from webapp.i18n import current_locale_code
+from webapp.results.dashboard import measures
+from webapp.results.dashboard.operations import DashboardError, build_dashboard, period_options, reference
+from webapp.results.dashboard.schemas import DashboardArgs
+from webapp.results.periods import local_date, parse_period, period_containing
+
+bp = Blueprint("results", __name__, url_prefix="/results")
+
+
+@bp.before_request
+@login_required
+def _managers_only():
+    if current_user.role not in EVERYTHING:
+        abort(404)
+
+
+@bp.get("/")
+def dashboard():
+    tz = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    today = local_date(utcnow(), tz)
+    ref = reference()
+    raw = form_to_dict(request.args)
+    errors, data = {}, None
+    try:
+        args = DashboardArgs().load(raw)
+    except ValidationError as e:
+        args, errors = {}, translate_errors(e.messages)
+    period = parse_period(args["period"]) if args.get("period") else period_containing(today, "quarter")
+    if args.get("department_id") and args["department_id"] not in {d.id for d in ref["departments"]}:
+        errors["department_id"] = [_("This department does not exist.")]
+    if args.get("site_id") and args["site_id"] not in {s.id for s in ref["sites"]}:
+        errors["site_id"] = [_("This site does not exist.")]
+    if not errors:
+        filters = measures.Filters(current_user, department_id=args.get("department_id"), site_id=args.get("site_id"))
+        try:
+            data = build_dashboard(filters, period, today, tz)
+        except DashboardError:
+            errors["period"] = [_("This period has not started yet; choose one up to today.")]
+    locale = current_locale_code()
+    ctx = dict(data=data, errors=errors, raw=raw, period=period, today=today, locale=locale,
+               options=period_options(today, period), **ref,
+               base_filters={k: args[k] for k in ("department_id", "site_id") if args.get(k) and not errors},
+               dept_by_id={d.id: d for d in ref["departments"]}, site_by_id={s.id: s for s in ref["sites"]},
+               item_title=lambda item: item.title_en if locale == "en" and item.title_en else item.title)
+    status = 400 if errors else 200
+    if request.headers.get("HX-Request"):
+        response = current_app.make_response((render_block("results/dashboard/index.html", "dashboard", **ctx), status))
+    else:
+        response = current_app.make_response((render_template("results/dashboard/index.html", **ctx), status))
+    response.vary.add("HX-Request")
+    return response
