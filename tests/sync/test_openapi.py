@@ -14,7 +14,7 @@ from webapp.extensions import db
 def test_openapi_document(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.") and doc["info"]["version"]
-    for path in ("/sync/pull", "/sync/push", "/conflicts", "/conflicts/{conflict_id}/resolve"):
+    for path in ("/sync/pull", "/sync/push", "/sync/import", "/conflicts", "/conflicts/{conflict_id}/resolve"):
         assert path in doc["paths"]
     assert {"PushDoc", "PushResponse", "PullResponse"} <= set(doc["components"]["schemas"])
 

@@ -8,6 +8,7 @@ from marshmallow import Schema, fields
 
 from webapp.api import bp
 from webapp.api.schemas import TokenArgs, UserSchema
+from webapp.mobile.schemas import ImportArgs
 from webapp.sync_store.schemas import (
     DATA_SCHEMAS,
     ConflictListResponse,
@@ -20,6 +21,13 @@ from webapp.sync_store.schemas import (
 )
 
 PROTOCOL_VERSION = "1.0.0"
+
+
+class ImportResponse(Schema):
+    photos = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
+                         metadata={"description": "sha256 → stored | present | bad_hash | bad_base64 | hash_mismatch | "
+                                                  "a photo rejection code"})
+    results = fields.List(fields.Dict(), required=True, metadata={"description": "as in a push response"})
 
 
 class ErrorBody(Schema):
@@ -82,9 +90,13 @@ PATHS = {
                               "capped by the server (500)")],
         "responses": {"200": _json("PullResponse"), **_errors(400, 401)}}},
     "/sync/push": {"post": {
-        "summary": "Apply a device's mutations in order, each in its own savepoint",
+        "summary": "Apply a device's mutations in order; each gets its own status (batched, savepoint fallback)",
         "requestBody": {"required": True, **_json("PushDoc")},
         "responses": {"200": _json("PushResponse"), **_errors(400, 401, 413)}}},
+    "/sync/import": {"post": {
+        "summary": "Import a phone's 'export unsynced data' file: its photos, then its mutations as a push",
+        "requestBody": {"required": True, **_json("ImportArgs")},
+        "responses": {"200": _json("ImportResponse"), **_errors(400, 401, 403, 413)}}},
     "/conflicts": {"get": {
         "summary": "Conflicts in the caller's scope, newest first",
         "parameters": [_query("status", {"type": "string", "enum": ["open", "resolved", "all"]}),
@@ -108,7 +120,7 @@ def build_spec() -> dict:
                          ("TokenArgs", TokenArgs), ("TokenResponse", TokenResponse), ("MeResponse", MeResponse),
                          ("PullResponse", PullResponse), ("Mutation", MutationDoc), ("PushDoc", PushDoc), ("PushResponse", PushResponse),
                          ("ConflictListResponse", ConflictListResponse), ("ConflictResponse", ConflictResponse),
-                         ("ResolveArgs", ResolveArgs)):
+                         ("ResolveArgs", ResolveArgs), ("ImportArgs", ImportArgs), ("ImportResponse", ImportResponse)):
         spec.components.schema(name, schema=schema)
     spec.components.response("Error", {"description": "An error, as JSON", **_json("ErrorResponse")})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})

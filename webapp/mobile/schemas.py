@@ -21,5 +21,6 @@ class ImportArgs(Schema):
         "supervision-unsynced-v1", error=_l("This is not an export file of the site-visit app.")))
     device_id = fields.UUID(required=True)
     user_id = fields.String(load_default=None, allow_none=True)
-    mutations = fields.List(fields.Raw(), required=True, validate=validate.Length(max=5000))
+    # As in a push: each item is validated on its own and an invalid one is answered `rejected`.
+    mutations = fields.List(fields.Raw(allow_none=True), required=True, validate=validate.Length(max=5000))
     photos = fields.List(fields.Nested(ImportPhotoArgs), load_default=list, validate=validate.Length(max=2000))
