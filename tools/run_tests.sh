@@ -16,22 +16,37 @@ if { [ ! -d /usr/share/fonts/opentype/noto ] || ! command -v pdftotext >/dev/nul
   (apt-get install -y -qq fonts-noto-cjk poppler-utils >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq fonts-noto-cjk poppler-utils; }) >/dev/null
 fi
 
-echo "== pytest (SQLite)"
-TEST_DATABASE_URL= $PY -m pytest tests
-
 pg_url=${TEST_DATABASE_URL:-}
 if [ -z "$pg_url" ] && $PY - "$PG_DEFAULT" <<'PYEOF' 2>/dev/null
 import sys, psycopg
 psycopg.connect(sys.argv[1].replace("postgresql+psycopg", "postgresql"), connect_timeout=3).close()
 PYEOF
 then pg_url=$PG_DEFAULT; fi
-if [ -n "$pg_url" ]; then
-  echo "== pytest (PostgreSQL)"
-  TEST_DATABASE_URL=$pg_url $PY -m pytest tests
-elif [ "$CI" = "true" ]; then
+if [ -z "$pg_url" ] && [ "$CI" = "true" ]; then
   echo "FAIL: no PostgreSQL answers and TEST_DATABASE_URL is not set (required under CI)"; exit 1
+fi
+
+# The two database suites are independent (each its own database, media and ports): on a 2-core
+# machine they run side by side, each printing its output when it is done.
+logs=$(mktemp -d)
+TEST_DATABASE_URL= $PY -m pytest tests >"$logs/sqlite" 2>&1 &
+sqlite_pid=$!
+if [ -n "$pg_url" ]; then
+  TEST_DATABASE_URL=$pg_url $PY -m pytest tests >"$logs/pg" 2>&1 &
+  pg_pid=$!
+fi
+sqlite_rc=0; pg_rc=0
+wait $sqlite_pid || sqlite_rc=$?
+echo "== pytest (SQLite)"; cat "$logs/sqlite"
+if [ -n "$pg_url" ]; then
+  wait $pg_pid || pg_rc=$?
+  echo "== pytest (PostgreSQL)"; cat "$logs/pg"
 else
   echo "skipped PostgreSQL suite: no server at 127.0.0.1:5432 and TEST_DATABASE_URL not set"
+fi
+rm -rf "$logs"
+if [ $sqlite_rc -ne 0 ] || [ $pg_rc -ne 0 ]; then
+  echo "FAIL: pytest exited with $sqlite_rc (SQLite) and $pg_rc (PostgreSQL)"; exit 1
 fi
 
 if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
