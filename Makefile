@@ -49,6 +49,7 @@ bench: install
 	$(PY) bench/phone_shell.py
 	$(PY) bench/dashboard.py
 	$(PY) bench/dashboard.py --pg $(PG_BENCH)
+	$(PY) bench/points_post.py
 
 clean:
 	rm -rf $(VENV) instance e2e/artifacts
