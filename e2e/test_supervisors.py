@@ -42,22 +42,24 @@ def _figure(page, key):
     return row.locator(".sup-value").inner_text().strip(), row.locator(".sup-formula").inner_text()
 
 
-def _ratable_visit(page, base):
-    """The first visit on the department head's list whose page offers "rate this visit"."""
-    page.goto(base + "/visits/")
-    hrefs = page.locator("table a[href*='/visits/']").evaluate_all("els => els.map(e => e.getAttribute('href'))")
-    for href in hrefs:
-        page.goto(base + href)
-        link = page.locator("a[href$='/rating']")
-        if link.count():
-            return link.get_attribute("href")
-    raise AssertionError("no completed visit of the department head's department")
+def _ratable_visit(page, base, db_path):
+    """The latest completed visit by 张伟 (the scorecard opened below) in the department head's
+    department, through the "rate this visit" link of its page."""
+    with sqlite3.connect(db_path) as con:
+        (visit_id,) = con.execute(
+            "SELECT v.id FROM visits v JOIN users s ON s.id = v.supervisor_id, users h "
+            "WHERE h.username = 'depthead' AND v.department_id = h.department_id AND s.username = 'supervisor' "
+            "AND v.status = 'completed' AND v.deleted_at IS NULL ORDER BY v.scheduled_for DESC LIMIT 1").fetchone()
+    page.goto(f"{base}/visits/{visit_id}")
+    link = page.locator("a[href$='/rating']")
+    assert link.count(), "the department head is offered to rate a completed visit of their department"
+    return link.get_attribute("href")
 
 
 def test_scorecard_figures_and_a_rating_that_changes_satisfaction(browser, instance, shot):
     base, db_path = instance
     head_ctx, head = signed_in(browser, base, *DEPTHEAD, "zh-CN", PHONE)
-    rating_url = _ratable_visit(head, base)
+    rating_url = _ratable_visit(head, base, db_path)
     head.goto(base + rating_url)
     period = head.locator("dd[data-period]").get_attribute("data-period")
     checked = head.locator("input[name=score]:checked")
