@@ -161,6 +161,7 @@ class SyncEngine:
         self._values: dict = {}
         self._history: dict = {}
         self._batch_sets: dict = {}
+        self._prevalidated: dict = {}
 
     # ---- push ------------------------------------------------------------------------------
 
@@ -177,8 +178,11 @@ class SyncEngine:
         one savepoint; if that flush fails (a constraint the checks did not foresee), the segment is
         rolled back and redone one mutation per savepoint, which gives each mutation the status it
         would get alone. `batched=False` applies every mutation that way (the reference path)."""
-        self.lock_feed()
         real = [m for m in mutations if isinstance(m, Mutation)]
+        # Validating the data needs nothing stored: done before the lock, so concurrent pushes
+        # wait for each other only while they read and write records.
+        self._prevalidated = self._prevalidate(real) if batched else {}
+        self.lock_feed()
         # After the lock: what earlier pushes applied is now visible, so a retry racing its
         # original cannot pass this check twice.
         M = self.store.mutation
@@ -371,7 +375,7 @@ class SyncEngine:
             values = {}
             if m.op != "delete" or creating:
                 try:
-                    values = self.policy.validate(spec, m.data, creating=creating)
+                    values = self._prevalidated_values(spec, m, creating)
                 except Rejection as e:
                     self._values[m.mutation_id] = e
                     continue
@@ -393,6 +397,31 @@ class SyncEngine:
                     self._history.setdefault((entity, record_id), []).append(tuple(row))
             for record_id in bases:
                 self._history.setdefault((entity, record_id), [])
+
+    def _prevalidate(self, mutations: list) -> dict:
+        """Typed values (or the Rejection) of each mutation, keyed by id(mutation), validated as a
+        create when it looks like one (an upsert at base version 0) and as an edit otherwise."""
+        out = {}
+        for m in mutations:
+            spec = self.entities.get(m.entity)
+            if spec is None or not spec.pushable or m.op == "delete":
+                continue
+            creating = m.base_version == 0
+            try:
+                out[id(m)] = (creating, self.policy.validate(spec, m.data, creating=creating))
+            except Rejection as e:
+                out[id(m)] = (creating, e)
+        return out
+
+    def _prevalidated_values(self, spec, m: Mutation, creating: bool) -> dict:
+        """The values validated before the lock, unless the record turned out not to be what the
+        mutation looked like (e.g. an upsert at version 0 of a record that exists)."""
+        guess = self._prevalidated.get(id(m))
+        if guess is None or guess[0] != creating:
+            return self.policy.validate(spec, m.data, creating=creating)
+        if isinstance(guess[1], Rejection):
+            raise guess[1]
+        return guess[1]
 
     def _known_missing_photos(self, mutations: list) -> None:
         """Which photo hashes the batch refers to that the store lacks: one look-up for the batch."""

@@ -232,7 +232,8 @@ POLICY = WebappPolicy()
 
 
 def make_engine(session=None) -> SyncEngine:
-    return SyncEngine(session or db.session, ENTITIES, STORE, POLICY)
+    # The session itself, not the scoped proxy: a push reaches it thousands of times.
+    return SyncEngine(session or db.session(), ENTITIES, STORE, POLICY)
 
 
 __all__ = ["make_engine", "ResolutionError", "RectificationUpdate", "POLICY", "STORE"]

@@ -107,7 +107,8 @@ def _before_flush(session: Session, _ctx, _instances):
             changed = dict(data)
         dept, sup = spec.scope_keys(obj)
         deleted = obj.deleted_at is not None
-        moved.setdefault(spec.name, []).append(obj.id)
+        if existing:  # a new record has no row in the feed yet
+            moved.setdefault(spec.name, []).append(obj.id)
         changes.append({"entity": spec.name, "record_id": obj.id, "version": obj.version, "deleted": deleted,
                         "department_id": dept, "supervisor_id": sup, "changed_at": now})
         revisions.append({"entity": spec.name, "record_id": obj.id, "version": obj.version,
