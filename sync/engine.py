@@ -1,11 +1,15 @@
 """The sync engine: push (apply a device's mutations) and pull (the change feed), on a session it
-is given. Versions, revisions and the change feed are written by the flush hook of the store
+is given. Versions, revisions and the change feed are written by the hooks of the store
 (webapp/sync_store/tracking.py); the engine only changes records and says who is changing them.
 
 Serialization of writers: the caller's transaction must be a writer on SQLite (BEGIN IMMEDIATE,
-so two pushes queue instead of failing with "database is locked"); on PostgreSQL the engine takes
-the change-feed advisory lock *first* (before any row lock, so lock order is the same in every
-transaction and two pushes cannot deadlock) and then locks each record row FOR UPDATE.
+so two pushes queue instead of failing with "database is locked"). On PostgreSQL a push first
+takes its device's advisory lock (a retry waits for the push it repeats, then finds its mutations
+applied), then locks the rows of every record it touches (FOR NO KEY UPDATE, one entity after
+another in name order, rows in id order, so two pushes cannot deadlock), and only then reads what
+was applied and what is stored. Pushes to different records run side by side; the change feed's
+own lock is taken by the store at commit, for a moment. A deadlock with some other writer or a
+racing duplicate create is an error the caller retries (the whole push, from the start).
 """
 
 from collections import defaultdict
@@ -95,7 +99,7 @@ class Store:
     revision: type
     mutation: type
     conflict: type
-    lock_feed: Any  # callable(session): take the change-feed lock for this transaction (PostgreSQL)
+    lock_device: Any  # callable(session, device_id): serialize one device's pushes (PostgreSQL)
 
 
 def wire(value):
@@ -165,9 +169,9 @@ class SyncEngine:
 
     # ---- push ------------------------------------------------------------------------------
 
-    def lock_feed(self) -> None:
-        if self.is_pg:
-            self.store.lock_feed(self.session)
+    def lock_record(self, entity: str, record_id: str):
+        """The record, re-read and (PostgreSQL) locked for this transaction."""
+        return self._get_for_update(self.entities[entity].model, record_id)
 
     def push(self, user, device_id: str, mutations: list, *, batched: bool = True) -> list[dict]:
         """Apply mutations in order. Items of `mutations` are Mutation objects or (mutation_id, id,
@@ -182,8 +186,10 @@ class SyncEngine:
         # Validating the data needs nothing stored: done before the lock, so concurrent pushes
         # wait for each other only while they read and write records.
         self._prevalidated = self._prevalidate(real) if batched else {}
-        self.lock_feed()
-        # After the lock: what earlier pushes applied is now visible, so a retry racing its
+        if self.is_pg:
+            self.store.lock_device(self.session, device_id)
+        self._prefetch(real)
+        # After the locks: what earlier pushes applied is now visible, so a retry racing its
         # original cannot pass this check twice.
         M = self.store.mutation
         self._first = dict(self.session.execute(
@@ -194,7 +200,6 @@ class SyncEngine:
         self._applied_rows: list[dict] = []
         self._batch_sets: dict[str, dict] = {}
         self._user, self._device_id = user, device_id
-        self._prefetch(real)
         self._known_missing_photos(real)
         try:
             segment: list[tuple[int, Mutation]] = []
@@ -336,11 +341,13 @@ class SyncEngine:
             if m.entity in self.entities:
                 by_entity[m.entity].add(m.id)
         self._records: dict[tuple[str, str], Any] = {}
-        for entity, ids in by_entity.items():
+        for entity, ids in sorted(by_entity.items()):
             model = self.entities[entity].model
             stmt = select(model).where(model.id.in_(sorted(ids))).execution_options(populate_existing=True)
             if self.is_pg:
-                stmt = stmt.with_for_update()
+                # In id order, so every push takes its row locks in the same order; NO KEY, so
+                # inserting a child row (a foreign-key share lock) does not wait for it.
+                stmt = stmt.order_by(model.id).with_for_update(key_share=True)
             found = {obj.id: obj for obj in self.session.scalars(stmt).all()}
             for pk in ids:
                 self._records[(entity, pk)] = found.get(pk)
@@ -444,7 +451,8 @@ class SyncEngine:
         return sorted(self._photo_hashes(m) & self._lacking)
 
     def _get_for_update(self, model, pk):
-        return self.session.get(model, pk, with_for_update=self.is_pg or None, populate_existing=True)
+        return self.session.get(model, pk, with_for_update={"key_share": True} if self.is_pg else None,
+                                populate_existing=True)
 
     def _validated(self, spec, m: Mutation, *, creating: bool, batched: bool) -> dict:
         if batched and m.mutation_id in self._values:
@@ -633,7 +641,6 @@ class SyncEngine:
     def resolve(self, user, conflict, choice: str, value: Any = None):
         """Settle one open conflict: a new version (kind "resolution") every device pulls.
         Both sides stay in history. Flushes, never commits."""
-        self.lock_feed()
         spec = self.entities[conflict.entity]
         obj = self._get_for_update(spec.model, conflict.record_id)
         self.policy.set_context(self.session, user_id=user.id, kind="resolution")

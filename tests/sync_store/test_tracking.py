@@ -1,10 +1,14 @@
 """Every change to a synced record gets a version, a revision and a new place in the change feed."""
 
-from sqlalchemy import select
+import os
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from webapp.core.models import utcnow
 from webapp.extensions import db
-from webapp.models import Change, Revision, TemplateItem
+from webapp.models import Change, Finding, Revision, TemplateItem
 from webapp.sync_store.tracking import set_sync_context
 
 
@@ -74,3 +78,41 @@ def test_reference_data_has_no_scope_keys(world):
     site = world["sites"][0]
     ch = _change("site", site.id)
     assert ch.department_id is None and ch.supervisor_id is None
+
+
+def test_the_feed_row_moves_at_commit_and_a_rolled_back_savepoint_leaves_none(world):
+    f, g = world["findings"][0], world["findings"][1]
+    db.session.commit()
+    f_seq, g_seq = _change("finding", f.id).seq, _change("finding", g.id).seq
+    f.title = "保存点之外"
+    db.session.flush()
+    assert f.version == 2 and _change("finding", f.id).seq == f_seq  # the feed moves only at commit
+    with pytest.raises(RuntimeError), db.session.begin_nested():
+        g.title = "保存点之内"
+        f.severity = "critical"
+        db.session.flush()
+        raise RuntimeError
+    db.session.commit()
+    moved = _change("finding", f.id)
+    assert moved.seq > f_seq and moved.version == 2 and f.severity != "critical"
+    assert _change("finding", g.id).seq == g_seq and g.version == 1 and g.title != "保存点之内"
+    assert [r.version for r in _revisions(g.id)] == [1]
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+                    reason="two writers at once: PostgreSQL only (SQLite has one writer at a time)")
+def test_sequence_order_is_commit_order(world):
+    """A writer that started first but commits last gets the later place in the feed, so a device
+    whose cursor passed the first commit still pulls the second."""
+    first, second = world["findings"][0].id, world["findings"][1].id
+    db.session.commit()
+    with Session(db.engine) as a, Session(db.engine) as b:
+        a.get(Finding, first).title = "先开始，后提交"
+        a.flush()  # a holds its row and its revision, but no place in the feed yet
+        b.execute(text("SET LOCAL lock_timeout = '5s'"))  # fail, not hang, if a's flush held the feed
+        b.get(Finding, second).title = "后开始，先提交"
+        b.commit()  # not blocked by a
+        b_seq = b.scalar(select(Change.seq).where(Change.record_id == second))
+        a.commit()
+        a_seq = a.scalar(select(Change.seq).where(Change.record_id == first))
+    assert a_seq > b_seq

@@ -6,6 +6,7 @@ from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
+from sqlalchemy.exc import DBAPIError
 
 from webapp import api_error
 from webapp.api import bp
@@ -77,11 +78,24 @@ def sync_push():
     db.session.commit()  # end the reading transaction
     writing = read_only.set(False)
     try:
-        results = push_mutations(user, args["device_id"], args["mutations"], parsed=parsed)
-        db.session.commit()
+        for attempt in range(PUSH_ATTEMPTS):
+            try:
+                results = push_mutations(user, args["device_id"], args["mutations"], parsed=parsed)
+                db.session.commit()
+                break
+            except DBAPIError as e:
+                # A deadlock with another writer, or a create racing a copy of itself from another
+                # device: nothing of this attempt is kept; the whole push runs again from the start.
+                db.session.rollback()
+                if attempt == PUSH_ATTEMPTS - 1 or getattr(e.orig, "sqlstate", None) not in RETRYABLE:
+                    raise
     finally:
         read_only.reset(writing)
     return jsonify(results=results)
+
+
+PUSH_ATTEMPTS = 3
+RETRYABLE = {"40P01", "40001", "23505"}  # PostgreSQL: deadlock, serialization failure, unique violation
 
 
 def _conflict_json(c) -> dict:

@@ -80,7 +80,7 @@ def resolve_conflict(user, conflict: Conflict, choice: str, value=None):
     if user.role not in EVERYTHING:
         raise NotAllowed()
     engine = make_engine()
-    engine.lock_feed()  # the feed lock first, as in a push, so the two never deadlock
+    engine.lock_record(conflict.entity, conflict.record_id)  # the record first, as a push does
     db.session.refresh(conflict, with_for_update=db.engine.dialect.name == "postgresql" or None)
     if conflict.status != "open":
         raise AlreadyResolved()

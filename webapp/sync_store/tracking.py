@@ -1,14 +1,17 @@
 """Every change to a synced record — from a phone's push, a manager's form, the seed — gets a new
 `version`, a full revision in history, and a fresh place in the server-wide change sequence that
-phones pull from. Done once, at flush time, so no feature has to remember it.
+phones pull from. Done once, at flush and commit time, so no feature has to remember it.
 
 Who made the change comes from `session.info["sync_context"]` (set by the sync engine and by the
 request boundary); without one the revision is recorded as a server change.
 
-XXX: sequence order must equal commit order, or a pull could move its cursor past a change that
-commits later with a lower number. SQLite serializes writers already (BEGIN IMMEDIATE); on
-PostgreSQL a transaction-scoped advisory lock, taken before the first sequence number is drawn
-and held to commit, does the same for writers of synced records.
+Sequence order must equal commit order, or a pull could move its cursor past a change that commits
+later with a lower number. So the versions and revisions are written at flush, but a record's row
+in the change feed is written only when the transaction commits (`before_commit`): on PostgreSQL
+under a transaction-scoped advisory lock taken right then and held for the moment to COMMIT; on
+SQLite writers are serialized already (BEGIN IMMEDIATE). Nobody holding that lock waits for
+anything else, so it cannot take part in a deadlock, and writers of different records never wait
+for each other while they work. Rows flushed inside a savepoint that rolls back are forgotten.
 """
 
 from sqlalchemy import delete, event, insert, inspect, text
@@ -23,6 +26,9 @@ from webapp.sync_store.models import Change, Revision
 FEED_LOCK_KEY = 0x5E0C_F33D  # arbitrary constant: "the change feed"
 
 
+PENDING = "sync_pending_changes"  # session.info: [(change row, savepoint it was flushed in, existed)]
+
+
 def lock_feed(session: Session) -> None:
     """Take the change-feed lock for this transaction (PostgreSQL), once: it is held to commit."""
     if isinstance(session, scoped_session):
@@ -32,6 +38,15 @@ def lock_feed(session: Session) -> None:
         return
     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK_KEY})
     session.info["feed_locked_tx"] = session.get_transaction()
+
+
+DEVICE_LOCK_SPACE = 0x5E0C  # first key of the two-key advisory locks: "a device's pushes"
+
+
+def lock_device(session: Session, device_id: str) -> None:
+    """Serialize one device's pushes (PostgreSQL), until commit: a retry waits for its original."""
+    session.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:device))"),
+                    {"space": DEVICE_LOCK_SPACE, "device": device_id or ""})
 
 
 def set_sync_context(session: Session, *, user_id=None, device_id=None, mutation_id=None, client_time=None,
@@ -82,13 +97,10 @@ def _before_flush(session: Session, _ctx, _instances):
             touched.append((obj, True))
     if not touched:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        lock_feed(session)
     default_ctx = session.info.get("sync_context") or {}
     per_record = session.info.get("sync_record_context") or {}
     seen = set()
     changes, revisions = [], []
-    moved: dict[str, list[str]] = {}
     now = utcnow()
     for obj, existing in touched:
         if id(obj) in seen:
@@ -107,10 +119,8 @@ def _before_flush(session: Session, _ctx, _instances):
             changed = dict(data)
         dept, sup = spec.scope_keys(obj)
         deleted = obj.deleted_at is not None
-        if existing:  # a new record has no row in the feed yet
-            moved.setdefault(spec.name, []).append(obj.id)
-        changes.append({"entity": spec.name, "record_id": obj.id, "version": obj.version, "deleted": deleted,
-                        "department_id": dept, "supervisor_id": sup, "changed_at": now})
+        changes.append(({"entity": spec.name, "record_id": obj.id, "version": obj.version, "deleted": deleted,
+                         "department_id": dept, "supervisor_id": sup, "changed_at": now}, existing))
         revisions.append({"entity": spec.name, "record_id": obj.id, "version": obj.version,
                           "kind": ctx.get("kind", "server"), "data": {**data, "deleted": deleted},
                           "changed": changed, "user_id": ctx.get("user_id"), "device_id": ctx.get("device_id"),
@@ -120,16 +130,74 @@ def _before_flush(session: Session, _ctx, _instances):
         # Several mutations in one flush: the feed and history take them in the order they were sent.
         order = {key: n for n, key in enumerate(per_record)}
         last = len(order)
-        changes.sort(key=lambda row: order.get((row["entity"], row["record_id"]), last))
+        changes.sort(key=lambda item: order.get((item[0]["entity"], item[0]["record_id"]), last))
         revisions.sort(key=lambda row: order.get((row["entity"], row["record_id"]), last))
-    # The record's row in the change feed moves to the end: delete it and insert it again (new seq).
-    changes_t, revisions_t = Change.__table__, Revision.__table__
+    savepoint = session.get_nested_transaction()
+    session.info.setdefault(PENDING, []).extend((row, savepoint, existing) for row, existing in changes)
+    session.execute(insert(Revision.__table__), revisions)
+
+
+def _before_commit(session: Session) -> None:
+    """Write the transaction's rows of the change feed, each record's row moved to the end (a new
+    seq), under the feed lock: the last thing before COMMIT."""
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint: its rows belong to the enclosing transaction
+    session.flush()
+    pending = session.info.pop(PENDING, None)
+    if not pending:
+        return
+    rows: dict = {}
+    existed: set = set()
+    for row, _savepoint, existing in pending:
+        key = (row["entity"], row["record_id"])
+        rows.pop(key, None)
+        rows[key] = row
+        if existing:
+            existed.add(key)
+    if session.get_bind().dialect.name == "postgresql":
+        lock_feed(session)
+    changes_t = Change.__table__
+    moved: dict[str, list[str]] = {}
+    for entity, record_id in rows:
+        if (entity, record_id) in existed:  # a record created in this transaction has no row yet
+            moved.setdefault(entity, []).append(record_id)
     for entity, ids in moved.items():
-        session.execute(delete(changes_t).where(changes_t.c.entity == entity, changes_t.c.record_id.in_(ids)))
-    session.execute(insert(changes_t), changes)
-    session.execute(insert(revisions_t), revisions)
+        for i in range(0, len(ids), 500):
+            session.execute(delete(changes_t).where(changes_t.c.entity == entity,
+                                                    changes_t.c.record_id.in_(ids[i:i + 500])))
+    session.execute(insert(changes_t), list(rows.values()))
+
+
+def _after_soft_rollback(session: Session, transaction) -> None:
+    """Forget the feed rows of what was rolled back: a savepoint's, or all of them."""
+    pending = session.info.get(PENDING)
+    if not pending:
+        return
+    boundary = transaction  # a failed flush's subtransaction rolls back its savepoint or the root
+    while boundary.parent is not None and not boundary.nested:
+        boundary = boundary.parent
+    if boundary.parent is None:
+        session.info.pop(PENDING, None)
+        return
+
+    def inside(tx) -> bool:
+        while tx is not None:
+            if tx is boundary:
+                return True
+            tx = tx.parent
+        return False
+
+    session.info[PENDING] = [item for item in pending if not inside(item[1])]
+
+
+def _after_transaction_end(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(PENDING, None)
 
 
 def install_tracking() -> None:
-    if not event.contains(Session, "before_flush", _before_flush):
-        event.listen(Session, "before_flush", _before_flush)
+    for name, listener in (("before_flush", _before_flush), ("before_commit", _before_commit),
+                           ("after_soft_rollback", _after_soft_rollback),
+                           ("after_transaction_end", _after_transaction_end)):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
