@@ -15,9 +15,7 @@ Prints p50/p95/max per query. Not part of the test suite.
 import argparse
 import os
 import random
-import re
 import secrets
-import statistics
 import sys
 import tempfile
 import time
@@ -29,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _timing import login, timed  # noqa: E402  (bench/ is the script directory)
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 
 AREAS = ["process", "service", "efficiency", "risk", "teamwork"]
@@ -153,30 +152,6 @@ def t0_dt():
     return datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def login(client, username):
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    r = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
-    assert r.status_code == 302, r.status_code
-
-
-def _p95(values):
-    values = sorted(values)
-    return values[max(0, int(len(values) * 0.95) - 1)]
-
-
-def timed(fn, runs):
-    """Wall time, and this process's CPU time (less disturbed by other load on the machine)."""
-    fn()  # warm up
-    times, cpu = [], []
-    for _ in range(runs):
-        t, c = time.perf_counter(), time.process_time()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-        cpu.append((time.process_time() - c) * 1000)
-    return statistics.median(times), _p95(times), max(times), _p95(cpu)
-
-
 def run(url: str | None, n: int, runs: int) -> int:
     from flask_migrate import upgrade
 
@@ -258,7 +233,7 @@ def run(url: str | None, n: int, runs: int) -> int:
             db.session.remove()
 
         client = app.test_client()
-        login(client, "bench-manager")
+        login(client, "bench-manager", PASSWORD)
         pages = [("page: quarter (default)", "/results/"),
                  ("page: year", f"/results/?period={today.year}"),
                  ("page: month + department", f"/results/?period={today:%Y-%m}&department_id={ids['depts'][1]}"),

@@ -10,11 +10,10 @@ Prints p50/p95/max per scenario. Not part of the test suite.
 """
 
 import argparse
+import itertools
 import os
 import random
-import re
 import secrets
-import statistics
 import sys
 import tempfile
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _timing import login, timed  # noqa: E402  (bench/ is the script directory)
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 
 SUBJECTS = ["收银台", "消防通道", "客服热线", "仓库", "退货流程", "出库复核", "门店陈列", "排班", "交接记录", "保险柜",
@@ -111,29 +111,16 @@ def seed(app, n: int) -> dict:
         return ids
 
 
-def login(client, username):
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    r = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
-    assert r.status_code == 302, r.status_code
-
-
-def _p95(values):
-    values = sorted(values)
-    return values[max(0, int(len(values) * 0.95) - 1)]
-
-
 def measure(client, urls, runs, headers=None):
-    """Wall time per request, and the app process's CPU time (less disturbed by other load on the machine)."""
-    times, cpu = [], []
-    for i in range(runs):
-        url = urls[i % len(urls)]
-        t, c = time.perf_counter(), time.process_time()
+    """Timing of `runs` requests over `urls` in turn (see _timing.timed)."""
+    turn = itertools.cycle(urls)
+
+    def one():
+        url = next(turn)
         r = client.get(url, headers=headers or {})
-        times.append((time.perf_counter() - t) * 1000)
-        cpu.append((time.process_time() - c) * 1000)
         assert r.status_code == 200, (url, r.status_code)
-    return statistics.median(times), _p95(times), max(times), _p95(cpu)
+
+    return timed(one, runs, warm_up=False)
 
 
 def run(url: str | None, n: int, runs: int) -> int:
@@ -162,9 +149,9 @@ def run(url: str | None, n: int, runs: int) -> int:
             upgrade()
         ids = seed(app, n)
         client = app.test_client()
-        login(client, "bench-manager")
+        login(client, "bench-manager", PASSWORD)
         sup_client = app.test_client()
-        login(sup_client, ids["sup_usernames"][0])
+        login(sup_client, ids["sup_usernames"][0], PASSWORD)
         rnd = random.Random(7)
         filters = []
         for _ in range(40):

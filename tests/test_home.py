@@ -33,3 +33,23 @@ def test_every_control_is_labelled(client, auth, world):
     auth.login("manager")
     page = client.get("/").get_data(as_text=True)
     assert re.search(r"<button[^>]*>\s*</button>", page) is None
+
+
+def test_overdue_visits_are_listed_apart_from_upcoming_ones(client, auth, world):
+    from datetime import date, timedelta
+
+    from webapp.extensions import db
+
+    late, coming = world["visits"]
+    late.scheduled_for = date.today() - timedelta(days=7)
+    coming.scheduled_for = date.today() + timedelta(days=2)
+    db.session.commit()
+    auth.login("manager")
+    page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    overdue, upcoming = page.split("Upcoming visits")
+    assert "Overdue visits" in overdue and f"/visits/{late.id}" in overdue and f"/visits/{coming.id}" not in overdue
+    assert f"/visits/{coming.id}" in upcoming and f"/visits/{late.id}" not in upcoming
+    late.due_by = date.today()  # a visit may run until its due day: not overdue yet
+    db.session.commit()
+    page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Overdue visits" not in page and f"/visits/{late.id}" in page

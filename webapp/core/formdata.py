@@ -4,7 +4,10 @@ Browsers send every field as a string, blanks included; a blank optional field m
 marshmallow's own messages are English only, so they are mapped to catalog messages here.
 """
 
+from flask import abort
 from flask_babel import gettext as _
+
+from webapp.extensions import db
 
 
 def form_to_dict(form, lists=()) -> dict:
@@ -56,3 +59,13 @@ def translate_errors(messages):
     if isinstance(messages, list):
         return [translate_errors(m) for m in messages]
     return _translate(str(messages))
+
+
+def refusal_errors(e) -> dict:
+    """An operation refused with `e` (a `message`, the `fields` to fix, an HTTP `status`): undo it;
+    a refusal of permission is a 403, anything else goes back to the form with what the user typed
+    and the reason next to its field."""
+    db.session.rollback()
+    if e.status == 403:
+        abort(403)
+    return e.fields or {"_schema": [e.message]}

@@ -1,6 +1,8 @@
+from datetime import date
+
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from webapp.auth.scope import scope_clause, scoped
 from webapp.extensions import db
@@ -26,15 +28,23 @@ def _count(model, *where):
     return db.session.scalar(q)
 
 
+def _open_visits(*where, order):
+    return db.session.scalars(
+        scoped(Visit, current_user).where(Visit.deleted_at.is_(None), Visit.status != "completed", *where)
+        .order_by(*order).limit(8)
+    ).all()
+
+
 @bp.get("/")
 @login_required
 def index():
-    visits = db.session.scalars(
-        scoped(Visit, current_user)
-        .where(Visit.deleted_at.is_(None), Visit.status != "completed")
-        .order_by(Visit.scheduled_for.is_(None), Visit.scheduled_for)
-        .limit(8)
-    ).all()
+    # Overdue as the plans count it (webapp/plans/progress.is_overdue): not completed and its last
+    # day (due_by, else scheduled_for) before today. They are not "upcoming".
+    last_day = func.coalesce(Visit.due_by, Visit.scheduled_for)
+    overdue = last_day < date.today()
+    visits = _open_visits(or_(last_day.is_(None), ~overdue),
+                          order=(Visit.scheduled_for.is_(None), Visit.scheduled_for))
+    overdue_visits = _open_visits(overdue, order=(last_day.desc(),))
     findings = db.session.scalars(
         scoped(Finding, current_user)
         .where(Finding.deleted_at.is_(None), Finding.status != "closed")
@@ -43,9 +53,11 @@ def index():
     ).all()
     counts = {
         "open_visits": _count(Visit, Visit.status != "completed"),
+        "overdue_visits": _count(Visit, Visit.status != "completed", overdue),
         "open_findings": _count(Finding, Finding.status != "closed"),
         "high_findings": _count(Finding, Finding.status != "closed", Finding.severity.in_(("high", "critical"))),
         "pending_acceptance": _count(Finding, Finding.status == "pending_acceptance"),
         "plans_to_approve": _count(Plan, Plan.status == "submitted") if current_user.role in ("manager", "admin") else 0,
     }
-    return render_template("home/index.html", visits=visits, findings=findings, counts=counts)
+    return render_template("home/index.html", visits=visits, overdue_visits=overdue_visits, findings=findings,
+                           counts=counts)

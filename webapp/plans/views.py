@@ -15,7 +15,7 @@ from webapp.audit.models import AuditEntry
 from webapp.auth.models import User
 from webapp.auth.scope import get_scoped_or_404, scoped
 from webapp.checklists.models import AREAS, ChecklistTemplate
-from webapp.core.formdata import form_to_dict, translate_errors
+from webapp.core.formdata import form_to_dict, refusal_errors, translate_errors
 from webapp.extensions import db
 from webapp.org.models import Department, Site
 from webapp.photos.storage import get_store
@@ -128,15 +128,6 @@ def _form_values(plan: Plan | None) -> dict:
             "department_ids": [d.id for d in plan.departments], "site_ids": [s.id for s in plan.sites]}
 
 
-def _form_errors(e: ops.PlanError) -> dict:
-    """Undo the failed operation; a refusal is a 403, anything else goes back to the form with what
-    the user typed and the reason next to the field."""
-    db.session.rollback()
-    if e.status == 403:
-        abort(403)
-    return e.fields or {"_schema": [e.message]}
-
-
 def _save_plan(plan: Plan | None):
     raw = form_to_dict(request.form, lists=PLAN_LISTS)
     data, errors = _parse(PlanArgs(), raw)
@@ -144,7 +135,7 @@ def _save_plan(plan: Plan | None):
         try:
             plan = ops.create_plan(current_user, data) if plan is None else ops.update_plan(current_user, plan, data)
         except ops.PlanError as e:
-            errors = _form_errors(e)
+            errors = refusal_errors(e)
         else:
             db.session.commit()
             flash(_("The plan was saved."), "info")
@@ -237,7 +228,7 @@ def transition(plan_id):
         try:
             ops.transition_plan(current_user, plan, data["to"], data.get("comment"))
         except ops.PlanError as e:
-            errors = _form_errors(e)
+            errors = refusal_errors(e)
         else:
             db.session.commit()
             messages = {
@@ -281,7 +272,7 @@ def _save_row(plan, row):
             else:
                 ops.update_scheduled_visit(current_user, row, data)
         except ops.PlanError as e:
-            errors = _form_errors(e)
+            errors = refusal_errors(e)
         else:
             db.session.commit()
             return _schedule_response(plan)
@@ -342,7 +333,7 @@ def add_note(plan_id):
         try:
             ops.add_plan_note(current_user, plan, data, request.files.getlist("files"))
         except ops.PlanError as e:
-            errors = _form_errors(e)
+            errors = refusal_errors(e)
         else:
             db.session.commit()
             flash(_("The note was added."), "info")

@@ -9,9 +9,8 @@ from marshmallow import ValidationError
 from sqlalchemy.orm import selectinload
 
 from webapp.auth.scope import evaluation_subject_roles, scoped
-from webapp.core.formdata import form_to_dict, translate_errors
+from webapp.core.formdata import form_to_dict, refusal_errors, translate_errors
 from webapp.extensions import db
-from webapp.results.errors import form_errors
 from webapp.results.evaluation import operations as ops
 from webapp.results.evaluation.schemas import EvaluationArgs
 from webapp.results.models import Evaluation
@@ -181,7 +180,7 @@ def _edit(ctx, save):
         try:
             save(data)
         except ops.EvaluationError as e:
-            errors = form_errors(e)
+            errors = refusal_errors(e)
         else:
             db.session.commit()
             flash(_("The evaluation was saved."), "info")

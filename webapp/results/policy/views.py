@@ -10,9 +10,8 @@ from sqlalchemy import func, select
 from webapp.audit.models import AuditEntry
 from webapp.auth.models import User
 from webapp.auth.scope import get_scoped_or_404, scoped
-from webapp.core.formdata import form_to_dict, translate_errors
+from webapp.core.formdata import form_to_dict, refusal_errors, translate_errors
 from webapp.extensions import db
-from webapp.results.errors import form_errors
 from webapp.results.models import PolicySuggestion
 from webapp.results.policy import operations as ops
 from webapp.results.policy.schemas import (
@@ -115,7 +114,7 @@ def _save(suggestion):
             else:
                 ops.update_suggestion(current_user, suggestion, data)
         except ops.PolicyError as e:
-            errors = form_errors(e)
+            errors = refusal_errors(e)
         else:
             db.session.commit()
             flash(_("The suggestion was saved."), "info")
@@ -181,7 +180,7 @@ def transition(suggestion_id):
         try:
             ops.transition_suggestion(current_user, suggestion, data["to"], data.get("comment"))
         except ops.PolicyError as e:
-            errors = form_errors(e)
+            errors = refusal_errors(e)
         else:
             db.session.commit()
             flash(_("The status of the suggestion was changed."), "info")
