@@ -14,9 +14,9 @@ anything else, so it cannot take part in a deadlock, and writers of different re
 for each other while they work. Rows flushed inside a savepoint that rolls back are forgotten.
 """
 
-from sqlalchemy import delete, event, insert, inspect, text
+from sqlalchemy import delete, event, insert, text
 from sqlalchemy.orm import Session, scoped_session
-from sqlalchemy.orm.attributes import get_history
+from sqlalchemy.orm.attributes import get_history, instance_state
 
 from webapp.checklists.models import TemplateItem
 from webapp.core.models import new_id, utcnow
@@ -69,7 +69,7 @@ def clear_sync_context(session: Session) -> None:
 def _changed_fields(spec, obj, data: dict) -> dict:
     # Only attributes set since the record was loaded can have changed (their old values are kept
     # in committed_state); history then tells whether the value really differs.
-    touched = inspect(obj).committed_state
+    touched = instance_state(obj).committed_state
     changed = {}
     for name in spec.fields:
         if name in touched and get_history(obj, name).has_changes():
