@@ -104,6 +104,8 @@ def test_filters_keep_to_department_and_site(client, auth, kpi):
     assert kpi_findings.group(2) == "1" and f"department_id={kpi['b'].id}" in unescape(kpi_findings.group(1))
     html = client.get(f"/results/?period=2026-Q3&site_id={kpi['sa'].id}").get_data(as_text=True)
     assert re.search(r'class="kpi-value" href="[^"]+">(\d+)<', html).group(1) == "4"
+    site_table = html.split('id="chart-site"')[1].split("</table>")[0]
+    assert site_table.count('<th scope="row">') == 1 and f"site_id={kpi['sa'].id}" in unescape(site_table)
 
 
 def test_the_nav_shows_the_dashboard_to_managers(client, auth, kpi):
