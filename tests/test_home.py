@@ -53,3 +53,27 @@ def test_overdue_visits_are_listed_apart_from_upcoming_ones(client, auth, world)
     db.session.commit()
     page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Overdue visits" not in page and f"/visits/{late.id}" in page
+
+
+def test_phones_reach_every_page_through_more(client, auth, world):
+    import re
+
+    auth.login("manager")
+    page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    bar = page.split('class="bottomnav"')[1].split("</nav>")[0]
+    links = re.findall(r'<a href="([^"]+)"', bar)
+    assert len(links) == 5 and links[-1] == "/more" and "/results/" not in links
+    more = client.get("/more", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    listed = more.split('class="rowlist navlist"')[1].split("</ul>")[0]
+    for href in ("/", "/results/", "/results/warnings/", "/conflicts/", "/results/policy/"):
+        assert f'<a href="{href}">' in listed
+    assert "全部功能" in more
+    # A page reached through "More" marks "More" as where you are.
+    dash = client.get("/results/").get_data(as_text=True).split('class="bottomnav"')[1].split("</nav>")[0]
+    assert re.search(r'<a href="/more" aria-current="page"', dash)
+
+
+def test_a_short_navigation_needs_no_more(client, auth, world):
+    auth.login("staff1")
+    bar = client.get("/").get_data(as_text=True).split('class="bottomnav"')[1].split("</nav>")[0]
+    assert "/more" not in bar

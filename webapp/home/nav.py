@@ -15,7 +15,7 @@ ENTRIES = [
     ("rectification.index", _l("Rectification"), "fix", ("admin", "manager", "supervisor", "dept_head")),
     ("conflicts.index", _l("Conflicts"), "conflict", ("admin", "manager")),
     ("results.dashboard", _l("Dashboard"), "chart", ("admin", "manager")),
-    ("warnings.index", _l("Early warnings"), "conflict", ("admin", "manager")),
+    ("warnings.index", _l("Early warnings"), "alert", ("admin", "manager")),
     ("training.index", _l("Training"), "users", ("admin", "manager", "dept_head")),
     ("points.ledger", _l("Performance points"), "chart", ("admin", "manager", "dept_head")),
     ("supervisors.index", _l("Supervisors"), "users", ("admin", "manager")),
@@ -33,6 +33,16 @@ def nav_for(user):
     for endpoint, label, icon, roles in ENTRIES:
         if user.role in roles and endpoint in views:
             blueprint = endpoint.split(".")[0]
-            active = request.blueprint == blueprint
+            active = request.blueprint == blueprint and request.endpoint != "home.more"
             items.append({"endpoint": endpoint, "label": label, "icon": icon, "active": active})
     return items
+
+
+BAR_SIZE = 5  # entries the phone's bottom bar holds; with more, the last place is "More"
+
+
+def bar_for(nav: list) -> tuple[list, bool]:
+    """(entries in the phone's bottom bar, whether it ends with "More")."""
+    if len(nav) <= BAR_SIZE:
+        return nav, False
+    return nav[:BAR_SIZE - 1], True

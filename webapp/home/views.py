@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select
 from webapp.auth.scope import scope_clause, scoped
 from webapp.extensions import db
 from webapp.findings.models import Finding
-from webapp.home.nav import nav_for
+from webapp.home.nav import bar_for, nav_for
 from webapp.plans.models import Plan
 from webapp.visits.models import Visit
 
@@ -17,8 +17,10 @@ bp = Blueprint("home", __name__)
 @bp.app_context_processor
 def _nav():
     if current_user and current_user.is_authenticated:
-        return {"nav": nav_for(current_user)}
-    return {"nav": []}
+        nav = nav_for(current_user)
+        bar, more = bar_for(nav)
+        return {"nav": nav, "nav_bar": bar, "nav_more": more}
+    return {"nav": [], "nav_bar": [], "nav_more": False}
 
 
 def _count(model, *where):
@@ -61,3 +63,10 @@ def index():
     }
     return render_template("home/index.html", visits=visits, overdue_visits=overdue_visits, findings=findings,
                            counts=counts)
+
+
+@bp.get("/more")
+@login_required
+def more():
+    """Every page of the navigation as large tap targets: the phone's bottom bar holds only a few."""
+    return render_template("home/more.html")
