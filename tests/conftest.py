@@ -12,6 +12,7 @@ import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from werkzeug.security import generate_password_hash
 
 from webapp import create_app
 from webapp.extensions import db
@@ -153,12 +154,22 @@ def create_department(app):
     return make
 
 
+_CHEAP_HASHES: dict[str, str] = {}
+
+
+def _cheap_hash(password: str) -> str:
+    """A password hash that is quick to make and to check. The app's own (scrypt, ≈ 0.1 s each way
+    by design) made fixtures and sign-ins most of the suite's time; tests/auth checks the real one."""
+    if password not in _CHEAP_HASHES:
+        _CHEAP_HASHES[password] = generate_password_hash(password, method="pbkdf2:sha256:1000")
+    return _CHEAP_HASHES[password]
+
+
 @pytest.fixture
 def create_user(app):
     def make(username, role="supervisor", department=None, password=PASSWORD, **kw):
         user = User(username=username, role=role, display_name=kw.pop("display_name", username),
-                    department_id=department.id if department else None, password_hash="", **kw)
-        user.set_password(password)
+                    department_id=department.id if department else None, password_hash=_cheap_hash(password), **kw)
         db.session.add(user)
         db.session.commit()
         return user

@@ -65,8 +65,10 @@ def test_next_param_cannot_redirect_off_site(client, create_user):
 
 def test_passwords_are_hashed(create_user):
     user = create_user("zhang")
+    user.set_password("correct-horse-battery")  # the app's own hashing, not the fixture's shortcut
     assert "correct-horse-battery" not in user.password_hash
-    assert user.password_hash.startswith(("scrypt:", "pbkdf2:"))
+    assert user.password_hash.startswith("scrypt:")
+    assert user.check_password("correct-horse-battery") and not user.check_password("correct-horse")
 
 
 def test_inactive_user_cannot_sign_in(auth, create_user):
