@@ -100,6 +100,7 @@ class Store:
     mutation: type
     conflict: type
     lock_device: Any  # callable(session, device_id): serialize one device's pushes (PostgreSQL)
+    mark_current: Any  # callable(session, records): read under a row lock in this transaction
 
 
 def wire(value):
@@ -349,6 +350,7 @@ class SyncEngine:
                 # inserting a child row (a foreign-key share lock) does not wait for it.
                 stmt = stmt.order_by(model.id).with_for_update(key_share=True)
             found = {obj.id: obj for obj in self.session.scalars(stmt).all()}
+            self.store.mark_current(self.session, found.values())
             for pk in ids:
                 self._records[(entity, pk)] = found.get(pk)
 
@@ -451,8 +453,10 @@ class SyncEngine:
         return sorted(self._photo_hashes(m) & self._lacking)
 
     def _get_for_update(self, model, pk):
-        return self.session.get(model, pk, with_for_update={"key_share": True} if self.is_pg else None,
-                                populate_existing=True)
+        obj = self.session.get(model, pk, with_for_update={"key_share": True} if self.is_pg else None,
+                               populate_existing=True)
+        self.store.mark_current(self.session, [obj])
+        return obj
 
     def _validated(self, spec, m: Mutation, *, creating: bool, batched: bool) -> dict:
         if batched and m.mutation_id in self._values:

@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask, g, jsonify, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from webapp.config import Config
@@ -208,6 +209,17 @@ def _register_errors(app: Flask) -> None:
             resp.headers.extend(headers)
             return resp
         return render_template("errors/error.html", status=status, message=msg), status, headers
+
+    @app.errorhandler(StaleDataError)
+    def _stale(e: StaleDataError):
+        # Someone else's change to the same record committed between this request's read and its
+        # write (the version it loaded is gone): nothing of this request was saved.
+        db.session.rollback()
+        msg = _("Someone else changed this record while you were editing it. Nothing was saved: "
+                "reload the page to see the current version, then make your change again.")
+        if is_api_request():
+            return api_error(409, "changed_meanwhile", msg)
+        return render_template("errors/error.html", status=409, message=msg), 409
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):

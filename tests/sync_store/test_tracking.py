@@ -5,6 +5,7 @@ import os
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from webapp.core.models import utcnow
 from webapp.extensions import db
@@ -116,3 +117,33 @@ def test_sequence_order_is_commit_order(world):
         a.commit()
         a_seq = a.scalar(select(Change.seq).where(Change.record_id == first))
     assert a_seq > b_seq
+
+
+def test_a_write_from_a_stale_read_is_refused_not_numbered_twice(world):
+    """Versions form one line whoever writes: an UPDATE names the version it loaded."""
+    fid = world["findings"][0].id
+    db.session.commit()
+    with Session(db.engine, expire_on_commit=False) as a, Session(db.engine) as b:
+        stale = a.get(Finding, fid)
+        a.commit()  # a's read is over; it still holds version 1
+        b.get(Finding, fid).title = "先保存的"
+        b.commit()
+        stale.title = "后保存的"
+        with pytest.raises(StaleDataError):
+            a.commit()
+        a.rollback()
+    db.session.expire_all()
+    assert db.session.get(Finding, fid).title == "先保存的"
+    assert [r.version for r in _revisions(fid)] == [1, 2]
+    assert _change("finding", fid).version == 2
+
+
+def test_a_stale_write_in_a_request_answers_409_in_the_users_language(app, client):
+    @app.get("/_test/stale")  # a GET: the handler is the subject here, not CSRF
+    def _stale():
+        raise StaleDataError("UPDATE statement on table 'findings' expected to update 1 row(s); 0 were matched.")
+
+    r = client.get("/_test/stale", headers={"Accept-Language": "zh-CN"})
+    assert r.status_code == 409 and "其他人" in r.get_data(as_text=True)
+    r = client.get("/_test/stale", headers={"Accept-Language": "en"})
+    assert r.status_code == 409 and "Someone else changed this record" in r.get_data(as_text=True)

@@ -18,7 +18,7 @@ from webapp.rectification.models import RectificationUpdate
 from webapp.sync_store.entities import ENTITIES, HELD, REFERENCE, lookup, serialize
 from webapp.sync_store.models import AppliedMutation, Change, Conflict, Revision
 from webapp.sync_store.schemas import validate_data
-from webapp.sync_store.tracking import clear_sync_context, lock_device, set_sync_context
+from webapp.sync_store.tracking import clear_sync_context, lock_device, mark_current, set_sync_context
 from webapp.visits.models import VISIT_TRANSITIONS, Visit
 
 EVERYTHING = ("manager", "admin")
@@ -227,7 +227,7 @@ class WebappPolicy:
 
 
 STORE = EngineStore(change=Change, revision=Revision, mutation=AppliedMutation, conflict=Conflict,
-                    lock_device=lock_device)
+                    lock_device=lock_device, mark_current=mark_current)
 POLICY = WebappPolicy()
 
 

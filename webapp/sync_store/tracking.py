@@ -12,11 +12,16 @@ under a transaction-scoped advisory lock taken right then and held for the momen
 SQLite writers are serialized already (BEGIN IMMEDIATE). Nobody holding that lock waits for
 anything else, so it cannot take part in a deadlock, and writers of different records never wait
 for each other while they work. Rows flushed inside a savepoint that rolls back are forgotten.
+
+A writer that did not read a record under a row lock (anything but the sync engine) has the record's
+stored version checked at flush (`_check_versions`): a change that committed since it was read
+raises StaleDataError, so a version number is never written twice.
 """
 
-from sqlalchemy import delete, event, insert, text
+from sqlalchemy import delete, event, insert, select, text
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.attributes import get_history, instance_state
+from sqlalchemy.orm.exc import StaleDataError
 
 from webapp.checklists.models import TemplateItem
 from webapp.core.models import new_id, utcnow
@@ -27,6 +32,7 @@ FEED_LOCK_KEY = 0x5E0C_F33D  # arbitrary constant: "the change feed"
 
 
 PENDING = "sync_pending_changes"  # session.info: [(change row, savepoint it was flushed in, existed)]
+CURRENT = "sync_current_rows"  # session.info: {(model, id)} read under a row lock in this transaction
 
 
 def lock_feed(session: Session) -> None:
@@ -47,6 +53,36 @@ def lock_device(session: Session, device_id: str) -> None:
     """Serialize one device's pushes (PostgreSQL), until commit: a retry waits for its original."""
     session.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:device))"),
                     {"space": DEVICE_LOCK_SPACE, "device": device_id or ""})
+
+
+def mark_current(session: Session, records) -> None:
+    """These records were read in this transaction under a row lock (PostgreSQL) or the writer lock
+    (SQLite): their versions are current, so their next flush needs no version check."""
+    current = session.info.setdefault(CURRENT, set())
+    current.update((type(obj), obj.id) for obj in records if obj is not None)
+
+
+def _check_versions(session: Session, touched: list) -> None:
+    """Versions form one line whoever writes. A record changed by a writer that did not read it
+    under a lock (a form in a request, a CLI command) must still be at the version it loaded: the
+    row is locked (PostgreSQL) and compared, in one query per model. Otherwise StaleDataError —
+    someone else's change committed in between — instead of a second revision with the same number."""
+    current = session.info.get(CURRENT) or set()
+    loaded: dict[type, dict[str, int]] = {}
+    for obj, existing in touched:
+        if existing and (type(obj), obj.id) not in current:
+            loaded.setdefault(type(obj), {})[obj.id] = obj.version  # not bumped yet
+    is_pg = session.get_bind().dialect.name == "postgresql"
+    for model, versions in loaded.items():
+        stmt = select(model.id, model.version).where(model.id.in_(sorted(versions)))
+        if is_pg:
+            stmt = stmt.with_for_update(key_share=True)
+        stored = dict(session.execute(stmt).all())
+        stale = sorted(pk for pk, version in versions.items() if stored.get(pk) != version)
+        if stale:
+            raise StaleDataError(f"{model.__tablename__} {', '.join(stale)}: changed by someone else since it was read")
+        if session.get_nested_transaction() is None:  # a savepoint's row locks go with its rollback
+            session.info.setdefault(CURRENT, set()).update((model, pk) for pk in versions)
 
 
 def set_sync_context(session: Session, *, user_id=None, device_id=None, mutation_id=None, client_time=None,
@@ -97,6 +133,7 @@ def _before_flush(session: Session, _ctx, _instances):
             touched.append((obj, True))
     if not touched:
         return
+    _check_versions(session, touched)
     default_ctx = session.info.get("sync_context") or {}
     per_record = session.info.get("sync_record_context") or {}
     seen = set()
@@ -193,6 +230,7 @@ def _after_soft_rollback(session: Session, transaction) -> None:
 def _after_transaction_end(session: Session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(PENDING, None)
+        session.info.pop(CURRENT, None)
 
 
 def install_tracking() -> None:
