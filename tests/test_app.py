@@ -47,3 +47,18 @@ def test_unexpected_error_is_a_json_500_on_the_api(app, client):
 
     r = client.get("/api/v1/boom")
     assert r.status_code == 500 and r.get_json()["error"]["code"] == "internal"
+
+
+def test_each_database_connection_is_set_up_for_the_app(app):
+    """SQLite: WAL and a busy timeout (writers queue). PostgreSQL: a custom plan for every run of a
+    prepared statement (a generic plan is blind to the dashboard's date windows)."""
+    from sqlalchemy import text
+
+    from webapp.extensions import db
+
+    with db.engine.connect() as conn:
+        if db.engine.dialect.name == "postgresql":
+            assert conn.execute(text("SHOW plan_cache_mode")).scalar() == "force_custom_plan"
+        else:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30_000

@@ -4,6 +4,8 @@ SQLite (embedded default): WAL so readers never block the writer, a busy timeout
 `BEGIN IMMEDIATE` for write requests. pysqlite's deferred BEGIN takes the write lock only at the
 first write, and that upgrade fails at once with "database is locked" instead of waiting out the
 busy timeout; taking the lock at BEGIN makes writers queue politely.
+
+PostgreSQL (at scale): a custom plan for every run of a prepared statement (see below).
 """
 
 import contextvars
@@ -16,6 +18,9 @@ SQLITE_BUSY_MS = 30_000
 
 
 def configure_engine(engine) -> None:
+    if engine.dialect.name == "postgresql":
+        _configure_postgresql(engine)
+        return
     if engine.dialect.name != "sqlite":
         return
 
@@ -32,3 +37,16 @@ def configure_engine(engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         conn.exec_driver_sql("BEGIN" if read_only.get() else "BEGIN IMMEDIATE")
+
+
+def _configure_postgresql(engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        # psycopg prepares a statement on the server after its 5th run on a connection, and from the
+        # 6th run of a prepared statement PostgreSQL may switch to a generic plan, blind to the
+        # values. For the date windows of the dashboard and the lists that plan is several times
+        # slower (a year's rectification rates: ≈ 90 ms → ≈ 350 ms from the 11th run on). Custom
+        # plans for every run; statements stay prepared, so only the planning is repeated.
+        with dbapi_conn.cursor() as cur:
+            cur.execute("SET plan_cache_mode = force_custom_plan")
+        dbapi_conn.commit()
