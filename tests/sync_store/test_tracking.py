@@ -120,7 +120,8 @@ def test_sequence_order_is_commit_order(world):
 
 
 def test_a_write_from_a_stale_read_is_refused_not_numbered_twice(world):
-    """Versions form one line whoever writes: an UPDATE names the version it loaded."""
+    """Versions form one line whoever writes: a flush checks that the record is still at the
+    version its writer loaded."""
     fid = world["findings"][0].id
     db.session.commit()
     with Session(db.engine, expire_on_commit=False) as a, Session(db.engine) as b:

@@ -67,6 +67,10 @@ def _reads_first(view):
     return wrapped
 
 
+PUSH_ATTEMPTS = 3
+RETRYABLE = {"40P01", "40001", "23505"}  # PostgreSQL: deadlock, serialization failure, unique violation
+
+
 @bp.post("/sync/push")
 @_reads_first
 @login_required
@@ -92,10 +96,6 @@ def sync_push():
     finally:
         read_only.reset(writing)
     return jsonify(results=results)
-
-
-PUSH_ATTEMPTS = 3
-RETRYABLE = {"40P01", "40001", "23505"}  # PostgreSQL: deadlock, serialization failure, unique violation
 
 
 def _conflict_json(c) -> dict:

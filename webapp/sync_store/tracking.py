@@ -19,7 +19,7 @@ raises StaleDataError, so a version number is never written twice.
 """
 
 from sqlalchemy import delete, event, insert, select, text
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import get_history, instance_state
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -29,21 +29,13 @@ from webapp.sync_store.entities import BY_MODEL, serialize
 from webapp.sync_store.models import Change, Revision
 
 FEED_LOCK_KEY = 0x5E0C_F33D  # arbitrary constant: "the change feed"
-
-
 PENDING = "sync_pending_changes"  # session.info: [(change row, savepoint it was flushed in, existed)]
 CURRENT = "sync_current_rows"  # session.info: {(model, id)} read under a row lock in this transaction
 
 
-def lock_feed(session: Session) -> None:
-    """Take the change-feed lock for this transaction (PostgreSQL), once: it is held to commit."""
-    if isinstance(session, scoped_session):
-        session = session()
-    tx = session.get_transaction()
-    if tx is not None and session.info.get("feed_locked_tx") is tx:
-        return
+def _lock_feed(session: Session) -> None:
+    """Take the change-feed lock (PostgreSQL) until this transaction ends: right before COMMIT."""
     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK_KEY})
-    session.info["feed_locked_tx"] = session.get_transaction()
 
 
 DEVICE_LOCK_SPACE = 0x5E0C  # first key of the two-key advisory locks: "a device's pushes"
@@ -68,21 +60,21 @@ def _check_versions(session: Session, touched: list) -> None:
     row is locked (PostgreSQL) and compared, in one query per model. Otherwise StaleDataError —
     someone else's change committed in between — instead of a second revision with the same number."""
     current = session.info.get(CURRENT) or set()
-    loaded: dict[type, dict[str, int]] = {}
+    unchecked: dict[type, dict[str, object]] = {}
     for obj, existing in touched:
         if existing and (type(obj), obj.id) not in current:
-            loaded.setdefault(type(obj), {})[obj.id] = obj.version  # not bumped yet
+            unchecked.setdefault(type(obj), {})[obj.id] = obj
     is_pg = session.get_bind().dialect.name == "postgresql"
-    for model, versions in loaded.items():
-        stmt = select(model.id, model.version).where(model.id.in_(sorted(versions)))
+    for model, objs in unchecked.items():
+        stmt = select(model.id, model.version).where(model.id.in_(sorted(objs)))
         if is_pg:
             stmt = stmt.with_for_update(key_share=True)
         stored = dict(session.execute(stmt).all())
-        stale = sorted(pk for pk, version in versions.items() if stored.get(pk) != version)
+        stale = sorted(pk for pk, obj in objs.items() if stored.get(pk) != obj.version)  # not bumped yet
         if stale:
             raise StaleDataError(f"{model.__tablename__} {', '.join(stale)}: changed by someone else since it was read")
         if session.get_nested_transaction() is None:  # a savepoint's row locks go with its rollback
-            session.info.setdefault(CURRENT, set()).update((model, pk) for pk in versions)
+            mark_current(session, objs.values())
 
 
 def set_sync_context(session: Session, *, user_id=None, device_id=None, mutation_id=None, client_time=None,
@@ -192,7 +184,7 @@ def _before_commit(session: Session) -> None:
         if existing:
             existed.add(key)
     if session.get_bind().dialect.name == "postgresql":
-        lock_feed(session)
+        _lock_feed(session)
     changes_t = Change.__table__
     moved: dict[str, list[str]] = {}
     for entity, record_id in rows:
