@@ -9,6 +9,7 @@ import secrets
 from datetime import UTC, date, datetime
 
 import pytest
+import time_machine
 from flask import has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
@@ -27,6 +28,17 @@ from webapp.models import (
 )
 
 PASSWORD = "correct-horse-battery"
+
+# "Today" for every test: 2026-11-20 10:00 in Shanghai. The fixtures' dates (deadlines, periods,
+# scheduled visits) are written against it, so the suite passes on any real day. The clock ticks
+# from there, so durations (token ages, lockout windows) still pass as they would.
+PINNED_NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock():
+    with time_machine.travel(PINNED_NOW, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(scope="session")
