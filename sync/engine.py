@@ -48,6 +48,15 @@ class Policy(Protocol):
     def derive(self, user, spec, obj, *, creating: bool) -> None:
         """Fill fields the server owns (scope keys copied from the parent, the author)."""
 
+    def read_only(self, user, spec, name: str) -> str | None:
+        """A message key when `name` is not the device's to change (a change to it is refused)."""
+
+    def applied(self, user, spec, obj, *, creating: bool) -> None:
+        """What the matching desk operation does beside writing the record (e.g. its audit entry)."""
+
+    def exits(self, user, rows) -> list[dict]:
+        """Deletion markers for what these scope-exit rows of the feed took out of `user`'s scope."""
+
     def transitions(self, spec, field_name: str) -> dict | None:
         """The transition table of a workflow status field, else None."""
 
@@ -193,9 +202,10 @@ class SyncEngine:
         # After the locks: what earlier pushes applied is now visible, so a retry racing its
         # original cannot pass this check twice.
         M = self.store.mutation
-        self._first = dict(self.session.execute(
-            select(M.mutation_id, M.result).where(M.mutation_id.in_(sorted({m.mutation_id for m in real}))))
-            .all()) if real else {}
+        self._first = {mid: (result, (owner, entity, record_id)) for mid, result, owner, entity, record_id in
+                       self.session.execute(
+                           select(M.mutation_id, M.result, M.user_id, M.entity, M.record_id)
+                           .where(M.mutation_id.in_(sorted({m.mutation_id for m in real})))).all()} if real else {}
         self._results: list = [None] * len(mutations)
         self._failed: set[tuple[str, str]] = set()
         self._applied_rows: list[dict] = []
@@ -234,6 +244,13 @@ class SyncEngine:
         """A duplicate or a blocked mutation: its result needs no change to any record."""
         first = self._first.get(m.mutation_id)
         if first is not None:
+            first, owner = first
+            if owner != (self._user.id, m.entity, m.id):
+                # Idempotency is per user and record: someone else's (or another record's) id is
+                # refused, and nothing of the first use is told.
+                self._results[i] = Result(m.mutation_id, m.id, REJECTED, errors={
+                    "mutation_id": [self.policy.message("mutation_id_reused")]}).as_dict()
+                return True
             res = {k: v for k, v in first.items() if k != "_sets"}
             res["status"], res["first_status"] = DUPLICATE, first["status"]
             res["missing_photos"] = self._missing_photos(m)
@@ -326,7 +343,7 @@ class SyncEngine:
             result.version = current.version if current is not None else None
         else:
             stored = result.stored()
-            self._first[m.mutation_id] = stored
+            self._first[m.mutation_id] = (stored, (self._user.id, m.entity, m.id))
             self._batch_sets[m.mutation_id] = stored
             self._applied_rows.append({"mutation_id": m.mutation_id, "device_id": self._device_id,
                                        "user_id": self._user.id, "entity": m.entity, "record_id": m.id,
@@ -397,7 +414,8 @@ class SyncEngine:
         Rev = self.store.revision
         for entity, bases in need_history.items():
             rows = self.session.execute(
-                select(Rev.record_id, Rev.version, Rev.device_id, Rev.changed, Rev.data, Rev.mutation_id)
+                select(Rev.record_id, Rev.version, Rev.user_id, Rev.device_id, Rev.changed, Rev.data,
+                       Rev.mutation_id)
                 .where(Rev.entity == entity, Rev.record_id.in_(sorted(bases)),
                        Rev.version >= min(bases.values()), Rev.kind != "conflict")
                 .order_by(Rev.record_id, Rev.version, Rev.id)).all()
@@ -493,6 +511,7 @@ class SyncEngine:
             self.policy.derive(user, spec, obj, creating=True)
             self.policy.authorize(user, spec, obj, values, creating=True, deleting=False)
             self.session.add(obj)
+            self.policy.applied(user, spec, obj, creating=True)
             self._records[(m.entity, m.id)] = obj
             self.policy.remember(self.session, obj)
             result = Result(m.mutation_id, m.id, APPLIED,
@@ -508,7 +527,7 @@ class SyncEngine:
         values = {} if deleting else self._validated(spec, m, creating=False, batched=batched)
         self.policy.authorize(user, spec, obj, values, creating=False, deleting=deleting)
         history = self._history.get((spec.name, obj.id)) if batched else None
-        base, others, others_any = self._since_base(spec, obj, m.base_version, device_id, history)
+        base, others, others_any = self._since_base(spec, obj, m.base_version, (user.id, device_id), history)
         conflicts = []
         merged = others_any
         changes = {}  # field → new value, set only once the whole mutation is known to be acceptable
@@ -523,6 +542,13 @@ class SyncEngine:
             for name, value in values.items():
                 client = wire(value)
                 server = self._wire_field(spec, obj, name)
+                read_only = self.policy.read_only(user, spec, name)
+                if read_only is not None:
+                    # The device's copy of a field it may not change: ignored while it is what the
+                    # device last saw (or what is stored); a change to it is refused.
+                    if client not in (server, base.get(name)):
+                        raise Rejection({name: [self.policy.message(read_only)]})
+                    continue
                 if name in spec.set_fields:
                     out = merge_set(base.get(name), server, client)
                     if out.action == TAKE:
@@ -569,13 +595,15 @@ class SyncEngine:
             return sorted(value or [])
         return wire(value)
 
-    def _since_base(self, spec, obj, base_version: int, device_id: str, revs: list | None = None):
+    def _since_base(self, spec, obj, base_version: int, author: tuple, revs: list | None = None):
         """(base values, fields others changed since base, whether others changed anything).
 
-        Changes this same device made after its base (earlier mutations of one batch, all sent
-        with the base the device last saw) are not concurrent edits. `revs`: the record's
-        revisions from base_version on, when already loaded with the rest of a segment.
+        Changes the same user made on this same device after its base (earlier mutations of one
+        batch, all sent with the base the device last saw) are not concurrent edits; a device id
+        alone proves nothing. `author`: (user id, device id). `revs`: the record's revisions from
+        base_version on, when already loaded with the rest of a segment.
         """
+        user_id, device_id = author
         if base_version == obj.version:
             current = {name: self._wire_field(spec, obj, name) for name in spec.fields if name != "items"}
             current[DELETED] = obj.deleted_at is not None
@@ -583,7 +611,7 @@ class SyncEngine:
         if revs is None:
             Rev = self.store.revision
             revs = self.session.execute(
-                select(Rev.version, Rev.device_id, Rev.changed, Rev.data, Rev.mutation_id)
+                select(Rev.version, Rev.user_id, Rev.device_id, Rev.changed, Rev.data, Rev.mutation_id)
                 .where(Rev.entity == spec.name, Rev.record_id == obj.id, Rev.version >= base_version,
                        Rev.kind != "conflict")
                 .order_by(Rev.version, Rev.id)
@@ -592,11 +620,11 @@ class SyncEngine:
         others: set[str] = set()
         others_any = False
         own_mutations = []
-        for version, rev_device, changed, data, mutation_id in revs:
+        for version, rev_user, rev_device, changed, data, mutation_id in revs:
             if version == base_version:
                 base = dict(data or {})
                 continue
-            if device_id is None or rev_device != device_id:
+            if device_id is None or rev_device != device_id or rev_user != user_id:
                 others.update((changed or {}).keys())
                 others_any = True
             elif mutation_id and spec.set_fields:
@@ -699,6 +727,13 @@ class SyncEngine:
         by_entity = defaultdict(list)
         for row in rows:
             by_entity[row.entity].append(row.record_id)
+        exits = by_entity.pop(self.policy.exit_entity, None)
+        markers = {}
+        if exits:
+            # Records that left this user's scope: deletion markers, where the exit sits in the feed.
+            exit_rows = [row for row in rows if row.entity == self.policy.exit_entity]
+            for row in exit_rows:
+                markers[row.seq] = self.policy.exits(user, [row])
         records = {}
         for entity, ids in by_entity.items():
             spec = self.entities[entity]
@@ -707,6 +742,9 @@ class SyncEngine:
                 records[(entity, obj.id)] = obj
         changes = []
         for row in rows:
+            if row.seq in markers:
+                changes.extend(markers[row.seq])
+                continue
             obj = records.get((row.entity, row.record_id))
             if obj is None:
                 continue

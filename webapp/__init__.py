@@ -119,12 +119,22 @@ def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
+def _set_actor() -> None:
+    """The acting user, once per request: every revision and audit entry written by this request
+    names them (webapp/sync_store/tracking.py reads it)."""
+    from flask_login import current_user
+
+    user_id = current_user.id if current_user.is_authenticated else None
+    g.actor = {"user_id": user_id, "actor": "web"}
+
+
 def _register_hooks(app: Flask) -> None:
     from webapp.core.database import read_only
 
     @app.before_request
     def _protect():
         g.read_only_token = read_only.set(request.method in ("GET", "HEAD", "OPTIONS"))
+        _set_actor()
         if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
             return
         if is_api_request() and (

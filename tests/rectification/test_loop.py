@@ -13,7 +13,7 @@ from webapp.notifications.models import Notification
 from webapp.rectification import operations as ops
 from webapp.rectification.models import AcceptanceRound, RectificationUpdate
 
-LATER = date.today() + timedelta(days=10)
+LATER = date(2026, 11, 30)  # ten days after the pinned today (tests/conftest.py)
 
 
 def _plan(world):
@@ -81,7 +81,7 @@ def test_steps_out_of_order_are_refused(world, step):
 
 
 @pytest.mark.parametrize("reason,deadline", [(None, LATER), ("  ", LATER), ("不合格", None),
-                                             ("不合格", date.today() - timedelta(days=1))])
+                                             ("不合格", date(2026, 11, 19))])
 def test_failing_needs_reason_and_future_deadline(world, reason, deadline):
     f = _plan(world)
     ops.submit_for_acceptance(f, world["users"]["head1"])

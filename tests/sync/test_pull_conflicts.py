@@ -20,7 +20,8 @@ def _ids(changes, entity=None):
 
 @pytest.mark.parametrize("who, sees_f1, sees_f2", [
     ("sup1", True, False), ("sup2", False, True), ("head1", True, False), ("head2", False, True),
-    ("manager", True, True), ("admin", True, True), ("staff1", False, False),
+    ("manager", True, True), ("admin", True, True),
+    ("staff1", True, False),  # named responsible on f1: what the desk shows them, the phone pulls
 ])
 def test_pull_scope_per_role(world, devs, who, sees_f1, sees_f2):
     f1, f2 = world["findings"]

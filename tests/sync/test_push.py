@@ -1,6 +1,7 @@
 """Push: every status of sync-protocol.md, idempotency, merge per field, permissions."""
 
 import hashlib
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -8,6 +9,7 @@ from sqlalchemy import func, select
 from tests.sync.conftest import new_id
 from webapp.extensions import db
 from webapp.models import AppliedMutation, Conflict, Finding, Photo, Revision, Visit
+from webapp.rectification.operations import submit_plan
 
 
 @pytest.fixture
@@ -147,17 +149,17 @@ def test_missing_photos_are_reported(world, devs):
     assert res["status"] == "applied" and res["missing_photos"] == [lack]
 
 
-def test_workflow_transitions(world, devs):
+def test_a_finding_status_is_not_the_phones_to_change(world, devs):
+    """The workflow owns a finding's status (plan → progress → acceptance): a push that changes it
+    is rejected in the user's language, whoever sends it, and the finding stays as it was."""
     fid = _finding(devs, world)
-    d = devs["sup1"]
-    assert d.push_one("finding", fid, {"status": "pending_acceptance"}, base_version=1)["status"] == "rejected"
-    assert d.push_one("finding", fid, {"status": "rectifying"}, base_version=1)["status"] == "applied"
-    assert d.push_one("finding", fid, {"status": "pending_acceptance"}, base_version=2)["status"] == "applied"
-    # manager sends it back to rectifying while the supervisor, offline, accepts it
-    assert devs["manager"].push_one("finding", fid, {"status": "rectifying"}, base_version=3)["status"] == "applied"
-    res = d.push_one("finding", fid, {"status": "closed"}, base_version=3)
-    assert res["status"] == "conflict" and res["conflicts"][0]["field"] == "status"
-    assert db.session.get(Finding, fid).status == "rectifying"
+    for who, to in (("sup1", "closed"), ("sup1", "rectifying"), ("manager", "closed")):
+        res = devs[who].push_one("finding", fid, {"status": to}, base_version=1)
+        assert res["status"] == "rejected" and list(res["errors"]) == ["status"], res
+    assert db.session.get(Finding, fid).status == "open"
+    # the device's unchanged copy of the status travels with an edit without harm
+    res = devs["sup1"].push_one("finding", fid, {"status": "open", "title": "改了标题"}, base_version=1)
+    assert res["status"] == "applied"
 
 
 def test_delete_vs_concurrent_edit_keeps_the_record(world, devs):
@@ -210,10 +212,12 @@ def test_visit_pushed_without_supervisor_is_the_pushers(world, devs):
     ("sup1", "finding", True), ("sup2", "finding", False), ("head1", "finding", False),
     ("staff1", "finding", False), ("manager", "finding", True),
     ("head1", "rectification_update", True), ("head2", "rectification_update", False),
-    ("sup1", "rectification_update", True), ("staff1", "rectification_update", False),
+    ("sup1", "rectification_update", False), ("staff1", "rectification_update", False),
 ])
 def test_push_permissions(world, devs, who, entity, ok):
     visit, finding = world["visits"][0], world["findings"][0]
+    submit_plan(finding, world["users"]["head1"], "整改措施", "吴敏", date(2026, 12, 20))
+    db.session.commit()
     data = {"visit_id": visit.id, "title": "x"} if entity == "finding" else \
         {"finding_id": finding.id, "progress": 40, "note": "进行中"}
     res = devs[who].push_one(entity, new_id(), data)

@@ -15,6 +15,7 @@ from webapp.core.database import read_only
 from webapp.extensions import db
 from webapp.sync_store.operations import (
     AlreadyResolved,
+    DeviceTaken,
     NotAllowed,
     get_conflict,
     get_record,
@@ -87,6 +88,10 @@ def sync_push():
                 results = push_mutations(user, args["device_id"], args["mutations"], parsed=parsed)
                 db.session.commit()
                 break
+            except DeviceTaken:
+                db.session.rollback()
+                return api_error(409, "device_taken", _("This device id is registered to another user. "
+                                                        "Sign out and in again on this device to get a new one."))
             except DBAPIError as e:
                 # A deadlock with another writer, or a create racing a copy of itself from another
                 # device: nothing of this attempt is kept; the whole push runs again from the start.

@@ -9,6 +9,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from webapp.auth.models import User
+from webapp.authz import EVERYTHING
 from webapp.extensions import db
 from webapp.sync_store.entities import ENTITIES
 from webapp.sync_store.operations import (
@@ -19,7 +20,7 @@ from webapp.sync_store.operations import (
     record_history,
     resolve_conflict,
 )
-from webapp.sync_store.policy import EVERYTHING, ResolutionError
+from webapp.sync_store.policy import ResolutionError
 from webapp.sync_store.schemas import ResolveArgs
 
 bp = Blueprint("conflicts", __name__, url_prefix="/conflicts")

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import and_, literal_column, or_, select, text
 
-from webapp.auth.scope import scoped
+from webapp.authz import scoped
 from webapp.extensions import db
 from webapp.findings.models import SEVERITIES, Finding
 from webapp.rectification import outcomes

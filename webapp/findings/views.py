@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.auth.models import User
-from webapp.auth.scope import get_scoped_or_404, scoped
+from webapp.authz import get_scoped_or_404, scoped
 from webapp.checklists.models import ChecklistTemplate, TemplateItem
 from webapp.extensions import db
 from webapp.findings import operations as ops
@@ -23,7 +23,6 @@ from webapp.org.models import Department, Site
 from webapp.photos.operations import gallery_items
 from webapp.rectification.models import Rectification
 from webapp.sync_store.models import Revision
-from webapp.sync_store.tracking import set_sync_context
 
 bp = Blueprint("findings", __name__, url_prefix="/findings")
 
@@ -111,7 +110,6 @@ def assign():
     if args.get("department_id") and db.session.get(Department, args["department_id"]) is None:
         abort(400)
     findings = ops.findings_by_ids(scoped(Finding, current_user), args["ids"])
-    set_sync_context(db.session, user_id=current_user.id)
     try:
         changed = ops.assign_findings(findings, current_user, args.get("department_id"),
                                       args.get("responsible_person"))

@@ -4,7 +4,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 
-from webapp.auth.scope import scope_clause, scoped
+from webapp.authz import scope_clause, scoped
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.home.nav import bar_for, nav_for

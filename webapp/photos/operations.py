@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from sqlalchemy import String, cast, select
 
-from webapp.auth.scope import EVERYTHING, scoped
+from webapp.authz import EVERYTHING, scoped
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.photos import ingest

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from webapp.audit.models import AuditEntry
 from webapp.auth.models import User
-from webapp.auth.scope import get_scoped_or_404, scoped
+from webapp.authz import get_scoped_or_404, scoped
 from webapp.checklists.models import AREAS, ChecklistTemplate
 from webapp.core.formdata import form_to_dict, refusal_errors, translate_errors
 from webapp.extensions import db

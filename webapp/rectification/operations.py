@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from webapp.audit.operations import record_audit
 from webapp.auth.models import User
+from webapp.authz import can
 from webapp.core.models import utcnow
 from webapp.core.workflow import move_status
 from webapp.extensions import db
@@ -30,16 +31,31 @@ from webapp.rectification.models import (
 
 
 def is_responsible_head(user, finding: Finding) -> bool:
-    return user.role == "dept_head" and user.department_id is not None and user.department_id == finding.department_id
+    return can(user, "rectification.manage", finding)
 
 
 def can_decide_acceptance(user, finding: Finding) -> bool:
-    return user.role in ("manager", "admin") or (user.role == "supervisor" and finding.supervisor_id == user.id)
+    return can(user, "acceptance.decide", finding)
 
 
 def _require_head(user, finding):
     if not is_responsible_head(user, finding):
         raise NotAllowed(_("Only the head of the responsible department can do this."))
+
+
+def check_progress(finding: Finding, user) -> Rectification:
+    """Progress may be reported by the responsible department's head, while rectifying: on the desk
+    and from a phone alike. Returns the rectification."""
+    _require_head(user, finding)
+    rect = rectification_for(finding)
+    if rect is None or rect.status != "rectifying":
+        raise WorkflowError(_("Progress can only be reported while rectifying."))
+    return rect
+
+
+def record_progress_audit(user, rect: Rectification, upd: RectificationUpdate) -> None:
+    record_audit(user, "rectification.progress", "rectification", rect.id,
+                 {"finding_id": upd.finding_id, "progress": upd.progress, "update_id": upd.id})
 
 
 def _supervisor_of(finding) -> list[User]:
@@ -96,18 +112,14 @@ def submit_plan(finding: Finding, user, measures: str, owner: str, deadline: dat
 
 def add_progress(finding: Finding, user, note: str | None, progress: int, photos: list[str] | None = None,
                  update_id: str | None = None) -> RectificationUpdate:
-    _require_head(user, finding)
-    rect = rectification_for(finding)
-    if rect is None or rect.status != "rectifying":
-        raise WorkflowError(_("Progress can only be reported while rectifying."))
+    rect = check_progress(finding, user)
     upd = RectificationUpdate(finding_id=finding.id, note=note, progress=progress,
                               photos=sorted(set(photos or [])), author_id=user.id)
     if update_id:
         upd.id = update_id
     db.session.add(upd)
     db.session.flush()
-    record_audit(user, "rectification.progress", "rectification", rect.id,
-                 {"finding_id": finding.id, "progress": progress, "update_id": upd.id})
+    record_progress_audit(user, rect, upd)
     return upd
 
 

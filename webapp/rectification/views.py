@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.auth.models import User
-from webapp.auth.scope import get_scoped_or_404, scoped
+from webapp.authz import get_scoped_or_404, scoped
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.findings.operations import NotAllowed, WorkflowError
@@ -25,7 +25,6 @@ from webapp.rectification.schemas import (
     ProgressArgs,
     form_data,
 )
-from webapp.sync_store.tracking import set_sync_context
 
 bp = Blueprint("rectification", __name__, url_prefix="/rectification")
 
@@ -94,7 +93,6 @@ def detail(finding_id):
 def _act(finding_id, schema, action, done_message):
     """Parse → one operation → commit → back to the page; errors re-render the form with the input kept."""
     finding = get_scoped_or_404(Finding, finding_id, current_user)
-    set_sync_context(db.session, user_id=current_user.id)
     try:
         args = schema.load(form_data(request.form)) if schema is not None else {}
         action(finding, args)

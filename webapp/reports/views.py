@@ -8,7 +8,7 @@ from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from webapp.auth.scope import get_scoped_or_404, scoped
+from webapp.authz import get_scoped_or_404, scoped
 from webapp.extensions import db
 from webapp.findings.operations import NotAllowed, WorkflowError
 from webapp.photos.models import Photo

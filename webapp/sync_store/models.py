@@ -49,6 +49,8 @@ class Revision(db.Model):
     mutation_id: Mapped[str | None] = mapped_column(UUIDStr)
     client_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
     server_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who made it when no user did, or how: "device", "web", "cli:<command>", "system".
+    actor: Mapped[str | None] = mapped_column(String(80))
 
 
 class AppliedMutation(db.Model):
@@ -87,3 +89,25 @@ class Conflict(db.Model):
     resolution: Mapped[dict | None] = mapped_column(JSON)
     department_id: Mapped[str | None] = mapped_column(UUIDStr, index=True)
     supervisor_id: Mapped[str | None] = mapped_column(UUIDStr, index=True)
+
+
+class ScopeExit(db.Model):
+    """Records that left someone's scope at once (a visit reassigned or moved to another department,
+    a finding given to another department): its row in the change feed, keyed by the old owner,
+    tells their devices to drop what they may no longer see."""
+
+    __tablename__ = "sync_scope_exits"
+
+    id: Mapped[str] = mapped_column(UUIDStr, primary_key=True)
+    records: Mapped[list] = mapped_column(JSON)  # [[entity, record_id], ...]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Device(db.Model):
+    """A device id belongs to the user who first pushed with it; nobody else may push under it."""
+
+    __tablename__ = "sync_devices"
+
+    device_id: Mapped[str] = mapped_column(UUIDStr, primary_key=True)
+    user_id: Mapped[str] = mapped_column(UUIDStr, index=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,15 +8,20 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from sync.engine import Mutation, Rejection
+from webapp.authz import can
 from webapp.extensions import db
 from webapp.sync_store.entities import ENTITIES
-from webapp.sync_store.models import Conflict, Revision
-from webapp.sync_store.policy import EVERYTHING, POLICY, ResolutionError, make_engine, stringify
+from webapp.sync_store.models import Conflict, Device, Revision
+from webapp.sync_store.policy import POLICY, ResolutionError, make_engine, stringify
 from webapp.sync_store.schemas import MutationArgs
 
 
 class NotAllowed(Exception):
     """The user may not do this at all (HTTP 403)."""
+
+
+class DeviceTaken(Exception):
+    """The device id is bound to another user (HTTP 409)."""
 
 
 class AlreadyResolved(Exception):
@@ -46,8 +51,21 @@ def parse_mutations(raw_mutations: list) -> list:
     return [parse_mutation(raw) for raw in raw_mutations]
 
 
+def bind_device(user, device_id: str) -> None:
+    """A device id belongs to the user who first pushed with it: "own edits" are that user's on
+    that device, so nobody else may push under it. Raises DeviceTaken."""
+    device = db.session.get(Device, device_id)
+    if device is None:
+        with db.session.begin_nested():
+            db.session.add(Device(device_id=device_id, user_id=user.id))
+        return
+    if device.user_id != user.id:
+        raise DeviceTaken()
+
+
 def push_mutations(user, device_id: str, raw_mutations: list, *, parsed: list | None = None) -> list[dict]:
     """Apply a device's mutations (`parsed`: already parse_mutations(raw_mutations))."""
+    bind_device(user, device_id)
     return make_engine().push(user, device_id, parsed if parsed is not None else parse_mutations(raw_mutations))
 
 
@@ -77,7 +95,7 @@ def get_conflict(user, conflict_id: int) -> Conflict | None:
 
 def resolve_conflict(user, conflict: Conflict, choice: str, value=None):
     """Managers settle a conflict; the result is a new version of the record (kind "resolution")."""
-    if user.role not in EVERYTHING:
+    if not can(user, "conflict.resolve", conflict):
         raise NotAllowed()
     engine = make_engine()
     engine.lock_record(conflict.entity, conflict.record_id)  # the record first, as a push does

@@ -3,25 +3,31 @@ server derives, transition tables, pull scope, photo existence. See sync/engine.
 
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from sqlalchemy import false, or_, select, true
+from sqlalchemy import and_, false, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from sync.engine import Rejection, SyncEngine
 from sync.engine import Store as EngineStore
+from webapp.authz import can, scope_clause
 from webapp.checklists.models import ChecklistTemplate, TemplateItem
 from webapp.extensions import db
-from webapp.findings.models import FINDING_TRANSITIONS, Finding
+from webapp.findings.models import Finding
+from webapp.findings.operations import NotAllowed, WorkflowError
 from webapp.org.models import Department, Site
 from webapp.photos.models import Photo
 from webapp.plans.models import Plan
 from webapp.rectification.models import RectificationUpdate
+from webapp.rectification.operations import check_progress, record_progress_audit, rectification_for
 from webapp.sync_store.entities import ENTITIES, HELD, REFERENCE, lookup, serialize
 from webapp.sync_store.models import AppliedMutation, Change, Conflict, Revision
 from webapp.sync_store.schemas import validate_data
+from webapp.sync_store.scope_moves import SCOPE_EXIT, exit_clause, exit_markers
 from webapp.sync_store.tracking import clear_sync_context, lock_device, mark_current, set_sync_context
 from webapp.visits.models import VISIT_TRANSITIONS, Visit
 
-EVERYTHING = ("manager", "admin")
+# Fields the server derives: a device's value for them is never taken (see docs/sync-protocol.md).
+SERVER_FIELDS = {"visit": ("department_id",), "finding": ("site_id", "supervisor_id", "has_conflict"),
+                 "rectification_update": ("author_id",)}
 PARENT_KEYS = {"meeting": "visit_id", "checklist_answer": "visit_id", "metric": "visit_id", "interview": "visit_id",
                "finding": "visit_id", "rectification_update": "finding_id"}
 REFERENCES = {  # field → model it must name (existence is checked, not left to the FK)
@@ -46,6 +52,8 @@ def stringify(errors):
 
 
 class WebappPolicy:
+    exit_entity = SCOPE_EXIT
+
     def message(self, key: str) -> str:
         return {
             "entity": lambda: _("This kind of record cannot be sent from a device."),
@@ -60,6 +68,13 @@ class WebappPolicy:
             "fixed": lambda: _("This field cannot be changed once the record exists."),
             "not_found": lambda: _("No such record."),
             "not_yours": lambda: _("A supervisor records visits only for themselves."),
+            "no_push": lambda: _("Your account reads records; it cannot send any from a device."),
+            "status_workflow": lambda: _("A finding's status changes only through rectification and acceptance: "
+                                         "the department head submits a plan and progress, the supervisor accepts."),
+            "reassign": lambda: _("Only management reassigns a visit to another supervisor."),
+            "read_only": lambda: _("This field is set by the server and cannot be changed from a device."),
+            "mutation_id_reused": lambda: _("This mutation id has already been used for another change. "
+                                            "Send the change again with a new mutation id."),
         }[key]()
 
     # -- validation and derived fields --
@@ -101,48 +116,79 @@ class WebappPolicy:
         if errors:
             raise Rejection(errors)
 
-    def _may_touch(self, user, spec, obj) -> bool:
-        """Whether `user` may change `obj` (as it stands: for a create, with its parent set)."""
-        if user.role in EVERYTHING:
-            return True
-        session = db.session
+    def _visit(self, obj):
+        return lookup(db.session, Visit, getattr(obj, "visit_id", None))
+
+    def _may_touch(self, user, spec, obj, *, creating: bool) -> bool:
+        """Whether `user` may change `obj` (as it stands: for a create, with its parent set). The
+        rules are the authorization module's (webapp/authz.py), asked with the records held by
+        this push."""
         if spec.name == "visit":
-            return user.role == "supervisor" and obj.supervisor_id == user.id
+            return can(user, "visit.create", obj) if creating else can(user, "visit.record", obj)
         if spec.name == "rectification_update":
-            finding = lookup(session, Finding, obj.finding_id)
-            if finding is None:
-                return False
-            if user.role == "dept_head":
-                return bool(user.department_id) and finding.department_id == user.department_id
-            return user.role == "supervisor" and finding.supervisor_id == user.id
-        visit = lookup(session, Visit, getattr(obj, "visit_id", None))
-        return visit is not None and user.role == "supervisor" and visit.supervisor_id == user.id
+            finding = lookup(db.session, Finding, obj.finding_id)
+            return can(user, "rectification.manage", finding)
+        return can(user, "visit.record", self._visit(obj))
+
+    def read_only(self, user, spec, name: str) -> str | None:
+        """The message key if `name` is not the device's to change (for this user), else None."""
+        if spec.name == "finding" and name == "status":
+            return "status_workflow"
+        if name in SERVER_FIELDS.get(spec.name, ()):
+            return "read_only"
+        if spec.name == "visit" and name == "supervisor_id" and not can(user, "visit.reassign"):
+            return "reassign"
+        return None
 
     def authorize(self, user, spec, obj, values: dict, *, creating: bool, deleting: bool) -> None:
+        if not can(user, "device.push"):
+            raise Rejection({"id": [self.message("no_push")]})
         if creating:
             self._check_refs(values)
-            if spec.name == "visit" and user.role not in EVERYTHING and obj.supervisor_id != user.id:
+            if spec.name == "visit" and obj.supervisor_id != user.id and not can(user, "visit.reassign"):
                 raise Rejection({"supervisor_id": [self.message("not_yours")]})
-            if not self._may_touch(user, spec, obj):
+            if spec.name == "finding" and values.get("status", "open") != "open":
+                raise Rejection({"status": [self.message("status_workflow")]})
+            if spec.name == "rectification_update":
+                self._check_progress(user, obj)
+            elif not self._may_touch(user, spec, obj, creating=True):
                 raise Rejection({"id": [self.message("forbidden")]})
             return
-        if not self._may_touch(user, spec, obj):
+        if spec.name == "rectification_update":
+            finding = lookup(db.session, Finding, obj.finding_id)
+            if finding is None or not can(user, "rectification.manage", finding) or obj.author_id != user.id:
+                raise Rejection({"id": [self.message("unknown_record")]})
+            self._check_progress(user, obj)
+        elif not self._may_touch(user, spec, obj, creating=False):
             # Out of scope and missing look the same.
             raise Rejection({"id": [self.message("unknown_record")]})
         parent = PARENT_KEYS.get(spec.name)
         if parent and parent in values and values[parent] != getattr(obj, parent):
             raise Rejection({parent: [self.message("fixed")]})
-        if spec.name == "visit" and "supervisor_id" in values and user.role not in EVERYTHING \
-                and values["supervisor_id"] != user.id:
-            raise Rejection({"supervisor_id": [self.message("not_yours")]})
         self._check_refs({k: v for k, v in values.items() if k != parent})
+
+    def _check_progress(self, user, obj) -> None:
+        """A progress update from a phone follows the desk's rule (webapp/rectification/operations.py)."""
+        finding = lookup(db.session, Finding, obj.finding_id)
+        if finding is None:
+            raise Rejection({"finding_id": [self.message("not_found")]})
+        try:
+            check_progress(finding, user)
+        except (NotAllowed, WorkflowError) as e:
+            raise Rejection({"finding_id": [str(e)]}) from None
+
+    def applied(self, user, spec, obj, *, creating: bool) -> None:
+        """What the desk's operation does beside writing the record (its audit entry)."""
+        if spec.name == "rectification_update" and creating:
+            finding = lookup(db.session, Finding, obj.finding_id)
+            record_progress_audit(user, rectification_for(finding), obj)
 
     # -- merge --
 
     def transitions(self, spec, field_name: str):
         if field_name != "status":
             return None
-        return {"visit": VISIT_TRANSITIONS, "finding": FINDING_TRANSITIONS}.get(spec.name)
+        return {"visit": VISIT_TRANSITIONS}.get(spec.name)
 
     def photo_fields(self, spec) -> tuple[str, ...]:
         return ("photos",) if "photos" in spec.set_fields else ()
@@ -154,23 +200,28 @@ class WebappPolicy:
     # -- pull --
 
     def change_scope(self, user):
-        reference = Change.entity.in_(sorted(REFERENCE))
-        if user.role in EVERYTHING:
-            return true()
-        if user.role == "supervisor":
-            return or_(reference, Change.supervisor_id == user.id)
-        if user.role == "dept_head" and user.department_id:
-            return or_(reference, Change.department_id == user.department_id)
-        return or_(reference, false())
+        """What `user` pulls, derived from the authorization module: a record's feed row while
+        the user may see the record now, and the markers of records that left their scope."""
+        if can(user, "records.all"):
+            return Change.entity != SCOPE_EXIT
+        parts = [Change.entity.in_(sorted(REFERENCE))]
+        for name, spec in ENTITIES.items():
+            if not spec.reference:
+                parts.append(and_(Change.entity == name,
+                                  Change.record_id.in_(select(spec.model.id).where(scope_clause(spec.model, user)))))
+        return or_(*parts, exit_clause(user))
 
     def conflict_scope(self, user):
-        if user.role in EVERYTHING:
+        if can(user, "records.all"):
             return true()
-        if user.role == "supervisor":
-            return Conflict.supervisor_id == user.id
-        if user.role == "dept_head" and user.department_id:
-            return Conflict.department_id == user.department_id
-        return false()
+        return or_(false(), *(
+            and_(Conflict.entity == name,
+                 Conflict.record_id.in_(select(spec.model.id).where(scope_clause(spec.model, user))))
+            for name, spec in ENTITIES.items() if not spec.reference))
+
+    def exits(self, user, rows) -> list[dict]:
+        """Deletion markers for the records of these scope exits that `user` may no longer see."""
+        return exit_markers(db.session, user, [row.record_id for row in rows])
 
     def serialize(self, spec, obj) -> dict:
         return serialize(spec, obj)

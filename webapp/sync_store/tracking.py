@@ -18,6 +18,8 @@ stored version checked at flush (`_check_versions`): a change that committed sin
 raises StaleDataError, so a version number is never written twice.
 """
 
+import click
+from flask import g, has_app_context
 from sqlalchemy import delete, event, insert, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import get_history, instance_state
@@ -27,6 +29,7 @@ from webapp.checklists.models import TemplateItem
 from webapp.core.models import new_id, utcnow
 from webapp.sync_store.entities import BY_MODEL, serialize
 from webapp.sync_store.models import Change, Revision
+from webapp.sync_store.scope_moves import MOVES, follow_owners, moved_rows
 
 FEED_LOCK_KEY = 0x5E0C_F33D  # arbitrary constant: "the change feed"
 PENDING = "sync_pending_changes"  # session.info: [(change row, savepoint it was flushed in, existed)]
@@ -89,6 +92,17 @@ def set_sync_context(session: Session, *, user_id=None, device_id=None, mutation
         session.info.setdefault("sync_record_context", {})[record] = ctx
 
 
+def _ambient_context() -> dict:
+    """Who is writing when nobody said so: the signed-in user of the request (set once per request,
+    webapp/__init__.py), else the CLI command or the system."""
+    if has_app_context() and "actor" in g:
+        return g.actor
+    click_ctx = click.get_current_context(silent=True)
+    if click_ctx is not None:
+        return {"actor": f"cli:{click_ctx.info_name}"}
+    return {"actor": "system"}
+
+
 def clear_sync_context(session: Session) -> None:
     session.info.pop("sync_context", None)
     session.info.pop("sync_record_context", None)
@@ -108,6 +122,7 @@ def _changed_fields(spec, obj, data: dict) -> dict:
 
 
 def _before_flush(session: Session, _ctx, _instances):
+    follow_owners(session)
     touched = []
     new = session.new
     for obj in list(new) + list(session.dirty):
@@ -126,7 +141,7 @@ def _before_flush(session: Session, _ctx, _instances):
     if not touched:
         return
     _check_versions(session, touched)
-    default_ctx = session.info.get("sync_context") or {}
+    default_ctx = session.info.get("sync_context") or _ambient_context()
     per_record = session.info.get("sync_record_context") or {}
     seen = set()
     changes, revisions = [], []
@@ -154,7 +169,7 @@ def _before_flush(session: Session, _ctx, _instances):
                           "kind": ctx.get("kind", "server"), "data": {**data, "deleted": deleted},
                           "changed": changed, "user_id": ctx.get("user_id"), "device_id": ctx.get("device_id"),
                           "mutation_id": ctx.get("mutation_id"), "client_time": ctx.get("client_time"),
-                          "server_time": now})
+                          "server_time": now, "actor": ctx.get("actor") or ("device" if ctx.get("device_id") else "web")})
     if per_record:
         # Several mutations in one flush: the feed and history take them in the order they were sent.
         order = {key: n for n, key in enumerate(per_record)}
@@ -172,12 +187,18 @@ def _before_commit(session: Session) -> None:
     if session.get_nested_transaction() is not None:
         return  # a savepoint: its rows belong to the enclosing transaction
     session.flush()
+    moved = moved_rows(session)
     pending = session.info.pop(PENDING, None)
-    if not pending:
+    if not pending and not moved:
         return
     rows: dict = {}
     existed: set = set()
-    for row, _savepoint, existing in pending:
+    for row in moved:  # scope exits, then the records that moved, each to a new place
+        key = (row["entity"], row["record_id"])
+        if not row.pop("_new", False):
+            existed.add(key)
+        rows[key] = row
+    for row, _savepoint, existing in pending or ():
         key = (row["entity"], row["record_id"])
         rows.pop(key, None)
         rows[key] = row
@@ -223,6 +244,7 @@ def _after_transaction_end(session: Session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(PENDING, None)
         session.info.pop(CURRENT, None)
+        session.info.pop(MOVES, None)
 
 
 def install_tracking() -> None:

@@ -1,11 +1,13 @@
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from webapp.auth.scope import get_scoped_or_404, scoped
+from webapp.authz import can, get_scoped_or_404, scoped
 from webapp.extensions import db
 from webapp.findings.models import Finding
+from webapp.visits import operations as ops
 from webapp.visits.models import ChecklistAnswer, Interview, Meeting, Metric, Visit
 from webapp.visits.scoring import score_by_area
 
@@ -42,4 +44,23 @@ def detail(visit_id):
         interviews=live(Interview),
         findings=live(Finding),
         scores=score_by_area(visit.template.items, answers),
+        supervisors=ops.active_supervisors() if can(current_user, "visit.reassign", visit) else [],
     )
+
+
+@bp.post("/<visit_id>/reassign")
+@login_required
+def reassign(visit_id):
+    visit = get_scoped_or_404(Visit, visit_id, current_user)
+    try:
+        ops.reassign_visit(visit, request.form.get("supervisor_id", ""), current_user)
+    except ops.NotAllowed:
+        db.session.rollback()
+        abort(403)
+    except ops.ReassignError as e:
+        db.session.rollback()
+        flash(str(e), "error")
+        return redirect(url_for(".detail", visit_id=visit_id), 303)
+    db.session.commit()
+    flash(_("The visit now belongs to %(name)s.", name=visit.supervisor.display_name), "success")
+    return redirect(url_for(".detail", visit_id=visit_id), 303)

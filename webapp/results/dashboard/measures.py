@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 
-from webapp.auth.scope import scope_clause
+from webapp.authz import scope_clause
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.rectification import outcomes

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 from marshmallow import ValidationError
 
-from webapp.auth.scope import EVERYTHING
+from webapp.authz import EVERYTHING
 from webapp.core.formdata import form_to_dict, translate_errors
 from webapp.core.models import utcnow
 from webapp.i18n import current_locale_code

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import NotFound
 
 from webapp.audit.operations import record_audit
-from webapp.auth.scope import (
+from webapp.authz import (
     EVERYTHING,
     evaluation_subject_roles,
     get_scoped_or_404,

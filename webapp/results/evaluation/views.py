@@ -8,7 +8,7 @@ from jinja2_fragments.flask import render_block
 from marshmallow import ValidationError
 from sqlalchemy.orm import selectinload
 
-from webapp.auth.scope import evaluation_subject_roles, scoped
+from webapp.authz import evaluation_subject_roles, scoped
 from webapp.core.formdata import form_to_dict, refusal_errors, translate_errors
 from webapp.extensions import db
 from webapp.results.evaluation import operations as ops

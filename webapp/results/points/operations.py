@@ -28,7 +28,7 @@ from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
 from webapp.audit.operations import record_audit
-from webapp.auth.scope import scoped
+from webapp.authz import scoped
 from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.findings.models import Finding

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from webapp.auth.models import User
-from webapp.auth.scope import get_scoped_or_404
+from webapp.authz import get_scoped_or_404
 from webapp.core.formdata import form_to_dict, translate_errors
 from webapp.core.models import utcnow
 from webapp.extensions import db

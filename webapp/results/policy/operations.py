@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from webapp.audit.operations import record_audit
 from webapp.auth.models import User
-from webapp.auth.scope import EVERYTHING, can_see
+from webapp.authz import EVERYTHING, can_see
 from webapp.core.workflow import move_status
 from webapp.extensions import db
 from webapp.findings.models import Finding

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from webapp.audit.operations import record_audit
 from webapp.auth.models import User
-from webapp.auth.scope import scoped
+from webapp.authz import scoped
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.rectification.models import Rectification

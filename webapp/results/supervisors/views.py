@@ -14,7 +14,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from webapp.auth.models import User
-from webapp.auth.scope import get_scoped_or_404
+from webapp.authz import get_scoped_or_404
 from webapp.core.formdata import form_to_dict, translate_errors
 from webapp.extensions import db
 from webapp.i18n import current_locale_code

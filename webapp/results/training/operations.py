@@ -8,7 +8,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import false, func, select
 
-from webapp.auth.scope import scope_clause
+from webapp.authz import scope_clause
 from webapp.checklists.models import AREAS, TemplateItem
 from webapp.extensions import db
 from webapp.findings.models import SEVERITIES, Finding

@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from webapp.auth.scope import developing_person_clause, get_scoped_or_404, scoped
+from webapp.authz import developing_person_clause, get_scoped_or_404, scoped
 from webapp.checklists.models import AREAS, ChecklistTemplate, TemplateItem
 from webapp.core.formdata import form_to_dict, translate_errors
 from webapp.extensions import db

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from webapp.auth.models import User
-from webapp.auth.scope import get_scoped_or_404, scope_clause, scoped
+from webapp.authz import get_scoped_or_404, scope_clause, scoped
 from webapp.core.formdata import form_to_dict, translate_errors
 from webapp.extensions import db
 from webapp.results.models import Warning, WarningRule

@@ -2,7 +2,7 @@
 
 import pytest
 
-from webapp.auth.scope import can_see, scoped
+from webapp.authz import can_see, scoped
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.visits.models import Meeting, Visit
