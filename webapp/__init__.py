@@ -37,6 +37,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked in _protect below, bearer API calls excepted
 
+    from webapp.photos.storage import check_store_config
+
+    check_store_config(app.config)  # S3 configured without boto3: refuse to start, saying why
+
     _init_extensions(app)
     _register_blueprints(app)
     _register_hooks(app)
@@ -83,6 +87,9 @@ def _init_extensions(app: Flask) -> None:
     from webapp.findings.repeats import install_repeat_detection
 
     install_repeat_detection()
+    from webapp.photos.refs import install_photo_refs
+
+    install_photo_refs()
     from webapp.auth.loaders import NoCookieForBearerSessions
 
     app.session_interface = NoCookieForBearerSessions()

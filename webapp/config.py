@@ -12,6 +12,7 @@ class Config:
     MEDIA_ROOT = os.environ.get("MEDIA_ROOT")  # None → instance/media
     S3_BUCKET = os.environ.get("S3_BUCKET")
     S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL")
+    S3_PREFIX = os.environ.get("S3_PREFIX", "photos/")  # key prefix inside the bucket (docs/photos.md)
     MAX_PHOTO_BYTES = int(os.environ.get("MAX_PHOTO_BYTES", 20 * 1024 * 1024))
     MAX_PHOTO_PIXELS = int(os.environ.get("MAX_PHOTO_PIXELS", 120_000_000))  # declared size; bombs → 413
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 64 * 1024 * 1024))

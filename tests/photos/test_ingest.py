@@ -63,8 +63,9 @@ def test_bomb_rejected_from_header_even_under_pillows_own_limit():
     assert e.value.status == 413
 
 
-def test_missing_renditions_are_made_lazily_and_kept(client, world):
-    """Photos stored before renditions existed (the demo seed) still serve thumbnails."""
+def test_a_get_never_renders_and_the_operator_command_makes_missing_renditions(client, world, runner):
+    """Photos stored before renditions existed: a GET answers 404 instead of decoding the original
+    inside the request; `flask photos renditions` makes them once, through the ingest rules."""
     data = jpeg((900, 600))
     digest = sha(data)
     get_store().put(digest, data)
@@ -72,9 +73,16 @@ def test_missing_renditions_are_made_lazily_and_kept(client, world):
                          variants={}))
     world["findings"][0].photos = [digest]
     db.session.commit()
-    r = client.get(f"/api/v1/photos/{digest}?variant=thumb", headers=token_for(client, "sup1"))
+    headers = token_for(client, "sup1")
+    r = client.get(f"/api/v1/photos/{digest}?variant=thumb", headers=headers)
+    assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
+    assert not get_store().exists(f"{digest}.thumb.jpg")
+    result = runner.invoke(args=["photos", "renditions"])
+    assert result.exit_code == 0 and "renditions made for 1 photo(s)" in result.output
+    r = client.get(f"/api/v1/photos/{digest}?variant=thumb", headers=headers)
     assert r.status_code == 200 and Image.open(io.BytesIO(r.data)).size == (320, 213)
-    assert get_store().exists(f"{digest}.thumb.jpg") and get_store().exists(f"{digest}.display.jpg")
+    assert get_store().exists(f"{digest}.display.jpg")
+    assert db.session.get(Photo, digest).variants == {"display": f"{digest}.display.jpg", "thumb": f"{digest}.thumb.jpg"}
 
 
 def test_jpeg_end_marker_check():

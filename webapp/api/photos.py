@@ -12,16 +12,19 @@ from webapp import api_error
 from webapp.api import bp
 from webapp.extensions import db
 from webapp.photos import ingest
+from webapp.photos.models import Photo
 from webapp.photos.operations import (
-    ensure_rendition,
     find_stored_photo,
     is_sha256,
     may_download_original,
     photo_visible_to,
-    process_upload,
-    save_photo,
+    read_rendition,
+    record_upload,
+    rejection_message,
+    storage_failure,
+    store_upload,
 )
-from webapp.photos.storage import get_store
+from webapp.photos.storage import ObjectMissing, StorageError, get_store
 
 CHUNK = 256 * 1024
 GET_VARIANTS = ("thumb", "display", "original")
@@ -29,20 +32,12 @@ GET_VARIANTS = ("thumb", "display", "original")
 CACHE_CONTROL = "private, max-age=31536000, immutable"
 
 
-def _rejection_message(code: str) -> str:
-    limit_mb = current_app.config["MAX_PHOTO_BYTES"] / (1024 * 1024)
-    return {
-        "too_large": _("The photo is larger than %(limit)s MB.", limit=f"{limit_mb:g}"),
-        "too_many_pixels": _("The photo has too many pixels to be processed safely."),
-        "hash_mismatch": _("The photo was damaged on the way: its content does not match its SHA-256. Upload it again."),
-        "not_an_image": _("That file is not a photo. Upload a JPEG, PNG, WebP or HEIC image."),
-        "unsupported_format": _("That image format is not supported. Upload a JPEG, PNG, WebP or HEIC image."),
-        "corrupt_image": _("The photo is damaged or incomplete and cannot be read."),
-    }.get(code) or _("The content could not be processed.")
-
-
 def _reject(status: int, code: str):
-    return api_error(status, code, _rejection_message(code))
+    return api_error(status, code, rejection_message(code))
+
+
+def _storage_error(e: StorageError):
+    return _reject(*storage_failure(e))
 
 
 def _read_body(limit: int):
@@ -89,17 +84,20 @@ def put_photo(sha256):
         return _reject(413, "too_large")
     if actual != sha:
         return _reject(400, "hash_mismatch")
-    photo = find_stored_photo(sha)
-    if photo is not None:
-        return jsonify(_photo_json(photo)), 200
-    # Nothing written yet: end the transaction so SQLite's write lock is not held while decoding.
-    db.session.rollback()
     try:
-        processed = process_upload(data)
+        photo = find_stored_photo(sha)
+        if photo is not None:
+            return jsonify(_photo_json(photo)), 200
+        # Nothing written yet: end the transaction so SQLite's write lock is not held while decoding.
+        db.session.rollback()
+        upload = store_upload(data, sha)
     except ingest.PhotoRejected as e:
         return _reject(e.status, e.code)
+    except StorageError as e:
+        db.session.rollback()
+        return _storage_error(e)
     try:
-        photo, created = save_photo(sha, data, processed, current_user)
+        photo, created = record_upload(upload, current_user)
         body = _photo_json(photo)
         db.session.commit()
     except IntegrityError:  # a concurrent upload of the same photo won the race: same bytes, same key
@@ -118,7 +116,12 @@ def get_photo(sha256):
     if request.method == "HEAD" and "variant" not in request.args:
         # The contract's existence check, before an upload. Knowing a photo's hash means holding
         # the photo, so answering it tells nothing; the bytes themselves are access-checked.
-        if not is_sha256(sha) or find_stored_photo(sha) is None:
+        try:
+            stored = is_sha256(sha) and find_stored_photo(sha) is not None
+        except StorageError as e:
+            storage_failure(e)
+            return Response(status=503)
+        if not stored:
             return Response(status=404)
         return Response(status=200, headers={"ETag": f'"{sha}"'})
     variant = request.args.get("variant", "display")
@@ -128,30 +131,28 @@ def get_photo(sha256):
         return api_error(404, "not_found", _("Not found, or not yours to see."))
     if variant == "original" and not may_download_original(current_user):
         return api_error(403, "forbidden", _("Only management can download the original photo."))
-    photo = find_stored_photo(sha)
-    if photo is None:
-        return api_error(404, "not_found", _("Not found, or not yours to see."))
-    return photo_response(photo, variant)
+    return photo_response(db.session.get(Photo, sha), variant)
 
 
 def photo_response(photo, variant: str) -> Response:
-    """The bytes of one rendition (or the original), with its immutable ETag; the caller has checked access."""
+    """The bytes of one rendition (or the original), with its immutable ETag; the caller has checked
+    access. Renditions were made at upload: nothing is decoded here."""
     sha = photo.sha256
     etag = f"{sha}.{variant}"
     headers = {"ETag": f'"{etag}"', "Cache-Control": CACHE_CONTROL}
     if request.if_none_match.contains(etag):
         return Response(status=304, headers=headers)
-    try:
-        key = ensure_rendition(photo, variant)
-    except ingest.PhotoRejected as e:
-        return _reject(e.status, e.code)
     mimetype = photo.content_type if variant == "original" else ingest.RENDITION_TYPE
-    store = get_store()
-    path = store.local_path(key) if variant == "original" else None
+    path = get_store().local_path(sha) if variant == "original" else None
     if path is not None:  # originals can be large: let the server stream the file
         resp = send_file(path, mimetype=mimetype, etag=False, conditional=False, max_age=None)
     else:
-        resp = Response(store.get(key), mimetype=mimetype)
+        try:
+            resp = Response(read_rendition(photo, variant), mimetype=mimetype)
+        except ObjectMissing:
+            return api_error(404, "not_found", _("Not found, or not yours to see."))
+        except StorageError as e:
+            return _storage_error(e)
     resp.headers.update(headers)
     if variant == "original":
         ext = ingest.EXTENSIONS.get(photo.content_type, "bin")

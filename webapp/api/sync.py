@@ -1,17 +1,14 @@
 """/api/v1/sync/* and /api/v1/conflicts: the sync protocol over HTTP (thin; the rules live in sync/)."""
 
-from functools import wraps
-
 from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
-from sqlalchemy.exc import DBAPIError
 
 from webapp import api_error
 from webapp.api import bp
 from webapp.api.helpers import BadPayload
-from webapp.core.database import read_only
+from webapp.core.database import WRITE_ATTEMPTS, reads_first, write_retrying
 from webapp.extensions import db
 from webapp.sync_store.operations import (
     AlreadyResolved,
@@ -53,53 +50,23 @@ def sync_pull():
     return jsonify(pull_changes(current_user, args["cursor"], limit))
 
 
-def _reads_first(view):
-    """Sign-in check and payload parsing read only; the write transaction (on SQLite the one
-    writer lock, BEGIN IMMEDIATE) starts with the push itself, so writers queue for less."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        token = read_only.set(True)
-        try:
-            return view(*args, **kwargs)
-        finally:
-            read_only.reset(token)
-
-    return wrapped
-
-
-PUSH_ATTEMPTS = 3
-RETRYABLE = {"40P01", "40001", "23505"}  # PostgreSQL: deadlock, serialization failure, unique violation
+PUSH_ATTEMPTS = WRITE_ATTEMPTS
 
 
 @bp.post("/sync/push")
-@_reads_first
+@reads_first
 @login_required
 def sync_push():
     """Apply a device's mutations in order (see sync/engine.py: batched, savepoint fallback)."""
     args = _json_body(PushArgs())
     parsed = parse_mutations(args["mutations"])
     user = current_user._get_current_object()
-    db.session.commit()  # end the reading transaction
-    writing = read_only.set(False)
     try:
-        for attempt in range(PUSH_ATTEMPTS):
-            try:
-                results = push_mutations(user, args["device_id"], args["mutations"], parsed=parsed)
-                db.session.commit()
-                break
-            except DeviceTaken:
-                db.session.rollback()
-                return api_error(409, "device_taken", _("This device id is registered to another user. "
-                                                        "Sign out and in again on this device to get a new one."))
-            except DBAPIError as e:
-                # A deadlock with another writer, or a create racing a copy of itself from another
-                # device: nothing of this attempt is kept; the whole push runs again from the start.
-                db.session.rollback()
-                if attempt == PUSH_ATTEMPTS - 1 or getattr(e.orig, "sqlstate", None) not in RETRYABLE:
-                    raise
-    finally:
-        read_only.reset(writing)
+        results = write_retrying(
+            lambda: push_mutations(user, args["device_id"], args["mutations"], parsed=parsed), PUSH_ATTEMPTS)
+    except DeviceTaken:
+        return api_error(409, "device_taken", _("This device id is registered to another user. "
+                                                "Sign out and in again on this device to get a new one."))
     return jsonify(results=results)
 
 

@@ -50,3 +50,53 @@ def _configure_postgresql(engine) -> None:
         with dbapi_conn.cursor() as cur:
             cur.execute("SET plan_cache_mode = force_custom_plan")
         dbapi_conn.commit()
+
+
+# ---- write transactions that are run again -------------------------------------------------------
+
+WRITE_ATTEMPTS = 3
+RETRYABLE = {"40P01", "40001", "23505"}  # PostgreSQL: deadlock, serialization failure, unique violation
+
+
+def reads_first(view):
+    """Sign-in check and payload parsing read only; the write transaction (on SQLite the one
+    writer lock, BEGIN IMMEDIATE) starts with `write_retrying`, so writers queue for less."""
+    from functools import wraps
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        token = read_only.set(True)
+        try:
+            return view(*args, **kwargs)
+        finally:
+            read_only.reset(token)
+
+    return wrapped
+
+
+def write_retrying(work, attempts: int = WRITE_ATTEMPTS):
+    """End the reading transaction, then run `work()` and commit in a write transaction of its own.
+    A deadlock with another writer, a serialization failure, or a create racing a copy of itself:
+    nothing of the attempt is kept and `work()` runs again from the start. Any other error rolls
+    back and propagates. Returns what `work()` returned."""
+    from sqlalchemy.exc import DBAPIError
+
+    from webapp.extensions import db
+
+    db.session.commit()
+    writing = read_only.set(False)
+    try:
+        for attempt in range(attempts):
+            try:
+                result = work()
+                db.session.commit()
+                return result
+            except DBAPIError as e:
+                db.session.rollback()
+                if attempt == attempts - 1 or getattr(e.orig, "sqlstate", None) not in RETRYABLE:
+                    raise
+            except BaseException:
+                db.session.rollback()
+                raise
+    finally:
+        read_only.reset(writing)

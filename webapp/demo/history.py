@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.photos.models import Photo
-from webapp.photos.storage import get_store
+from webapp.photos.operations import process_upload, save_photo
 from webapp.plans.models import Plan
 from webapp.rectification.models import AcceptanceRound, Rectification
 from webapp.reports.models import Report
@@ -171,15 +171,13 @@ def _ensure_photos(uploader, local, added) -> list[str]:
     """A handful of generated site photos shared by every history finding (keeps the seed fast)."""
     from webapp.demo.seed import _photo_bytes
 
-    shas, store = [], None
+    shas = []
     for i in range(PHOTO_COUNT):
         data = _photo_bytes(f"history #{i + 1}", hue=17 + i * 37)
         sha = hashlib.sha256(data).hexdigest()
         if db.session.get(Photo, sha) is None:
-            store = store or get_store()
-            store.put(sha, data)
-            db.session.add(Photo(sha256=sha, size=len(data), content_type="image/jpeg", width=1280, height=960,
-                                 captured_at=datetime(2026, 1, 1, tzinfo=UTC), uploaded_by=uploader.id, variants={}))
+            photo, _created = save_photo(sha, data, process_upload(data), uploader)
+            photo.captured_at = datetime(2026, 1, 1, tzinfo=UTC)
             added["photos"] += 1
         shas.append(sha)
     return shas

@@ -21,7 +21,7 @@ from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.org.models import Department, Person, Site
 from webapp.photos.models import Photo
-from webapp.photos.storage import get_store
+from webapp.photos.operations import process_upload, save_photo
 from webapp.plans.models import Plan
 from webapp.results.models import PointRule, SupervisorProfile, WarningRule
 from webapp.visits.models import ChecklistAnswer, Interview, Meeting, Metric, Visit
@@ -232,7 +232,6 @@ def seed_demo(today: date | None = None) -> dict:
     if not quarterly.departments:
         quarterly.departments = list(depts.values())
 
-    store = None
     for n, (key, site_code, sup, status, offset, findings) in enumerate(VISITS):
         site = sites[site_code]
         day = today + timedelta(days=offset)
@@ -263,14 +262,11 @@ def seed_demo(today: date | None = None) -> dict:
         for m, (title, desc, impact, area, item, severity, fstatus, dept) in enumerate(findings):
             fkey = f"finding:{key}:{m}"
             if db.session.get(Finding, demo_id(fkey)) is None:
-                store = store or get_store()
                 data = _photo_bytes(f"{site_code} {day.isoformat()} #{m + 1}", hue=n * 31 + m * 11)
                 sha = hashlib.sha256(data).hexdigest()
                 if db.session.get(Photo, sha) is None:
-                    store.put(sha, data)
-                    db.session.add(Photo(sha256=sha, size=len(data), content_type="image/jpeg", width=1280,
-                                         height=960, captured_at=start + timedelta(minutes=40 + m * 15),
-                                         uploaded_by=users[sup].id, variants={}))
+                    photo, _created = save_photo(sha, data, process_upload(data), users[sup])
+                    photo.captured_at = start + timedelta(minutes=40 + m * 15)
                     added["photos"] += 1
                 ensure(Finding, fkey, visit_id=visit.id, site_id=site.id, supervisor_id=users[sup].id,
                        title=title, description=desc, impact=impact, area=area, item_id=items[item].id,

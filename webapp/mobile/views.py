@@ -16,10 +16,13 @@ from flask_wtf.csrf import generate_csrf
 
 from webapp import api_error
 from webapp.api.helpers import BadPayload, load_json
+from webapp.core.database import reads_first, write_retrying
 from webapp.extensions import db
-from webapp.mobile.importer import ImportRefused, import_unsynced
+from webapp.mobile.importer import ImportRefused, apply_import, import_author, store_import_photos
 from webapp.mobile.schemas import ImportArgs
 from webapp.mobile.strings import app_strings
+from webapp.photos.operations import rejection_message, storage_failure
+from webapp.photos.storage import StorageError
 
 bp = Blueprint("mobile", __name__)
 
@@ -93,14 +96,21 @@ def _bad_payload(e: BadPayload):
 
 
 @bp.post("/api/v1/sync/import")
+@reads_first
 @login_required
 def sync_import():
-    """Import a phone's "export unsynced data" file (a push body plus base64 photos)."""
+    """Import a phone's "export unsynced data" file (a push body plus base64 photos): the photos
+    are decoded and stored before the write transaction, which is run again on a deadlock."""
     doc = load_json(ImportArgs())
+    user = current_user._get_current_object()
     try:
-        result = import_unsynced(current_user, doc)
+        author = import_author(user, doc)
+        statuses, uploads = store_import_photos(doc)
     except ImportRefused as e:
         db.session.rollback()
         return api_error(403, "forbidden", str(e))
-    db.session.commit()
-    return jsonify(result)
+    except StorageError as e:
+        db.session.rollback()
+        status, code = storage_failure(e)
+        return api_error(status, code, rejection_message(code))
+    return jsonify(write_retrying(lambda: apply_import(user, author, doc, statuses, uploads)))

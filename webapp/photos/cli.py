@@ -28,3 +28,15 @@ def orphans_command(older_than_days, purge):
     db.session.commit()
     delete_objects(keys)  # after the commit: a failed commit never leaves records without bytes
     click.echo(f"purged {sum(1 for k in keys if '.' not in k)} orphan photo(s)")
+
+
+@photos_cli.command("renditions")
+def renditions_command():
+    """Make the thumb and display renditions that photos stored before the one ingest path lack
+    (a photo GET never renders them). Photos the ingest rules refuse (too many pixels, damaged)
+    are counted and keep none."""
+    from webapp.photos.operations import make_missing_renditions
+
+    made, refused = make_missing_renditions()
+    db.session.commit()
+    click.echo(f"renditions made for {made} photo(s); {refused} refused by the ingest rules")

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.core.models import UTCDateTime, UUIDStr, utcnow
@@ -23,3 +23,17 @@ class Photo(db.Model):
     variants: Mapped[dict] = mapped_column(JSON, default=dict)  # variant name → stored key
     uploaded_by: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PhotoRef(db.Model):
+    """Which record refers to which photo: written with the record, in the same transaction, by a
+    flush hook (webapp/photos/refs.py), whatever wrote it — a desk form, a sync push, an import.
+    A photo GET decides access with one indexed lookup here instead of scanning JSON lists.
+    No foreign key to photos: a phone may push the record before it uploads the photo."""
+
+    __tablename__ = "photo_refs"
+    __table_args__ = (Index("ix_photo_refs_record", "entity", "record_id"),)
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    entity: Mapped[str] = mapped_column(String(40), primary_key=True)  # finding, checklist_answer, ...
+    record_id: Mapped[str] = mapped_column(UUIDStr, primary_key=True)

@@ -15,7 +15,9 @@ from webapp.checklists.models import ChecklistTemplate
 from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.org.models import Department, Site
-from webapp.photos.storage import get_store
+from webapp.photos.ingest import PhotoRejected
+from webapp.photos.operations import record_upload, rejection_message, storage_failure, store_upload
+from webapp.photos.storage import StorageError, get_store
 from webapp.plans.models import PLAN_TRANSITIONS, Attachment, Plan, PlanNote, ScheduledVisit
 from webapp.visits.models import Visit
 
@@ -32,6 +34,7 @@ TRANSITION_ROLES = {
 }
 ATTACHMENT_TYPES = {
     ".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+    ".webp": "image/webp", ".heic": "image/heic", ".heif": "image/heic",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ".csv": "text/csv", ".txt": "text/plain",
@@ -196,7 +199,6 @@ def add_plan_note(user, plan: Plan, data: dict, files=()) -> PlanNote:
     note = PlanNote(plan_id=plan.id, kind=data["kind"], body=data["body"], author_id=user.id)
     db.session.add(note)
     db.session.flush()
-    store = None
     for upload in files:
         if not upload or not upload.filename:
             continue
@@ -208,15 +210,32 @@ def add_plan_note(user, plan: Plan, data: dict, files=()) -> PlanNote:
         data_bytes = upload.read(MAX_ATTACHMENT_BYTES + 1)
         if len(data_bytes) > MAX_ATTACHMENT_BYTES:
             raise PlanError(_("Each attachment may be at most 20 MB."), {"files": [_("The file is too large.")]}, 400)
-        sha = hashlib.sha256(data_bytes).hexdigest()
-        store = store or get_store()
-        if not store.exists(sha):
-            store.put(sha, data_bytes)
-        db.session.add(Attachment(note_id=note.id, filename=name, sha256=sha, content_type=ATTACHMENT_TYPES[ext],
+        try:
+            sha, content_type = _store_attachment(data_bytes, ATTACHMENT_TYPES[ext], user)
+        except PhotoRejected as e:
+            raise PlanError(rejection_message(e.code), {"files": [rejection_message(e.code)]}, e.status) from None
+        except StorageError as e:
+            status, code = storage_failure(e)
+            raise PlanError(rejection_message(code), {"files": [rejection_message(code)]}, status) from None
+        db.session.add(Attachment(note_id=note.id, filename=name, sha256=sha, content_type=content_type,
                                   size=len(data_bytes), uploaded_by=user.id))
     db.session.flush()
     record_audit(user, "plan.note_added", "plan", plan.id, {"note": note.id, "kind": note.kind})
     return note
+
+
+def _store_attachment(data: bytes, content_type: str, user) -> tuple[str, str]:
+    """Store an attachment's bytes; returns (sha256, content type). An image goes through the one
+    photo ingest path (pixel cap, HEIC, renditions without metadata); other files are kept as they are."""
+    if content_type.startswith("image/"):
+        upload = store_upload(data)
+        photo, _created = record_upload(upload, user)
+        return upload.sha256, photo.content_type
+    sha = hashlib.sha256(data).hexdigest()
+    store = get_store()
+    if not store.exists(sha):
+        store.put(sha, data)
+    return sha, content_type
 
 
 # ---- workflow ---------------------------------------------------------------------------------

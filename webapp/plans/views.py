@@ -2,6 +2,7 @@
 
 import io
 from datetime import date, timedelta
+from pathlib import PurePath
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -18,7 +19,8 @@ from webapp.checklists.models import AREAS, ChecklistTemplate
 from webapp.core.formdata import form_to_dict, refusal_errors, translate_errors
 from webapp.extensions import db
 from webapp.org.models import Department, Site
-from webapp.photos.storage import get_store
+from webapp.photos.operations import rejection_message, storage_failure, variant_key
+from webapp.photos.storage import ObjectMissing, StorageError, get_store
 from webapp.plans import operations as ops
 from webapp.plans.models import PERIOD_TYPES, PLAN_STATUSES, Attachment, Plan, PlanNote, ScheduledVisit
 from webapp.plans.progress import is_overdue, plan_progress, progress_by_supervisor
@@ -351,11 +353,26 @@ def attachment(attachment_id):
     if note is None:
         abort(404)
     get_scoped_or_404(Plan, note.plan_id, current_user)
-    store = get_store()
-    if not store.exists(att.sha256):
+    if att.content_type.startswith("image/"):
+        # Ingested as a photo: the display rendition, without the original's metadata (GPS, serials).
+        # Images attached before the one ingest path have none: their file as it was.
+        return _send_stored(variant_key(att.sha256, "display"), "image/jpeg",
+                            f"{PurePath(att.filename).stem or 'image'}.jpg",
+                            fallback=(att.sha256, att.content_type, att.filename))
+    return _send_stored(att.sha256, att.content_type, att.filename)
+
+
+def _send_stored(key: str, mimetype: str, filename: str, fallback=None):
+    try:
+        data = get_store().get(key)
+    except ObjectMissing:
+        if fallback is not None:
+            return _send_stored(*fallback)
         abort(404)
-    return send_file(io.BytesIO(store.get(att.sha256)), mimetype=att.content_type, as_attachment=True,
-                     download_name=att.filename, max_age=0)
+    except StorageError as e:
+        status, code = storage_failure(e)
+        abort(status, rejection_message(code))
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=filename, max_age=0)
 
 
 # ---- calendar ----------------------------------------------------------------------------------

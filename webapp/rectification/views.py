@@ -14,7 +14,9 @@ from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.findings.operations import NotAllowed, WorkflowError
 from webapp.org.models import Department
-from webapp.photos.uploads import BadUpload, store_uploaded_photo
+from webapp.photos.ingest import PhotoRejected
+from webapp.photos.operations import record_upload, rejection_message, storage_failure, store_upload
+from webapp.photos.storage import StorageError
 from webapp.rectification import operations as ops
 from webapp.rectification.models import AcceptanceRound, CoordinationNote, Rectification, RectificationUpdate
 from webapp.rectification.schemas import (
@@ -100,9 +102,16 @@ def _act(finding_id, schema, action, done_message):
         db.session.rollback()
         return _render(finding, {k: "; ".join(v) if isinstance(v, list) else str(v)
                                  for k, v in e.messages.items()}, request.form, 400)
-    except (WorkflowError, BadUpload) as e:
+    except WorkflowError as e:
         db.session.rollback()
-        return _render(finding, {"_": str(e)}, request.form, 409 if isinstance(e, WorkflowError) else 400)
+        return _render(finding, {"_": str(e)}, request.form, 409)
+    except PhotoRejected as e:
+        db.session.rollback()
+        return _render(finding, {"photos": rejection_message(e.code)}, request.form, 400)
+    except StorageError as e:
+        db.session.rollback()
+        status, code = storage_failure(e)
+        return _render(finding, {"photos": rejection_message(code)}, request.form, status)
     except NotAllowed as e:
         db.session.rollback()
         return _render(finding, {"_": str(e)}, request.form, 403)
@@ -121,9 +130,19 @@ def plan(finding_id):
 @bp.post("/<finding_id>/progress")
 @login_required
 def progress(finding_id):
+    # The one ingest path, before the write transaction (SQLite: its one write lock): validate,
+    # decode once, make the renditions, store the bytes. A refusal is shown on the form.
+    db.session.rollback()
+    try:
+        uploads = [store_upload(fs.read()) for fs in request.files.getlist("photos") if fs and fs.filename]
+        refused = None
+    except (PhotoRejected, StorageError) as e:
+        uploads, refused = [], e
+
     def action(f, a):
-        shas = [store_uploaded_photo(fs.read(), current_user)
-                for fs in request.files.getlist("photos") if fs and fs.filename]
+        if refused is not None:
+            raise refused
+        shas = [record_upload(u, current_user)[0].sha256 for u in uploads]
         ops.add_progress(f, current_user, a.get("note"), a["progress"], shas)
 
     return _act(finding_id, ProgressArgs(), action, _("Progress was recorded."))

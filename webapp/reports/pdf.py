@@ -1,7 +1,9 @@
 """The report as PDF (fpdf2), with a CJK font embedded (subset) so Chinese renders on any reader.
 
 The font comes from PDF_FONT_PATH or a Debian/Ubuntu CJK font package (fonts-noto-cjk, installed
-by `make install`/tools/run_tests.sh when missing); photos are embedded as small JPEG thumbnails.
+by `make install`/tools/run_tests.sh when missing). Photos are embedded as their stored thumbnail
+renditions (small JPEGs made at upload, webapp/photos/ingest.py), never decoded from the original:
+a report's memory stays bounded whatever was uploaded.
 """
 
 import io
@@ -12,10 +14,10 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from fpdf import FPDF, XPos, YPos
 from fpdf.fonts import FontFace
-from PIL import Image
 
 from webapp.i18n import term
-from webapp.photos.storage import get_store
+from webapp.photos.operations import variant_key
+from webapp.photos.storage import StorageError, get_store
 
 # (path, index in a .ttc collection: Noto CJK collections hold JP, KR, SC, TC, HK in this order)
 FONT_CANDIDATES = [
@@ -25,7 +27,6 @@ FONT_CANDIDATES = [
     ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
     ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
 ]
-THUMB_PX = 360
 NEXT_LINE = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
 
 
@@ -46,20 +47,10 @@ def find_font() -> tuple[str, int]:
 
 
 def thumbnail_jpeg(sha: str) -> bytes | None:
-    """A small JPEG of a stored photo, or None when its bytes are not (yet) on this server."""
-    store = get_store()
+    """The stored thumbnail rendition of a photo, or None when it is not (yet) on this server."""
     try:
-        data = store.get(sha)
-    except (FileNotFoundError, OSError, KeyError):
-        return None
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            img = img.convert("RGB")
-            img.thumbnail((THUMB_PX, THUMB_PX))
-            out = io.BytesIO()
-            img.save(out, "JPEG", quality=80)
-            return out.getvalue()
-    except OSError:
+        return get_store().get(variant_key(sha, "thumb"))
+    except StorageError:
         return None
 
 

@@ -1,0 +1,75 @@
+"""The photo_refs table follows the records that refer to photos: a flush hook rewrites a record's
+rows whenever its `photos` list is written, in the same transaction, whoever writes it (a desk
+form, the sync push, the phone-export import, the demo seed). Soft-deleted records keep their rows:
+their evidence is kept, and whoever sees the record still sees its photos."""
+
+from sqlalchemy import delete, event, insert
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import get_history
+
+from webapp.core.models import new_id
+from webapp.findings.models import Finding
+from webapp.photos import ingest
+from webapp.photos.models import PhotoRef
+from webapp.plans.models import Attachment
+from webapp.rectification.models import RectificationUpdate
+from webapp.visits.models import ChecklistAnswer
+
+# Records with a JSON list `photos` of sha256 hashes, by the entity name stored in photo_refs.
+REFERRING = {"finding": Finding, "checklist_answer": ChecklistAnswer, "rectification_update": RectificationUpdate}
+ENTITY = {model: name for name, model in REFERRING.items()}
+# An image attached to a plan note was ingested as a photo; the note is what refers to it.
+PLAN_NOTE = "plan_note"
+IMAGE_TYPES = frozenset(ingest.FORMATS.values())
+
+
+def photo_hashes(value) -> set[str]:
+    return {s for s in value or [] if isinstance(s, str) and len(s) == 64}
+
+
+def _before_flush(session: Session, _ctx, _instances) -> None:
+    rewrite: dict[str, set[str]] = {}  # entity → ids whose rows are replaced
+    rows = []
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if isinstance(obj, Attachment):
+            if obj in session.new and obj.note_id and obj.content_type in IMAGE_TYPES:
+                rows.append({"sha256": obj.sha256, "entity": PLAN_NOTE, "record_id": obj.note_id})
+            continue
+        entity = ENTITY.get(type(obj))
+        if entity is None:
+            continue
+        if obj in session.dirty and not get_history(obj, "photos").has_changes():
+            continue
+        if obj.id is None:
+            obj.id = new_id()
+        rewrite.setdefault(entity, set()).add(obj.id)
+        if obj not in session.deleted:
+            rows.extend({"sha256": sha, "entity": entity, "record_id": obj.id} for sha in sorted(photo_hashes(obj.photos)))
+    table = PhotoRef.__table__
+    for entity, ids in rewrite.items():
+        ids = sorted(ids)
+        for i in range(0, len(ids), 500):
+            session.execute(delete(table).where(table.c.entity == entity, table.c.record_id.in_(ids[i:i + 500])))
+    if rows:
+        unique = {(r["sha256"], r["entity"], r["record_id"]): r for r in rows}
+        if PLAN_NOTE in {r["entity"] for r in rows}:
+            _skip_existing_note_refs(session, unique)
+        if unique:
+            session.execute(insert(table), list(unique.values()))
+
+
+def _skip_existing_note_refs(session: Session, rows: dict) -> None:
+    """A plan note's refs are only added (attachments are not edited): skip any already stored."""
+    from sqlalchemy import select, tuple_
+
+    keys = [k for k in rows if k[1] == PLAN_NOTE]
+    table = PhotoRef.__table__
+    stored = set(session.execute(select(table.c.sha256, table.c.entity, table.c.record_id)
+                                 .where(tuple_(table.c.sha256, table.c.entity, table.c.record_id).in_(keys))).all())
+    for key in stored:
+        rows.pop(tuple(key), None)
+
+
+def install_photo_refs() -> None:
+    if not event.contains(Session, "before_flush", _before_flush):
+        event.listen(Session, "before_flush", _before_flush)
