@@ -105,6 +105,9 @@ def sync_import():
     user = current_user._get_current_object()
     try:
         author = import_author(user, doc)
+        # End the transaction the request began (on SQLite it may hold the write lock since the
+        # sign-in check): what follows until write_retrying only reads, then decodes.
+        db.session.commit()
         statuses, uploads = store_import_photos(doc)
     except ImportRefused as e:
         db.session.rollback()
