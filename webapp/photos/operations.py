@@ -191,11 +191,12 @@ def make_missing_renditions() -> tuple[int, int]:
         if all(store.exists(k) for k in keys.values()):
             continue
         try:
-            processed = process_upload(store.get(photo.sha256))
+            data = store.get(photo.sha256)
+            processed = process_upload(data)
         except (ingest.PhotoRejected, ObjectMissing):
             refused += 1
             continue
-        photo.variants = store_photo_bytes(photo.sha256, store.get(photo.sha256), processed)
+        photo.variants = store_photo_bytes(photo.sha256, data, processed)
         made += 1
     db.session.flush()
     return made, refused
