@@ -115,7 +115,7 @@ PATHS = {
 def build_spec() -> dict:
     spec = APISpec(title="运营督导系统 API", version=PROTOCOL_VERSION, openapi_version="3.0.3",
                    plugins=[MarshmallowPlugin()], servers=[{"url": "/api/v1"}],
-                   info={"description": "Sync protocol v1: see the README's API section."})
+                   info={"description": "Sync protocol v1: see docs/sync-protocol.md in the repository."})
     for name, schema in (("ErrorResponse", ErrorResponse), ("HealthResponse", HealthResponse),
                          ("TokenArgs", TokenArgs), ("TokenResponse", TokenResponse), ("MeResponse", MeResponse),
                          ("PullResponse", PullResponse), ("Mutation", MutationDoc), ("PushDoc", PushDoc), ("PushResponse", PushResponse),
