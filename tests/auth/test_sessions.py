@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import FreshContextClient, csrf_from
-from webapp.auth.models import UserSession
+from webapp.auth.models import User, UserSession
 from webapp.auth.operations import AccountError, change_password, deactivate_user, end_sessions, issue_token
 from webapp.extensions import db
 
@@ -111,3 +111,18 @@ def test_a_bogus_bearer_header_does_not_ride_on_the_session_cookie(app, client, 
     db.session.commit()
     r = client.post("/api/v1/sync/push", json=push, headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200  # a real token needs no CSRF token, cookie or not
+
+
+def test_operator_commands_end_sessions(app, runner, create_user):
+    create_user("zhang")
+    browser = signed_in_client(app, "zhang")
+    r = runner.invoke(args=["user", "set-password", "zhang", "--password", "another-long-one"])
+    assert r.exit_code == 0, r.output
+    assert browser.get("/api/v1/me").status_code == 401
+    r = runner.invoke(args=["user", "set-password", "zhang", "--password", "short"])
+    assert r.exit_code != 0 and "8 characters" in r.output
+    assert runner.invoke(args=["user", "disable", "nobody"]).exit_code != 0
+    assert runner.invoke(args=["user", "sign-out", "zhang"]).exit_code == 0
+    assert runner.invoke(args=["user", "disable", "zhang"]).exit_code == 0
+    db.session.expire_all()
+    assert db.session.scalar(select(User.active).where(User.username == "zhang")) is False
