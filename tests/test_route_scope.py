@@ -29,6 +29,7 @@ pages and the sync pull; they are covered here through those pages.
 """
 
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -443,5 +444,59 @@ def test_live_share_link_opens_for_anyone_with_the_token(app, world, other_scope
     assert r.status_code == 200 and secret("report") in r.get_data(as_text=True)
     r = client.get(f"/reports/shared/{token}/photos/{sha}")
     assert r.status_code == 200 and r.mimetype.startswith("image/")
-    # The link opens its own report's photos only.
     assert client.get(f"/reports/shared/{token}/photos/{KINDS['photo'].missing}").status_code == 404
+
+
+# ---- a child under another parent ----------------------------------------------------------
+
+@pytest.fixture
+def own_scope(world, other_scope):
+    """Parents of sup1's own (department 1), for the URLs that name a parent and a child: a draft
+    plan, an approved report and its live share link. Keyed like other_scope."""
+    sup1, v1 = world["users"]["sup1"], world["visits"][0]
+    plan = Plan(title="一部计划", period_type="quarterly", period_start=date(2026, 10, 1),
+                period_end=date(2026, 12, 31), status="draft", author_id=sup1.id, departments=[world["depts"][0]])
+    report = Report(visit_id=v1.id, title="一部报告", status="approved", author_id=sup1.id,
+                    approved_at=datetime.now(UTC))
+    db.session.add_all([plan, report])
+    db.session.flush()
+    db.session.add(ShareLink(report_id=report.id, token_hash=_token_hash("live-d1-token"), created_by=sup1.id))
+    db.session.commit()
+    return {"plan": plan.id, "report": report.id, "revoked_token": "live-d1-token"}
+
+
+def path_args(route: Route) -> list[str]:
+    """The URL's arguments in the order they appear in its path (the parent first)."""
+    return [a for a in re.findall(r"<(?:[^:<>]+:)?([^<>]+)>", route.rule.rule) if a in route.kinds]
+
+
+@pytest.mark.parametrize("role", ["sup1", "manager"])
+def test_a_child_under_another_parent_is_refused(app, world, other_scope, own_scope, role):
+    """A URL naming the role's own parent (plan, report, share link) and the other scope's child
+    (schedule row, share link, photo) is refused like a made-up child, even for management, who
+    see both: the child must belong to the parent the URL names."""
+    client, csrf = signed_in(app, role)
+    failures, walked = [], 0
+    for route in routes(app):
+        args = path_args(route)
+        if len(args) < 2 or route.kinds[args[0]].attr not in own_scope:
+            continue
+        parent = {args[0]: own_scope[route.kinds[args[0]].attr]}
+        children = {a: other_scope[route.kinds[a].attr] for a in args[1:]}
+        made_up = {a: route.kinds[a].missing for a in args[1:]}
+        for method in route.methods():
+            walked += 1
+            url = route.rule.build({**parent, **children}, append_unknown=False)[1]
+            r = send(client, method, url, csrf)
+            probe = None
+            if r.status_code != 404:
+                probe = send(client, method, route.rule.build({**parent, **made_up}, append_unknown=False)[1], csrf)
+            problem = refusal_problem(route, method, role, r, probe, other_scope)
+            for resp in (r, probe):
+                if resp is not None:
+                    resp.close()
+            if problem:
+                failures.append(f"{route.endpoint} {method} {url} as {role}: {problem}")
+    assert walked >= 5, "the nested routes were not found"
+    if failures:
+        pytest.fail(f"{len(failures)} wrong answers:\n" + "\n".join(failures), pytrace=False)
