@@ -18,7 +18,9 @@ What a refusal may look like depends on why the role is refused:
 - the few answers that are neither, listed in ODD_REFUSALS with their reason; they too must be the
   same for a made-up id, and a redirect never leads to the object.
 
-Never 2xx, never 5xx, never the object's marker text in the answer. Signed out, every route that
+Never 2xx, never 5xx. Every record of the other scope carries a secret() text, and no answer to any
+role (refusal, list, home page, sync pull, JSON API) shows the text of a record that role may not
+read (SECRETS). Signed out, every route that
 is not in PUBLIC redirects to the sign-in page (web) or answers 401 (API). And so that the walk
 cannot pass by everything being 404: every role that may see the object gets something other than
 404 on every GET page, and at least one of them a 2xx.
