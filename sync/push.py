@@ -23,6 +23,8 @@ from sync.protocol import (
     wire,
 )
 
+UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
+
 
 class Push:
     """The push half of SyncEngine (a mixin: it uses the engine's session, entities, store, policy)."""
@@ -174,7 +176,12 @@ class Push:
                 self.session.flush()
         except Rejection as e:
             result = Result(m.mutation_id, m.id, REJECTED, errors=e.errors)
-        except SQLAlchemyError:
+        except SQLAlchemyError as e:
+            if self._created_meanwhile(m, e):
+                # Another push created this very record and committed while this one waited on
+                # it (PostgreSQL): answered as it would be one after the other, by running the
+                # whole push again, now seeing the record (the caller retries unique violations).
+                raise
             # A constraint the checks above did not foresee (e.g. a second answer to the same
             # checklist item): the savepoint is gone, the device keeps the mutation.
             self.policy.forget(self.session)
@@ -182,6 +189,16 @@ class Push:
             result = Result(m.mutation_id, m.id, REJECTED, errors={"id": [self.policy.message("integrity")]})
         self.policy.set_context(self.session)
         return result
+
+    def _created_meanwhile(self, m: Mutation, error: SQLAlchemyError) -> bool:
+        """A unique violation on creating a record that exists now but did not when the push read."""
+        if getattr(getattr(error, "orig", None), "sqlstate", None) != UNIQUE_VIOLATION:
+            return False
+        held = self._records.get((m.entity, m.id))
+        if (held is not None and inspect(held).persistent) or m.entity not in self.entities:
+            return False  # it existed when the push read it: some other constraint
+        model = self.entities[m.entity].model
+        return self.session.scalar(select(model.id).where(model.id == m.id)) is not None
 
     def _settle(self, i: int, m: Mutation, result: Result) -> None:
         key = (m.entity, m.id)
