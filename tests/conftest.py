@@ -87,12 +87,20 @@ def _empty_all_tables():
 
 
 @pytest.fixture
-def app(_schema, tmp_path):
+def app_config():
+    """Extra configuration for the `app` fixture; a test module overrides it to change a setting
+    that create_app() reads (the rate limiter's storage, for one)."""
+    return {}
+
+
+@pytest.fixture
+def app(_schema, tmp_path, app_config):
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": _schema,
         "TESTING": True,
         "MEDIA_ROOT": str(tmp_path / "media"),
         "SECRET_KEY": "test-secret",
+        **app_config,
     })
     with app.app_context():
         yield app

@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from webapp.config import Config
-from webapp.extensions import babel, csrf, db, login_manager, migrate
+from webapp.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,6 +66,7 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
@@ -136,6 +137,7 @@ def _set_actor() -> None:
 
 
 def _register_hooks(app: Flask) -> None:
+    from webapp.auth.loaders import uses_bearer
     from webapp.core.database import read_only
 
     @app.before_request
@@ -144,11 +146,10 @@ def _register_hooks(app: Flask) -> None:
         _set_actor()
         if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
             return
-        if is_api_request() and (
-            request.headers.get("Authorization", "").startswith("Bearer ")
-            or app.config["SESSION_COOKIE_NAME"] not in request.cookies
-        ):
-            return  # no session cookie is in play, so there is nothing to forge
+        # A bearer request is authenticated by its token alone (its cookie is ignored: auth/loaders.py),
+        # so no session cookie is in play and there is nothing to forge.
+        if is_api_request() and (uses_bearer(request) or app.config["SESSION_COOKIE_NAME"] not in request.cookies):
+            return
         csrf.protect()
 
     @app.teardown_request
@@ -252,6 +253,12 @@ def _register_errors(app: Flask) -> None:
         from flask import redirect, url_for
 
         if is_api_request():
+            if g.get("auth_error") == "token_expired":
+                return api_error(401, "token_expired", _("Your sign-in on this device has expired. "
+                                                         "Sign in again to get a new token."))
+            if g.get("auth_error") == "invalid_token":
+                return api_error(401, "invalid_token", _("This token is not valid: it was revoked or never "
+                                                         "issued. Sign in again."))
             return api_error(401, "unauthorized", messages[401]())
         return redirect(url_for("auth.login", next=request.full_path))
 

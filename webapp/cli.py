@@ -1,4 +1,4 @@
-"""Operator commands: `flask --app webapp user create …`, `flask --app webapp seed-demo`."""
+"""Operator commands: `flask --app webapp user create|set-password|sign-out|disable …`, `flask --app webapp seed-demo`."""
 
 import click
 from flask import Flask
@@ -37,6 +37,51 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(str(e)) from None
         db.session.commit()
         click.echo(f"created {user.username} ({user.role})")
+
+    def _user(username):
+        from sqlalchemy import select
+
+        from webapp.auth.models import User
+
+        user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+        if user is None:
+            raise click.ClickException(f"no user {username!r}")
+        return user
+
+    @user_group.command("set-password")
+    @click.argument("username")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    def user_set_password(username, password):
+        """Set a user's password; every session and token of the user ends."""
+        from webapp.auth.operations import AccountError, change_password
+
+        try:
+            change_password(_user(username), password)
+        except AccountError as e:
+            db.session.rollback()
+            raise click.ClickException(str(e)) from None
+        db.session.commit()
+        click.echo(f"password changed for {username}; signed out everywhere")
+
+    @user_group.command("sign-out")
+    @click.argument("username")
+    def user_sign_out(username):
+        """End every session and revoke every token of a user (a lost phone, a suspected theft)."""
+        from webapp.auth.operations import end_sessions
+
+        ended = end_sessions(_user(username))
+        db.session.commit()
+        click.echo(f"{ended} sessions and tokens ended for {username}")
+
+    @user_group.command("disable")
+    @click.argument("username")
+    def user_disable(username):
+        """Disable an account: it can no longer sign in, and its sessions and tokens end now."""
+        from webapp.auth.operations import deactivate_user
+
+        deactivate_user(_user(username))
+        db.session.commit()
+        click.echo(f"disabled {username}; signed out everywhere")
 
     @app.cli.command("seed-demo")
     def seed_demo_command():

@@ -27,9 +27,24 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None  # a supervisor's page may stay open all day on site
 
-    # Login throttling: this many failures per username or per address within the window lock it out.
-    LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", 5))
+    # Sign-in throttling (docs/security.md). Failed sign-ins are limited per client address and per
+    # address + username, so an attacker slows only themselves; a username that many failed for (from
+    # anywhere) gets slower answers, never a lock-out. Limits are Flask-Limiter strings ("5 per 15 minutes").
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")  # redis://… with several workers
+    RATELIMIT_STORAGE_OPTIONS = {"key_prefix": os.environ.get("RATELIMIT_KEY_PREFIX", "supervision")}
+    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes")
+    LOGIN_LIMIT_PER_ADDRESS_AND_USERNAME = os.environ.get("LOGIN_LIMIT_PER_ADDRESS_AND_USERNAME", "5 per 15 minutes")
     LOGIN_WINDOW_SECONDS = int(os.environ.get("LOGIN_WINDOW_SECONDS", 15 * 60))
+    LOGIN_SLOWDOWN_AFTER = int(os.environ.get("LOGIN_SLOWDOWN_AFTER", 5))  # failures for a username in the window
+    LOGIN_SLOWDOWN_MAX_SECONDS = float(os.environ.get("LOGIN_SLOWDOWN_MAX_SECONDS", 2))
+    LOGIN_ATTEMPTS_KEEP_DAYS = int(os.environ.get("LOGIN_ATTEMPTS_KEEP_DAYS", 30))
+
+    API_TOKEN_LIFETIME_HOURS = int(os.environ.get("API_TOKEN_LIFETIME_HOURS", 14 * 24))
+    SHARE_LINK_DEFAULT_DAYS = int(os.environ.get("SHARE_LINK_DEFAULT_DAYS", 30))
+    SHARE_LINK_MAX_DAYS = int(os.environ.get("SHARE_LINK_MAX_DAYS", 180))
 
     SMTP_HOST = os.environ.get("SMTP_HOST")
     SYNC_PULL_MAX_LIMIT = 500

@@ -1,3 +1,5 @@
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy import select
 
 from webapp.auth.models import ApiToken
@@ -58,3 +60,40 @@ def test_nul_characters_are_a_failed_sign_in_not_a_server_error(client, create_u
     r = client.post("/api/v1/auth/token", json={"username": "zhang", "password": "correct-horse-battery",
                                                "device_name": "i\x00Phone"})
     assert r.status_code == 400 and "device_name" in r.get_json()["error"]["fields"]
+
+
+def test_tokens_expire_with_a_clear_error(app, client, create_user, pinned_clock):
+    create_user("zhang")
+    body = _token(client).get_json()
+    lifetime = timedelta(hours=app.config["API_TOKEN_LIFETIME_HOURS"])
+    assert abs(datetime.fromisoformat(body["expires_at"]) - (datetime.now(UTC) + lifetime)) < timedelta(minutes=1)
+    headers = {"Authorization": f"Bearer {body['token']}"}
+    pinned_clock.shift(lifetime + timedelta(minutes=1))
+    r = client.get("/api/v1/me", headers=headers)
+    assert r.status_code == 401 and r.get_json()["error"]["code"] == "token_expired"
+    assert "过期" in r.get_json()["error"]["message"]
+    r = client.post("/api/v1/auth/token/refresh", headers=headers)  # too late to refresh
+    assert r.status_code == 401 and r.get_json()["error"]["code"] == "token_expired"
+
+
+def test_refresh_before_expiry_swaps_the_token(app, client, create_user, pinned_clock):
+    create_user("zhang")
+    old = _token(client).get_json()
+    pinned_clock.shift(timedelta(hours=app.config["API_TOKEN_LIFETIME_HOURS"] - 1))
+    r = client.post("/api/v1/auth/token/refresh", headers={"Authorization": f"Bearer {old['token']}"})
+    assert r.status_code == 200
+    new = r.get_json()
+    assert new["token"] != old["token"] and new["expires_at"] > old["expires_at"]
+    assert new["user"]["username"] == "zhang"
+    r = client.get("/api/v1/me", headers={"Authorization": f"Bearer {old['token']}"})
+    assert r.status_code == 401 and r.get_json()["error"]["code"] == "invalid_token"
+    pinned_clock.shift(timedelta(hours=2))  # past the old token's lifetime, inside the new one's
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {new['token']}"}).status_code == 200
+    assert client.post("/api/v1/auth/token/refresh").status_code == 401  # no token at all
+
+
+def test_openapi_documents_expiry_and_refresh(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert "post" in doc["paths"]["/auth/token/refresh"]
+    assert "expires_at" in doc["components"]["schemas"]["TokenResponse"]["required"]
+    assert "token_expired" in doc["components"]["securitySchemes"]["bearer"]["description"]

@@ -1,6 +1,13 @@
 """The bell, the notifications page and the optional email."""
 
+import asyncio
+import socket
+import time
+from email import policy
+from email.parser import BytesParser
+
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from tests.review_helpers import post
@@ -50,44 +57,98 @@ def test_read_all(client, auth, world):
     assert ops.unread_count(world["users"]["manager"]) == 0
 
 
-class FakeSMTP:
-    sent: list = []
+class Inbox:
+    """What a real SMTP server (aiosmtpd, on 127.0.0.1) received; `delay` makes it a slow one."""
 
-    def __init__(self, host, port, timeout):
-        self.host = host
+    def __init__(self):
+        self.messages: list = []
+        self.delay = 0.0
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def send_message(self, msg):
-        FakeSMTP.sent.append(msg)
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(self.delay)
+        self.messages.append(BytesParser(policy=policy.default).parsebytes(envelope.content))
+        return "250 OK"
 
 
-@pytest.mark.parametrize("smtp_host,expected", [(None, 0), ("mail.local", 1)])
-def test_email_only_when_smtp_configured(app, world, monkeypatch, smtp_host, expected):
-    FakeSMTP.sent = []
-    monkeypatch.setattr(ops.smtplib, "SMTP", FakeSMTP)
-    app.config["SMTP_HOST"] = smtp_host
-    user = world["users"]["manager"]
-    user.email = "wang@example.com"
+@pytest.fixture
+def smtp(app):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+    yield inbox
+    ops.wait_for_mail(app)
+    controller.stop()
+
+
+def _with_email(world, name="manager", email="wang@example.com"):
+    user = world["users"][name]
+    user.email = email
     db.session.commit()
-    _notify(user)
-    assert len(FakeSMTP.sent) == expected
-    if expected:
-        assert FakeSMTP.sent[0]["To"] == "wang@example.com" and "督导报告一" in FakeSMTP.sent[0]["Subject"]
+    return user
 
 
-def test_no_email_when_rolled_back(app, world, monkeypatch):
-    FakeSMTP.sent = []
-    monkeypatch.setattr(ops.smtplib, "SMTP", FakeSMTP)
-    app.config["SMTP_HOST"] = "mail.local"
-    user = world["users"]["manager"]
-    user.email = "wang@example.com"
-    db.session.commit()
-    ops.notify([user], "overdue", "x")
+def test_email_is_sent_after_commit(app, world, smtp):
+    _notify(_with_email(world))
+    ops.wait_for_mail(app)
+    assert len(smtp.messages) == 1
+    assert smtp.messages[0]["To"] == "wang@example.com" and "督导报告一" in smtp.messages[0]["Subject"]
+
+
+def test_no_email_without_smtp(app, world, smtp):
+    app.config["SMTP_HOST"] = None
+    _notify(_with_email(world))
+    ops.wait_for_mail(app)
+    assert smtp.messages == []
+
+
+def test_no_email_when_rolled_back(app, world, smtp):
+    ops.notify([_with_email(world)], "overdue", "x")
     db.session.rollback()
     db.session.commit()
-    assert FakeSMTP.sent == []
+    ops.wait_for_mail(app)
+    assert smtp.messages == []
+
+
+def test_a_rolled_back_savepoint_drops_only_its_own_mail(app, world, smtp):
+    """Issue #21.13: a savepoint's rollback dropped the whole transaction's mail, and a released
+    savepoint sent its mail before the outer transaction had committed."""
+    kept, dropped = _with_email(world, "manager", "kept@example.com"), _with_email(world, "sup1", "gone@example.com")
+    ops.notify([kept], "overdue", "kept")
+    savepoint = db.session.begin_nested()
+    ops.notify([dropped], "overdue", "dropped")
+    savepoint.rollback()
+    db.session.commit()
+    ops.wait_for_mail(app)
+    assert [m["To"] for m in smtp.messages] == ["kept@example.com"]
+
+
+def test_a_released_savepoint_waits_for_the_outer_commit(app, world, smtp):
+    user = _with_email(world)
+    with db.session.begin_nested():
+        ops.notify([user], "overdue", "inside")
+    ops.wait_for_mail(app)
+    assert smtp.messages == []  # released, but the outer transaction may still roll back
+    db.session.rollback()
+    ops.wait_for_mail(app)
+    assert smtp.messages == []
+    with db.session.begin_nested():
+        ops.notify([user], "overdue", "inside")
+    db.session.commit()
+    ops.wait_for_mail(app)
+    assert len(smtp.messages) == 1
+
+
+def test_a_slow_mail_server_does_not_hold_up_the_commit(app, world, smtp):
+    """Issue #21.13: the mail was sent inside the request, after commit, with a 10 s timeout."""
+    smtp.delay = 1.5
+    user = _with_email(world)
+    started = time.perf_counter()
+    _notify(user)
+    assert time.perf_counter() - started < 1.0
+    assert smtp.messages == []
+    ops.wait_for_mail(app)
+    assert len(smtp.messages) == 1

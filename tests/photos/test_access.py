@@ -1,4 +1,4 @@
-"""Who may see a photo: whoever can see a record that refers to it (webapp/auth/scope.py)."""
+"""Who may see a photo: whoever can see a record that refers to it (webapp/authz.py)."""
 
 import pytest
 

@@ -3,7 +3,7 @@
 import os
 import shutil
 import subprocess
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from webapp.extensions import db
 from webapp.findings.operations import NotAllowed, WorkflowError
 from webapp.notifications.models import Notification
 from webapp.reports import operations as ops
-from webapp.reports.models import Report
+from webapp.reports.models import Report, ShareLink
 
 
 @pytest.fixture
@@ -235,3 +235,32 @@ def test_shared_view_shows_the_evidence_photos(client, auth, world, app):
     assert client.get(f"/reports/shared/{token}/photos/{sha(evidence)}?variant=original").status_code == 404
     assert client.get(f"/reports/shared/{token}/photos/{sha(other)}").status_code == 404  # not in this report
     assert client.get(f"/reports/shared/not-a-token/photos/{sha(evidence)}").status_code == 404
+
+
+def test_share_links_expire_and_are_never_cached(app, client, auth, report, world, pinned_clock):
+    """Issue #21.11: links never expired and the shared page could be cached."""
+    _to(report, world, "approved")
+    with app.test_request_context():
+        default = ops.create_share_link(report, world["users"]["sup1"])
+        short = ops.create_share_link(report, world["users"]["sup1"], expires_in_days=1)
+    db.session.commit()
+    r = client.get(f"/reports/shared/{default}")
+    assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
+    pinned_clock.shift(timedelta(days=1, minutes=1))
+    assert client.get(f"/reports/shared/{short}").status_code == 404
+    assert client.get(f"/reports/shared/{default}").status_code == 200
+    pinned_clock.shift(timedelta(days=app.config["SHARE_LINK_DEFAULT_DAYS"]))
+    assert client.get(f"/reports/shared/{default}").status_code == 404
+
+
+def test_share_link_lifetime_is_chosen_when_made(app, client, auth, report, world):
+    _to(report, world, "approved")
+    auth.login("sup1")
+    page = client.get(f"/reports/{report.id}").get_data(as_text=True)
+    assert 'name="expires_in_days"' in page and '<option value="30" selected>' in page
+    assert post(client, f"/reports/{report.id}/share", {"expires_in_days": "7"}).status_code == 303
+    link = db.session.scalars(select(ShareLink)).one()
+    assert abs((link.expires_at - link.created_at) - timedelta(days=7)) < timedelta(seconds=5)
+    r = post(client, f"/reports/{report.id}/share", {"expires_in_days": "100000"})
+    assert r.status_code == 400 and "1 到 180 天" in r.get_data(as_text=True)
+    assert "过期时间" in client.get(f"/reports/{report.id}").get_data(as_text=True)

@@ -70,3 +70,49 @@ def test_other_database_errors_are_not_retried(world, device, monkeypatch):
     assert len(calls) == 1
     db.session.expire_all()
     assert db.session.get(Finding, fid) is None
+
+
+def test_two_pushes_creating_the_same_record_at_once_are_answered_as_one_after_the_other(
+        world, device, app, _schema):
+    """PostgreSQL: push B waits on push A's uncommitted insert of the same record, then meets a
+    unique violation when A commits. It is answered as it would be sequentially (not `rejected`)."""
+    import threading
+    import time
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from webapp.sync_store.operations import parse_mutations
+    from webapp.sync_store.policy import make_engine
+
+    if db.engine.dialect.name != "postgresql":
+        import pytest
+
+        pytest.skip("SQLite serializes writers: no two pushes are ever in flight together")
+    sup1 = world["users"]["sup1"]
+    a, b = device(sup1), device(sup1)
+    fid, m_a = _create(a, world["visits"][0])
+    m_b = b.mutation("finding", fid, {k: v for k, v in m_a["data"].items()})
+    db.session.commit()
+    engine = create_engine(_schema)
+    holder = Session(engine)
+    [first] = make_engine(holder).push(holder.get(type(sup1), sup1.id), a.device_id, parse_mutations([m_a]))
+    holder.flush()
+    assert first["status"] == "applied"
+    out = {}
+    def push_b():
+        with app.app_context():
+            out["res"] = b.push(m_b)
+
+    second = threading.Thread(target=push_b)
+    second.start()
+    time.sleep(1.0)  # push B is now waiting on A's row
+    holder.commit()
+    holder.close()
+    engine.dispose()
+    second.join(30)
+    [res] = out["res"]
+    assert res["status"] in ("applied", "merged"), res
+    db.session.expire_all()
+    # the same content: nothing new to store, as when B comes after A
+    assert db.session.get(Finding, fid).version == res["version"] == 1

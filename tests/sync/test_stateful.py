@@ -265,6 +265,8 @@ class SyncMachine(RuleBasedStateMachine):
             return
         status = phone.view(rid)[0].get("status") or "open"
         legal = FINDING_TRANSITIONS[status]
+        if not legal:
+            return
         self._queue(phone, rid, {"status": legal[t % len(legal)]})
 
     @rule(p=st.integers(0, 3), k=st.integers(0, 50))

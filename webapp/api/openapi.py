@@ -52,6 +52,9 @@ class TokenUser(Schema):
 
 class TokenResponse(Schema):
     token = fields.String(required=True)
+    expires_at = fields.DateTime(required=True, metadata={
+        "description": "when the token stops working (API_TOKEN_LIFETIME_HOURS after it was issued); "
+                       "refresh it before then"})
     user = fields.Nested(TokenUser, required=True)
 
 
@@ -77,10 +80,18 @@ PATHS = {
         "responses": {"200": _json("HealthResponse")}}},
     "/auth/token": {"post": {
         "summary": "Exchange a username and password for a bearer token", "security": [],
+        "description": "Failed sign-ins are limited per client address and per address + username "
+                       "(429 `throttled`, with Retry-After); a username with many recent failures "
+                       "answers more slowly.",
         "requestBody": {"required": True, **_json("TokenArgs")},
         "responses": {"201": _json("TokenResponse"), **_errors(400, 401, 429)}},
         "delete": {"summary": "Revoke the bearer token sent in the Authorization header",
                    "responses": {"204": {"description": "revoked"}, **_errors(400, 401)}}},
+    "/auth/token/refresh": {"post": {
+        "summary": "Swap the bearer token for a new one with a new lifetime (the old one is revoked)",
+        "description": "Call it before `expires_at`. An expired token gets 401 `token_expired`: sign in "
+                       "again with POST /auth/token. A revoked or unknown one gets 401 `invalid_token`.",
+        "responses": {"200": _json("TokenResponse"), **_errors(400, 401)}}},
     "/me": {"get": {"summary": "The signed-in user",
                     "responses": {"200": _json("MeResponse"), **_errors(401)}}},
     "/sync/pull": {"get": {
@@ -115,7 +126,7 @@ PATHS = {
 def build_spec() -> dict:
     spec = APISpec(title="运营督导系统 API", version=PROTOCOL_VERSION, openapi_version="3.0.3",
                    plugins=[MarshmallowPlugin()], servers=[{"url": "/api/v1"}],
-                   info={"description": "Sync protocol v1: see the README's API section."})
+                   info={"description": "Sync protocol v1: see docs/sync-protocol.md in the repository."})
     for name, schema in (("ErrorResponse", ErrorResponse), ("HealthResponse", HealthResponse),
                          ("TokenArgs", TokenArgs), ("TokenResponse", TokenResponse), ("MeResponse", MeResponse),
                          ("PullResponse", PullResponse), ("Mutation", MutationDoc), ("PushDoc", PushDoc), ("PushResponse", PushResponse),
@@ -123,7 +134,13 @@ def build_spec() -> dict:
                          ("ResolveArgs", ResolveArgs), ("ImportArgs", ImportArgs), ("ImportResponse", ImportResponse)):
         spec.components.schema(name, schema=schema)
     spec.components.response("Error", {"description": "An error, as JSON", **_json("ErrorResponse")})
-    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.security_scheme("bearer", {
+        "type": "http", "scheme": "bearer",
+        "description": "A token from POST /auth/token. It expires (see `expires_at`): refresh it with "
+                       "POST /auth/token/refresh before then. 401 error codes: `token_expired` (sign in "
+                       "again), `invalid_token` (revoked, e.g. after sign-out everywhere or a password "
+                       "change), `unauthorized` (no credentials). A request with a bearer header is "
+                       "authenticated by the token alone, never by a session cookie."})
     for path, operations in PATHS.items():
         spec.path(path=path, operations=operations)
     doc = spec.to_dict()

@@ -1,4 +1,4 @@
-"""Users, roles, API tokens and login attempts."""
+"""Users, roles, sign-in sessions, API tokens and login attempts."""
 
 import hashlib
 import secrets
@@ -44,8 +44,24 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class UserSession(db.Model):
+    """One browser sign-in. A random id travels in the signed session cookie and only its SHA-256 is
+    stored: ending the row ends that sign-in wherever the cookie was copied to."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(UUIDStr, ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    user: Mapped[User] = relationship()
+
+
 class ApiToken(db.Model):
-    """A bearer token for scripts and devices; only its SHA-256 is stored."""
+    """A bearer token for scripts and devices; only its SHA-256 is stored. It expires, and is
+    refreshed (replaced) before that."""
 
     __tablename__ = "api_tokens"
 
@@ -54,6 +70,7 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     device_name: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -11,11 +11,11 @@ from webapp.extensions import db
 SEVERITIES = ("low", "medium", "high", "critical")
 # open 待整改 → rectifying 整改中 → pending_acceptance 待验收 → closed 已关闭; a manager may reopen.
 FINDING_STATUSES = ("open", "rectifying", "pending_acceptance", "closed")
-FINDING_TRANSITIONS = {
-    "open": ("rectifying", "closed"),
+FINDING_TRANSITIONS = {  # moved only by the rectification operations (webapp/rectification)
+    "open": ("rectifying",),
     "rectifying": ("pending_acceptance",),
     "pending_acceptance": ("rectifying", "closed"),
-    "closed": ("rectifying",),
+    "closed": (),
 }
 
 

@@ -1,10 +1,12 @@
-"""Hand-over messages: one in-app notification per recipient, and an email when SMTP is configured.
+"""Hand-over messages: one in-app notification per recipient, and an email when SMTP is configured
+(sent in the background after the change commits).
 
 The text is rendered when it is shown, in the reader's language: a notification stores its `kind`
 and a subject (the report or finding title) in `message`.
 """
 
 import smtplib
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 
 from flask import current_app, has_app_context
@@ -45,7 +47,8 @@ def render_notification(n: Notification) -> str:
 
 
 def notify(users, kind: str, subject: str, link: str | None = None) -> list[Notification]:
-    """Queue one notification per distinct active user (flushed with the change; email after commit)."""
+    """Queue one notification per distinct active user (flushed with the change; email after the
+    outermost commit, unless the change is rolled back)."""
     assert kind in KINDS, kind
     seen, made = set(), []
     for user in users:
@@ -57,8 +60,7 @@ def notify(users, kind: str, subject: str, link: str | None = None) -> list[Noti
         made.append(n)
         if user.email and has_app_context() and current_app.config.get("SMTP_HOST"):
             # Plain values: after commit the ORM objects are expired and must not be reloaded.
-            db.session.info.setdefault("mail_outbox", []).append(
-                (user.email, user.locale, kind, subject, link))
+            _queue_mail((user.email, user.locale, kind, subject, link))
     return made
 
 
@@ -106,22 +108,55 @@ def _send_mail(app, outbox) -> None:
             smtp.send_message(msg)
 
 
-def _flush_outbox(session):
-    outbox = session.info.pop("mail_outbox", None)
-    if not outbox or not has_app_context():
-        return
-    try:
-        _send_mail(current_app._get_current_object(), outbox)
-    except (OSError, smtplib.SMTPException):
-        # XXX: mail is best effort; the in-app notification is already committed.
-        current_app.logger.warning("could not send notification email", exc_info=True)
+# Mail is collected per transaction: a mail belongs to the innermost transaction (savepoint) open
+# when it was queued. A rolled-back savepoint or transaction drops its mails; a released savepoint
+# hands them to its parent; the outermost commit hands them to a background thread, so a request
+# never waits for the mail server. (Durable delivery, an outbox table and a job queue, is later work.)
+
+def _queue_mail(mail: tuple) -> None:
+    session = db.session()  # the Session itself: the scoped proxy lacks the transaction accessors
+    tx = session.get_nested_transaction() or session.get_transaction() or session.begin()
+    session.info.setdefault("mail_pending", {}).setdefault(tx, []).append(mail)
 
 
-def _drop_outbox(session):
-    session.info.pop("mail_outbox", None)
+def _mark_committed(session):
+    # Fires for the outermost commit and for each released savepoint, while it is still the innermost.
+    if session.info.get("mail_pending"):
+        tx = session.get_nested_transaction() or session.get_transaction()
+        session.info.setdefault("mail_committed", set()).add(tx)
 
 
-def install_mail_outbox() -> None:
-    if not event.contains(Session, "after_commit", _flush_outbox):
-        event.listen(Session, "after_commit", _flush_outbox)
-        event.listen(Session, "after_rollback", _drop_outbox)
+def _settle(session, tx):
+    committed = session.info.get("mail_committed", set())
+    was_committed = tx in committed
+    committed.discard(tx)
+    mails = session.info.get("mail_pending", {}).pop(tx, None)
+    if not mails or not was_committed:
+        return  # nothing queued, or rolled back: its mails go with it
+    if tx.parent is not None:
+        session.info["mail_pending"].setdefault(tx.parent, []).extend(mails)
+    elif has_app_context():
+        app = current_app._get_current_object()
+        app.extensions["mail_sender"].submit(_deliver, app, mails)
+
+
+def _deliver(app, outbox) -> None:
+    with app.app_context():
+        try:
+            _send_mail(app, outbox)
+        except (OSError, smtplib.SMTPException):
+            # XXX: mail is best effort; the in-app notification is already committed.
+            app.logger.warning("could not send notification email", exc_info=True)
+
+
+def wait_for_mail(app, timeout: float = 30) -> None:
+    """Block until every mail handed over so far was sent (or failed): for scripts and tests."""
+    app.extensions["mail_sender"].submit(lambda: None).result(timeout)
+
+
+def install_mail_outbox(app) -> None:
+    # One worker: mails leave in commit order, and a slow server holds up only the mail.
+    app.extensions.setdefault("mail_sender", ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail"))
+    if not event.contains(Session, "after_transaction_end", _settle):
+        event.listen(Session, "after_commit", _mark_committed)
+        event.listen(Session, "after_transaction_end", _settle)

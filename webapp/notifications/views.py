@@ -7,7 +7,7 @@ from webapp.notifications.models import Notification
 from webapp.notifications.operations import install_mail_outbox, mark_read, render_notification, unread_count
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
-bp.record_once(lambda _state: install_mail_outbox())
+bp.record_once(lambda state: install_mail_outbox(state.app))
 
 
 @bp.app_context_processor

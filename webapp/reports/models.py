@@ -67,7 +67,7 @@ class CommunicationNote(UUIDPK, Timestamps, db.Model):
 
 
 class ShareLink(db.Model):
-    """A revocable read-only link to a report; only the token's hash is stored."""
+    """A revocable read-only link to a report that expires; only the token's hash is stored."""
 
     __tablename__ = "share_links"
 
@@ -76,4 +76,5 @@ class ShareLink(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_by: Mapped[str] = mapped_column(UUIDStr, ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -4,7 +4,9 @@ the department and acknowledged by its head. Approved reports are locked; a chan
 import hashlib
 import secrets
 from collections import Counter
+from datetime import timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -172,17 +174,27 @@ def add_communication_note(visit: Visit, user, held_on, attendees: list[str], ca
     return note
 
 
-def create_share_link(report: Report, user) -> str:
-    """Returns the token once; only its hash is stored."""
+def share_day_choices() -> list[int]:
+    """The lifetimes offered when a link is made: common ones up to SHARE_LINK_MAX_DAYS, and the default."""
+    cfg = current_app.config
+    return sorted({d for d in (1, 7, 30, 90, 180, 365) if d <= cfg["SHARE_LINK_MAX_DAYS"]}
+                  | {cfg["SHARE_LINK_DEFAULT_DAYS"]})
+
+
+def create_share_link(report: Report, user, expires_in_days: int | None = None) -> str:
+    """Returns the token once; only its hash is stored. The link stops working after `expires_in_days`
+    (SHARE_LINK_DEFAULT_DAYS when not given)."""
+    days = expires_in_days or current_app.config["SHARE_LINK_DEFAULT_DAYS"]
     if not can_write(user, report.visit):
         raise NotAllowed(_("Only the visit's supervisor or a manager shares its report."))
     if not report.locked:
         raise WorkflowError(_("Only an approved report can be shared."))
     token = secrets.token_urlsafe(24)
-    link = ShareLink(report_id=report.id, token_hash=hashlib.sha256(token.encode()).hexdigest(), created_by=user.id)
+    link = ShareLink(report_id=report.id, token_hash=hashlib.sha256(token.encode()).hexdigest(), created_by=user.id,
+                     expires_at=utcnow() + timedelta(days=days))
     db.session.add(link)
     db.session.flush()
-    record_audit(user, "report.share", "report", report.id, {"share_link_id": link.id})
+    record_audit(user, "report.share", "report", report.id, {"share_link_id": link.id, "days": days})
     return token
 
 
@@ -197,7 +209,8 @@ def revoke_share_link(link: ShareLink, user) -> None:
 
 def report_by_token(token: str) -> Report | None:
     h = hashlib.sha256(token.encode()).hexdigest()
-    link = db.session.scalar(select(ShareLink).where(ShareLink.token_hash == h, ShareLink.revoked_at.is_(None)))
+    link = db.session.scalar(select(ShareLink).where(ShareLink.token_hash == h, ShareLink.revoked_at.is_(None),
+                                                     ShareLink.expires_at > utcnow()))
     return db.session.get(Report, link.report_id) if link else None
 
 

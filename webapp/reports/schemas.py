@@ -1,4 +1,6 @@
-from marshmallow import EXCLUDE, Schema, fields, validate
+from flask import current_app
+from flask_babel import gettext as _
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates
 
 
 class _Args(Schema):
@@ -33,3 +35,13 @@ class NewReportArgs(_Args):
 
 class ReportIndexArgs(_Args):
     status = fields.String(load_default=None)
+
+
+class ShareArgs(_Args):
+    expires_in_days = fields.Integer(load_default=None)
+
+    @validates("expires_in_days")
+    def _within_limit(self, value, **_kw):
+        longest = current_app.config["SHARE_LINK_MAX_DAYS"]
+        if value is not None and not 1 <= value <= longest:
+            raise ValidationError(_("A share link works for 1 to %(n)d days.", n=longest))

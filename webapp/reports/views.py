@@ -1,7 +1,19 @@
 import io
 import re
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
@@ -9,13 +21,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from webapp.authz import get_scoped_or_404, scoped
+from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.findings.operations import NotAllowed, WorkflowError
 from webapp.photos.models import Photo
 from webapp.rectification.schemas import form_data
 from webapp.reports import operations as ops
 from webapp.reports.models import REPORT_STATUSES, CommunicationNote, Report, ShareLink
-from webapp.reports.schemas import CommunicationNoteArgs, NewReportArgs, ReportEditArgs, ReviewArgs
+from webapp.reports.schemas import CommunicationNoteArgs, NewReportArgs, ReportEditArgs, ReviewArgs, ShareArgs
 from webapp.visits.models import Visit
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -104,7 +117,8 @@ def _render(report, errors=None, form=None, status=200, new_token=None):
         can_write=can_write, editable=can_write and report.status in ("draft", "returned"),
         is_manager=current_user.role in ("manager", "admin"),
         is_head=current_user.role == "dept_head" and current_user.department_id == visit.department_id,
-        new_token=new_token), status
+        new_token=new_token, now=utcnow(), share_default_days=current_app.config["SHARE_LINK_DEFAULT_DAYS"],
+        share_day_choices=ops.share_day_choices()), status
 
 
 @bp.get("/<report_id>")
@@ -194,9 +208,9 @@ def add_note(report_id):
 @login_required
 def share(report_id):
     def action(r, a):
-        session[f"share-token-{r.id}"] = ops.create_share_link(r, current_user)
+        session[f"share-token-{r.id}"] = ops.create_share_link(r, current_user, a["expires_in_days"])
 
-    return _act(report_id, None, action, _("Share link created. Copy it now: it is shown only once."))
+    return _act(report_id, ShareArgs(), action, _("Share link created. Copy it now: it is shown only once."))
 
 
 @bp.post("/<report_id>/share/<int:link_id>/revoke")
@@ -216,8 +230,15 @@ def shared(token):
     report = ops.report_by_token(token)
     if report is None:
         abort(404)
-    return render_template("reports/shared.html", **_context(report),
-                           photo_base=url_for(".shared_photo", token=token, sha256="x")[:-1])
+    resp = make_response(render_template("reports/shared.html", **_context(report),
+                                         photo_base=url_for(".shared_photo", token=token, sha256="x")[:-1]))
+    return _no_store(resp)
+
+
+def _no_store(resp):
+    """A shared report must not outlive its link in a browser's or a proxy's cache."""
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 @bp.get("/shared/<token>/photos/<sha256>")
@@ -237,7 +258,7 @@ def shared_photo(token, sha256):
     photo = find_stored_photo(sha)
     if photo is None:
         abort(404)
-    return photo_response(photo, variant)
+    return _no_store(photo_response(photo, variant))
 
 
 @bp.get("/<report_id>/report.pdf")

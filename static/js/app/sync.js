@@ -1,4 +1,4 @@
-// Sync protocol v1 (shared/docs/sync-protocol.md): upload photos (HEAD, then PUT), push the outbox
+// Sync protocol v1 (docs/sync-protocol.md): upload photos (HEAD, then PUT), push the outbox
 // in order, upload any photos the server still lacks, then pull changes from the cursor.
 import { db, deviceId, keyOf, meta, wipe } from "./db.js";
 import { changed } from "./status.js";

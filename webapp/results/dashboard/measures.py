@@ -4,7 +4,7 @@ on the shared definitions — local-time periods (webapp/results/periods.py), re
 — and parameterised by a time Window and Filters, so other features (the supervisors' scorecard,
 warnings) reuse them: e.g. rectification_rates(Filters(user, supervisor_id=…), window, tz, today).
 
-Definitions (the README's table says the same):
+Definitions (docs/results.md says the same):
 - findings: live findings captured in the window (local calendar days), in the user's scope;
 - high+critical share: findings of severity high or critical ÷ findings;
 - repeat problems: findings with repeat_of_id set (same site and checklist item within a year);

@@ -27,10 +27,13 @@ export async function render(root) {
         syncBadge(st))));
   }));
   const siteSel = select([["", "—"], ...sites.sort((a, b) => name(a).localeCompare(name(b))).map((s) => [s.id, name(s)])], "", { required: true });
-  root.replaceChildren(
+  // Who may start a visit is the server's rule (webapp/authz.py "visit.create"): supervisors for
+  // themselves, management for anyone. Others are not offered what could never sync.
+  const mayStart = ["supervisor", "manager", "admin"].includes(user.role);
+  root.replaceChildren(...[
     h("h1", {}, t("my_visits")),
     rows.length ? h("ul", { class: "m-list" }, rows) : h("p", { class: "m-empty" }, t("no_visits")),
-    h("details", { class: "m-card" },
+    !mayStart ? null : h("details", { class: "m-card" },
       h("summary", {}, t("start_adhoc")),
       h("form", { class: "m-form", onsubmit: async (e) => {
         e.preventDefault();
@@ -45,7 +48,7 @@ export async function render(root) {
         });
         navigate(`/m/visit/${id}`);
       } }, field(t("choose_site"), siteSel), h("button", { class: "m-btn m-primary", type: "submit" }, t("start")))),
-  );
+  ].filter(Boolean));
 }
 
 export function syncBadge(st) {

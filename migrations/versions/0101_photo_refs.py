@@ -4,14 +4,14 @@ Backfilled from the records' `photos` lists (soft-deleted records included: thei
 kept) and from image attachments already stored as photos. From here on the flush hook in
 webapp/photos/refs.py keeps the table in step with the records.
 
-Revision ID: 0004_photo_refs
-Revises: 0003
+Revision ID: 0101_photo_refs
+Revises: 0100_sessions_and_share_expiry
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_photo_refs"
-down_revision = "0003"
+revision = "0101_photo_refs"
+down_revision = "0100_sessions_and_share_expiry"
 branch_labels = None
 depends_on = None
 
