@@ -25,6 +25,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         static_url_path="/static",
     )
+    from webapp.core.formdata import CleanRequest
+
+    app.request_class = CleanRequest
     app.config.from_object(Config)
     if test_config:
         app.config.update(test_config)
