@@ -32,9 +32,10 @@ def test_user_text_is_written_as_text_not_as_a_formula(client, auth, world):
 
 
 def test_text_stored_with_control_characters_still_exports(client, auth, world):
-    """Text stored before the door refused control characters must not break anyone's export."""
+    """Text stored before the door refused control characters must not break anyone's export
+    (NUL aside: PostgreSQL never stored one)."""
     f = world["findings"][0]
-    f.title, f.description = "消防\x0b通道\x00堵塞", "第一行\n第二行\x1b[31m\x7f"
+    f.title, f.description = "消防\x0b通道\x01堵塞", "第一行\n第二行\x1b[31m\x7f"
     db.session.commit()
     auth.login("manager")
     ws = _export(client).worksheets[0]

