@@ -4,26 +4,10 @@ Browsers send every field as a string, blanks included; a blank optional field m
 marshmallow's own messages are English only, so they are mapped to catalog messages here.
 """
 
-from flask import Request, abort
+from flask import abort
 from flask_babel import gettext as _
-from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
-from webapp.core.text import clean_text
 from webapp.extensions import db
-
-
-class CleanParams(ImmutableMultiDict):
-    """Query-string and form parameters with the text rule of webapp/core/text.py applied: a title
-    pasted from Word keeps its line breaks, a NUL or a stray control character is dropped before
-    any view, search or database sees it (uploaded files pass as they are)."""
-
-    def __init__(self, mapping=None):
-        pairs = MultiDict(mapping).items(multi=True) if mapping is not None else ()
-        super().__init__([(clean_text(k), clean_text(v) if isinstance(v, str) else v) for k, v in pairs])
-
-
-class CleanRequest(Request):
-    parameter_storage_class = CleanParams
 
 
 def form_to_dict(form, lists=()) -> dict:
