@@ -25,6 +25,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         static_url_path="/static",
     )
+    from webapp.core.request import CleanRequest, DepthLimitedJSON
+
+    app.request_class = CleanRequest
+    app.json = DepthLimitedJSON(app)
     app.config.from_object(Config)
     if test_config:
         app.config.update(test_config)
