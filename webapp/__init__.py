@@ -4,13 +4,14 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, g, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from webapp.config import Config
+from webapp.core.errors import api_error  # noqa: F401  (re-exported: older imports)
 from webapp.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,15 +180,6 @@ def _register_hooks(app: Flask) -> None:
         from webapp.i18n import current_locale_code, term
 
         return {"locale_code": current_locale_code(), "languages": app.config["LANGUAGES"], "term": term}
-
-
-def api_error(status: int, code: str, message: str, fields: dict | None = None):
-    body = {"error": {"code": code, "message": message}}
-    if fields:
-        body["error"]["fields"] = fields
-    resp = jsonify(body)
-    resp.status_code = status
-    return resp
 
 
 def _register_errors(app: Flask) -> None:

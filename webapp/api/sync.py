@@ -8,10 +8,10 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from sqlalchemy.exc import DBAPIError
 
-from webapp import api_error
 from webapp.api import bp
 from webapp.api.helpers import BadPayload
 from webapp.core.database import read_only
+from webapp.core.errors import api_error
 from webapp.extensions import db
 from webapp.sync_store.operations import (
     AlreadyResolved,
