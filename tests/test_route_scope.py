@@ -62,6 +62,8 @@ from webapp.results.models import (
 )
 from webapp.sync_store.models import Conflict
 
+LINK_EXPIRY = datetime(2026, 12, 20, tzinfo=UTC)  # after the pinned today: the links are live
+
 ROLES = ("admin", "manager", "sup1", "sup2", "head1", "head2", "staff1")
 MANAGEMENT = frozenset({"admin", "manager"})
 _SCOPE2 = frozenset({"sup2", "head2"}) | MANAGEMENT
@@ -239,8 +241,10 @@ def other_scope(world, create_template):
                     approved_at=now, communicated_at=now)
     db.session.add_all([attachment, report])
     db.session.flush()
-    live = ShareLink(report_id=report.id, token_hash=_token_hash("live-d2-token"), created_by=sup2.id)
+    live = ShareLink(report_id=report.id, token_hash=_token_hash("live-d2-token"), created_by=sup2.id,
+                     expires_at=LINK_EXPIRY)
     revoked = ShareLink(report_id=report.id, token_hash=_token_hash("revoked-d2-token"), created_by=sup2.id,
+                        expires_at=LINK_EXPIRY,
                         revoked_at=now)
 
     rect = Rectification(finding_id=finding.id, measures=secret("rectification"), owner="乙", deadline=date(2026, 12, 15),
@@ -462,7 +466,8 @@ def own_scope(world, other_scope):
                     approved_at=datetime.now(UTC))
     db.session.add_all([plan, report])
     db.session.flush()
-    db.session.add(ShareLink(report_id=report.id, token_hash=_token_hash("live-d1-token"), created_by=sup1.id))
+    db.session.add(ShareLink(report_id=report.id, token_hash=_token_hash("live-d1-token"), created_by=sup1.id,
+                             expires_at=LINK_EXPIRY))
     db.session.commit()
     return {"plan": plan.id, "report": report.id, "revoked_token": "live-d1-token"}
 

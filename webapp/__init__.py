@@ -4,13 +4,14 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, g, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from webapp.config import Config
+from webapp.core.errors import api_error  # noqa: F401  (re-exported: older imports)
 from webapp.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +26,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         static_url_path="/static",
     )
+    from webapp.core.request import CleanRequest, DepthLimitedJSON
+
+    app.request_class = CleanRequest
+    app.json = DepthLimitedJSON(app)
     app.config.from_object(Config)
     if test_config:
         app.config.update(test_config)
@@ -182,15 +187,6 @@ def _register_hooks(app: Flask) -> None:
         from webapp.i18n import current_locale_code, term
 
         return {"locale_code": current_locale_code(), "languages": app.config["LANGUAGES"], "term": term}
-
-
-def api_error(status: int, code: str, message: str, fields: dict | None = None):
-    body = {"error": {"code": code, "message": message}}
-    if fields:
-        body["error"]["fields"] = fields
-    resp = jsonify(body)
-    resp.status_code = status
-    return resp
 
 
 def _register_errors(app: Flask) -> None:

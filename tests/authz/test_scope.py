@@ -72,3 +72,33 @@ def test_anonymous_sees_nothing(world):
     from flask_login import AnonymousUserMixin
 
     assert not can_see(Visit, world["visits"][0].id, AnonymousUserMixin())
+
+
+def test_a_kind_of_record_it_does_not_know_is_visible_to_nobody(world):
+    """Fail closed: a model with no rule (here the audit log, and the bookkeeping of the sync store)
+    is invisible even to management; reference data is visible to every signed-in user."""
+    from webapp.authz import scope_clause
+    from webapp.models import AuditEntry, Department, Revision
+
+    for who in ("manager", "admin", "sup1", "head1", "staff1"):
+        user = world["users"][who]
+        for model in (AuditEntry, Revision):
+            assert db.session.scalars(scoped(model, user)).first() is None, (who, model)
+        assert str(scope_clause(Department, user)) == "true", who
+
+
+def test_an_action_it_does_not_know_is_refused(world):
+    from webapp.authz import can
+
+    manager, sup1 = world["users"]["manager"], world["users"]["sup1"]
+    assert can(manager, "visit.reassign") and not can(manager, "visit.demolish")
+    assert not can(sup1, "visit.reassign")
+    assert can(sup1, "visit.record", world["visits"][0]) and not can(sup1, "visit.record", world["visits"][1])
+    assert not can(world["users"]["staff1"], "device.push")
+
+
+def test_a_user_with_an_unknown_role_sees_nothing(world):
+    ghost = world["users"]["manager"]
+    ghost.role = "auditor"  # not a role of the rulebook (never committed)
+    assert not can_see(Visit, world["visits"][0].id, ghost)
+    db.session.rollback()

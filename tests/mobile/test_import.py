@@ -81,6 +81,19 @@ def test_not_an_export_file_is_a_clear_400(client, auth, world):
     assert r.get_json()["error"]["fields"]["format"]
 
 
+def test_text_with_control_characters_is_rejected_not_stored(client, auth, world):
+    """An exported finding titled with a NUL (or pasted from Word) is answered `rejected` naming
+    the character, the rest of the file still imports."""
+    fid, sha, doc = _export(world["visits"][0], world["users"]["sup1"].id, _jpeg(), title="消防\x0b通道\x00")
+    auth.login("sup1")
+    r = _post(client, auth, doc)
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["photos"] == {sha: "stored"}
+    assert body["results"][0]["status"] == "rejected" and "U+000B" in body["results"][0]["errors"]["title"][0]
+    assert db.session.get(Finding, fid) is None
+
+
 def _another_writer_gets_in() -> bool:
     """Can another connection start writing right now, without waiting? (SQLite: one writer.)"""
     import sqlite3

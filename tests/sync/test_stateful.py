@@ -301,12 +301,16 @@ class SyncMachine(RuleBasedStateMachine):
         """A delayed copy of an old request arrives again (reordered and duplicated delivery)."""
         phone = self.phones[p]
         if phone.sent:
-            batch = phone.sent[k % len(phone.sent)]
-            results = self._post(phone, list(reversed(batch)))
+            batch = list(reversed(phone.sent[k % len(phone.sent)]))
+            results = self._post(phone, batch)
             applied = {m["mutation_id"] for m in batch} & self.ref.applied_ids
-            for r in results:
+            for m, r in zip(batch, results, strict=True):
                 if r["mutation_id"] in applied:
                     assert r["status"] == "duplicate", r
+                else:
+                    # Refused or blocked the first time (nothing was recorded), so in another order
+                    # it may apply now: what the server acknowledges, the reference takes too.
+                    self.ref.take(m, r, phone.api.device_id, m["_set_base"])
 
     @rule(k=st.integers(0, 50), choice=st.sampled_from(["server", "client", "value"]), v=st.integers(0, 3))
     def manager_resolves(self, k, choice, v):

@@ -3,13 +3,13 @@ from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required
 
-from webapp import api_error
 from webapp.api import bp
 from webapp.api.helpers import BadPayload, load_json
 from webapp.api.schemas import TokenArgs, UserSchema
 from webapp.auth.loaders import bearer_token
 from webapp.auth.operations import authenticate, issue_token, refresh_token, revoke_token
 from webapp.auth.throttle import sign_in_limits, slow_down
+from webapp.core.errors import api_error
 from webapp.extensions import db
 
 

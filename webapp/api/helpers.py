@@ -2,7 +2,7 @@ from flask import request
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from webapp import api_error
+from webapp.core.errors import api_error
 
 
 class BadPayload(Exception):

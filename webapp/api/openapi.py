@@ -70,6 +70,18 @@ def _errors(*codes):
     return {str(c): {"$ref": "#/components/responses/Error"} for c in codes}
 
 
+def _linked(response: dict, **links) -> dict:
+    """A response with OpenAPI links: {name: (operation, {parameter: runtime expression})}, so a
+    client (or schemathesis' stateful run) can follow one call with the next."""
+    return {**response, "links": {name: {"operationRef": "#/paths/" + path.replace("/", "~1") + "/" + method,
+                                         "parameters": params}
+                                  for name, ((path, method), params) in links.items()}}
+
+
+ME, PULL, PUSH = ("/me", "get"), ("/sync/pull", "get"), ("/sync/push", "post")
+CONFLICTS, RESOLVE = ("/conflicts", "get"), ("/conflicts/{conflict_id}/resolve", "post")
+
+
 def _query(name, schema, description=""):
     return {"in": "query", "name": name, "required": False, "schema": schema, "description": description}
 
@@ -84,7 +96,7 @@ PATHS = {
                        "(429 `throttled`, with Retry-After); a username with many recent failures "
                        "answers more slowly.",
         "requestBody": {"required": True, **_json("TokenArgs")},
-        "responses": {"201": _json("TokenResponse"), **_errors(400, 401, 429)}},
+        "responses": {"201": _linked(_json("TokenResponse"), Me=(ME, {})), **_errors(400, 401, 429)}},
         "delete": {"summary": "Revoke the bearer token sent in the Authorization header",
                    "responses": {"204": {"description": "revoked"}, **_errors(400, 401)}}},
     "/auth/token/refresh": {"post": {
@@ -93,17 +105,21 @@ PATHS = {
                        "again with POST /auth/token. A revoked or unknown one gets 401 `invalid_token`.",
         "responses": {"200": _json("TokenResponse"), **_errors(400, 401)}}},
     "/me": {"get": {"summary": "The signed-in user",
-                    "responses": {"200": _json("MeResponse"), **_errors(401)}}},
+                    # a signed-in device's first steps: pull what it may see, push its outbox
+                    "responses": {"200": _linked(_json("MeResponse"), Pull=(PULL, {}), Push=(PUSH, {})),
+                                  **_errors(401)}}},
     "/sync/pull": {"get": {
         "summary": "Changes in the caller's scope after `cursor`, oldest first (omit it for a snapshot)",
         "parameters": [_query("cursor", {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}),
                        _query("limit", {"type": "integer", "minimum": 1, "maximum": 100000},
                               "capped by the server (500)")],
-        "responses": {"200": _json("PullResponse"), **_errors(400, 401)}}},
+        "responses": {"200": _linked(_json("PullResponse"), NextPage=(PULL, {"cursor": "$response.body#/cursor"})),
+                      **_errors(400, 401)}}},
     "/sync/push": {"post": {
         "summary": "Apply a device's mutations in order; each gets its own status (batched, savepoint fallback)",
         "requestBody": {"required": True, **_json("PushDoc")},
-        "responses": {"200": _json("PushResponse"), **_errors(400, 401, 413)}}},
+        "responses": {"200": _linked(_json("PushResponse"), PullAfter=(PULL, {}), ConflictsOfRecord=(
+            CONFLICTS, {"record_id": "$response.body#/results/0/id"})), **_errors(400, 401, 413)}}},
     "/sync/import": {"post": {
         "summary": "Import a phone's 'export unsynced data' file: its photos, then its mutations as a push",
         "requestBody": {"required": True, **_json("ImportArgs")},
@@ -114,12 +130,14 @@ PATHS = {
                        _query("entity", {"type": "string", "enum": sorted(DATA_SCHEMAS)}),
                        _query("record_id", {"type": "string", "format": "uuid"}),
                        _query("limit", {"type": "integer", "minimum": 1, "maximum": 500})],
-        "responses": {"200": _json("ConflictListResponse"), **_errors(400, 401)}}},
+        "responses": {"200": _linked(_json("ConflictListResponse"), Resolve=(
+            RESOLVE, {"conflict_id": "$response.body#/conflicts/0/id"})), **_errors(400, 401)}}},
     "/conflicts/{conflict_id}/resolve": {"post": {
         "summary": "Settle a conflict: keep the server's value, take the device's, or give a new one",
         "parameters": [{"in": "path", "name": "conflict_id", "required": True, "schema": {"type": "integer"}}],
         "requestBody": {"required": True, **_json("ResolveArgs")},
-        "responses": {"200": _json("ConflictResponse"), **_errors(400, 401, 403, 404, 409)}}},
+        "responses": {"200": _linked(_json("ConflictResponse"), ConflictsOfRecord=(
+            CONFLICTS, {"record_id": "$response.body#/conflict/record_id"})), **_errors(400, 401, 403, 404, 409)}}},
 }
 
 

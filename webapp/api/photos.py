@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from webapp import api_error
 from webapp.api import bp
+from webapp.core.errors import api_error
 from webapp.extensions import db
 from webapp.photos import ingest
 from webapp.photos.models import Photo

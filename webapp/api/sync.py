@@ -5,10 +5,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from webapp import api_error
 from webapp.api import bp
 from webapp.api.helpers import BadPayload
 from webapp.core.database import WRITE_ATTEMPTS, reads_first, write_retrying
+from webapp.core.errors import api_error
 from webapp.extensions import db
 from webapp.sync_store.operations import (
     AlreadyResolved,

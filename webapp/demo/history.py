@@ -17,6 +17,7 @@ import random
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 
+from webapp.demo.keys import demo_id, photo_bytes
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.photos.models import Photo
@@ -125,7 +126,6 @@ def _at(day: date, hour: int, local) -> datetime:
 def seed_history(ensure, *, today: date, local, template, items: dict, sites: dict, depts: dict, users: dict,
                  people: dict, current_plan, added: Counter) -> None:
     """Add the history visits missing so far (flush, never commit). `ensure` is seed_demo's get-or-add."""
-    from webapp.demo.seed import demo_id
 
     quarters = _quarters(today)
     plans = {quarters[2].code: current_plan}
@@ -169,11 +169,9 @@ def seed_history(ensure, *, today: date, local, template, items: dict, sites: di
 
 def _ensure_photos(uploader, local, added) -> list[str]:
     """A handful of generated site photos shared by every history finding (keeps the seed fast)."""
-    from webapp.demo.seed import _photo_bytes
-
     shas = []
     for i in range(PHOTO_COUNT):
-        data = _photo_bytes(f"history #{i + 1}", hue=17 + i * 37)
+        data = photo_bytes(f"history #{i + 1}", hue=17 + i * 37)
         sha = hashlib.sha256(data).hexdigest()
         if db.session.get(Photo, sha) is None:
             photo, _created = save_photo(sha, data, process_upload(data), uploader)

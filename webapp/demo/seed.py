@@ -5,18 +5,16 @@ Every record has a fixed id derived from a name (uuid5), so re-running adds only
 """
 
 import hashlib
-import io
-import uuid
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from webapp.auth.models import User
 from webapp.checklists.models import ChecklistTemplate, TemplateItem
 from webapp.demo.history import seed_history
+from webapp.demo.keys import demo_id, photo_bytes
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.org.models import Department, Person, Site
@@ -27,11 +25,6 @@ from webapp.results.models import PointRule, SupervisorProfile, WarningRule
 from webapp.visits.models import ChecklistAnswer, Interview, Meeting, Metric, Visit
 
 LOCAL = ZoneInfo("Asia/Shanghai")
-NS = uuid.UUID("6f1c2b1e-0d7a-4c55-9a53-3c0e8e3b9a10")
-
-
-def demo_id(key: str) -> str:
-    return str(uuid.uuid5(NS, key))
 
 
 DEMO_USERS = [
@@ -128,23 +121,6 @@ VISITS = [
     ("v6", "FIN-SSC", "supervisor2", "scheduled", 7, []),
     ("v7", "SH-WJC", "supervisor", "scheduled", 14, []),
 ]
-
-
-def _photo_bytes(label: str, hue: int) -> bytes:
-    """A generated 'site photo' (a shelf/aisle scene) so the demo's evidence gallery is not empty."""
-    img = Image.new("RGB", (1280, 960), (200 + hue % 40, 190, 170))
-    d = ImageDraw.Draw(img)
-    for i in range(6):  # shelving
-        y = 120 + i * 130
-        d.rectangle([80, y, 1200, y + 18], fill=(90, 80, 70))
-        for j in range(9):
-            x = 110 + j * 120 + (i * 17 % 40)
-            d.rectangle([x, y - 90, x + 80, y], fill=((hue * 7 + j * 40) % 255, (i * 50) % 255, (j * 30 + hue) % 255))
-    d.rectangle([0, 900, 1280, 960], fill=(30, 30, 30))
-    d.text((20, 915), f"{label}", fill=(255, 255, 255))
-    out = io.BytesIO()
-    img.save(out, "JPEG", quality=85)
-    return out.getvalue()
 
 
 def seed_demo(today: date | None = None) -> dict:
@@ -262,7 +238,7 @@ def seed_demo(today: date | None = None) -> dict:
         for m, (title, desc, impact, area, item, severity, fstatus, dept) in enumerate(findings):
             fkey = f"finding:{key}:{m}"
             if db.session.get(Finding, demo_id(fkey)) is None:
-                data = _photo_bytes(f"{site_code} {day.isoformat()} #{m + 1}", hue=n * 31 + m * 11)
+                data = photo_bytes(f"{site_code} {day.isoformat()} #{m + 1}", hue=n * 31 + m * 11)
                 sha = hashlib.sha256(data).hexdigest()
                 if db.session.get(Photo, sha) is None:
                     photo, _created = save_photo(sha, data, process_upload(data), users[sup])

@@ -8,6 +8,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from webapp.core.exports import safe_row
 from webapp.extensions import db
 from webapp.i18n import current_locale_code, term
 
@@ -29,18 +30,18 @@ def findings_workbook(query, args: dict) -> bytes:
         row.append(cell)
     ws.append(row)
     for f in db.session.scalars(query.limit(MAX_ROWS).execution_options(yield_per=1000)):
-        ws.append([
+        ws.append(safe_row(ws, [
             f.title, f.description or "", f.impact or "", str(term("area", f.area)), str(term("severity", f.severity)),
             str(term("finding_status", f.status)), f.department.label(loc) if f.department else "",
             f.responsible_person or "", f.site.label(loc) if f.site else "",
             f.supervisor.display_name if f.supervisor else "",
             to_user_timezone(f.captured_at).replace(tzinfo=None) if f.captured_at else None, len(f.photos or []),
-        ])
+        ]))
     meta = wb.create_sheet(_("Filters"))
-    meta.append([_("Filter"), _("Value")])
+    meta.append(safe_row(meta, [_("Filter"), _("Value")]))
     for key, value in sorted(args.items()):
         if value not in (None, "", False) and key != "cursor":
-            meta.append([key, str(value)])
+            meta.append(safe_row(meta, [key, str(value)]))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

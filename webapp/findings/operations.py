@@ -1,7 +1,6 @@
 """Finding use cases: the status transition, comments, bulk assignment."""
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from webapp.audit.operations import record_audit
 from webapp.core.workflow import move_status
@@ -61,13 +60,3 @@ def assign_findings(findings: list[Finding], user, department_id: str | None, pe
 def findings_by_ids(query, ids) -> list[Finding]:
     return list(db.session.scalars(query.where(Finding.id.in_(list(ids)))))
 
-
-def overdue_among(finding_ids: list[str], today=None) -> set[str]:
-    """Which of these findings have a rectification past its deadline (one query for a page)."""
-    from webapp.rectification.models import Rectification
-    from webapp.rectification.operations import overdue_clause
-
-    if not finding_ids:
-        return set()
-    return set(db.session.scalars(select(Rectification.finding_id).where(
-        Rectification.finding_id.in_(finding_ids), overdue_clause(today))))

@@ -22,6 +22,7 @@ from webapp.i18n import TERMS, current_locale_code
 from webapp.org.models import Department, Site
 from webapp.photos.operations import gallery_items
 from webapp.rectification.models import Rectification
+from webapp.rectification.operations import overdue_among
 from webapp.sync_store.models import Revision
 
 bp = Blueprint("findings", __name__, url_prefix="/findings")
@@ -77,7 +78,7 @@ def index():
     rows, next_cursor = page(query, args.get("cursor"))
     ref = _reference()
     ctx = dict(findings=rows, args=args, next_cursor=next_cursor, qs=_query_string(args),
-               overdue_ids=ops.overdue_among([f.id for f in rows]),
+               overdue_ids=overdue_among([f.id for f in rows]),
                can_assign=ops.can_assign(current_user), **_row_labels(ref))
     if request.headers.get("HX-Request") and args.get("cursor"):
         return render_block("findings/index.html", "rows", **ctx)

@@ -14,9 +14,9 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, ur
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from webapp import api_error
 from webapp.api.helpers import BadPayload, load_json
 from webapp.core.database import reads_first, write_retrying
+from webapp.core.errors import api_error
 from webapp.extensions import db
 from webapp.mobile.importer import ImportRefused, apply_import, import_author, store_import_photos
 from webapp.mobile.schemas import ImportArgs

@@ -8,7 +8,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
-from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -16,7 +15,8 @@ from webapp.audit.models import AuditEntry
 from webapp.auth.models import User
 from webapp.authz import get_scoped_or_404, scoped
 from webapp.checklists.models import AREAS, ChecklistTemplate
-from webapp.core.formdata import form_to_dict, refusal_errors, translate_errors
+from webapp.core.formdata import form_to_dict, refusal_errors
+from webapp.core.views import is_htmx, load_form, render_page
 from webapp.extensions import db
 from webapp.org.models import Department, Site
 from webapp.photos.operations import rejection_message, storage_failure, variant_key
@@ -40,22 +40,7 @@ bp = Blueprint("plans", __name__, url_prefix="/plans")
 PLAN_LISTS = ("focus_areas", "department_ids", "site_ids")
 
 
-def _htmx() -> bool:
-    return request.headers.get("HX-Request") is not None
 
-
-def _page(template, block, status=200, **ctx):
-    """The full page, or just `block` for htmx."""
-    if _htmx():
-        return render_block(template, block, **ctx), status
-    return render_template(template, **ctx), status
-
-
-def _parse(schema, data):
-    try:
-        return schema.load(data), {}
-    except ValidationError as e:
-        return None, translate_errors(e.messages)
 
 
 def _today() -> date:
@@ -67,7 +52,7 @@ def _today() -> date:
 @bp.get("/")
 @login_required
 def index():
-    args, _errors = _parse(PlanFilterArgs(), form_to_dict(request.args))
+    args, _errors = load_form(PlanFilterArgs(), form_to_dict(request.args))
     args = args or {"status": None, "period_type": None}
     q = scoped(Plan, current_user).where(Plan.deleted_at.is_(None)).options(
         selectinload(Plan.parent), selectinload(Plan.author))
@@ -80,7 +65,7 @@ def index():
     progress = {p.id: plan_progress([v for v in visits if v.plan_id == p.id], _today()) for p in plans}
     by_sup = progress_by_supervisor(visits, _today())
     names = _user_names(by_sup)
-    return _page("plans/index.html", "plan_list", plans=plans, progress=progress, args=args,
+    return render_page("plans/index.html", "plan_list", plans=plans, progress=progress, args=args,
                  statuses=PLAN_STATUSES, period_types=PERIOD_TYPES, by_supervisor=by_sup, names=names,
                  can_draft=ops.can_draft(current_user))
 
@@ -132,7 +117,7 @@ def _form_values(plan: Plan | None) -> dict:
 
 def _save_plan(plan: Plan | None):
     raw = form_to_dict(request.form, lists=PLAN_LISTS)
-    data, errors = _parse(PlanArgs(), raw)
+    data, errors = load_form(PlanArgs(), raw)
     if data is not None:
         try:
             plan = ops.create_plan(current_user, data) if plan is None else ops.update_plan(current_user, plan, data)
@@ -225,7 +210,7 @@ def detail(plan_id):
 @login_required
 def transition(plan_id):
     plan = get_scoped_or_404(Plan, plan_id, current_user)
-    data, errors = _parse(TransitionArgs(), form_to_dict(request.form))
+    data, errors = load_form(TransitionArgs(), form_to_dict(request.form))
     if data is not None:
         try:
             ops.transition_plan(current_user, plan, data["to"], data.get("comment"))
@@ -250,7 +235,7 @@ def transition(plan_id):
 # ---- schedule (htmx rows) ----------------------------------------------------------------------
 
 def _schedule_response(plan, status=200, **extra):
-    if _htmx():
+    if is_htmx():
         return render_block("plans/detail.html", "schedule", **_detail_context(plan, **extra)), status
     if status >= 400:
         return render_template("plans/detail.html", **_detail_context(plan, **extra)), status
@@ -266,7 +251,7 @@ def _row_or_404(plan, row_id) -> ScheduledVisit:
 
 def _save_row(plan, row):
     raw = form_to_dict(request.form, lists=("supervisor_ids",))
-    data, errors = _parse(ScheduledVisitArgs(), raw)
+    data, errors = load_form(ScheduledVisitArgs(), raw)
     if data is not None:
         try:
             if row is None:
@@ -299,7 +284,7 @@ def edit_row(plan_id, row_id):
     values = {"site_id": row.site_id, "window_start": row.window_start.isoformat(),
               "window_end": row.window_end.isoformat(), "supervisor_ids": row.supervisor_ids,
               "template_id": row.template_id, "note": row.note or ""}
-    return _schedule_response(plan, editing=row.id, row_values=values) if _htmx() else render_template(
+    return _schedule_response(plan, editing=row.id, row_values=values) if is_htmx() else render_template(
         "plans/detail.html", **_detail_context(plan, editing=row.id, row_values=values))
 
 
@@ -330,7 +315,7 @@ def delete_row(plan_id, row_id):
 @login_required
 def add_note(plan_id):
     plan = get_scoped_or_404(Plan, plan_id, current_user)
-    data, errors = _parse(PlanNoteArgs(), form_to_dict(request.form))
+    data, errors = load_form(PlanNoteArgs(), form_to_dict(request.form))
     if data is not None:
         try:
             ops.add_plan_note(current_user, plan, data, request.files.getlist("files"))
@@ -390,7 +375,7 @@ def calendar_range(view: str, day: date) -> tuple[date, date]:
 @bp.get("/calendar")
 @login_required
 def calendar():
-    args, errors = _parse(CalendarArgs(), form_to_dict(request.args))
+    args, errors = load_form(CalendarArgs(), form_to_dict(request.args))
     if args is None:
         args = CalendarArgs().load({})
     day = args["day"] or _today()
@@ -418,6 +403,6 @@ def calendar():
                    if current_user.role != "supervisor" else [current_user])
     departments = db.session.scalars(select(Department).where(Department.deleted_at.is_(None))
                                      .order_by(Department.code)).all()
-    return _page("plans/calendar.html", "calendar", args=args, day=day, weeks=weeks, by_day=by_day,
+    return render_page("plans/calendar.html", "calendar", args=args, day=day, weeks=weeks, by_day=by_day,
                  month=day.month, prev_day=prev_day, next_day=next_day, today=_today(), supervisors=supervisors,
                  departments=departments, errors=errors, is_overdue=is_overdue)

@@ -190,6 +190,14 @@ def overdue_clause(today: date | None = None):
     return (Rectification.status == "rectifying") & (Rectification.deadline < (today or date.today()))
 
 
+def overdue_among(finding_ids: list[str], today=None) -> set[str]:
+    """Which of these findings have a rectification past its deadline (one query for a page)."""
+    if not finding_ids:
+        return set()
+    return set(db.session.scalars(select(Rectification.finding_id).where(
+        Rectification.finding_id.in_(finding_ids), overdue_clause(today))))
+
+
 def notify_overdue(today: date | None = None) -> int:
     """Tell the department heads and the supervisor about each overdue item, once per day."""
     today = today or date.today()

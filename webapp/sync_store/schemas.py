@@ -6,11 +6,13 @@ in policy.py).
 """
 
 import uuid
+from datetime import UTC, date
 
 from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 from webapp.checklists.models import AREAS
+from webapp.core.text import codepoint, first_forbidden
 from webapp.findings.models import FINDING_STATUSES, SEVERITIES
 from webapp.visits.models import METRIC_KINDS, RESULTS, VISIT_STATUSES
 
@@ -85,8 +87,50 @@ def length(maximum):
     return validate.Length(max=maximum, error=_l("At most {max} characters."))
 
 
+class Text(fields.String):
+    """User text under the one rule of webapp/core/text.py: a control character, a NUL or a lone
+    surrogate is refused with a message naming it (never silently changed: the phone keeps the text
+    it shows, and the user can fix it)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        char = first_forbidden(value)
+        if char is not None:
+            raise ValidationError(_l("This text holds an invisible control character (%(char)s) that cannot be "
+                                     "saved. Remove it and try again.", char=codepoint(char)))
+        return value
+
+
+# Dates a visit can have: anything further out is a phone with a wrong clock or an attack, and
+# overflows the date arithmetic (deadlines, time zones) far from where it came in.
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
+
+
+def _check_range(day: date) -> None:
+    if not EARLIEST <= day <= LATEST:
+        raise ValidationError(_l("Give a date between %(earliest)s and %(latest)s.", earliest=EARLIEST.isoformat(),
+                                 latest=LATEST.isoformat()))
+
+
+class Day(fields.Date):
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        _check_range(value)
+        return value
+
+
+class When(fields.AwareDateTime):
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            _check_range(value.astimezone(UTC).date())
+        except OverflowError:  # 0001-01-01T00:00+14:00 is before the first UTC day
+            _check_range(date.min)
+        return value
+
+
 def text(maximum=None, **kw):
-    return fields.String(allow_none=True, validate=length(maximum) if maximum else None, **kw)
+    return Text(allow_none=True, validate=length(maximum) if maximum else None, **kw)
 
 
 class UUIDString(fields.UUID):
@@ -101,7 +145,7 @@ def ref(**kw):
 
 
 def when():
-    return fields.AwareDateTime(format="iso", allow_none=True)
+    return When(format="iso", allow_none=True)
 
 
 def number(**kw):
@@ -116,7 +160,7 @@ def photo_set():
 
 
 def text_set(maximum=200):
-    return fields.List(fields.String(validate=length(maximum)), validate=validate.Length(max=200))
+    return fields.List(Text(validate=length(maximum)), validate=validate.Length(max=200))
 
 
 class EntityData(TranslatedSchema):
@@ -136,8 +180,8 @@ class VisitData(EntityData):
     plan_id = ref()
     supervisor_id = ref(allow_none=False)
     status = fields.String(validate=one_of(VISIT_STATUSES))
-    scheduled_for = fields.Date(allow_none=True)
-    due_by = fields.Date(allow_none=True)
+    scheduled_for = Day(allow_none=True)
+    due_by = Day(allow_none=True)
     started_at = when()
     completed_at = when()
     preparation_notes = text(20000)
@@ -168,7 +212,7 @@ class MetricData(EntityData):
     REQUIRED_ON_CREATE = ("visit_id", "kind", "name")
     visit_id = ref(allow_none=False)
     kind = fields.String(validate=one_of(METRIC_KINDS))
-    name = fields.String(validate=[length(120), validate.Length(min=1, error=_l("This field may not be empty."))])
+    name = Text(validate=[length(120), validate.Length(min=1, error=_l("This field may not be empty."))])
     value = number()
     unit = text(20)
     note = text(20000)
@@ -177,7 +221,7 @@ class MetricData(EntityData):
 class InterviewData(EntityData):
     REQUIRED_ON_CREATE = ("visit_id", "interviewee")
     visit_id = ref(allow_none=False)
-    interviewee = fields.String(validate=[length(80), validate.Length(min=1, error=_l("This field may not be empty."))])
+    interviewee = Text(validate=[length(80), validate.Length(min=1, error=_l("This field may not be empty."))])
     position = text(80)
     notes = text(20000)
     suggestions = text(20000)
@@ -188,7 +232,7 @@ class FindingData(EntityData):
     SERVER_OWNED = ("has_conflict", "site_id", "supervisor_id")
     REQUIRED_ON_CREATE = ("visit_id", "title")
     visit_id = ref(allow_none=False)
-    title = fields.String(validate=[length(200), validate.Length(min=1, error=_l("This field may not be empty."))])
+    title = Text(validate=[length(200), validate.Length(min=1, error=_l("This field may not be empty."))])
     description = text(20000)
     impact = text(20000)
     area = fields.String(allow_none=True, validate=one_of(AREAS))
@@ -198,7 +242,7 @@ class FindingData(EntityData):
     responsible_person = text(80)
     photos = photo_set()
     status = fields.String(validate=one_of(FINDING_STATUSES))
-    captured_at = fields.AwareDateTime(format="iso")
+    captured_at = When(format="iso")
     lat = number(validate=validate.Range(min=-90, max=90, error=_l("Must be between {min} and {max}.")))
     lng = number(validate=validate.Range(min=-180, max=180, error=_l("Must be between {min} and {max}.")))
 
@@ -240,7 +284,7 @@ class MutationArgs(TranslatedSchema):
     base_version = fields.Integer(required=True, strict=True, validate=validate.Range(
         min=0, max=2**31 - 1, error=_l("Must be between {min} and {max}.")))
     data = fields.Dict(keys=fields.String(), load_default=dict)
-    client_time = fields.AwareDateTime(format="iso", allow_none=True, load_default=None)
+    client_time = When(format="iso", allow_none=True, load_default=None)
 
 
 class PushArgs(TranslatedSchema):

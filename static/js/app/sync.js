@@ -169,7 +169,11 @@ async function push() {
         }
       } else if (r.status === "rejected") {
         progress = true;
-        const msg = Object.entries(r.errors ?? {}).map(([f, v]) => `${f}: ${[].concat(v).join(" ")}`).join("; ");
+        // The server's messages are in the user's language; a refusal of the whole record (its id,
+        // its status, its parent) reads best without a field name in front.
+        const whole = ["id", "_schema", "mutation_id", "status", "finding_id", "visit_id", "supervisor_id"];
+        const msg = Object.entries(r.errors ?? {}).map(([f, v]) =>
+          (whole.includes(f) ? "" : `${f}: `) + [].concat(v).join(" ")).join("; ");
         await outbox.put({ ...m, state: "rejected", error: msg || r.status });
         if (rec) { rec.error = msg || r.status; await records.put(rec); }
       } else {

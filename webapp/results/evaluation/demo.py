@@ -6,7 +6,7 @@ from collections import Counter
 
 from webapp.audit.operations import record_audit
 from webapp.auth.models import User
-from webapp.demo.seed import demo_id
+from webapp.demo.keys import demo_id
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.plans.models import Plan

@@ -4,12 +4,12 @@ comparison, and the form to write it."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from jinja2_fragments.flask import render_block
 from marshmallow import ValidationError
 from sqlalchemy.orm import selectinload
 
 from webapp.authz import evaluation_subject_roles, scoped
 from webapp.core.formdata import form_to_dict, refusal_errors, translate_errors
+from webapp.core.views import render_page
 from webapp.extensions import db
 from webapp.results.evaluation import operations as ops
 from webapp.results.evaluation.schemas import EvaluationArgs
@@ -52,11 +52,6 @@ def _link_finding_rows(rows, site_id, before_window, after_window):
     return rows
 
 
-def _page(template, block, **ctx):
-    if request.headers.get("HX-Request"):
-        return render_block(template, block, **ctx)
-    return render_template(template, **ctx)
-
 
 def _vary(resp):
     resp = current_app.make_response(resp)
@@ -80,7 +75,7 @@ def index():
         Visit.id.in_([e.visit_id for e in evaluations if e.visit_id])).options(selectinload(Visit.site)))}
     plans = {p.id: p for p in db.session.scalars(scoped(Plan, current_user).where(
         Plan.id.in_([e.plan_id for e in evaluations if e.plan_id])))}
-    return _vary(_page("results/evaluation/index.html", "evaluation_list", evaluations=evaluations,
+    return _vary(render_page("results/evaluation/index.html", "evaluation_list", evaluations=evaluations,
                        visits=visits, plans=plans))
 
 
@@ -113,7 +108,7 @@ def _can_propose() -> bool:
 @login_required
 def visit(visit_id):
     subject = ops.visit_for_evaluation(current_user, visit_id)
-    return _vary(_page("results/evaluation/page.html", "evaluation_body", **_visit_context(subject)))
+    return _vary(render_page("results/evaluation/page.html", "evaluation_body", **_visit_context(subject)))
 
 
 @bp.route("/visits/<visit_id>/edit", methods=["GET", "POST"])
@@ -151,7 +146,7 @@ def _plan_context(plan, with_comparison=True, **extra) -> dict:
 @login_required
 def plan(plan_id):
     subject = ops.plan_for_evaluation(current_user, plan_id)
-    return _vary(_page("results/evaluation/page.html", "evaluation_body", **_plan_context(subject)))
+    return _vary(render_page("results/evaluation/page.html", "evaluation_body", **_plan_context(subject)))
 
 
 @bp.route("/plans/<plan_id>/edit", methods=["GET", "POST"])

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from webapp.auth.models import User
+from webapp.demo.keys import demo_id
 from webapp.extensions import db
 from webapp.results.models import PointAppeal, PointEntry, PointRule
 from webapp.results.periods import period_containing
@@ -13,7 +14,6 @@ from webapp.results.points.operations import appeal_entry, company_tz, post_poin
 
 
 def seed_points() -> dict:
-    from webapp.demo.seed import demo_id
 
     added = {}
     if db.session.get(PointRule, demo_id("rule:PER-HIGH")) is None:

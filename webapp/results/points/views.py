@@ -7,7 +7,6 @@ from datetime import datetime
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from jinja2_fragments.flask import render_block
 from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +16,7 @@ from webapp.auth.models import User
 from webapp.authz import get_scoped_or_404
 from webapp.core.formdata import form_to_dict, translate_errors
 from webapp.core.models import utcnow
+from webapp.core.views import render_page
 from webapp.extensions import db
 from webapp.findings.models import SEVERITIES
 from webapp.i18n import current_locale_code
@@ -54,14 +54,6 @@ def _errors(e: ValidationError) -> dict:
     return {k: v if isinstance(v, list) else [v] for k, v in translate_errors(e.messages).items()}
 
 
-def _htmx() -> bool:
-    return request.headers.get("HX-Request") is not None
-
-
-def _page(template, block, status=200, **ctx):
-    if _htmx():
-        return render_block(template, block, **ctx), status
-    return render_template(template, **ctx), status
 
 
 def _short_dt():
@@ -137,7 +129,7 @@ def ledger():
             ops.appeals_query(current_user, "pending").subquery())) or 0,
         locale=current_locale_code(), short_dt=_short_dt(),
     )
-    return _page("results/points/ledger.html", "ledger", 400 if errors else 200, **ctx)
+    return render_page("results/points/ledger.html", "ledger", 400 if errors else 200, **ctx)
 
 
 @bp.get("/export.xlsx")
@@ -198,7 +190,7 @@ def _entry_context(entry, errors=None, form=None):
 @login_required
 def entry(entry_id):
     e = get_scoped_or_404(PointEntry, entry_id, current_user)
-    return _page("results/points/entry.html", "entry", **_entry_context(e))
+    return render_page("results/points/entry.html", "entry", **_entry_context(e))
 
 
 def _refused(entry, e: ops.PointsError, form):
@@ -207,7 +199,7 @@ def _refused(entry, e: ops.PointsError, form):
         abort(403)
     entry = db.session.get(PointEntry, entry.id)
     errors = e.fields or {"_schema": [e.message]}
-    return _page("results/points/entry.html", "entry", e.status, **_entry_context(entry, errors, form))
+    return render_page("results/points/entry.html", "entry", e.status, **_entry_context(entry, errors, form))
 
 
 @bp.post("/entries/<int:entry_id>/appeal")
@@ -260,7 +252,7 @@ def appeals():
         selectinload(PointAppeal.entry).selectinload(PointEntry.rule)).limit(300)).all()
     ids = {a.appellant_id for a in rows}
     users = {u.id: u.display_name for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
-    return _page("results/points/appeals.html", "appeals", status, appeals=rows, users=users, args=args,
+    return render_page("results/points/appeals.html", "appeals", status, appeals=rows, users=users, args=args,
                  can_decide=ops.can_decide_appeals(current_user), locale=current_locale_code())
 
 
@@ -276,7 +268,7 @@ def rules():
     _require(ops.can_see_rules(current_user))
     rows = db.session.scalars(select(PointRule).order_by(PointRule.active.desc(), PointRule.trigger,
                                                          PointRule.code)).all()
-    return _page("results/points/rules.html", "rules", rules=rows, can_edit=ops.can_manage_rules(current_user))
+    return render_page("results/points/rules.html", "rules", rules=rows, can_edit=ops.can_manage_rules(current_user))
 
 
 def _rule_values(rule: PointRule | None) -> dict:

@@ -4,13 +4,13 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
-from marshmallow import ValidationError
 from sqlalchemy import func, select
 
 from webapp.audit.models import AuditEntry
 from webapp.auth.models import User
 from webapp.authz import get_scoped_or_404, scoped
-from webapp.core.formdata import form_to_dict, refusal_errors, translate_errors
+from webapp.core.formdata import form_to_dict, refusal_errors
+from webapp.core.views import load_form
 from webapp.extensions import db
 from webapp.results.models import PolicySuggestion
 from webapp.results.policy import operations as ops
@@ -51,12 +51,6 @@ def _require_reader():
         abort(403)
 
 
-def _parse(schema, data):
-    try:
-        return schema.load(data), {}
-    except ValidationError as e:
-        return None, translate_errors(e.messages)
-
 
 def _names(ids) -> dict:
     ids = {i for i in ids if i}
@@ -69,7 +63,7 @@ def _names(ids) -> dict:
 @login_required
 def index():
     _require_reader()
-    args, _errors = _parse(SuggestionFilterArgs(), form_to_dict(request.args))
+    args, _errors = load_form(SuggestionFilterArgs(), form_to_dict(request.args))
     args = args or {"status": None, "source_type": None}
     q = scoped(PolicySuggestion, current_user)
     if args["source_type"]:
@@ -106,7 +100,7 @@ def _form(suggestion, values, errors, status=200):
 
 def _save(suggestion):
     raw = form_to_dict(request.form)
-    data, errors = _parse(SuggestionArgs(), raw)
+    data, errors = load_form(SuggestionArgs(), raw)
     if data is not None:
         try:
             if suggestion is None:
@@ -131,7 +125,7 @@ def new():
         abort(403)
     if request.method == "POST":
         return _save(None)
-    source, _errors = _parse(SourceArgs(), form_to_dict(request.args))
+    source, _errors = load_form(SourceArgs(), form_to_dict(request.args))
     values = ops.prefill(current_user, source["source_type"], source["source_id"]) if source else {}
     if source and source.get("source_id") and not values:
         abort(404)  # a source the user cannot see looks like one that does not exist
@@ -175,7 +169,7 @@ def detail(suggestion_id):
 @login_required
 def transition(suggestion_id):
     suggestion = get_scoped_or_404(PolicySuggestion, suggestion_id, current_user)
-    data, errors = _parse(SuggestionTransitionArgs(), form_to_dict(request.form))
+    data, errors = load_form(SuggestionTransitionArgs(), form_to_dict(request.form))
     if data is not None:
         try:
             ops.transition_suggestion(current_user, suggestion, data["to"], data.get("comment"))

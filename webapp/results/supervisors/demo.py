@@ -7,6 +7,7 @@ from collections import Counter
 from sqlalchemy import select
 
 from webapp.auth.models import User
+from webapp.demo.keys import demo_id
 from webapp.extensions import db
 from webapp.results.models import SupervisorProfile, VisitRating
 from webapp.visits.models import Visit
@@ -38,7 +39,6 @@ MAX_RATED = 6
 
 
 def seed_supervisors() -> Counter:
-    from webapp.demo.seed import demo_id  # the demo's key scheme (imported here: seed.py calls us)
 
     added: Counter = Counter()
     users = {u.username: u for u in db.session.scalars(

@@ -8,7 +8,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from jinja2_fragments.flask import render_block
 from marshmallow import ValidationError
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
@@ -16,6 +15,7 @@ from werkzeug.exceptions import NotFound
 from webapp.auth.models import User
 from webapp.authz import get_scoped_or_404
 from webapp.core.formdata import form_to_dict, translate_errors
+from webapp.core.views import render_page
 from webapp.extensions import db
 from webapp.i18n import current_locale_code
 from webapp.results.models import SupervisorProfile
@@ -40,14 +40,6 @@ RECOGNITION_FIELDS = ("date", "title")
 BLANK_ROWS = 1  # empty rows offered under the filled ones
 
 
-def _htmx() -> bool:
-    return request.headers.get("HX-Request") is not None
-
-
-def _page(template, block, status=200, **ctx):
-    if _htmx():
-        return render_block(template, block, **ctx), status
-    return render_template(template, **ctx), status
 
 
 def _today() -> date:
@@ -105,7 +97,7 @@ def index():
     previous = {u.id: ops.scorecard_for(current_user, u.id, period.previous(), today) for u in people}
     by_id = {u.id: u for u in people}
     ranking = [(by_id[uid], card, trends(card, previous[uid])) for uid, card in rank(cards)]
-    return _page("results/supervisors/index.html", "ranking", ranking=ranking, profiles=profiles,
+    return render_page("results/supervisors/index.html", "ranking", ranking=ranking, profiles=profiles,
                  period=period, periods=_period_choices(period), errors=errors,
                  source_labels=SOURCE_LABELS, locale=current_locale_code(), findings_link=_findings_link,
                  weights=[(COMPONENT_LABELS[k], w) for k, w in WEIGHTS.items()])
@@ -167,7 +159,7 @@ def detail(user_id):
     previous = ops.scorecard_for(current_user, supervisor.id, period.previous(), today)
     trend = trends(card, previous)
     overall, overall_rows = _overall_rows(card)
-    return _page("results/supervisors/detail.html", "scorecard", supervisor=supervisor, profile=profile,
+    return render_page("results/supervisors/detail.html", "scorecard", supervisor=supervisor, profile=profile,
                  card=card, previous=previous, trend=trend, rows=_figure_rows(supervisor, card, trend, period),
                  overall=overall, overall_rows=overall_rows, period=period, periods=_period_choices(period),
                  errors=errors, source_labels=SOURCE_LABELS, locale=current_locale_code(),

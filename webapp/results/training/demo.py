@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from webapp.auth.models import User
 from webapp.checklists.models import TemplateItem
-from webapp.demo.seed import demo_id
+from webapp.demo.keys import demo_id
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.org.models import Person

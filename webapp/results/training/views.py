@@ -6,14 +6,13 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from jinja2_fragments.flask import render_block
-from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from webapp.authz import developing_person_clause, get_scoped_or_404, scoped
 from webapp.checklists.models import AREAS, ChecklistTemplate, TemplateItem
-from webapp.core.formdata import form_to_dict, translate_errors
+from webapp.core.formdata import form_to_dict
+from webapp.core.views import is_htmx, load_form, render_page
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.i18n import current_locale_code
@@ -34,14 +33,6 @@ def _labels():
     return {"training_status": lambda code: str(STATUS_LABELS.get(code, code))}
 
 
-def _htmx() -> bool:
-    return request.headers.get("HX-Request") is not None
-
-
-def _page(template, block, status=200, **ctx):
-    if _htmx():
-        return render_block(template, block, **ctx), status
-    return render_template(template, **ctx), status
 
 
 def _require(roles):
@@ -52,12 +43,6 @@ def _require(roles):
 def _today() -> date:
     return local_date(datetime.now(UTC), current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
-
-def _parse(schema, data):
-    try:
-        return schema.load(data), {}
-    except ValidationError as e:
-        return None, translate_errors(e.messages)
 
 
 # ---- training plans ----------------------------------------------------------------------------
@@ -99,7 +84,7 @@ def _form(plan, values, errors, status=200):
 
 def _save(plan):
     raw = form_to_dict(request.form)
-    data, errors = _parse(TrainingPlanArgs(), raw)
+    data, errors = load_form(TrainingPlanArgs(), raw)
     if data is not None:
         try:
             plan = ops.create_training_plan(data) if plan is None else ops.update_training_plan(plan, data)
@@ -119,7 +104,7 @@ def new():
     _require(ops.WRITERS)
     if request.method == "POST":
         return _save(None)
-    prefill, _errors = _parse(PrefillArgs(), form_to_dict(request.args))
+    prefill, _errors = load_form(PrefillArgs(), form_to_dict(request.args))
     return _form(None, {"status": "planned", **{k: v for k, v in (prefill or {}).items() if v}}, {})
 
 
@@ -140,7 +125,7 @@ def _detail(plan, errors=None, values=None, status=200):
     else:
         invited, attended = set(rows), {p for p, a in rows.items() if a.attended}
     item = db.session.get(TemplateItem, plan.item_id) if plan.item_id else None
-    return _page("results/training/detail.html", "attendance", status, plan=plan, people=people,
+    return render_page("results/training/detail.html", "attendance", status, plan=plan, people=people,
                  invited=invited, attended=attended, item=item, errors=errors or {},
                  can_manage=ops.can_manage_training(current_user))
 
@@ -161,7 +146,7 @@ def edit(plan_id):
 def attendance(plan_id):
     plan = get_scoped_or_404(TrainingPlan, plan_id, current_user)
     _require(ops.WRITERS)
-    data, errors = _parse(AttendanceArgs(), form_to_dict(request.form, lists=("person_ids", "attended_ids")))
+    data, errors = load_form(AttendanceArgs(), form_to_dict(request.form, lists=("person_ids", "attended_ids")))
     if data is not None:
         try:
             ops.set_attendance(plan, data["person_ids"], data["attended_ids"])
@@ -170,7 +155,7 @@ def attendance(plan_id):
             errors = e.fields
         else:
             db.session.commit()
-            if not _htmx():
+            if not is_htmx():
                 flash(_("Attendance was saved."), "info")
                 return redirect(url_for(".detail", plan_id=plan.id), 303)
             return _detail(plan)
@@ -186,7 +171,7 @@ def attendance(plan_id):
 def needs():
     _require(ops.WRITERS)
     today = _today()
-    args, errors = _parse(NeedsArgs(), form_to_dict(request.args))
+    args, errors = load_form(NeedsArgs(), form_to_dict(request.args))
     status = 200
     if args is None:
         status, args = 400, {"period": None, "min_departments": 2}
@@ -195,7 +180,7 @@ def needs():
     locale = current_locale_code()
     departments = {d.id: d.label(locale) for d in db.session.scalars(select(Department))}
     periods = recent_periods(today, "quarter", 4)[::-1] + recent_periods(today, "month", 3)[::-1]
-    return _page("results/training/needs.html", "needs", status, needs=found, period=period, periods=periods,
+    return render_page("results/training/needs.html", "needs", status, needs=found, period=period, periods=periods,
                  min_departments=args["min_departments"], errors=errors,
                  dept_list=lambda ids: ", ".join(sorted(departments.get(i, "?") for i in ids)),
                  raw=request.args)
@@ -240,7 +225,7 @@ def _person_page(person, errors=None, draft=None, status=200):
     authors = {u.id: u.display_name for u in db.session.scalars(
         select(User).where(User.id.in_({n.author_id for n in notes})))} if notes else {}
     suggestion = ops.draft_development_note(person, findings)
-    return _page("results/training/person.html", "notes", status, person=person, findings=findings,
+    return render_page("results/training/person.html", "notes", status, person=person, findings=findings,
                  notes=notes, authors=authors, trainings=ops.trainings_of(person), suggestion=suggestion,
                  draft=suggestion if draft is None else draft, errors=errors or {},
                  can_write=ops.can_manage_training(current_user))
@@ -257,12 +242,12 @@ def person(person_id):
 def add_note(person_id):
     person = _person_or_404(person_id)
     _require(ops.WRITERS)
-    data, errors = _parse(NoteArgs(), form_to_dict(request.form))
+    data, errors = load_form(NoteArgs(), form_to_dict(request.form))
     if data is None:
         return _person_page(person, errors, request.form.get("note", ""), 400)
     ops.add_development_note(person, current_user, data["note"])
     db.session.commit()
-    if _htmx():
+    if is_htmx():
         return _person_page(person)
     flash(_("The development note was saved."), "info")
     return redirect(url_for(".person", person_id=person.id), 303)
@@ -276,7 +261,7 @@ def edit_note(note_id):
     person = db.session.get(Person, row.person_id)
     errors, value = {}, row.note
     if request.method == "POST":
-        data, errors = _parse(NoteArgs(), form_to_dict(request.form))
+        data, errors = load_form(NoteArgs(), form_to_dict(request.form))
         if data is not None:
             ops.update_development_note(row, data["note"])
             db.session.commit()

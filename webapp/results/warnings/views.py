@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from webapp.auth.models import User
 from webapp.authz import get_scoped_or_404, scope_clause, scoped
 from webapp.core.formdata import form_to_dict, translate_errors
+from webapp.core.views import is_htmx
 from webapp.extensions import db
 from webapp.results.models import Warning, WarningRule
 from webapp.results.warnings import operations as ops
@@ -41,9 +42,6 @@ def _badge():
         return {"open_warnings_count": ops.open_warning_count()}
     return {}
 
-
-def _htmx() -> bool:
-    return request.headers.get("HX-Request") is not None
 
 
 def _require_manager():
@@ -81,7 +79,7 @@ def _list(tab: str, status: int = 200):
         {w.acknowledged_by for w in warnings} | {w.closed_by for w in warnings})))} if warnings else {}
     ctx = dict(warnings=warnings, tab=tab, tabs=TABS, counts=counts, people=people, kinds=KIND_LABELS,
                tab_labels=TAB_LABELS, render=ops.render_warning, links=subject_links)
-    if _htmx():
+    if is_htmx():
         return render_block("results/warnings/index.html", "warning_list", **ctx), status
     return render_template("results/warnings/index.html", **ctx), status
 
@@ -123,14 +121,14 @@ def _act(warning_id, action, done):
         action(warning, current_user)
     except ops.WarningError as e:
         db.session.rollback()
-        if _htmx():
+        if is_htmx():
             flash(e.message, "error")
             return _list(tab, e.status)
         flash(e.message, "error")
         return redirect(url_for(".index", status=tab), 303)
     db.session.commit()
     flash(done, "info")
-    if _htmx():
+    if is_htmx():
         return _list(tab)
     return redirect(url_for(".index", status=tab), 303)
 

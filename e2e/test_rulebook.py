@@ -1,0 +1,53 @@
+"""One rulebook on the phone: a change the server refuses is shown with its reason and can be undone.
+
+A supervisor completes a visit offline while a manager, on the desk, gives the visit to another
+supervisor. Back online, the phone shows the refusal in the user's language with a button to
+discard the change; discarding it takes the visit off the phone, which it no longer owns.
+"""
+
+from playwright.sync_api import expect
+
+from e2e.conftest import DESKTOP, PHONE, login
+from e2e.phone import open_app, snap, visit_id_from_url, wait_until
+
+
+def test_a_refused_change_is_shown_and_can_be_undone(browser, server, shot):
+    phone = browser.new_context(locale="zh-CN", **PHONE)
+    page = phone.new_page()
+    open_app(page, server)
+    page.get_by_role("link", name="徐汇门店").first.click()  # the visit under way sorts first
+    page.wait_for_url("**/m/visit/**")
+    visit_id = visit_id_from_url(page.url)
+
+    phone.set_offline(True)
+    page.get_by_role("link", name="完成").click()
+    page.get_by_label("督导总结").fill("离线完成")
+    page.get_by_role("button", name="完成督导").click()
+
+    # Meanwhile, on the desk: the manager reassigns the visit to 李娜.
+    desk = browser.new_context(locale="zh-CN", **DESKTOP)
+    mp = desk.new_page()
+    login(mp, server, "manager", "manager-demo-2026")
+    mp.goto(f"{server}/visits/{visit_id}")
+    mp.get_by_label("改派给").select_option(label="李娜")
+    mp.get_by_role("button", name="改派", exact=True).click()
+    expect(mp.get_by_text("该巡查已改派给李娜。")).to_be_visible()
+    snap(shot, mp, "rulebook-reassigned-desktop-zh")
+    desk.close()
+
+    # Signal again: the completion is refused, with the reason, and can be discarded.
+    phone.set_offline(False)
+    wait_until(page, "document.body.dataset.sync === 'done'", timeout=60000)
+    page.goto(f"{server}/m/visit/{visit_id}/complete")
+    page.wait_for_selector("body[data-ready]")
+    alert = page.locator(".m-state-rejected [role=alert]")
+    expect(alert).to_contain_text("记录不存在，或您无权修改")
+    snap(shot, page, "rulebook-refused-phone-zh")
+    page.once("dialog", lambda d: d.accept())
+    page.locator(".m-state-rejected").get_by_role("button", name="放弃我的修改").click()
+    page.goto(f"{server}/m/")
+    page.wait_for_selector("body[data-ready]")
+    wait_until(page, "document.getElementById('unsynced').dataset.n === '0'")
+    expect(page.locator(f"a[href='/m/visit/{visit_id}']")).to_have_count(0)
+    snap(shot, page, "rulebook-after-discard-phone-zh")
+    phone.close()
