@@ -133,12 +133,16 @@ def is_api_request() -> bool:
 
 
 def _set_actor() -> None:
-    """The acting user, once per request: every revision and audit entry written by this request
-    names them (webapp/sync_store/tracking.py reads it)."""
-    from flask_login import current_user
+    """Who acts, once per request: the signed-in user, resolved only when a synced record is
+    written (webapp/sync_store/tracking.py), so reading the user never opens a write transaction
+    early (on SQLite, BEGIN IMMEDIATE: the one writer lock)."""
 
-    user_id = current_user.id if current_user.is_authenticated else None
-    g.actor = {"user_id": user_id, "actor": "web"}
+    def actor() -> dict:
+        from flask_login import current_user
+
+        return {"user_id": current_user.id if current_user.is_authenticated else None, "actor": "web"}
+
+    g.actor = actor
 
 
 def _register_hooks(app: Flask) -> None:

@@ -96,7 +96,7 @@ def _ambient_context() -> dict:
     """Who is writing when nobody said so: the signed-in user of the request (set once per request,
     webapp/__init__.py), else the CLI command or the system."""
     if has_app_context() and "actor" in g:
-        return g.actor
+        return g.actor()
     click_ctx = click.get_current_context(silent=True)
     if click_ctx is not None:
         return {"actor": f"cli:{click_ctx.info_name}"}
