@@ -8,7 +8,7 @@ discard the change; discarding it takes the visit off the phone, which it no lon
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from e2e.conftest import DESKTOP, PHONE, login
+from e2e.conftest import PHONE, signed_in
 from e2e.phone import open_app, snap, sync_now, visit_id_from_url, wait_until
 
 
@@ -37,9 +37,7 @@ def test_a_refused_change_is_shown_and_can_be_undone(browser, server, shot):
     page.get_by_role("button", name="完成督导").click()
 
     # Meanwhile, on the desk: the manager reassigns the visit to 李娜.
-    desk = browser.new_context(locale="zh-CN", **DESKTOP)
-    mp = desk.new_page()
-    login(mp, server, "manager", "manager-demo-2026")
+    desk, mp = signed_in(browser, server, "manager", "manager-demo-2026", "zh-CN")  # another test may save "en"
     mp.goto(f"{server}/visits/{visit_id}")
     mp.get_by_label("改派给").select_option(label="李娜")
     mp.get_by_role("button", name="改派", exact=True).click()
