@@ -14,24 +14,11 @@ racing duplicate create is an error the caller retries (the whole push, from the
 
 from sync.conflicts import Conflicts
 from sync.history import History
-from sync.protocol import (  # noqa: F401  (the engine's public names)
-    ACCEPTED_STATUSES,
-    APPLIED,
-    BLOCKED,
-    CONFLICTED,
-    DELETED,
-    DUPLICATE,
-    MERGED,
-    REJECTED,
-    Mutation,
-    Policy,
-    Rejection,
-    Result,
-    Store,
-    wire,
-)
+from sync.protocol import Mutation, Policy, Rejection, Store
 from sync.pull import Pull
 from sync.push import Push
+
+__all__ = ["Mutation", "Rejection", "Store", "SyncEngine"]  # what callers take from here; the rest is in sync/protocol.py
 
 
 class SyncEngine(Push, History, Conflicts, Pull):
