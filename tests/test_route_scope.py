@@ -9,7 +9,7 @@ new route cannot slip through unmapped.
 Each kind names the roles that may see its object (`visible`); every other role must be refused.
 What a refusal may look like depends on why the role is refused:
 
-- out of scope: 404, exactly as for an id that does not exist (webapp/auth/scope.get_scoped_or_404),
+- out of scope: 404, exactly as for an id that does not exist (webapp/authz.get_scoped_or_404),
   so guessing URLs tells nothing;
 - a page the role may never use (the checklist editor for a supervisor, the points rules for a
   department head): 403, accepted only when a made-up id gets the same 403, i.e. the page refuses

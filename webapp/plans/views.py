@@ -34,6 +34,7 @@ from webapp.plans.schemas import (
     period_of,
 )
 from webapp.visits.models import Visit
+from webapp.visits.operations import active_supervisors
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 
@@ -163,8 +164,7 @@ def edit(plan_id):
 def _schedule_choices() -> dict:
     return {
         "all_sites": db.session.scalars(select(Site).where(Site.deleted_at.is_(None)).order_by(Site.code)).all(),
-        "supervisors": db.session.scalars(select(User).where(User.role == "supervisor", User.active.is_(True))
-                                          .order_by(User.display_name)).all(),
+        "supervisors": active_supervisors(),
         "templates": db.session.scalars(select(ChecklistTemplate).where(
             ChecklistTemplate.is_current.is_(True), ChecklistTemplate.deleted_at.is_(None))
             .order_by(ChecklistTemplate.code)).all(),
