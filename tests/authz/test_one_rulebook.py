@@ -121,8 +121,9 @@ def _markers(changes):
 
 
 @pytest.fixture
-def desk(app):
-    """A browser on the desk: its own cookie jar, apart from the phones' client."""
+def desk(app, client):
+    """A browser on the desk: its own cookie jar, apart from the phones' client (`client` sets the
+    test client class that gives each request its own app context)."""
     return app.test_client()
 
 
@@ -201,3 +202,33 @@ def test_every_write_names_its_author(world, phones, desk):
     # nothing but the fixtures' own inserts (made outside any request or command) lacks an author
     anonymous = db.session.scalars(select(Revision).where(Revision.user_id.is_(None))).all()
     assert all(r.actor == "system" for r in anonymous)
+
+
+@pytest.mark.parametrize("who, status", [("sup1", 403), ("head1", 403), ("staff1", 403), ("sup2", 404), ("head2", 404)])
+def test_only_management_reassigns_and_others_learn_nothing(world, desk, who, status):
+    visit = world["visits"][0]
+    auth = AuthActions(desk)
+    auth.login(who)
+    r = desk.post(f"/visits/{visit.id}/reassign", data={"supervisor_id": world["users"]["sup2"].id,
+                                                        "csrf_token": auth.csrf()})
+    assert r.status_code == status
+    db.session.expire_all()
+    assert db.session.get(Visit, visit.id).supervisor_id == world["users"]["sup1"].id
+
+
+@pytest.mark.parametrize("value", ["=1+1", "\x00\x0b", "x" * 10_000, ""])
+def test_reassigning_to_nonsense_is_a_clear_refusal(world, desk, value):
+    visit = world["visits"][0]
+    auth = AuthActions(desk)
+    auth.login("manager")
+    r = desk.post(f"/visits/{visit.id}/reassign", data={"supervisor_id": value, "csrf_token": auth.csrf()},
+                  follow_redirects=True)
+    assert r.status_code == 200 and "请选择一名在职的督导人员。" in r.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Visit, visit.id).supervisor_id == world["users"]["sup1"].id
+
+
+def test_reassign_needs_the_csrf_token(world, desk):
+    AuthActions(desk).login("manager")
+    r = desk.post(f"/visits/{world['visits'][0].id}/reassign", data={"supervisor_id": world["users"]["sup2"].id})
+    assert r.status_code == 400
