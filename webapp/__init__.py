@@ -102,6 +102,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from webapp.admin.views import bp as admin_bp
     from webapp.api import bp as api_bp
     from webapp.auth.views import bp as auth_bp
     from webapp.checklists.views import bp as checklists_bp
@@ -124,7 +125,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (auth_bp, home_bp, visits_bp, findings_bp, plans_bp, checklists_bp, reports_bp,
                rectification_bp, notifications_bp, conflicts_bp, mobile_bp, api_bp, results_bp, training_bp,
-               warnings_bp, points_bp, supervisors_bp, evaluation_bp, policy_bp):
+               warnings_bp, points_bp, supervisors_bp, evaluation_bp, policy_bp, admin_bp):
         app.register_blueprint(bp)
 
 
@@ -190,7 +191,8 @@ def _register_hooks(app: Flask) -> None:
     def _globals():
         from webapp.i18n import current_locale_code, term
 
-        return {"locale_code": current_locale_code(), "languages": app.config["LANGUAGES"], "term": term}
+        return {"locale_code": current_locale_code(), "languages": app.config["LANGUAGES"], "term": term,
+                "has_page": lambda endpoint: endpoint in app.view_functions}
 
 
 def _register_errors(app: Flask) -> None:

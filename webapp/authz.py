@@ -14,7 +14,7 @@ refused.
 """
 
 from sqlalchemy import false, or_, select, true
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import Forbidden, NotFound
 
 from webapp.checklists.models import ChecklistTemplate, TemplateItem
 from webapp.extensions import db
@@ -298,6 +298,15 @@ ACTIONS = {
     "rectification.manage": _is_responsible_head,
     "acceptance.decide": _may_decide_acceptance,
     "conflict.resolve": lambda user, _c: user.role in EVERYTHING,
+    # Administration (管理员): people and their accounts, the organisation, bulk onboarding, the audit
+    # log, sign-in and channel settings. Administrators only; every admin page and import asks here.
+    "admin.users": lambda user, _obj: user.role == "admin",
+    "admin.org": lambda user, _obj: user.role == "admin",
+    "admin.import": lambda user, _obj: user.role == "admin",
+    "admin.audit": lambda user, _obj: user.role == "admin",
+    "admin.settings": lambda user, _obj: user.role == "admin",
+    # One's own account (password, signed-in devices): every signed-in user, for themselves only.
+    "account.manage": lambda user, account: account is None or getattr(account, "id", None) == user.id,
 }
 
 
@@ -307,3 +316,9 @@ def can(user, action: str, obj=None) -> bool:
     if rule is None or not _signed_in(user):
         return False
     return bool(rule(user, obj))
+
+
+def require(user, action: str, obj=None) -> None:
+    """`can`, or 403 Forbidden: for views whose page says who may use it (an admin page, say)."""
+    if not can(user, action, obj):
+        raise Forbidden()

@@ -5,7 +5,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -26,6 +26,13 @@ class User(UUIDPK, Timestamps, UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(10))
     email: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
+    mobile: Mapped[str | None] = mapped_column(String(32), index=True)  # for work-app sign-in matching
+    # A temporary password (set by an administrator) must be replaced at the next sign-in.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    # Created by a work-app or OIDC sign-in for an unknown person: inactive until an administrator approves.
+    pending_approval: Mapped[bool] = mapped_column(default=False)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     department = relationship("Department")
 
@@ -55,6 +62,29 @@ class UserSession(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # A sign-in lasts until it expires (SESSION_LIFETIME_DAYS, renewed while in use) or is ended.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    user_agent: Mapped[str | None] = mapped_column(String(300))  # for the "signed-in devices" list
+    address: Mapped[str | None] = mapped_column(String(64))
+    method: Mapped[str | None] = mapped_column(String(20))  # password, oidc, wecom, dingtalk, feishu
+    reauthenticated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last password re-entry
+
+    user: Mapped[User] = relationship()
+
+
+class UserIdentity(db.Model):
+    """A user's account at a single-sign-on provider (OIDC issuer, WeCom, DingTalk, Feishu)."""
+
+    __tablename__ = "user_identities"
+    __table_args__ = (UniqueConstraint("provider", "subject", name="uq_user_identities_provider_subject"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(UUIDStr, ForeignKey("users.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
 

@@ -23,7 +23,7 @@ ENTRIES = [
     ("evaluation.index", _l("Evaluations"), "report", ("admin", "manager", "supervisor", "dept_head")),
     ("policy.index", _l("Policy log"), "plan", ("admin", "manager", "supervisor", "dept_head")),
     ("checklists.index", _l("Checklist templates"), "report", ("admin",)),
-    ("admin.users", _l("Users"), "users", ("admin",)),
+    ("admin.index", _l("Administration"), "users", ("admin",)),
 ]
 
 

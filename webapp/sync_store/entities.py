@@ -73,7 +73,8 @@ ENTITIES: dict[str, EntitySpec] = {
     for spec in (
         EntitySpec("department", Department, ("name", "name_en", "code", "kind", "parent_id"),
                    pushable=False, reference=True),
-        EntitySpec("site", Site, ("name", "name_en", "code", "department_id", "address", "lat", "lng"),
+        EntitySpec("site", Site, ("name", "name_en", "code", "department_id", "address", "lat", "lng",
+                                  "geofence_radius_m", "site_class", "archived_at"),
                    pushable=False, reference=True),
         EntitySpec("person", Person, ("name", "code", "position", "department_id", "user_id"),
                    pushable=False, reference=True),
