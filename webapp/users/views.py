@@ -107,7 +107,7 @@ def index():
 
 
 def _form(template, values, errors, status=200, user=None):
-    return render_template(template, values=values, errors=errors, user=user, roles=ROLES, languages=SUPPORTED,
+    return render_template(template, values=values, errors=errors, user=user, roles=ROLES, locales=SUPPORTED,
                            departments=_departments(user.department_id if user else None)), status
 
 
