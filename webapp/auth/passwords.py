@@ -44,6 +44,7 @@ def password_problems(password: str | None, user=None, username: str | None = No
     if lowered and lowered in common_passwords():
         problems.append(_("This password is too common: it is among the first any attacker tries."))
     name = (username or getattr(user, "username", None) or "").strip().lower()
-    if name and lowered and name in lowered:
+    # A username of a letter or two is inside many good passwords: for those, only equality counts.
+    if name and lowered and (lowered == name or (len(name) >= 3 and name in lowered)):
         problems.append(_("The password must not contain the username."))
     return problems
