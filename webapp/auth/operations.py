@@ -50,6 +50,8 @@ def authenticate(username: str, password: str, address: str | None) -> User | No
     username = normalize_username(username)
     user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     ok = user is not None and user.active and user.check_password(password or "")
+    if ok:
+        user.last_sign_in_at = utcnow()  # shown on the account's administration page
     prune_login_attempts()
     db.session.add(LoginAttempt(username=username, address=address, success=ok))
     db.session.flush()

@@ -16,7 +16,6 @@ from webapp.auth.passwords import MAX_LENGTH, password_problems
 from webapp.auth.throttle import sign_in_limits, slow_down
 from webapp.core.database import read_only
 from webapp.core.errors import api_error
-from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.i18n import SUPPORTED
 
@@ -61,7 +60,6 @@ def login():
             status = 401
         else:
             sid = start_session(user)
-            user.last_sign_in_at = utcnow()
             db.session.commit()
             session.clear()
             login_user(user)
