@@ -1,5 +1,6 @@
 """/admin/audit: administrators only; labels, names and old → new, never codes, ids or JSON."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -53,6 +54,22 @@ def test_the_page_shows_labels_names_and_changes(app, history):
     assert history["depts"][0].id not in html and "secret-id-123" not in html
     assert "Widget · frobnicate" in html and "Colour code: " not in html and "blue" in html  # an unknown code in a readable form
     assert f'href="/admin/users/{history["users"]["staff1"].id}"' in html  # linked to the user's page
+
+
+def test_ids_inside_details_become_names(app, world):
+    from webapp.visits.operations import reassign_visit
+
+    admin, manager = world["users"]["admin"], world["users"]["manager"]
+    visit, sup2 = world["visits"][0], world["users"]["sup2"]
+    reassign_visit(visit, sup2.id, manager)
+    record_audit(admin, "user.update", "user", sup2.id, {"changes": {"department": [None, "0" * 8 + "-0000-0000-0000-" + "0" * 12]}})
+    db.session.commit()
+    html = client_for(app, "admin").get("/admin/audit/").get_data(as_text=True)
+    body = html.split("<tbody>")[1].split("</tbody>")[0]
+    assert f'href="/visits/{visit.id}"' in body
+    body = re.sub(r'href="[^"]*"', "", body)
+    assert "改派了巡查" in body and "sup1" in body and "sup2" in body and "测试场所" in body
+    assert world["users"]["sup1"].id not in body and sup2.id not in body and "（已删除）" in body
 
 
 def test_newest_first_and_filters(app, history):

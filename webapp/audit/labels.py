@@ -1,6 +1,8 @@
 """The audit log in words: a label per action code, the object's name, and the details (old → new)
 as readable text. Unknown codes fall back to a readable form of the code; ids are never shown."""
 
+import re
+
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -127,32 +129,50 @@ def field_label(key: str) -> str:
     return humanize(key)
 
 
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def _ids_in(value, into: set) -> None:
+    if isinstance(value, str) and UUID.match(value):
+        into.add(value)
+    elif isinstance(value, list):
+        for v in value:
+            _ids_in(v, into)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _ids_in(v, into)
+
+
 def object_names(entries) -> dict:
-    """{(entity, id): name} for every object the entries name, a query per kind."""
+    """{(entity, id): name} for every object the entries name, a query per kind, plus
+    {("_value", id): name} for the users and departments named inside their details (an old and a
+    new department, the supervisor a visit went to) and {("_link", entity, id): id} where an
+    object's page is its parent's (a rectification's is its finding's)."""
     from webapp.auth.models import User
     from webapp.checklists.models import ChecklistTemplate
     from webapp.findings.models import Finding
     from webapp.org.models import Department, Site
     from webapp.plans.models import Plan
+    from webapp.rectification.models import Rectification
     from webapp.reports.models import Report
+    from webapp.visits.models import Visit
 
     loc = current_locale_code()
     wanted: dict[str, set] = {}
+    inside: set = set()
     for e in entries:
         wanted.setdefault(e.entity, set()).add(e.entity_id)
-        for old_new in ((e.data or {}).get("changes") or {}).values():
-            if isinstance(old_new, list):
-                wanted.setdefault("_values", set()).update(v for v in old_new if isinstance(v, str))
-        if (e.data or {}).get("department"):
-            wanted.setdefault("_values", set()).add(e.data["department"])
+        _ids_in(e.data or {}, inside)
     how = {
         "user": (User, lambda u: u.display_name),
         "department": (Department, lambda d: d.label(loc)),
         "site": (Site, lambda s: s.label(loc)),
         "template": (ChecklistTemplate, lambda t: f"{t.name} (r{t.revision})"),
         "plan": (Plan, lambda p: p.title),
+        "visit": (Visit, lambda v: " · ".join(x for x in (v.site.label(loc) if v.site else "",
+                                                           str(v.scheduled_for or "")) if x)),
         "finding": (Finding, lambda f: f.title),
-        "rectification": (Finding, lambda f: f.title),
+        "rectification": (Rectification, lambda r: r.finding.title if r.finding else ""),
         "report": (Report, lambda r: r.title),
     }
     names = {}
@@ -162,16 +182,18 @@ def object_names(entries) -> dict:
         model, name = how[entity]
         ids = [i for i in ids if i and len(i) <= 36]
         for row in db.session.scalars(select(model).where(model.id.in_(ids))) if ids else ():
-            names[(entity, str(row.id))] = name(row)
-    # Values inside details that are department or user ids (a role change's department).
-    values = [v for v in wanted.get("_values", ()) if len(v) == 36]
-    if values:
-        for d in db.session.scalars(select(Department).where(Department.id.in_(values))):
-            names[("department", d.id)] = d.label(loc)
+            names[(entity, str(row.id))] = name(row) or None
+            if entity == "rectification":
+                names[("_link", entity, str(row.id))] = row.finding_id
+    if inside:
+        for model in (User, Department):
+            for row in db.session.scalars(select(model).where(model.id.in_(list(inside)))):
+                names[("_value", row.id)] = row.display_name if model is User else row.label(loc)
     return names
 
 
-def object_link(entity: str, entity_id: str) -> str | None:
+def object_link(entity: str, entity_id: str, names: dict | None = None) -> str | None:
+    entity_id = (names or {}).get(("_link", entity, entity_id), entity_id)
     link = LINKS.get(entity)
     if link is None or link[0] not in current_app.view_functions:
         return None
@@ -188,11 +210,11 @@ def _value(key: str, value, entity: str, names: dict) -> str:
         return str(_l("Yes") if value else _l("No"))
     if key == "role":
         return term("role", value)
-    if key in ("department", "department_id"):
-        return names.get(("department", value), str(_l("(a department)")))
+    if isinstance(value, str) and UUID.match(value):  # a user or a department, by name; never the id
+        return names.get(("_value", value), str(_l("(removed)")))
     if key == "locale":
         return current_app.config["LANGUAGES"].get(value, value)
-    if key in ("from", "to", "status") and entity in STATUS_GROUPS:
+    if key in ("from", "to", "status") and entity in STATUS_GROUPS and value in TERMS[STATUS_GROUPS[entity]]:
         return term(STATUS_GROUPS[entity], value)
     if isinstance(value, list):
         return ", ".join(_value(key, v, entity, names) for v in value)
@@ -217,7 +239,9 @@ def details(entry, names: dict) -> list[dict]:
             rows.append({"label": field_label(key), "old": _value(key, change[0], entry.entity, names),
                          "new": _value(key, change[1], entry.entity, names)})
     if "from" in data and "to" in data:
-        rows.append({"label": field_label("status"), "old": _value("from", data["from"], entry.entity, names),
+        moved = any(isinstance(v, str) and UUID.match(v) for v in (data["from"], data["to"]))
+        rows.append({"label": field_label("supervisor" if entry.action == "visit.reassign" else
+                                          "status" if not moved else "to"), "old": _value("from", data["from"], entry.entity, names),
                      "new": _value("to", data["to"], entry.entity, names)})
     for key, value in data.items():
         if key in ("changes", "from", "to") or _hidden(key):

@@ -91,7 +91,7 @@ def index():
     rows = [{
         "at": e.at, "who": who.get(e.user_id), "what": labels.action_label(e.action),
         "kind": labels.entity_label(e.entity), "name": names.get((e.entity, e.entity_id)),
-        "link": labels.object_link(e.entity, e.entity_id), "details": labels.details(e, names),
+        "link": labels.object_link(e.entity, e.entity_id, names), "details": labels.details(e, names),
     } for e in entries]
     qs = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in args.items() if v and k != "page"}
     subject = names.get((args["entity"], args["entity_id"])) if args["entity"] and args["entity_id"] else None
