@@ -143,7 +143,7 @@ def time_rejections(sample: bytes) -> list[tuple[str, int, float]]:
                       "SECRET_KEY": "bench", "MAX_PHOTO_BYTES": 20 * 1024 * 1024})
     with app.app_context():
         db.create_all()
-        user = create_user("bench", "supervisor", "bench-password-123", None, "Bench")
+        user = create_user("bench", "supervisor", "quiet-harbour-lamp-7", None, "Bench")
         token = issue_token(user, "bench")
         db.session.commit()
     headers = {"Authorization": f"Bearer {token}", "Accept-Language": "en"}

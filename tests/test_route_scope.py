@@ -150,6 +150,8 @@ KINDS = {
     # The policy log is open to everyone who takes part in supervision; staff do not see it.
     "policy_suggestion": Kind("policy_suggestion", frozenset(ROLES) - {"staff1"}, _uuid()),
     "supervisor": Kind("supervisor", frozenset({"sup2"}) | MANAGEMENT, _uuid()),
+    # A user account in the administration (/admin/users): administrators only.
+    "account": Kind("supervisor", frozenset({"admin"}), _uuid()),
     # The training calendar is company information for those who send people to it.
     "training_plan": Kind("training_plan", frozenset({"head1", "head2"}) | MANAGEMENT, _uuid()),
     "person": Kind("person", frozenset({"head2"}) | MANAGEMENT, _uuid()),
@@ -192,6 +194,7 @@ ARG_KINDS = {
     ("supervisors", "user_id"): "supervisor",
     ("supervisors", "visit_id"): "visit",
     ("training", "note_id"): "development_note",
+    ("users", "user_id"): "account",
     ("training", "person_id"): "person",
     ("training", "plan_id"): "training_plan",
     ("visits", "visit_id"): "visit",

@@ -104,6 +104,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from webapp.admin.views import bp as admin_bp
     from webapp.api import bp as api_bp
+    from webapp.audit.views import bp as audit_bp
     from webapp.auth.views import bp as auth_bp
     from webapp.checklists.views import bp as checklists_bp
     from webapp.conflicts.views import bp as conflicts_bp
@@ -122,12 +123,13 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.results.training.views import bp as training_bp
     from webapp.results.warnings.views import bp as warnings_bp
     from webapp.setup.views import bp as setup_bp
+    from webapp.users.views import bp as users_bp
     from webapp.visits.views import bp as visits_bp
 
     for bp in (auth_bp, home_bp, visits_bp, findings_bp, plans_bp, checklists_bp, reports_bp,
                rectification_bp, notifications_bp, conflicts_bp, mobile_bp, api_bp, results_bp, training_bp,
                warnings_bp, points_bp, supervisors_bp, evaluation_bp, policy_bp, admin_bp,
-               setup_bp):
+               setup_bp, users_bp, audit_bp):
         app.register_blueprint(bp)
 
 

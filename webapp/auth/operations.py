@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, select, update
 
 from webapp.audit.operations import record_audit
 from webapp.auth.models import ROLES, ApiToken, LoginAttempt, User, UserSession, hash_token
+from webapp.auth.passwords import password_problems
 from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.org.models import Department, Person
@@ -49,6 +50,8 @@ def authenticate(username: str, password: str, address: str | None) -> User | No
     username = normalize_username(username)
     user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     ok = user is not None and user.active and user.check_password(password or "")
+    if ok:
+        user.last_sign_in_at = utcnow()  # shown on the account's administration page
     prune_login_attempts()
     db.session.add(LoginAttempt(username=username, address=address, success=ok))
     db.session.flush()
@@ -93,12 +96,17 @@ def end_sessions(user: User, actor: User | None = None, keep: str | None = None)
     return ended + revoked
 
 
-def change_password(user: User, new_password: str, actor: User | None = None, keep: str | None = None) -> None:
-    """A new password ends every other sign-in and every token of the user."""
-    if len(new_password or "") < 8:
-        raise AccountError("password must have at least 8 characters")
+def change_password(user: User, new_password: str, actor: User | None = None, keep: str | None = None,
+                    temporary: bool = False) -> None:
+    """A new password ends every other sign-in and every token of the user. A `temporary` one (set
+    by an administrator) must be replaced at the next sign-in; the user's own choice clears that."""
+    problems = password_problems(new_password, user)
+    if problems:
+        raise AccountError(" ".join(problems))
     user.set_password(new_password)
-    record_audit(actor, "user.password_changed", "user", user.id, {})
+    user.password_changed_at = utcnow()
+    user.must_change_password = temporary
+    record_audit(actor, "user.password_changed", "user", user.id, {"temporary": True} if temporary else {})
     end_sessions(user, actor, keep=keep)
 
 
@@ -107,6 +115,13 @@ def deactivate_user(user: User, actor: User | None = None) -> None:
     user.active = False
     record_audit(actor, "user.deactivate", "user", user.id, {})
     end_sessions(user, actor)
+
+
+def activate_user(user: User, actor: User | None = None) -> None:
+    """A disabled account may sign in again (its history was never touched); sessions stay ended."""
+    user.active = True
+    record_audit(actor, "user.activate", "user", user.id, {})
+    db.session.flush()
 
 
 def token_expiry():
@@ -145,12 +160,14 @@ class AccountError(ValueError):
 
 def create_user(username: str, role: str, password: str, department_code: str | None = None,
                 display_name: str | None = None, email: str | None = None,
-                locale: str | None = None) -> User:
+                locale: str | None = None, mobile: str | None = None, must_change_password: bool = False,
+                actor: User | None = None) -> User:
     username = username.strip().lower()
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
-    if len(password) < 8:
-        raise AccountError("password must have at least 8 characters")
+    problems = password_problems(password, username=username)
+    if problems:
+        raise AccountError(" ".join(problems))
     if db.session.execute(select(User.id).where(User.username == username)).first():
         raise AccountError(f"user {username!r} exists")
     dept = None
@@ -161,12 +178,14 @@ def create_user(username: str, role: str, password: str, department_code: str | 
     if role in ("dept_head", "staff") and dept is None:
         raise AccountError(f"role {role} needs --department")
     user = User(username=username, role=role, display_name=display_name or username,
-                department_id=dept.id if dept else None, email=email, locale=locale)
+                department_id=dept.id if dept else None, email=email, locale=locale, mobile=mobile,
+                must_change_password=must_change_password, password_changed_at=utcnow())
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
     db.session.add(Person(name=user.display_name, department_id=user.department_id, user_id=user.id,
                           position=None))
-    record_audit(None, "user.create", "user", user.id, {"username": username, "role": role})
+    record_audit(actor, "user.create", "user", user.id, {"username": username, "role": role,
+                                                          "department": dept.id if dept else None})
     db.session.flush()
     return user

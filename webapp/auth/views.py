@@ -1,6 +1,6 @@
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
@@ -10,8 +10,12 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from webapp.auth.loaders import SESSION_KEY
-from webapp.auth.operations import authenticate, end_session, start_session
+from webapp.auth.operations import AccountError, authenticate, end_session, start_session
+from webapp.auth.operations import change_password as set_new_password
+from webapp.auth.passwords import MAX_LENGTH, password_problems
 from webapp.auth.throttle import sign_in_limits, slow_down
+from webapp.core.database import read_only
+from webapp.core.errors import api_error
 from webapp.extensions import db
 from webapp.i18n import SUPPORTED
 
@@ -86,3 +90,67 @@ def set_locale():
             current_user.locale = code
             db.session.commit()
     return redirect(_safe_next(request.form.get("next")) or url_for("home.index"))
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
+    new = PasswordField(_l("New password"), validators=[DataRequired()])
+    repeat = PasswordField(_l("Repeat the new password"), validators=[DataRequired()])
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Every signed-in user changes their own password here; a temporary one must be changed first."""
+    form = PasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current.data or ""):
+            form.current.errors = [_("This is not your current password.")]
+        elif form.new.data != form.repeat.data:
+            form.repeat.errors = [_("The two new passwords differ.")]
+        elif form.new.data == form.current.data:
+            form.new.errors = [_("Choose a password other than the current one.")]
+        else:
+            form.new.errors = password_problems(form.new.data, current_user)
+        if not (form.current.errors or form.new.errors or form.repeat.errors):
+            try:
+                set_new_password(current_user, form.new.data, actor=current_user, keep=session.get(SESSION_KEY))
+            except AccountError as e:  # the same policy, checked again where it is enforced
+                db.session.rollback()
+                form.new.errors = [str(e)]
+            else:
+                db.session.commit()
+                flash(_("Your password was changed. Your other sign-ins and devices were signed out."), "info")
+                return redirect(url_for("home.index"))
+        status = 400
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/password.html", form=form, min_length=current_app.config["PASSWORD_MIN_LENGTH"],
+                           forced=current_user.must_change_password), status
+
+
+# Pages a user with a temporary password may still open: this one, sign-out, the language switch.
+PASSWORD_CHANGE_EXEMPT = {"auth.change_password", "auth.logout", "auth.set_locale", "auth.login", "static",
+                          "mobile.service_worker", "api.health", "api.create_token", "api.openapi"}
+
+
+@bp.before_app_request
+def _temporary_password_first():
+    """While the password is a temporary one set by an administrator, nothing else opens."""
+    if request.endpoint is None or request.endpoint in PASSWORD_CHANGE_EXEMPT:
+        return None
+    # This hook runs before the app's own (webapp/__init__.py), so say here that a GET only reads:
+    # loading the user must not take SQLite's write lock.
+    token = read_only.set(request.method in ("GET", "HEAD", "OPTIONS"))
+    try:
+        must = current_user.is_authenticated and current_user.must_change_password
+    finally:
+        read_only.reset(token)
+    if not must:
+        return None
+    if request.path.startswith("/api/"):
+        return api_error(403, "password_change_required",
+                         _("Your password is a temporary one. Sign in on the web and choose your own "
+                           "password first."))
+    return redirect(url_for("auth.change_password"))
