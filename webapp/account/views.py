@@ -40,7 +40,7 @@ def index():
 
 
 def _own(model, pk: int):
-    row = db.session.get(model, pk)
+    row = db.session.get(model, pk) if 0 < pk < 2**63 else None  # beyond a BIGINT: no such row
     if row is None or not can(current_user, "account.manage", row.user):
         abort(404)  # another user's sign-in: not yours to see
     return row

@@ -8,6 +8,7 @@ A browser session counts only while its server-side record (UserSession) is live
 from flask import g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import user_loaded_from_request
+from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import select
 
 from webapp.auth.models import ApiToken, User, hash_token
@@ -89,7 +90,7 @@ def refusal() -> tuple[str, str]:
     """(code, message in the user's language) for a request that is not signed in: the API's 401."""
     from flask_babel import gettext as _
 
-    code = g.get("auth_error") or "unauthorized"
+    code = g.get("auth_error") or ("session_expired" if request.environ.get(EXPIRED_COOKIE) else "unauthorized")
     messages = {
         "token_expired": lambda: _("Your sign-in on this device has expired. Sign in again to get a new token."),
         "invalid_token": lambda: _("This token is not valid: it was revoked or never issued. Sign in again."),
@@ -104,9 +105,28 @@ def refusal() -> tuple[str, str]:
     return code, messages.get(code, lambda: _("Please sign in."))()
 
 
+EXPIRED_COOKIE = "supervision.session_cookie_expired"
+
+
 class NoCookieForBearerSessions(SecureCookieSessionInterface):
     """A request authenticated by a bearer token must not leave a session cookie behind, or the
-    token's revocation would not end access for that client."""
+    token's revocation would not end access for that client.
+
+    A session cookie whose signature is older than the session lifetime opens an empty session, as
+    Flask's does, but is noted, so the API can answer "session_expired" rather than "unauthorized"."""
+
+    def open_session(self, app, request):
+        serializer = self.get_signing_serializer(app)
+        value = request.cookies.get(self.get_cookie_name(app))
+        if serializer is None or not value:
+            return super().open_session(app, request)
+        try:
+            serializer.loads(value, max_age=int(app.permanent_session_lifetime.total_seconds()))
+        except SignatureExpired:
+            request.environ[EXPIRED_COOKIE] = True
+        except BadSignature:
+            pass
+        return super().open_session(app, request)
 
     def save_session(self, app, session, response):
         if g.get("login_via_token") or uses_bearer(request):
