@@ -47,7 +47,7 @@ def load_user(user_id: str):
         g.auth_error = "session_expired"
         return None
     if renew_session(row) or not session.permanent:
-        session.permanent = True  # (a sign-in that did not say so, a single-sign-on one say, lasts too)
+        session.permanent = True  # also for a sign-in that did not ask for it (single sign-on, say)
         session.modified = True  # the cookie goes out again with a new expiry
     g.user_session = row
     return user
@@ -116,17 +116,17 @@ class NoCookieForBearerSessions(SecureCookieSessionInterface):
     Flask's does, but is noted, so the API can answer "session_expired" rather than "unauthorized"."""
 
     def open_session(self, app, request):
-        serializer = self.get_signing_serializer(app)
+        opened = super().open_session(app, request)
         value = request.cookies.get(self.get_cookie_name(app))
-        if serializer is None or not value:
-            return super().open_session(app, request)
-        try:
-            serializer.loads(value, max_age=int(app.permanent_session_lifetime.total_seconds()))
-        except SignatureExpired:
-            request.environ[EXPIRED_COOKIE] = True
-        except BadSignature:
-            pass
-        return super().open_session(app, request)
+        serializer = self.get_signing_serializer(app)
+        if value and not opened and serializer is not None:  # refused or empty: was it too old?
+            try:
+                serializer.loads(value, max_age=int(app.permanent_session_lifetime.total_seconds()))
+            except SignatureExpired:
+                request.environ[EXPIRED_COOKIE] = True
+            except BadSignature:
+                pass
+        return opened
 
     def save_session(self, app, session, response):
         if g.get("login_via_token") or uses_bearer(request):
