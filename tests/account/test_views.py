@@ -154,3 +154,8 @@ def test_the_password_page_is_linked_when_it_exists(app, world):
     desk = browser(app, "sup1", DESKTOP_EDGE)
     html = desk.get("/account/").get_data(as_text=True)
     assert ("/password" in html) == ("auth.change_password" in app.view_functions)
+
+
+def test_the_phones_more_page_links_here(app, world):
+    phone = browser(app, "sup1", ANDROID_CHROME)
+    assert 'href="/account/"' in phone.get("/more").get_data(as_text=True)
