@@ -40,6 +40,7 @@ import pytest
 
 from tests.conftest import AuthActions, FreshContextClient, csrf_from
 from tests.photos.images import jpeg
+from webapp.auth.models import ApiToken, UserSession
 from webapp.extensions import db
 from webapp.notifications.models import Notification
 from webapp.org.models import Person
@@ -158,6 +159,9 @@ KINDS = {
     "development_note": Kind("development_note", frozenset({"head2"}) | MANAGEMENT, _uuid()),
     "warning": Kind("warning", MANAGEMENT, _uuid()),
     "warning_rule": Kind("warning_rule", MANAGEMENT, _uuid()),
+    # One's own sign-ins and API tokens (/account/): their owner only.
+    "user_session": Kind("user_session", frozenset({"sup2"}), "987654321"),
+    "api_token": Kind("api_token", frozenset({"sup2"}), "987654321"),
     # Not objects: the phone shell answers every /m/ path alike (its data comes from the scoped
     # pull), static files are static.
     "shell_path": Kind("shell_path", frozenset(ROLES), "visit/" + _uuid()),
@@ -167,6 +171,8 @@ KINDS = {
 # (blueprint, URL argument) → kind. Keyed by blueprint because one name means different things in
 # different blueprints (plan_id in training is a training plan).
 ARG_KINDS = {
+    ("account", "session_id"): "user_session",
+    ("account", "token_id"): "api_token",
     ("api", "conflict_id"): "conflict",
     ("api", "sha256"): "photo",
     ("checklists", "template_id"): "template",
@@ -279,7 +285,10 @@ def other_scope(world, create_template):
     db.session.add_all([entry, dev_note, warning])
     db.session.flush()
     appeal = PointAppeal(entry_id=entry.id, reason=secret("point_appeal"), appellant_id=head2.id)
-    db.session.add(appeal)
+    sign_in = UserSession(user_id=sup2.id, token_hash=_token_hash("d2-session"), expires_at=LINK_EXPIRY)
+    api_token = ApiToken(user_id=sup2.id, token_hash=_token_hash("d2-api-token"), device_name="d2",
+                         expires_at=LINK_EXPIRY)
+    db.session.add_all([appeal, sign_in, api_token])
     db.session.commit()
     return {
         "visit": visit.id, "finding": finding.id, "photo": sha, "plan": plan.id, "schedule_row": row.id,
@@ -289,7 +298,8 @@ def other_scope(world, create_template):
         "point_entry": str(entry.id), "point_appeal": appeal.id, "point_rule": point_rule.id,
         "policy_suggestion": suggestion.id, "supervisor": sup2.id, "training_plan": training.id,
         "person": person.id, "development_note": dev_note.id, "warning": warning.id,
-        "warning_rule": warning_rule.id, "shell_path": f"visit/{visit.id}", "static_file": "css/app.css",
+        "warning_rule": warning_rule.id, "user_session": str(sign_in.id), "api_token": str(api_token.id),
+        "shell_path": f"visit/{visit.id}", "static_file": "css/app.css",
     }
 
 

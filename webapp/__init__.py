@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, g, request
@@ -33,6 +34,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_object(Config)
     if test_config:
         app.config.update(test_config)
+    # The session cookie of a sign-in lasts as long as its server-side record (auth.operations).
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(days=app.config["SESSION_LIFETIME_DAYS"])
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'supervision.db'}"
@@ -102,9 +105,11 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from webapp.account.views import bp as account_bp
     from webapp.admin.views import bp as admin_bp
     from webapp.api import bp as api_bp
     from webapp.audit.views import bp as audit_bp
+    from webapp.auth.reauth import bp as reauth_bp
     from webapp.auth.views import bp as auth_bp
     from webapp.checklists.views import bp as checklists_bp
     from webapp.conflicts.views import bp as conflicts_bp
@@ -129,7 +134,7 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (auth_bp, home_bp, visits_bp, findings_bp, plans_bp, checklists_bp, reports_bp,
                rectification_bp, notifications_bp, conflicts_bp, mobile_bp, api_bp, results_bp, training_bp,
                warnings_bp, points_bp, supervisors_bp, evaluation_bp, policy_bp, admin_bp,
-               setup_bp, users_bp, audit_bp):
+               setup_bp, users_bp, audit_bp, account_bp, reauth_bp):
         app.register_blueprint(bp)
 
 
@@ -256,15 +261,20 @@ def _register_errors(app: Flask) -> None:
 
     @login_manager.unauthorized_handler
     def _unauthorized():
-        from flask import redirect, url_for
+        from flask import flash, redirect, url_for
 
+        from webapp.auth.loaders import refusal
+
+        code, message = refusal()
         if is_api_request():
-            if g.get("auth_error") == "token_expired":
-                return api_error(401, "token_expired", _("Your sign-in on this device has expired. "
-                                                         "Sign in again to get a new token."))
-            if g.get("auth_error") == "invalid_token":
-                return api_error(401, "invalid_token", _("This token is not valid: it was revoked or never "
-                                                         "issued. Sign in again."))
-            return api_error(401, "unauthorized", messages[401]())
+            return api_error(401, code, message)
+        web_messages = {
+            "account_disabled": lambda: _("Your account has been disabled. Ask your administrator if you need "
+                                          "access again."),
+            "session_expired": lambda: _("Your sign-in has expired. Please sign in again."),
+            "signed_out": lambda: _("You were signed out on this device. Please sign in again."),
+        }
+        if code in web_messages:
+            flash(web_messages[code](), "error")
         return redirect(url_for("auth.login", next=request.full_path))
 

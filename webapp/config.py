@@ -25,6 +25,13 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
     REMEMBER_COOKIE_HTTPONLY = True
+    # Browser sign-ins last SESSION_LIFETIME_DAYS (the cookie and its server-side record), renewed at
+    # most once an hour while in use (docs/security.md "Sessions"); sensitive actions ask for the
+    # password again when it was last entered more than REAUTH_AFTER_MINUTES ago.
+    SESSION_LIFETIME_DAYS = int(os.environ.get("SESSION_LIFETIME_DAYS", 30))
+    SESSION_RENEW_AFTER_MINUTES = int(os.environ.get("SESSION_RENEW_AFTER_MINUTES", 60))
+    SESSION_REFRESH_EACH_REQUEST = False  # the cookie is sent again only when renewed (or changed)
+    REAUTH_AFTER_MINUTES = int(os.environ.get("REAUTH_AFTER_MINUTES", 30))
     WTF_CSRF_TIME_LIMIT = None  # a supervisor's page may stay open all day on site
 
     # Sign-in throttling (docs/security.md). Failed sign-ins are limited per client address and per

@@ -44,7 +44,7 @@ def test_a_cookie_saved_before_sign_out_no_longer_works(app, client, auth, creat
     assert auth.logout().status_code == 302
     replay = with_cookie(app, saved)
     r = replay.get("/api/v1/me")
-    assert r.status_code == 401 and r.get_json()["error"]["code"] == "unauthorized"
+    assert r.status_code == 401 and r.get_json()["error"]["code"] == "signed_out"  # says why (webapp/auth/loaders.py refusal)
     assert replay.get("/").status_code == 302
     assert db.session.scalars(select(UserSession.ended_at)).one() is not None
 

@@ -3,13 +3,16 @@
 import secrets
 from datetime import timedelta
 
-from flask import current_app
-from sqlalchemy import delete, func, select, update
+from flask import current_app, has_request_context, request
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp.audit.operations import record_audit
 from webapp.auth.models import ROLES, ApiToken, LoginAttempt, User, UserSession, hash_token
 from webapp.auth.passwords import password_problems
+from webapp.core.database import read_only
 from webapp.core.models import utcnow
+from webapp.core.text import clean_text
 from webapp.extensions import db
 from webapp.org.models import Department, Person
 
@@ -58,19 +61,117 @@ def authenticate(username: str, password: str, address: str | None) -> User | No
     return user if ok else None
 
 
-def start_session(user: User) -> str:
-    """A new browser sign-in; returns the id for the signed cookie (only its hash is stored)."""
+SIGN_IN_METHODS = ("password", "oidc", "wecom", "dingtalk", "feishu")
+
+
+def session_lifetime() -> timedelta:
+    return timedelta(days=current_app.config["SESSION_LIFETIME_DAYS"])
+
+
+def clean_user_agent(value: str | None) -> str | None:
+    """The User-Agent header as stored for the devices list: printable, one line, at most 300 characters."""
+    value = " ".join(clean_text(value or "").split())[:300]
+    return value or None
+
+
+def start_session(user: User, method: str = "password") -> str:
+    """A new browser sign-in; returns the id for the signed cookie (only its hash is stored). It lasts
+    SESSION_LIFETIME_DAYS and is renewed while in use (renew_session). `method` says how the person
+    proved who they are: "password", or the single-sign-on provider's name."""
     raw = secrets.token_urlsafe(32)
-    db.session.add(UserSession(user_id=user.id, token_hash=hash_token(raw)))
+    now = utcnow()
+    agent = address = None
+    if has_request_context():
+        agent = clean_user_agent(request.headers.get("User-Agent"))
+        address = clean_text(request.remote_addr or "")[:64] or None
+    db.session.add(UserSession(user_id=user.id, token_hash=hash_token(raw), created_at=now, last_seen_at=now,
+                               expires_at=now + session_lifetime(), user_agent=agent, address=address,
+                               method=(method or "password")[:20]))
+    user.last_sign_in_at = now
     db.session.flush()
     return raw
 
 
-def live_session(raw: str | None) -> UserSession | None:
+def find_session(raw: str | None) -> UserSession | None:
+    """The session row for a cookie's id, live or not (to say why a sign-in no longer counts)."""
     if not raw or not isinstance(raw, str):
         return None
     return db.session.execute(select(UserSession).where(
-        UserSession.token_hash == hash_token(raw), UserSession.ended_at.is_(None))).scalar_one_or_none()
+        UserSession.token_hash == hash_token(raw))).scalar_one_or_none()
+
+
+def session_expired(row: UserSession, now=None) -> bool:
+    return row.expires_at is not None and row.expires_at <= (now or utcnow())
+
+
+def live_session(raw: str | None) -> UserSession | None:
+    """The session row for a cookie's id while it counts: not ended and not expired."""
+    row = find_session(raw)
+    if row is None or row.ended_at is not None or session_expired(row):
+        return None
+    return row
+
+
+def renew_session(row: UserSession) -> bool:
+    """Sliding expiry: a session in use gets a new full lifetime, at most once per
+    SESSION_RENEW_AFTER_MINUTES (so not every request writes). True if it was renewed now.
+
+    The write is one conditional UPDATE (two requests racing renew once, on SQLite and PostgreSQL).
+    A reading request (GET: on SQLite a read-only transaction, see core/database.py) renews in a
+    short transaction of its own on another connection; a writing request renews inside its own
+    transaction, which it already holds (on SQLite the writer lock: another connection would wait
+    for it)."""
+    now = utcnow()
+    due = now - timedelta(minutes=current_app.config["SESSION_RENEW_AFTER_MINUTES"])
+    if row.last_seen_at is not None and row.last_seen_at > due and row.expires_at is not None:
+        return False
+    expires = now + session_lifetime()
+    stmt = (update(UserSession)
+            .where(UserSession.id == row.id, UserSession.ended_at.is_(None),
+                   or_(UserSession.last_seen_at.is_(None), UserSession.last_seen_at <= due,
+                       UserSession.expires_at.is_(None)))
+            .values(last_seen_at=now, expires_at=expires)
+            .execution_options(synchronize_session=False))
+    if read_only.get():
+        writing = read_only.set(False)
+        try:
+            with db.engine.begin() as conn:
+                done = conn.execute(stmt).rowcount
+        finally:
+            read_only.reset(writing)
+    else:
+        done = db.session.execute(stmt).rowcount
+    if done:  # what the database now holds, without marking the row changed (a GET must not flush)
+        set_committed_value(row, "last_seen_at", now)
+        set_committed_value(row, "expires_at", expires)
+    return bool(done)
+
+
+def user_sessions(user: User) -> list[UserSession]:
+    """The user's live browser sign-ins, most recently used first (the "signed-in devices")."""
+    now = utcnow()
+    rows = db.session.scalars(select(UserSession).where(
+        UserSession.user_id == user.id, UserSession.ended_at.is_(None),
+        or_(UserSession.expires_at.is_(None), UserSession.expires_at > now))).all()
+    return sorted(rows, key=lambda r: r.last_seen_at or r.created_at, reverse=True)
+
+
+def revoke_session(row: UserSession, actor: User | None) -> None:
+    """Sign out one device: that sign-in ends now, wherever its cookie is."""
+    row.ended_at = utcnow()
+    record_audit(actor, "session.revoke", "user", row.user_id, {"session_id": row.id})
+    db.session.flush()
+
+
+def revoke_other_sessions(user: User, keep: str | None, actor: User | None = None) -> int:
+    """Sign out every other device of `user` (not the browser whose cookie id is `keep`); tokens stay."""
+    stmt = update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+    if keep:
+        stmt = stmt.where(UserSession.token_hash != hash_token(keep))
+    ended = db.session.execute(stmt.values(ended_at=utcnow())).rowcount
+    record_audit(actor, "session.revoke_others", "user", user.id, {"sessions": ended})
+    db.session.flush()
+    return ended
 
 
 def end_session(raw: str | None) -> None:

@@ -62,6 +62,7 @@ def login():
             sid = start_session(user)
             db.session.commit()
             session.clear()
+            session.permanent = True  # the cookie lasts SESSION_LIFETIME_DAYS: the phone stays signed in
             login_user(user)
             session[SESSION_KEY] = sid
             return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))

@@ -22,6 +22,7 @@ STRINGS = {
     "network_error": _l("the server cannot be reached"),
     "signed_out": _l("Your session has ended. Sign in again to sync; nothing on this phone is lost."),
     "sign_in": _l("Sign in"),
+    "export_unsynced": _l("Export %(n)s unsynced records"),
     "sign_out": _l("Sign out"),
     "logout_blocked": _l("%(n)s items are not synced yet. Sync them (or export them) before signing out, "
                          "otherwise they would be lost."),

@@ -72,7 +72,12 @@ def session_info():
     """The phone asks who it is signed in as and for a fresh CSRF token before it syncs
     (the cached shell may be days old)."""
     if not current_user.is_authenticated:
-        return jsonify({"user": None}), 401
+        from webapp.auth.loaders import refusal
+
+        code, message = refusal()  # why: account_disabled, session_expired, signed_out (the phone says so)
+        resp = api_error(401, code, message)
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
     resp = jsonify({"user": _user_info(), "csrf_token": generate_csrf(), "version": shell_version()})
     resp.headers["Cache-Control"] = "no-store"
     return resp

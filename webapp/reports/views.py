@@ -20,6 +20,7 @@ from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from webapp.auth.reauth import recent_password_required
 from webapp.authz import get_scoped_or_404, scoped
 from webapp.core.models import utcnow
 from webapp.extensions import db
@@ -163,6 +164,7 @@ def submit(report_id):
 
 @bp.post("/<report_id>/approve")
 @login_required
+@recent_password_required
 def approve(report_id):
     return _act(report_id, ReviewArgs(), lambda r, a: ops.review_report(r, current_user, "approve", a.get("comment")),
                 _("Report approved."))

@@ -75,15 +75,43 @@ function banner(id, text, action, dismissible = false) {
   return box;
 }
 
+// The sign-in no longer counts (account disabled, sign-in expired, device signed out): say why, in
+// words from the server where it gave them; everything unsynced stays in IndexedDB, and can be
+// exported to a file for an administrator to import.
+async function signedOut(r) {
+  const n = await unsyncedCount();
+  const disabled = r.code === "account_disabled";
+  const text = r.message || t("signed_out");
+  const actions = h("div", { class: "m-banner-actions" },
+    n ? h("button", { type: "button", class: "m-btn m-primary", id: "auth-export", onclick: exportFile }, t("export_unsynced", { n })) : null,
+    disabled ? null : h("a", { class: "m-btn", href: "/login?next=/m/" }, t("sign_in")));
+  const box = banner("b-auth", text, actions);
+  box.setAttribute("role", "alert");
+  box.classList.add("m-banner-auth");
+  box.dataset.code = r.code ?? "";
+  document.body.dataset.auth = r.code ?? "signed-out";
+}
+
+async function exportFile() {
+  const blob = await exportUnsynced();
+  if (!blob) { toast(t("nothing_to_export")); return; }
+  const a = h("a", { href: URL.createObjectURL(blob), download: `unsynced-${user.username}-${new Date().toISOString().slice(0, 19).replaceAll(":", "")}.json` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  toast(t("exported"));
+}
+
 async function sync() {
   const r = await syncNow();
   if (r?.state === "signed-out") {
-    banner("b-auth", t("signed_out"), h("a", { class: "m-btn", href: "/login?next=/m/" }, t("sign_in")));
+    await signedOut(r);
   } else if (r?.state === "error") {
     banner("b-sync", t("sync_failed", { msg: r.message }));
   } else if (r?.ok) {
     document.getElementById("b-sync")?.remove();
     document.getElementById("b-auth")?.remove();
+    delete document.body.dataset.auth;
   }
   return r;
 }
@@ -105,15 +133,7 @@ document.getElementById("sync-now").addEventListener("click", async () => {
   if (r?.offline) toast(t("offline"), "error");
 });
 
-document.getElementById("export").addEventListener("click", async () => {
-  const blob = await exportUnsynced();
-  if (!blob) { toast(t("nothing_to_export")); return; }
-  const a = h("a", { href: URL.createObjectURL(blob), download: `unsynced-${user.username}-${new Date().toISOString().slice(0, 19).replaceAll(":", "")}.json` });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  toast(t("exported"));
-});
+document.getElementById("export").addEventListener("click", exportFile);
 
 // Signing out with unsynced items would strand them: blocked, with the reason.
 document.getElementById("logout").addEventListener("submit", async (e) => {

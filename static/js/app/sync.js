@@ -8,7 +8,15 @@ import { t } from "./ui.js";
 let csrf = document.body.dataset.csrf;
 let running = null;
 
-export class SignedOut extends Error {}
+// A 401: the sign-in no longer counts. `code` says why (account_disabled, session_expired,
+// signed_out, unauthorized) and the message is the server's, in the user's language.
+export class SignedOut extends Error {
+  constructor(code, message) {
+    super(message || code || "unauthorized");
+    this.code = code || "unauthorized";
+    this.serverMessage = message || null;
+  }
+}
 
 async function api(path, { method = "GET", body, headers = {} } = {}) {
   const opts = { method, credentials: "same-origin", headers: { Accept: "application/json", ...headers } };
@@ -18,7 +26,10 @@ async function api(path, { method = "GET", body, headers = {} } = {}) {
     else { opts.body = JSON.stringify(body); opts.headers["Content-Type"] = "application/json"; }
   }
   const resp = await fetch(path, opts);
-  if (resp.status === 401) throw new SignedOut();
+  if (resp.status === 401) {
+    const error = (await resp.json().catch(() => null))?.error;
+    throw new SignedOut(error?.code, error?.message);
+  }
   return resp;
 }
 
@@ -55,7 +66,9 @@ async function run() {
   } catch (e) {
     // fetch() rejects with a TypeError when the server cannot be reached: say so in the user's language.
     const message = e instanceof TypeError ? t("network_error") : e.message;
-    const detail = { state: e instanceof SignedOut ? "signed-out" : "error", message };
+    const detail = e instanceof SignedOut
+      ? { state: "signed-out", code: e.code, message: e.serverMessage }
+      : { state: "error", message };
     window.dispatchEvent(new CustomEvent("sync-state", { detail }));
     return { ok: false, ...detail };
   } finally {
