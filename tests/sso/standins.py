@@ -14,8 +14,13 @@ from urllib.parse import urlencode
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):
+        pass
 
 
 def _json(data, status=200):
@@ -48,7 +53,7 @@ class StandIns:
             Rule("/open-apis/authen/v2/oauth/token", endpoint="feishu_token", methods=["POST"]),
             Rule("/open-apis/authen/v1/user_info", endpoint="feishu_user_info"),
         ])
-        self.server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
+        self.server = make_server("127.0.0.1", 0, self.wsgi, threaded=True, request_handler=_Quiet)
         self.base = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -85,7 +85,15 @@ def test_next_page_is_kept_and_only_same_site(client, standins, create_user):
         back = urlsplit(requests.get(start.headers["Location"], allow_redirects=False, timeout=5).headers["Location"])
         resp = client.get(f"{back.path}?{back.query}")
         assert resp.headers["Location"] == expected
-    assert user.id
+        client.post("/logout", data={"csrf_token": _csrf(client)})
+    assert live_sessions(user) == []
+
+
+def test_start_when_signed_in_goes_on(client, standins, create_user, auth):
+    create_user("signed")
+    auth.login("signed")
+    resp = client.get("/sso/wecom/start?next=/findings")
+    assert resp.status_code == 302 and resp.headers["Location"] == "/findings"
 
 
 def test_dingtalk_matches_by_mobile_then_links_the_identity(client, standins, create_user):

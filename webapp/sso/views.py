@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
 from webapp.auth.loaders import SESSION_KEY
-from webapp.auth.operations import live_session, start_session
+from webapp.auth.operations import end_session, live_session, start_session
 from webapp.authz import require
 from webapp.core.database import read_only
 from webapp.core.formdata import form_to_dict
@@ -92,6 +92,8 @@ def _provider_or_404(key: str):
 @bp.get("/sso/<provider>/start")
 def start(provider):
     p = _provider_or_404(provider)
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
     in_app = request.args.get("inapp") == "1" or p.in_app(request.headers.get("User-Agent", ""))
     stash = p.new_stash()
     try:
@@ -138,6 +140,7 @@ def callback(provider):
         db.session.commit()  # the refusal's audit entry, a linked identity, a pending account
         return _refusal(outcome.status, p.key)
     user = outcome.user
+    end_session(session.get(SESSION_KEY))  # someone else's sign-in in this browser ends here
     sid = start_session(user)
     row = live_session(sid)
     if row is not None:
