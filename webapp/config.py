@@ -46,6 +46,10 @@ class Config:
     SHARE_LINK_DEFAULT_DAYS = int(os.environ.get("SHARE_LINK_DEFAULT_DAYS", 30))
     SHARE_LINK_MAX_DAYS = int(os.environ.get("SHARE_LINK_MAX_DAYS", 180))
 
+    # First run (webapp/setup): with no account yet, /setup creates the first administrator; with
+    # SETUP_TOKEN set, only someone who knows it can.
+    SETUP_TOKEN = os.environ.get("SETUP_TOKEN")
+
     SMTP_HOST = os.environ.get("SMTP_HOST")
 
     # Single sign-on (docs/sign-in.md): each provider is on when its id and secret are set.

@@ -1,0 +1,170 @@
+"""The organisation: departments, branches and regions as a tree, and the sites they are responsible
+for. Operations take values already loaded by webapp/org/schemas.py, flush, and never commit; every
+change is audited. Nothing is deleted: archiving keeps the history (visits, findings, people) and
+only stops offering the record for new work."""
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from webapp.audit.operations import record_audit
+from webapp.core.models import utcnow
+from webapp.extensions import db
+from webapp.org.models import Department, Person, Site
+
+DEPARTMENT_FIELDS = ("code", "name", "name_en", "kind", "parent_id")
+SITE_FIELDS = ("code", "name", "name_en", "department_id", "address", "lat", "lng", "geofence_radius_m",
+               "site_class", "manager_person_id")
+
+
+class OrgError(Exception):
+    """A change the organisation refuses: `message` for the page, `fields` for the form."""
+
+    def __init__(self, message: str, fields: dict | None = None, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+        self.status = status
+
+
+def _refuse(field: str, message: str, status: int = 400):
+    raise OrgError(_("Some fields are not valid."), {field: [message]}, status)
+
+
+def _changes(obj, values: dict, names) -> dict:
+    """{field: [old, new]} for the fields whose value differs (what the audit log shows)."""
+    out = {}
+    for name in names:
+        if name in values and getattr(obj, name) != values[name]:
+            out[name] = [_plain(getattr(obj, name)), _plain(values[name])]
+    return out
+
+
+def _plain(value):
+    return value if value is None or isinstance(value, (str, int, float, bool)) else str(value)
+
+
+def _code_taken(model, code: str, own_id: str | None) -> bool:
+    q = select(model.id).where(model.code == code)
+    if own_id:
+        q = q.where(model.id != own_id)
+    return db.session.execute(q).first() is not None
+
+
+def _check_parent(department: Department | None, parent_id: str | None) -> None:
+    if not parent_id:
+        return
+    parent = db.session.get(Department, parent_id)
+    if parent is None or parent.deleted_at is not None:
+        _refuse("parent_id", _("Choose a department from the list."))
+    if parent.archived_at is not None:
+        _refuse("parent_id", _("This department is archived; choose another."))
+    # A department cannot sit under itself or under one of its own sub-departments.
+    node, seen = parent, set()
+    while node is not None and node.id not in seen:
+        if department is not None and node.id == department.id:
+            _refuse("parent_id", _("A department cannot be placed under itself or its own sub-departments."))
+        seen.add(node.id)
+        node = db.session.get(Department, node.parent_id) if node.parent_id else None
+
+
+def save_department(values: dict, actor, department: Department | None = None) -> tuple[Department, dict]:
+    """Create (department None) or change a department. Returns it and {field: [old, new]} (empty
+    when nothing changed: then nothing is written)."""
+    values = {k: values.get(k) for k in DEPARTMENT_FIELDS if k in values}
+    if _code_taken(Department, values["code"], department.id if department else None):
+        _refuse("code", _("This code is already in use."), 409)
+    _check_parent(department, values.get("parent_id"))
+    if department is None:
+        department = Department(**values)
+        db.session.add(department)
+        db.session.flush()
+        changes = {k: [None, _plain(v)] for k, v in values.items() if v is not None}
+        record_audit(actor, "department.create", "department", department.id, {"code": department.code,
+                                                                              "changes": changes})
+        return department, changes
+    changes = _changes(department, values, DEPARTMENT_FIELDS)
+    if changes:
+        for name in changes:
+            setattr(department, name, values[name])
+        db.session.flush()
+        record_audit(actor, "department.update", "department", department.id, {"code": department.code,
+                                                                              "changes": changes})
+    return department, changes
+
+
+def _check_site_refs(values: dict) -> None:
+    dept = db.session.get(Department, values["department_id"]) if values.get("department_id") else None
+    if dept is None or dept.deleted_at is not None:
+        _refuse("department_id", _("Choose a department from the list."))
+    if dept.archived_at is not None:
+        _refuse("department_id", _("This department is archived; choose another."))
+    manager_id = values.get("manager_person_id")
+    if manager_id:
+        person = db.session.get(Person, manager_id)
+        if person is None or person.deleted_at is not None:
+            _refuse("manager_person_id", _("Choose a person from the list."))
+
+
+def save_site(values: dict, actor, site: Site | None = None) -> tuple[Site, dict]:
+    """Create (site None) or change a site, moving it to another department included: its visits keep
+    their department of the time; new visits follow the site. Returns it and what changed."""
+    values = {k: values.get(k) for k in SITE_FIELDS if k in values}
+    if _code_taken(Site, values["code"], site.id if site else None):
+        _refuse("code", _("This code is already in use."), 409)
+    _check_site_refs(values)
+    if site is None:
+        site = Site(**values)
+        db.session.add(site)
+        db.session.flush()
+        changes = {k: [None, _plain(v)] for k, v in values.items() if v is not None}
+        record_audit(actor, "site.create", "site", site.id, {"code": site.code, "changes": changes})
+        return site, changes
+    changes = _changes(site, values, SITE_FIELDS)
+    if changes:
+        for name in changes:
+            setattr(site, name, values[name])
+        db.session.flush()
+        action = "site.move" if "department_id" in changes else "site.update"
+        record_audit(actor, action, "site", site.id, {"code": site.code, "changes": changes})
+    return site, changes
+
+
+def archive_department(department: Department, actor) -> None:
+    """Archived: kept with its history, offered for nothing new. Refused while it still has sites or
+    sub-departments that are not archived (move or archive them first)."""
+    if department.archived_at is not None:
+        return
+    open_sites = [s for s in department.sites if s.archived_at is None and s.deleted_at is None]
+    children = db.session.scalars(select(Department).where(
+        Department.parent_id == department.id, Department.archived_at.is_(None),
+        Department.deleted_at.is_(None))).all()
+    if open_sites or children:
+        raise OrgError(_("Move or archive its sites and sub-departments first."), status=409)
+    department.archived_at = utcnow()
+    db.session.flush()
+    record_audit(actor, "department.archive", "department", department.id, {"code": department.code})
+
+
+def restore_department(department: Department, actor) -> None:
+    if department.archived_at is None:
+        return
+    department.archived_at = None
+    db.session.flush()
+    record_audit(actor, "department.restore", "department", department.id, {"code": department.code})
+
+
+def archive_site(site: Site, actor) -> None:
+    """Archived: its visits, findings and reports stay; it is offered for no new plan or visit."""
+    if site.archived_at is not None:
+        return
+    site.archived_at = utcnow()
+    db.session.flush()
+    record_audit(actor, "site.archive", "site", site.id, {"code": site.code})
+
+
+def restore_site(site: Site, actor) -> None:
+    if site.archived_at is None:
+        return
+    site.archived_at = None
+    db.session.flush()
+    record_audit(actor, "site.restore", "site", site.id, {"code": site.code})
