@@ -100,7 +100,8 @@ def hidden_from(role) -> list[str]:
 # Routes open to anyone; what they serve is not scoped by role (the share link's token is the key).
 PUBLIC = {"auth.login", "auth.set_locale", "api.health", "api.create_token", "api.openapi",
           "mobile.service_worker", "static", "reports.shared", "reports.shared_photo",
-          "setup.first_admin"}  # open only while no account exists (tests/setup)
+          "setup.first_admin",  # open only while no account exists (tests/setup)
+          "sso.start", "sso.callback"}  # single sign-on begins signed out (tests/sso)
 
 # Refusals other than 403/404, with the reason each is harmless; each must equal the answer for a
 # made-up id, and a redirect must not lead to the object.
@@ -166,6 +167,9 @@ KINDS = {
     # pull), static files are static.
     "shell_path": Kind("shell_path", frozenset(ROLES), "visit/" + _uuid()),
     "static_file": Kind("static_file", frozenset(ROLES), "css/app.css"),
+    # A single-sign-on provider is no object; none is configured in this walk, so every answer is 404
+    # (tests/sso signs in through configured ones).
+    "sso_provider": Kind("sso_provider", frozenset(), "no-such-provider"),
 }
 
 # (blueprint, URL argument) → kind. Keyed by blueprint because one name means different things in
@@ -206,6 +210,7 @@ ARG_KINDS = {
     ("visits", "visit_id"): "visit",
     ("warnings", "rule_id"): "warning_rule",
     ("warnings", "warning_id"): "warning",
+    ("sso", "provider"): "sso_provider",
 }
 
 
@@ -299,7 +304,7 @@ def other_scope(world, create_template):
         "policy_suggestion": suggestion.id, "supervisor": sup2.id, "training_plan": training.id,
         "person": person.id, "development_note": dev_note.id, "warning": warning.id,
         "warning_rule": warning_rule.id, "user_session": str(sign_in.id), "api_token": str(api_token.id),
-        "shell_path": f"visit/{visit.id}", "static_file": "css/app.css",
+        "shell_path": f"visit/{visit.id}", "static_file": "css/app.css", "sso_provider": "wecom",
     }
 
 

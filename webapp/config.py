@@ -60,4 +60,28 @@ class Config:
     SETUP_TOKEN = os.environ.get("SETUP_TOKEN")
 
     SMTP_HOST = os.environ.get("SMTP_HOST")
+
+    # Single sign-on (docs/sign-in.md): each provider is on when its id and secret are set.
+    OIDC_ISSUER = os.environ.get("OIDC_ISSUER")
+    OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID")
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET")
+    OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid profile email phone")
+    OIDC_BUTTON_LABEL = os.environ.get("OIDC_BUTTON_LABEL")
+    WECOM_CORP_ID = os.environ.get("WECOM_CORP_ID")
+    WECOM_AGENT_ID = os.environ.get("WECOM_AGENT_ID")
+    WECOM_SECRET = os.environ.get("WECOM_SECRET")
+    WECOM_API_BASE = os.environ.get("WECOM_API_BASE", "https://qyapi.weixin.qq.com")
+    WECOM_LOGIN_BASE = os.environ.get("WECOM_LOGIN_BASE", "https://login.work.weixin.qq.com")
+    WECOM_OAUTH_BASE = os.environ.get("WECOM_OAUTH_BASE", "https://open.weixin.qq.com")
+    DINGTALK_CLIENT_ID = os.environ.get("DINGTALK_CLIENT_ID")
+    DINGTALK_CLIENT_SECRET = os.environ.get("DINGTALK_CLIENT_SECRET")
+    DINGTALK_API_BASE = os.environ.get("DINGTALK_API_BASE", "https://api.dingtalk.com")
+    DINGTALK_LOGIN_BASE = os.environ.get("DINGTALK_LOGIN_BASE", "https://login.dingtalk.com")
+    FEISHU_APP_ID = os.environ.get("FEISHU_APP_ID")
+    FEISHU_APP_SECRET = os.environ.get("FEISHU_APP_SECRET")
+    FEISHU_API_BASE = os.environ.get("FEISHU_API_BASE", "https://open.feishu.cn")
+    FEISHU_LOGIN_BASE = os.environ.get("FEISHU_LOGIN_BASE", "https://accounts.feishu.cn")
+    PUBLIC_URL = os.environ.get("PUBLIC_URL")  # https://… as browsers see it; for callback addresses
+    SSO_HTTP_TIMEOUT = float(os.environ.get("SSO_HTTP_TIMEOUT", 10))  # seconds per call to a provider
+    SSO_UNKNOWN_USERS = os.environ.get("SSO_UNKNOWN_USERS", "refuse")  # default until an admin sets it
     SYNC_PULL_MAX_LIMIT = 500
