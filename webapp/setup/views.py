@@ -51,6 +51,7 @@ def first_admin():
                 sid = start_session(user)
                 db.session.commit()
                 session.clear()
+                session.permanent = True
                 login_user(user)
                 session[SESSION_KEY] = sid
                 return redirect(url_for("admin.index"))

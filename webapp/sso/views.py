@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
 from webapp.auth.loaders import SESSION_KEY
-from webapp.auth.operations import end_session, live_session, start_session
+from webapp.auth.operations import end_session, start_session
 from webapp.authz import require
 from webapp.core.database import read_only
 from webapp.core.formdata import form_to_dict
@@ -141,13 +141,10 @@ def callback(provider):
         return _refusal(outcome.status, p.key)
     user = outcome.user
     end_session(session.get(SESSION_KEY))  # someone else's sign-in in this browser ends here
-    sid = start_session(user)
-    row = live_session(sid)
-    if row is not None:
-        # XXX: until start_session takes `method=`, the method is set on the row it just made.
-        row.method = p.key
+    sid = start_session(user, method=p.key)
     db.session.commit()
     session.clear()
+    session.permanent = True  # lasts SESSION_LIFETIME_DAYS, as a password sign-in does
     login_user(user)
     session[SESSION_KEY] = sid
     return redirect(saved.get("next") or url_for("home.index"))
