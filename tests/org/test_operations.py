@@ -10,7 +10,6 @@ from webapp.audit.models import AuditEntry
 from webapp.authz import scoped
 from webapp.extensions import db
 from webapp.org import operations as ops
-from webapp.org.models import Site
 from webapp.org.schemas import DepartmentArgs, SiteArgs
 from webapp.plans.models import Plan, ScheduledVisit
 from webapp.plans.operations import _publish
