@@ -155,6 +155,9 @@ KINDS = {
     "development_note": Kind("development_note", frozenset({"head2"}) | MANAGEMENT, _uuid()),
     "warning": Kind("warning", MANAGEMENT, _uuid()),
     "warning_rule": Kind("warning_rule", MANAGEMENT, _uuid()),
+    # The organisation pages are the administrators' (webapp/org/views.py).
+    "org_department": Kind("department", frozenset({"admin"}), _uuid()),
+    "org_site": Kind("site", frozenset({"admin"}), _uuid()),
     # Not objects: the phone shell answers every /m/ path alike (its data comes from the scoped
     # pull), static files are static.
     "shell_path": Kind("shell_path", frozenset(ROLES), "visit/" + _uuid()),
@@ -175,6 +178,8 @@ ARG_KINDS = {
     ("findings", "finding_id"): "finding",
     ("mobile", "_route"): "shell_path",
     ("notifications", "notification_id"): "notification",
+    ("org", "department_id"): "org_department",
+    ("org", "site_id"): "org_site",
     ("plans", "attachment_id"): "attachment",
     ("plans", "plan_id"): "plan",
     ("plans", "row_id"): "schedule_row",
@@ -286,6 +291,7 @@ def other_scope(world, create_template):
         "policy_suggestion": suggestion.id, "supervisor": sup2.id, "training_plan": training.id,
         "person": person.id, "development_note": dev_note.id, "warning": warning.id,
         "warning_rule": warning_rule.id, "shell_path": f"visit/{visit.id}", "static_file": "css/app.css",
+        "department": d2.id, "site": s2.id,
     }
 
 
