@@ -259,6 +259,12 @@ def test_search_text_that_is_too_long_is_a_400(client, admin):
     assert r.status_code == 400 and "This text is too long." in r.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("query", ["page=abc", "page=-3", "page=" + "9" * 30, "status=nonsense", "department_id=%00",
+                                   "site_class=" + "x" * 300, "q=%00%1b"])
+def test_odd_list_parameters_never_break_the_list(client, admin, query):
+    assert client.get("/admin/org/sites?" + query).status_code == 200
+
+
 # ---- sites -------------------------------------------------------------------------------------
 
 def test_create_a_site_with_location_class_and_manager(client, admin, tree):

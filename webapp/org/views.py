@@ -233,7 +233,7 @@ def sites():
     elif args["status"] != "all":
         args["status"] = ""
         query = query.where(Site.archived_at.is_(None))
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)  # an offset the database can hold
     total = 0 if errors else db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = [] if errors else db.session.scalars(
         query.order_by(Site.code).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
