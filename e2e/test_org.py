@@ -51,3 +51,31 @@ def test_tree_and_site_form(browser, server, device, lang):
         page.fill("#manager_q", first_name)
         expect(picker.locator("option")).not_to_have_count(total)
     ctx.close()
+
+
+def test_an_archived_site_is_not_offered_for_an_ad_hoc_visit_on_the_phone(browser, server):
+    from e2e.conftest import PHONE
+    from e2e.phone import open_app, sync_now
+
+    admin_ctx, admin = signed_in(browser, server, "admin", "admin-demo-2026", "zh-CN", DESKTOP_1366)
+    phone_ctx = browser.new_context(locale="zh-CN", **PHONE)
+    phone = phone_ctx.new_page()
+    open_app(phone, server)
+    options = phone.locator("details.m-card select option")
+    expect(options.filter(has_text="财务共享中心")).to_have_count(1)
+
+    admin.goto(server + "/admin/org/sites?q=FIN-SSC")
+    admin.get_by_role("link", name="财务共享中心").click()
+    admin.get_by_role("button", name="归档场所").click()
+    expect(admin.get_by_role("button", name="恢复场所")).to_be_visible()
+    try:
+        sync_now(phone)
+        phone.reload()
+        phone.wait_for_selector("body[data-ready]")
+        expect(phone.locator("details.m-card select option").filter(has_text="财务共享中心")).to_have_count(0)
+        assert phone.locator("details.m-card select option").count() > 1  # the other sites are still offered
+    finally:
+        admin.get_by_role("button", name="恢复场所").click()
+        expect(admin.get_by_role("button", name="归档场所")).to_be_visible()
+        admin_ctx.close()
+        phone_ctx.close()
