@@ -163,6 +163,9 @@ KINDS = {
     # One's own sign-ins and API tokens (/account/): their owner only.
     "user_session": Kind("user_session", frozenset({"sup2"}), "987654321"),
     "api_token": Kind("api_token", frozenset({"sup2"}), "987654321"),
+    # The organisation pages are the administrators' (webapp/org/views.py).
+    "org_department": Kind("department", frozenset({"admin"}), _uuid()),
+    "org_site": Kind("site", frozenset({"admin"}), _uuid()),
     # Not objects: the phone shell answers every /m/ path alike (its data comes from the scoped
     # pull), static files are static.
     "shell_path": Kind("shell_path", frozenset(ROLES), "visit/" + _uuid()),
@@ -188,6 +191,8 @@ ARG_KINDS = {
     ("findings", "finding_id"): "finding",
     ("mobile", "_route"): "shell_path",
     ("notifications", "notification_id"): "notification",
+    ("org", "department_id"): "org_department",
+    ("org", "site_id"): "org_site",
     ("plans", "attachment_id"): "attachment",
     ("plans", "plan_id"): "plan",
     ("plans", "row_id"): "schedule_row",
@@ -305,6 +310,7 @@ def other_scope(world, create_template):
         "person": person.id, "development_note": dev_note.id, "warning": warning.id,
         "warning_rule": warning_rule.id, "user_session": str(sign_in.id), "api_token": str(api_token.id),
         "shell_path": f"visit/{visit.id}", "static_file": "css/app.css", "sso_provider": "wecom",
+        "department": d2.id, "site": s2.id,
     }
 
 

@@ -41,6 +41,8 @@ def _translate(message: str) -> str:
     }
     if message in known:
         return known[message]()
+    if message.startswith("Special numeric values"):  # nan, inf
+        return _("Enter a number.")
     if message.startswith("Must be one of"):
         return _("Choose one of the offered options.")
     if message.startswith(("Longer than maximum length", "Length must be")):

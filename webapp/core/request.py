@@ -17,8 +17,12 @@ class CleanParams(ImmutableMultiDict):
     any view, search or database sees it (uploaded files pass as they are)."""
 
     def __init__(self, mapping=None):
-        pairs = MultiDict(mapping).items(multi=True) if mapping is not None else ()
+        pairs = list(MultiDict(mapping).items(multi=True)) if mapping is not None else []
         super().__init__([(clean_text(k), clean_text(v) if isinstance(v, str) else v) for k, v in pairs])
+        # The fields that lost a character (not a line break by another name): a form that would
+        # rather refuse such a value than save what is left can ask (webapp/org/views.py does).
+        self.dropped = frozenset(clean_text(k) for k, v in pairs
+                                 if isinstance(v, str) and len(clean_text(v)) != len(v))
 
 
 class CleanRequest(Request):

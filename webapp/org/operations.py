@@ -56,7 +56,9 @@ def _check_parent(department: Department | None, parent_id: str | None) -> None:
     parent = db.session.get(Department, parent_id)
     if parent is None or parent.deleted_at is not None:
         _refuse("parent_id", _("Choose a department from the list."))
-    if parent.archived_at is not None:
+    # An archived parent is refused for a move, not when an archived branch's own sub-department is
+    # corrected in place.
+    if parent.archived_at is not None and (department is None or department.parent_id != parent_id):
         _refuse("parent_id", _("This department is archived; choose another."))
     # A department cannot sit under itself or under one of its own sub-departments.
     node, seen = parent, set()
@@ -92,17 +94,23 @@ def save_department(values: dict, actor, department: Department | None = None) -
     return department, changes
 
 
-def _check_site_refs(values: dict) -> None:
+def _check_site_refs(values: dict, site: Site | None) -> None:
     dept = db.session.get(Department, values["department_id"]) if values.get("department_id") else None
     if dept is None or dept.deleted_at is not None:
         _refuse("department_id", _("Choose a department from the list."))
-    if dept.archived_at is not None:
+    moved = site is None or site.department_id != dept.id
+    # An archived department is refused for a new or moved site, not when an archived site of an
+    # archived department is corrected in place.
+    if dept.archived_at is not None and moved:
         _refuse("department_id", _("This department is archived; choose another."))
     manager_id = values.get("manager_person_id")
-    if manager_id:
+    if manager_id and (moved or site.manager_person_id != manager_id):
         person = db.session.get(Person, manager_id)
         if person is None or person.deleted_at is not None:
             _refuse("manager_person_id", _("Choose a person from the list."))
+        # The site manager (场所负责人) is one of the responsible department's people.
+        if person.department_id != dept.id:
+            _refuse("manager_person_id", _("Choose a person of the site's department (or leave it empty)."))
 
 
 def save_site(values: dict, actor, site: Site | None = None) -> tuple[Site, dict]:
@@ -111,7 +119,7 @@ def save_site(values: dict, actor, site: Site | None = None) -> tuple[Site, dict
     values = {k: values.get(k) for k in SITE_FIELDS if k in values}
     if _code_taken(Site, values["code"], site.id if site else None):
         _refuse("code", _("This code is already in use."), 409)
-    _check_site_refs(values)
+    _check_site_refs(values, site)
     if site is None:
         site = Site(**values)
         db.session.add(site)
@@ -139,15 +147,21 @@ def archive_department(department: Department, actor) -> None:
         Department.parent_id == department.id, Department.archived_at.is_(None),
         Department.deleted_at.is_(None))).all()
     if open_sites or children:
-        raise OrgError(_("Move or archive its sites and sub-departments first."), status=409)
+        raise OrgError(_("It still has %(sites)s active sites and %(children)s active sub-departments: move or "
+                         "archive them first.", sites=len(open_sites), children=len(children)), status=409)
     department.archived_at = utcnow()
     db.session.flush()
     record_audit(actor, "department.archive", "department", department.id, {"code": department.code})
 
 
 def restore_department(department: Department, actor) -> None:
+    """Back in use. Refused under an archived parent: restore the parent first (or move it)."""
     if department.archived_at is None:
         return
+    parent = db.session.get(Department, department.parent_id) if department.parent_id else None
+    if parent is not None and parent.archived_at is not None:
+        raise OrgError(_("Its parent department is archived: restore the parent first, or move this "
+                         "department under another one."), status=409)
     department.archived_at = None
     db.session.flush()
     record_audit(actor, "department.restore", "department", department.id, {"code": department.code})
@@ -163,8 +177,13 @@ def archive_site(site: Site, actor) -> None:
 
 
 def restore_site(site: Site, actor) -> None:
+    """Back in use. Refused while its department is archived: restore it or move the site first."""
     if site.archived_at is None:
         return
+    dept = db.session.get(Department, site.department_id)
+    if dept is not None and dept.archived_at is not None:
+        raise OrgError(_("Its department is archived: restore the department first, or move the site to "
+                         "another department."), status=409)
     site.archived_at = None
     db.session.flush()
     record_audit(actor, "site.restore", "site", site.id, {"code": site.code})

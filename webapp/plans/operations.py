@@ -81,11 +81,16 @@ def _require_editable(user, plan: Plan) -> None:
         raise PlanPermissionError(_("Only the plan's author or management can change it."))
 
 
-def _load_all(model, ids, field):
+def _load_all(model, ids, field, kept=()):
+    """The chosen records; an archived site or department only when the plan already names it
+    (`kept`): archived ones are offered for no new plan, and a plan that refers to one keeps working."""
     ids = list(dict.fromkeys(ids))
     found = db.session.scalars(select(model).where(model.id.in_(ids), model.deleted_at.is_(None))).all() if ids else []
     if len(found) != len(ids):
         raise PlanError(_("Some of the chosen entries no longer exist."), {field: [_("Choose again.")]}, 400)
+    if any(getattr(o, "archived_at", None) is not None and o.id not in kept for o in found):
+        msg = _("An archived site or department cannot be added to a plan; choose another.")
+        raise PlanError(msg, {field: [msg]}, 400)
     order = {pk: n for n, pk in enumerate(ids)}
     return sorted(found, key=lambda o: order[o.id])
 
@@ -110,8 +115,15 @@ def _apply(plan: Plan, data: dict) -> None:
                  "staffing"):
         setattr(plan, name, data.get(name))
     plan.focus_areas = list(data.get("focus_areas") or [])
-    plan.departments = _load_all(Department, data.get("department_ids", []), "department_ids")
-    plan.sites = _load_all(Site, data.get("site_ids", []), "site_ids")
+    plan.departments = _load_all(Department, data.get("department_ids", []), "department_ids",
+                                 {d.id for d in plan.departments})
+    plan.sites = _load_all(Site, data.get("site_ids", []), "site_ids", plan_site_ids(plan))
+
+
+def plan_site_ids(plan: Plan) -> set:
+    """The sites a plan already refers to (its scope and its schedule): an archived one among them
+    stays usable in that plan."""
+    return {s.id for s in plan.sites} | {r.site_id for r in plan.schedule}
 
 
 def create_plan(user, data: dict) -> Plan:
@@ -142,6 +154,8 @@ def _check_schedule_refs(plan: Plan, data: dict) -> None:
     site = db.session.get(Site, data["site_id"])
     if site is None or site.deleted_at is not None:
         errors["site_id"] = [_("Choose a site.")]
+    elif site.archived_at is not None and site.id not in plan_site_ids(plan):
+        errors["site_id"] = [_("This site is archived: it is offered for no new visit. Choose another.")]
     template = db.session.get(ChecklistTemplate, data["template_id"])
     if template is None or template.deleted_at is not None:
         errors["template_id"] = [_("Choose a checklist template.")]

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from webapp.audit.models import AuditEntry
@@ -91,10 +91,16 @@ def _form_choices(plan=None) -> dict:
     parents = db.session.scalars(scoped(Plan, current_user).where(
         Plan.deleted_at.is_(None), Plan.period_type.in_(("annual", "quarterly")), Plan.status != "closed",
         *( [Plan.id != plan.id] if plan else [])).order_by(Plan.period_start.desc())).all()
+    # Archived departments and sites are offered only to a plan that already names them.
+    kept_depts = [d.id for d in plan.departments] if plan else []
+    kept_sites = list(ops.plan_site_ids(plan)) if plan else []
     return {
-        "departments": db.session.scalars(select(Department).where(Department.deleted_at.is_(None))
-                                          .order_by(Department.code)).all(),
-        "sites": db.session.scalars(select(Site).where(Site.deleted_at.is_(None)).order_by(Site.code)).all(),
+        "departments": db.session.scalars(select(Department).where(
+            Department.deleted_at.is_(None), or_(Department.archived_at.is_(None), Department.id.in_(kept_depts)))
+            .order_by(Department.code)).all(),
+        "sites": db.session.scalars(select(Site).where(
+            Site.deleted_at.is_(None), or_(Site.archived_at.is_(None), Site.id.in_(kept_sites)))
+            .order_by(Site.code)).all(),
         "parents": parents,
         "areas": AREAS,
         "period_types": PERIOD_TYPES,
@@ -161,9 +167,12 @@ def edit(plan_id):
 
 # ---- detail ------------------------------------------------------------------------------------
 
-def _schedule_choices() -> dict:
+def _schedule_choices(plan: Plan) -> dict:
+    kept = list(ops.plan_site_ids(plan))  # an archived site stays offered only to a plan naming it
     return {
-        "all_sites": db.session.scalars(select(Site).where(Site.deleted_at.is_(None)).order_by(Site.code)).all(),
+        "all_sites": db.session.scalars(select(Site).where(
+            Site.deleted_at.is_(None), or_(Site.archived_at.is_(None), Site.id.in_(kept)))
+            .order_by(Site.code)).all(),
         "supervisors": active_supervisors(),
         "templates": db.session.scalars(select(ChecklistTemplate).where(
             ChecklistTemplate.is_current.is_(True), ChecklistTemplate.deleted_at.is_(None))
@@ -194,7 +203,7 @@ def _detail_context(plan: Plan, **extra) -> dict:
         "note_kinds": ("gather", "analyse"),
     }
     if ctx["editable"]:
-        ctx.update(_schedule_choices())
+        ctx.update(_schedule_choices(plan))
     ctx.update(extra)
     return ctx
 

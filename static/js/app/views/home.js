@@ -26,7 +26,9 @@ export async function render(root) {
         h("span", { class: `m-badge st-${v.data.status}` }, label("visit_status", v.data.status)),
         syncBadge(st))));
   }));
-  const siteSel = select([["", "—"], ...sites.sort((a, b) => name(a).localeCompare(name(b))).map((s) => [s.id, name(s)])], "", { required: true });
+  // An archived (or deleted) site is offered for no new visit; visits already at one keep showing its name above.
+  const offered = sites.filter((s) => !s.deleted && !s.data.archived_at);
+  const siteSel = select([["", "—"], ...offered.sort((a, b) => name(a).localeCompare(name(b))).map((s) => [s.id, name(s)])], "", { required: true });
   // Who may start a visit is the server's rule (webapp/authz.py "visit.create"): supervisors for
   // themselves, management for anyone. Others are not offered what could never sync.
   const mayStart = ["supervisor", "manager", "admin"].includes(user.role);
