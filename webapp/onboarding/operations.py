@@ -20,6 +20,7 @@ from webapp.checklists.schemas import TemplateArgs, TemplateItemArgs
 from webapp.core.formdata import translate_errors
 from webapp.core.text import codepoint, first_forbidden
 from webapp.extensions import db
+from webapp.i18n import current_locale_code
 from webapp.onboarding.accounts import save_user_row
 from webapp.onboarding.schemas import UserRowArgs
 from webapp.onboarding.workbook import SHEET_BY_KIND, choice_code
@@ -118,7 +119,7 @@ class Row:
         self.status = "change" if self.changes else "unchanged"
 
     def result(self) -> dict:
-        return {"n": self.n, "key": self.key, "status": "error" if self.errors else self.status,
+        return {"n": self.n, "key": self.key, "status": "error" if self.errors or not self.status else self.status,
                 "changes": self.changes, "errors": self.errors, "notes": self.notes}
 
 
@@ -485,6 +486,10 @@ def run_import(parsed: dict, actor, apply: bool) -> dict:
                 continue
             rows = [Row(r) for r in sheet["rows"]]
             missing = [SHEET_BY_KIND[kind].column(k) for k in sheet.get("missing", [])]
+            for row in rows if missing else ():
+                for col in missing:
+                    row.error(col.key, _("This sheet lacks required columns: %(cols)s", cols=col.header(
+                        "en" if current_locale_code() == "en" else "zh")))
             if not missing:
                 if kind == "departments":
                     _departments(rows, actor)

@@ -6,6 +6,7 @@ its choices are written here in both languages and do not follow edits of the tr
 """
 
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -199,10 +200,15 @@ def _check_zip(data: bytes) -> None:
         raise FileRefused(_("This workbook is too large once unpacked. Keep only the import sheets and try again."), 413)
 
 
+EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")  # how Excel writes a control character into the XML
+
+
 def _cell_value(cell):
     if cell.data_type == "f":
         return FORMULA
     value = cell.value
+    if isinstance(value, str) and "_x" in value:
+        value = EXCEL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value)
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
@@ -246,6 +252,13 @@ def read_workbook(data: bytes) -> dict:
 
 def _read_sheet(ws, sheet: Sheet) -> dict:
     rows = ws.iter_rows(max_col=MAX_COLUMNS)
+    try:
+        return _read_rows(rows, ws.title, sheet)
+    finally:
+        rows.close()  # the sheet's XML stream, also when the sheet is refused half-way
+
+
+def _read_rows(rows, title: str, sheet: Sheet) -> dict:
     header = next(rows, None) or ()
     keys = []
     for cell in header:
@@ -268,9 +281,9 @@ def _read_sheet(ws, sheet: Sheet) -> dict:
             continue
         if len(data_rows) >= MAX_ROWS:
             raise FileRefused(_("The sheet %(sheet)s has more than %(n)s rows. Split it into several files.",
-                                sheet=ws.title, n=MAX_ROWS), 413)
+                                sheet=title, n=MAX_ROWS), 413)
         data_rows.append({"n": n, "cells": values})
-    return {"title": ws.title, "columns": [k for k in keys if k], "missing": missing, "rows": data_rows}
+    return {"title": title, "columns": [k for k in keys if k], "missing": missing, "rows": data_rows}
 
 
 # ---- writing: the template and the export ---------------------------------------------------------
