@@ -508,8 +508,9 @@ def run_import(parsed: dict, actor, apply: bool) -> dict:
         out["counts"] = counts
         out["blocked"] = bool(counts["error"] or any(s["missing"] for s in out["sheets"].values()))
         if apply and not out["blocked"] and (counts["create"] or counts["change"]):
-            record_audit(actor, "import.applied", "import", parsed.get("sha256", ""),
-                         {"counts": counts, "filename": parsed.get("filename")})
+            sha = parsed.get("sha256", "")
+            record_audit(actor, "import.applied", "import", sha[:16],
+                         {"counts": counts, "filename": parsed.get("filename"), "sha256": sha})
             db.session.flush()
     finally:
         if not apply:
