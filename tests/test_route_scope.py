@@ -42,6 +42,7 @@ from tests.conftest import AuthActions, FreshContextClient, csrf_from
 from tests.photos.images import jpeg
 from webapp.extensions import db
 from webapp.notifications.models import Notification
+from webapp.onboarding.store import save_preview
 from webapp.org.models import Person
 from webapp.photos.operations import process_upload, save_photo
 from webapp.photos.storage import get_store
@@ -159,6 +160,8 @@ KINDS = {
     # pull), static files are static.
     "shell_path": Kind("shell_path", frozenset(ROLES), "visit/" + _uuid()),
     "static_file": Kind("static_file", frozenset(ROLES), "css/app.css"),
+    # An import preview is its uploader's alone: another administrator gets 404, other roles 403.
+    "import_preview": Kind("import_preview", frozenset(), "NoSuchPreview0000000000"),
 }
 
 # (blueprint, URL argument) → kind. Keyed by blueprint because one name means different things in
@@ -167,6 +170,7 @@ ARG_KINDS = {
     ("api", "conflict_id"): "conflict",
     ("api", "sha256"): "photo",
     ("checklists", "template_id"): "template",
+    ("onboarding", "preview_id"): "import_preview",
     ("conflicts", "conflict_id"): "desk_conflict",
     ("conflicts", "entity"): "sync_entity",
     ("conflicts", "record_id"): "desk_record",
@@ -286,6 +290,7 @@ def other_scope(world, create_template):
         "policy_suggestion": suggestion.id, "supervisor": sup2.id, "training_plan": training.id,
         "person": person.id, "development_note": dev_note.id, "warning": warning.id,
         "warning_rule": warning_rule.id, "shell_path": f"visit/{visit.id}", "static_file": "css/app.css",
+        "import_preview": save_preview(manager.id, {"parsed": {}, "result": {}}),
     }
 
 
