@@ -108,6 +108,8 @@ class Row:
     def schema_errors(self, messages: dict, columns: dict) -> None:
         for field, msgs in translate_errors(messages).items():
             key = columns.get(field, columns.get("_schema"))
+            if any(k == key for k, _m in self.errors):
+                continue  # a cell already refused (a formula, an unknown option) is not also "required"
             for m in (msgs if isinstance(msgs, list) else [msgs]):
                 self.error(key, m if isinstance(m, str) else str(m))
 

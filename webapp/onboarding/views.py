@@ -16,7 +16,6 @@ from webapp.onboarding.operations import comparable, export_rows, run_import
 from webapp.onboarding.workbook import (
     MAX_BYTES,
     MAX_ROWS,
-    SHEET_BY_KIND,
     SHEETS,
     FileRefused,
     build_workbook,
@@ -109,8 +108,11 @@ def _display(value, column, lang):
 def _render_preview(doc: dict, message: str | None = None, status: int = 200):
     lang = _lang()
     sheets = []
-    for kind, sheet in doc["result"]["sheets"].items():
-        spec = SHEET_BY_KIND[kind]
+    for spec in SHEETS:  # in the workbook's order
+        sheet = doc["result"]["sheets"].get(spec.kind)
+        if sheet is None:
+            continue
+        kind = spec.kind
         rows = []
         for r in sheet["rows"]:
             rows.append({**r,
