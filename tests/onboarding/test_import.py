@@ -233,3 +233,26 @@ def test_template_used_by_visits_becomes_a_new_revision(client, auth, admin, app
     db.session.expire_all()
     revisions = db.session.scalars(select(ChecklistTemplate).order_by(ChecklistTemplate.revision)).all()
     assert [(t.revision, t.is_current, len(t.items)) for t in revisions] == [(1, False, 3), (2, True, 2)]
+
+
+def test_a_column_left_out_keeps_the_value_a_blank_cell_clears_it(client, auth, admin):
+    from openpyxl import Workbook
+
+    pid = preview_id(upload(client, auth, workbook(**company())))
+    _confirm(client, auth, pid)
+
+    def short_users(email):
+        wb = Workbook()
+        ws = wb.active
+        ws.title = "用户"
+        ws.append(["用户名", "姓名", "角色"] + (["邮箱"] if email is not None else []))
+        ws.append(["li.head", "李部长", "部门负责人"] + ([email] if email is not None else []))
+        buf = io.BytesIO()
+        wb.save(buf)
+        return buf.getvalue()
+
+    html = client.get(f"/admin/import/{preview_id(upload(client, auth, short_users(None)))}").get_data(as_text=True)
+    assert rows_of(html, "users") == [("unchanged", "2")]
+    html = client.get(f"/admin/import/{preview_id(upload(client, auth, short_users('')))}").get_data(as_text=True)
+    assert rows_of(html, "users") == [("change", "2")]
+    assert "<del>li@example.com</del> → <ins>—</ins>" in html

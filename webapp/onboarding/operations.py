@@ -34,7 +34,8 @@ ORDER = ("departments", "users", "sites", "templates")  # parents before what re
 # ---- one row --------------------------------------------------------------------------------------
 
 class Row:
-    def __init__(self, raw: dict):
+    def __init__(self, raw: dict, present=None):
+        self.present = set(present) if present is not None else None  # the sheet's columns
         self.n = raw["n"]
         self.cells = raw["cells"]
         self.errors: list[list[str]] = []  # [column key, message]
@@ -112,6 +113,14 @@ class Row:
                 continue  # a cell already refused (a formula, an unknown option) is not also "required"
             for m in (msgs if isinstance(msgs, list) else [msgs]):
                 self.error(key, m if isinstance(m, str) else str(m))
+
+    def keep(self, values: dict, old: dict | None) -> dict:
+        """A column the sheet does not have keeps the record's value (a blank cell clears it)."""
+        if old is not None and self.present is not None:
+            for key in values:
+                if key not in self.present and key in old:
+                    values[key] = old[key]
+        return values
 
     def compare(self, old: dict | None, new: dict) -> None:
         if old is None:
@@ -222,6 +231,8 @@ def _departments(rows: list[Row], actor) -> None:
     for row in rows:
         v = {"code": row.text("code"), "name": row.text("name"), "name_en": row.text("name_en"),
              "kind": row.choice("kind", "kind") or "department", "parent_code": row.text("parent_code")}
+        existing = _department(v["code"])
+        row.keep(v, department_values(existing, _dept_codes()) if existing else None)
         row.key = v["code"]
         try:
             DepartmentArgs().load({k: v[k] for k in ("code", "name", "name_en", "kind") if v[k] is not None})
@@ -296,6 +307,8 @@ def _users(rows: list[Row], actor, passwords: list, dry_run: bool) -> None:
         v = {"username": row.key, "display_name": row.text("display_name"), "role": row.choice("role", "role"),
              "department_code": row.text("department_code"), "email": row.text("email"),
              "mobile": row.text("mobile"), "locale": row.choice("locale", "locale")}
+        existing = db.session.scalar(select(User).where(User.username == v["username"])) if v["username"] else None
+        row.keep(v, user_values(existing, codes) if existing else None)
         dept = _department(v["department_code"])
         if v["department_code"] and dept is None:
             row.error("department_code", _("No department has this code (check the Departments sheet)."))
@@ -309,7 +322,6 @@ def _users(rows: list[Row], actor, passwords: list, dry_run: bool) -> None:
             row.error("department_code", _("Department heads and staff need a department."))
         if row.errors:
             continue
-        existing = db.session.scalar(select(User).where(User.username == v["username"]))
         row.compare(user_values(existing, codes) if existing else None, v)
         if existing is not None and existing.id == getattr(actor, "id", None) and existing.role != v["role"]:
             row.error("role", _("You cannot change your own role in an import."))
@@ -356,6 +368,9 @@ def _sites(rows: list[Row], actor) -> None:
              "lat": row.number("lat"), "lng": row.number("lng"),
              "geofence_radius_m": row.number("geofence_radius_m", whole=True), "site_class": row.text("site_class"),
              "manager": row.text("manager")}
+        existing = db.session.scalar(select(Site).where(Site.code == v["code"], Site.deleted_at.is_(None))) \
+            if v["code"] else None
+        row.keep(v, site_values(existing, codes) if existing else None)
         dept = _department(v["department_code"])
         if v["department_code"] and dept is None:
             row.error("department_code", _("No department has this code (check the Departments sheet)."))
@@ -372,7 +387,6 @@ def _sites(rows: list[Row], actor) -> None:
             continue
         v["geofence_radius_m"] = data["geofence_radius_m"]
         v["manager"] = _person_label(manager)
-        existing = db.session.scalar(select(Site).where(Site.code == v["code"], Site.deleted_at.is_(None)))
         row.compare(site_values(existing, codes) if existing else None, v)
         if row.status == "unchanged":
             continue
@@ -401,6 +415,10 @@ def _templates(rows: list[Row], actor) -> None:
              "scoring": row.choice("scoring", "scoring"), "max_points": row.number("max_points"),
              "photo_required_on_fail": row.choice("photo_required_on_fail", "yesno")}
         row.key = f"{v['template_code'] or ''} · {v['item_code'] or ''}"
+        current = _current_template(v["template_code"]) if v["template_code"] else None
+        if current is not None:
+            old = next((item_values(current, i) for i in current.items if i.code == v["item_code"]), None)
+            row.keep(v, old or {"template_name": current.name, "template_name_en": current.name_en})
         item = {"area": v["area"], "code": v["item_code"], "title": v["title"], "title_en": v["title_en"],
                 "guidance": v["guidance"], "weight": v["weight"], "scoring": v["scoring"],
                 "max_points": v["max_points"], "photo_required_on_fail": v["photo_required_on_fail"]}
@@ -416,6 +434,12 @@ def _templates(rows: list[Row], actor) -> None:
         groups.setdefault(v["template_code"], []).append((row, v, item))
     for code, members in groups.items():
         _template(code, members, actor)
+
+
+def _current_template(code: str) -> ChecklistTemplate | None:
+    return db.session.scalar(select(ChecklistTemplate).where(
+        ChecklistTemplate.code == code, ChecklistTemplate.is_current.is_(True),
+        ChecklistTemplate.deleted_at.is_(None)))
 
 
 def _template(code: str, members: list, actor) -> None:
@@ -438,9 +462,7 @@ def _template(code: str, members: list, actor) -> None:
         first.schema_errors(messages, TEMPLATE_COLUMNS)
     if any(r.errors for r, _v, _i in members):
         return
-    current = db.session.scalar(select(ChecklistTemplate).where(
-        ChecklistTemplate.code == code, ChecklistTemplate.is_current.is_(True),
-        ChecklistTemplate.deleted_at.is_(None)))
+    current = _current_template(code)
     old_items = {i.code: item_values(current, i) for i in current.items} if current else {}
     for row, v, _i in members:
         if current is None:
@@ -486,7 +508,7 @@ def run_import(parsed: dict, actor, apply: bool) -> dict:
             sheet = parsed["sheets"].get(kind)
             if sheet is None:
                 continue
-            rows = [Row(r) for r in sheet["rows"]]
+            rows = [Row(r, sheet.get("columns")) for r in sheet["rows"]]
             missing = [SHEET_BY_KIND[kind].column(k) for k in sheet.get("missing", [])]
             for row in rows if missing else ():
                 for col in missing:
