@@ -100,8 +100,10 @@ def keep_passwords(preview_id: str, owner_id: str, data: bytes) -> None:
     body = bytes(a ^ b for a, b in zip(data, _keystream(key, nonce, len(data)), strict=True))
     tag = hmac.new(key, owner_id.encode() + nonce + body, hashlib.sha256).digest()
     _write(_path(preview_id, ".pw"), nonce + tag + body)
-    session.setdefault("onboarding_keys", {})[preview_id] = key.hex()
-    session.modified = True
+    keys = session.get("onboarding_keys") if isinstance(session.get("onboarding_keys"), dict) else {}
+    keys = dict(list(keys.items())[-4:])  # the cookie stays small: an older, never downloaded file is lost
+    keys[preview_id] = key.hex()
+    session["onboarding_keys"] = keys
 
 
 def take_passwords(preview_id: str, owner_id: str) -> bytes | None:
