@@ -99,7 +99,8 @@ def hidden_from(role) -> list[str]:
 
 # Routes open to anyone; what they serve is not scoped by role (the share link's token is the key).
 PUBLIC = {"auth.login", "auth.set_locale", "api.health", "api.create_token", "api.openapi",
-          "mobile.service_worker", "static", "reports.shared", "reports.shared_photo"}
+          "mobile.service_worker", "static", "reports.shared", "reports.shared_photo",
+          "setup.first_admin"}  # open only while no account exists (tests/setup)
 
 # Refusals other than 403/404, with the reason each is harmless; each must equal the answer for a
 # made-up id, and a redirect must not lead to the object.

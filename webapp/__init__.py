@@ -122,11 +122,13 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.results.supervisors.views import bp as supervisors_bp
     from webapp.results.training.views import bp as training_bp
     from webapp.results.warnings.views import bp as warnings_bp
+    from webapp.setup.views import bp as setup_bp
     from webapp.visits.views import bp as visits_bp
 
     for bp in (auth_bp, home_bp, visits_bp, findings_bp, plans_bp, checklists_bp, reports_bp,
                rectification_bp, notifications_bp, conflicts_bp, mobile_bp, api_bp, results_bp, training_bp,
-               warnings_bp, points_bp, supervisors_bp, evaluation_bp, policy_bp, admin_bp, onboarding_bp):
+               warnings_bp, points_bp, supervisors_bp, evaluation_bp, policy_bp, admin_bp,
+               setup_bp, onboarding_bp):
         app.register_blueprint(bp)
 
 

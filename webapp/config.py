@@ -46,5 +46,9 @@ class Config:
     SHARE_LINK_DEFAULT_DAYS = int(os.environ.get("SHARE_LINK_DEFAULT_DAYS", 30))
     SHARE_LINK_MAX_DAYS = int(os.environ.get("SHARE_LINK_MAX_DAYS", 180))
 
+    # First run (webapp/setup): with no account yet, /setup creates the first administrator; with
+    # SETUP_TOKEN set, only someone who knows it can.
+    SETUP_TOKEN = os.environ.get("SETUP_TOKEN")
+
     SMTP_HOST = os.environ.get("SMTP_HOST")
     SYNC_PULL_MAX_LIMIT = 500
