@@ -43,6 +43,7 @@ from tests.photos.images import jpeg
 from webapp.auth.models import ApiToken, UserSession
 from webapp.extensions import db
 from webapp.notifications.models import Notification
+from webapp.onboarding.store import save_preview
 from webapp.org.models import Person
 from webapp.photos.operations import process_upload, save_photo
 from webapp.photos.storage import get_store
@@ -173,6 +174,8 @@ KINDS = {
     # A single-sign-on provider is no object; none is configured in this walk, so every answer is 404
     # (tests/sso signs in through configured ones).
     "sso_provider": Kind("sso_provider", frozenset(), "no-such-provider"),
+    # An import preview is its uploader's alone: another administrator gets 404, other roles 403.
+    "import_preview": Kind("import_preview", frozenset(), "NoSuchPreview0000000000"),
 }
 
 # (blueprint, URL argument) → kind. Keyed by blueprint because one name means different things in
@@ -183,6 +186,7 @@ ARG_KINDS = {
     ("api", "conflict_id"): "conflict",
     ("api", "sha256"): "photo",
     ("checklists", "template_id"): "template",
+    ("onboarding", "preview_id"): "import_preview",
     ("conflicts", "conflict_id"): "desk_conflict",
     ("conflicts", "entity"): "sync_entity",
     ("conflicts", "record_id"): "desk_record",
@@ -311,6 +315,7 @@ def other_scope(world, create_template):
         "warning_rule": warning_rule.id, "user_session": str(sign_in.id), "api_token": str(api_token.id),
         "shell_path": f"visit/{visit.id}", "static_file": "css/app.css", "sso_provider": "wecom",
         "department": d2.id, "site": s2.id,
+        "import_preview": save_preview(manager.id, {"parsed": {}, "result": {}}),
     }
 
 
