@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.sync.conftest import Device, new_id  # noqa: F401  (re-exported for the tests)
+from tests.sync.conftest import Device, device, new_id  # noqa: F401  (re-exported for the tests)
 from webapp.extensions import db
 
 SITE = (31.2304, 121.4737)  # 人民广场, Shanghai
