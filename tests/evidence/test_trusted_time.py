@@ -73,11 +73,16 @@ def test_unreadable_device_time_is_ignored_not_refused(world, device, bad):
 
 
 def test_offset_in_words(app):
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        _words()
+    assert parse_device_time("2026-11-20T02:00:00Z") == datetime(2026, 11, 20, 2, tzinfo=UTC)
+
+
+def _words():
     assert offset_words(3 * 86400 + 20) == "device clock 3 days behind"
     assert offset_words(-300) == "device clock 5 minutes ahead"
     assert offset_words(7200) == "device clock 2 hours behind"
     assert offset_words(10) == "device clock in time"
-    assert parse_device_time("2026-11-20T02:00:00Z") == datetime(2026, 11, 20, 2, tzinfo=UTC)
 
 
 def test_three_days_wrong_device_is_flagged_on_the_desk(world, clock_device, auth, client):
