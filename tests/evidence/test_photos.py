@@ -170,3 +170,22 @@ def test_verify_page_renders_in_both_languages(client, app):
     assert "Verify a photo" in client.get("/verify", headers=EN).get_data(as_text=True)
     client.post("/locale", data={"locale": "zh_CN"})
     assert "核验照片" in client.get("/verify", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+
+
+def test_evidence_in_the_pdf(evidence, client, auth, tmp_path):
+    import shutil
+    import subprocess
+
+    from webapp.reports.models import Report
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("poppler-utils is not installed")
+    report = Report(visit_id=evidence["visits"][0].id, title="督导报告", author_id=evidence["users"]["sup1"].id)
+    db.session.add(report)
+    db.session.commit()
+    auth.login("sup1")
+    r = client.get(f"/reports/{report.id}/report.pdf", headers={"Accept-Language": "zh-CN"})
+    assert r.status_code == 200
+    (tmp_path / "r.pdf").write_bytes(r.data)
+    text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    assert f"SHA-256 {evidence['sha'][:8]}" in text and "设备时钟慢 3 天" in text

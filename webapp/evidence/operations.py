@@ -242,3 +242,21 @@ def visit_evidence(visit) -> dict:
                           if ("visit_checkin", c.id) in clocks else None} for c in checkins],
             "flagged": flagged, "worst_words": offset_words(worst.offset_seconds) if worst else None,
             "site_has_position": visit.site is not None and visit.site.lat is not None and visit.site.lng is not None}
+
+
+def evidence_lines(finding) -> list[str]:
+    """The evidence panel as text lines, one per photo (the report's PDF)."""
+    from flask_babel import format_datetime
+
+    def when(value):
+        return format_datetime(value, "short") if value else "—"
+
+    lines = []
+    for i, e in enumerate(photo_evidence(finding.photos, finding=finding), 1):
+        distance = _("%(m)s m from the site", m=f"{e['distance_m']:.0f}") if e["distance_m"] is not None \
+            else _("distance unknown")
+        lines.append(" · ".join([
+            f"{_('Photo')} {i}", f"SHA-256 {e['short']}", f"{_('captured (device)')} {when(e['captured'])}",
+            f"{_('received')} {when(e['received'])}", f"{_('estimated')} {when(e['estimated'])}",
+            e["offset_words"], distance]))
+    return lines
