@@ -19,7 +19,7 @@ function position() {
   return new Promise((resolve, reject) => {
     if (!navigator.geolocation) { reject(new Error(t("geo_unavailable"))); return; }
     navigator.geolocation.getCurrentPosition(resolve, (e) => reject(new Error(e.code === 1 ? t("geo_denied") : t("geo_unavailable"))),
-      { enableHighAccuracy: true, timeout: 20000, maximumAge: 30000 });
+      { enableHighAccuracy: true, timeout: 20000, maximumAge: 0 });
   });
 }
 
