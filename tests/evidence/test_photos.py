@@ -189,3 +189,19 @@ def test_evidence_in_the_pdf(evidence, client, auth, tmp_path):
     (tmp_path / "r.pdf").write_bytes(r.data)
     text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True, check=True).stdout
     assert f"SHA-256 {evidence['sha'][:8]}" in text and "设备时钟慢 3 天" in text
+
+
+def test_verify_page_is_rate_limited_per_address(client, app):
+    app.config["VERIFY_LIMIT"] = "2 per minute"
+    address = {"REMOTE_ADDR": "203.0.113.77"}
+    token = csrf_from(client.get("/verify", environ_base=address).get_data(as_text=True))
+
+    def post():
+        return client.post("/verify", data={"csrf_token": token, "file": (io.BytesIO(b"not a photo"), "x.jpg")},
+                           content_type="multipart/form-data", headers=EN, environ_base=address)
+
+    assert [post().status_code for _ in range(2)] == [415, 415]
+    r = post()
+    assert r.status_code == 429 and "Too many checks" in r.get_data(as_text=True)
+    # another address is not held back
+    assert client.get("/verify", environ_base={"REMOTE_ADDR": "203.0.113.78"}).status_code == 200
