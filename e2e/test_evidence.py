@@ -74,9 +74,20 @@ def test_checkin_offline_wrong_clock_flagged_on_desk(browser, placed_server):
     ask.locator("button[type=submit]").click()
     expect(page.locator(".m-checkin-status")).to_contain_text("已签退")
 
+    # A finding with a photo, still offline and on the wrong clock.
+    page.goto(f"{server}/m/visit/{visit_id}/findings")
+    page.wait_for_selector("body[data-ready]")
+    page.get_by_role("button", name="新增问题").click()
+    page.get_by_label("标题").fill("灭火器过期未更换")
+    page.get_by_label("标题").blur()
+    page.locator("input[type=file]").set_input_files(photo_file("extinguisher", size=(1600, 1200), hue=40))
+    page.locator(".m-photos img").wait_for()
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_url("**/findings")
+
     ctx.set_offline(False)
     sync_now(page)
-    wait_synced(page)
+    wait_synced(page, timeout=60000)
     ctx.close()
 
     for lang, words, flag in (("zh-CN", "设备时钟慢 3 天", "时钟异常"), ("en", "device clock 3 days behind", "Clock flag")):
@@ -96,7 +107,19 @@ def test_checkin_offline_wrong_clock_flagged_on_desk(browser, placed_server):
         expect(panel).to_contain_text("1112" if lang == "en" else "1112 米")
         panel.scroll_into_view_if_needed()
         DOCS.mkdir(parents=True, exist_ok=True)
-        panel.screenshot(path=str(DOCS / f"evidence-panel-{lang}-desktop.png"))
+        panel.screenshot(path=str(DOCS / f"evidence-checkins-{lang}-desktop.png"))
+        mp.goto(server + "/findings/")
+        href = mp.get_by_role("link", name="灭火器过期未更换").first.get_attribute("href")
+        mp.goto(server + href)  # the finding's own page
+        ev = mp.locator(".evidence-panel")
+        expect(ev).to_contain_text(flag)
+        expect(ev).to_contain_text(words)
+        expect(ev.locator(".evidence-item")).to_have_count(1)
+        src = mp.locator(".photo-gallery a").first.get_attribute("href")
+        r = desk.request.get(server + src)  # the display rendition: watermarked
+        assert r.status == 200 and 'wm-' in r.headers["etag"]
+        ev.scroll_into_view_if_needed()
+        ev.screenshot(path=str(DOCS / f"evidence-panel-{lang}-desktop.png"))
         desk.close()
 
 

@@ -191,11 +191,14 @@ def photo_evidence(shas: list[str], *, finding=None, visit_id: str | None = None
         ev = own.get(sha)
         offset = ev.offset_seconds if ev is not None and ev.offset_seconds is not None else (
             record_ev.offset_seconds if record_ev is not None else None)
-        captured = p.captured_at
+        # The photo's own capture time (EXIF); the phone app strips EXIF when it shrinks a photo,
+        # so then the time its record was captured on the same device clock.
+        captured = p.captured_at or getattr(finding, "captured_at", None)
         estimated = captured + timedelta(seconds=offset) if (captured and offset is not None) else None
         distance = None
-        if site is not None and p.lat is not None and p.lng is not None:
-            distance, _inside = fence(site.lat, site.lng, site.geofence_radius_m, p.lat, p.lng)
+        lat, lng = (p.lat, p.lng) if p.lat is not None else (getattr(finding, "lat", None), getattr(finding, "lng", None))
+        if site is not None and lat is not None and lng is not None:
+            distance, _inside = fence(site.lat, site.lng, site.geofence_radius_m, lat, lng)
         out.append({
             "sha256": sha, "short": sha[:8], "captured": captured,
             "received": ev.received_at if ev is not None else p.uploaded_at,
