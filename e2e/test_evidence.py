@@ -1,19 +1,23 @@
 """Evidence on a phone: check in inside the geofence and check out outside it (the reason asked),
 offline, with a device clock 3 days behind; back online the desk shows the check-ins, the distances
-and the clock flag. Also the public verify page. Screenshots: docs/screenshots/evidence-*.png."""
+and the clock flag. Also the public verify page. Screenshots: e2e/artifacts/evidence-*.png, or
+docs/screenshots/evidence-*.png with UPDATE_DOCS_SCREENSHOTS=1."""
 
+import os
 import sqlite3
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from e2e.conftest import DESKTOP, ROOT, login, serve
+from e2e.conftest import ARTIFACTS, DESKTOP, ROOT, login, serve
 from e2e.phone import open_app, photo_file, sync_now, visit_id_from_url, wait_synced
 
 SITE = (31.1889, 121.4368)  # 徐汇门店 for this test
 PHONE_390 = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
-DOCS = ROOT / "docs" / "screenshots"
+# The documentation's screenshots are refreshed only when asked (UPDATE_DOCS_SCREENSHOTS=1): a test run
+# leaves the tracked files alone and puts its pictures with the other artifacts.
+DOCS = ROOT / "docs" / "screenshots" if os.environ.get("UPDATE_DOCS_SCREENSHOTS") else ARTIFACTS
 # The device clock 3 days behind the server's: Date is replaced before any of the app's scripts run.
 SKEW = """(() => {
   const Real = Date, skew = -3 * 86400 * 1000;
@@ -154,5 +158,6 @@ def test_verify_page(browser, placed_server, tmp_path):
         page.locator("#verify-file").set_input_files(str(path))
         page.locator(".verify-form button[type=submit]").click()
         expect(page.locator(".verify-result.no-match")).to_be_visible()
+        DOCS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(DOCS / f"evidence-verify-{lang}-desktop.png"))
         ctx.close()
