@@ -99,7 +99,7 @@ def hidden_from(role) -> list[str]:
 
 
 # Routes open to anyone; what they serve is not scoped by role (the share link's token is the key).
-PUBLIC = {"auth.login", "auth.set_locale", "api.health", "api.create_token", "api.openapi",
+PUBLIC = {"auth.login", "auth.set_locale", "evidence.verify", "api.health", "api.create_token", "api.openapi",
           "mobile.service_worker", "static", "reports.shared", "reports.shared_photo",
           "setup.first_admin",  # open only while no account exists (tests/setup)
           "sso.start", "sso.callback"}  # single sign-on begins signed out (tests/sso)

@@ -113,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.auth.views import bp as auth_bp
     from webapp.checklists.views import bp as checklists_bp
     from webapp.conflicts.views import bp as conflicts_bp
+    from webapp.evidence.views import bp as evidence_bp
     from webapp.findings.views import bp as findings_bp
     from webapp.home.views import bp as home_bp
     from webapp.mobile.views import bp as mobile_bp
@@ -137,7 +138,8 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (auth_bp, home_bp, visits_bp, findings_bp, plans_bp, checklists_bp, reports_bp,
                rectification_bp, notifications_bp, conflicts_bp, mobile_bp, api_bp, results_bp, training_bp,
                warnings_bp, points_bp, supervisors_bp, evaluation_bp, policy_bp, admin_bp,
-               setup_bp, users_bp, audit_bp, account_bp, reauth_bp, sso_bp, org_bp, onboarding_bp):
+               setup_bp, users_bp, audit_bp, account_bp, reauth_bp, sso_bp, org_bp, onboarding_bp,
+               evidence_bp):
         app.register_blueprint(bp)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import false, or_, select, true
 from werkzeug.exceptions import Forbidden, NotFound
 
 from webapp.checklists.models import ChecklistTemplate, TemplateItem
+from webapp.evidence.models import VisitCheckin
 from webapp.extensions import db
 from webapp.findings.models import Finding, FindingComment
 from webapp.org.models import Department, Person, Site
@@ -196,6 +197,7 @@ CLAUSES = {
     ChecklistAnswer: _through_visit(ChecklistAnswer),
     Metric: _through_visit(Metric),
     Interview: _through_visit(Interview),
+    VisitCheckin: _through_visit(VisitCheckin),
     Report: _through_visit(Report),
     CommunicationNote: _through_visit(CommunicationNote),
     Rectification: _through_finding(Rectification),

@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+from datetime import UTC, datetime
 
 from flask import Response, current_app, jsonify, request, send_file
 from flask_babel import gettext as _
@@ -10,6 +11,8 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp.api import bp
 from webapp.core.errors import api_error
+from webapp.evidence.operations import parse_device_time, record_photo_evidence
+from webapp.evidence.watermark import watermarked_display
 from webapp.extensions import db
 from webapp.photos import ingest
 from webapp.photos.models import Photo
@@ -76,6 +79,7 @@ def _photo_json(photo):
 @bp.put("/photos/<sha256>")
 @login_required
 def put_photo(sha256):
+    received = datetime.now(UTC)
     sha = sha256.lower()
     if not is_sha256(sha):
         return api_error(400, "bad_hash", _("The address must end in the photo's SHA-256 (64 hexadecimal digits)."))
@@ -98,6 +102,9 @@ def put_photo(sha256):
         return _storage_error(e)
     try:
         photo, created = record_upload(upload, current_user)
+        if created:  # trusted time: the EXIF capture time against this device's clock
+            record_photo_evidence(photo, current_user, parse_device_time(request.headers.get("X-Device-Time")),
+                                  received)
         body = _photo_json(photo)
         db.session.commit()
     except IntegrityError:  # a concurrent upload of the same photo won the race: same bytes, same key
@@ -138,6 +145,23 @@ def photo_response(photo, variant: str) -> Response:
     """The bytes of one rendition (or the original), with its immutable ETag; the caller has checked
     access. Renditions were made at upload: nothing is decoded here."""
     sha = photo.sha256
+    if variant == "display":
+        # The evidence card: the display rendition carries a visible watermark once the photo has a
+        # record (made on first request, then cached; webapp/evidence/watermark.py).
+        try:
+            marked = watermarked_display(photo)
+        except StorageError as e:
+            return _storage_error(e)
+        if marked is not None:
+            blob, tag = marked
+            etag = f"{sha}.{tag}"
+            # Not immutable: the same address shows a new watermark if the record's context changes.
+            headers = {"ETag": f'"{etag}"', "Cache-Control": "private, no-cache"}
+            if request.if_none_match.contains(etag):
+                return Response(status=304, headers=headers)
+            resp = Response(blob, mimetype=ingest.RENDITION_TYPE)
+            resp.headers.update(headers)
+            return resp
     etag = f"{sha}.{variant}"
     headers = {"ETag": f'"{etag}"', "Cache-Control": CACHE_CONTROL}
     if request.if_none_match.contains(etag):

@@ -1,5 +1,7 @@
 """/api/v1/sync/* and /api/v1/conflicts: the sync protocol over HTTP (thin; the rules live in sync/)."""
 
+from datetime import UTC, datetime
+
 from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -9,6 +11,7 @@ from webapp.api import bp
 from webapp.api.helpers import BadPayload
 from webapp.core.database import WRITE_ATTEMPTS, reads_first, write_retrying
 from webapp.core.errors import api_error
+from webapp.evidence.operations import parse_device_time
 from webapp.extensions import db
 from webapp.sync_store.operations import (
     AlreadyResolved,
@@ -58,12 +61,16 @@ PUSH_ATTEMPTS = WRITE_ATTEMPTS
 @login_required
 def sync_push():
     """Apply a device's mutations in order (see sync/engine.py: batched, savepoint fallback)."""
+    received = datetime.now(UTC)
     args = _json_body(PushArgs())
+    # The device clock (trusted time, docs/sync-protocol.md): the body's device_time, else the header.
+    device_time = parse_device_time(args.get("device_time")) or parse_device_time(request.headers.get("X-Device-Time"))
     parsed = parse_mutations(args["mutations"])
     user = current_user._get_current_object()
     try:
         results = write_retrying(
-            lambda: push_mutations(user, args["device_id"], args["mutations"], parsed=parsed), PUSH_ATTEMPTS)
+            lambda: push_mutations(user, args["device_id"], args["mutations"], parsed=parsed,
+                                   device_time=device_time, received=received), PUSH_ATTEMPTS)
     except DeviceTaken:
         return api_error(409, "device_taken", _("This device id is registered to another user. "
                                                 "Sign out and in again on this device to get a new one."))

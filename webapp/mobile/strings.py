@@ -132,6 +132,11 @@ ENUMS = {
 }
 
 
+from webapp.evidence.strings import PHONE_STRINGS  # noqa: E402  (check-in/out, webapp/evidence)
+
+STRINGS.update(PHONE_STRINGS)
+
+
 def app_strings() -> dict:
     return {
         "s": {k: str(v) for k, v in STRINGS.items()},

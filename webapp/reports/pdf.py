@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from fpdf import FPDF, XPos, YPos
 from fpdf.fonts import FontFace
 
+from webapp.evidence.operations import evidence_lines
 from webapp.i18n import term
 from webapp.photos.operations import variant_key
 from webapp.photos.storage import StorageError, get_store
@@ -122,6 +123,8 @@ def render_report_pdf(report, findings, photos=None) -> bytes:
             x += 45
         if x > pdf.l_margin:
             pdf.ln(34)
+        for line in evidence_lines(f):  # the evidence panel (templates/photos/_evidence.html) as text
+            para(line, 7)
     heading(_("Analysis"))
     para(report.analysis)
     heading(_("Recommendations"))

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import inspect
 
 from webapp.checklists.models import ChecklistTemplate
+from webapp.evidence.models import VisitCheckin
 from webapp.findings.models import Finding
 from webapp.org.models import Department, Person, Site
 from webapp.rectification.models import RectificationUpdate
@@ -98,6 +99,8 @@ ENTITIES: dict[str, EntitySpec] = {
         EntitySpec("rectification_update", RectificationUpdate, ("finding_id", "note", "progress", "photos",
                                                                  "author_id"),
                    set_fields=frozenset({"photos"})),
+        EntitySpec("visit_checkin", VisitCheckin, ("visit_id", "kind", "lat", "lng", "accuracy_m", "device_time",
+                                                   "reason", "distance_m", "in_fence")),
     )
 }
 BY_MODEL: dict[type, EntitySpec] = {spec.model: spec for spec in ENTITIES.values()}

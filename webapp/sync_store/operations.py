@@ -1,7 +1,7 @@
 """Use cases of the sync store: push, pull, list and resolve conflicts, read a record's history.
 They flush and never commit; the request boundary commits once."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask_babel import gettext as _
 from marshmallow import ValidationError
@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from sync.engine import Mutation, Rejection
 from webapp.authz import can
+from webapp.evidence.operations import record_push_evidence
 from webapp.extensions import db
 from webapp.sync_store.entities import ENTITIES
 from webapp.sync_store.models import Conflict, Device, Revision
@@ -63,10 +64,16 @@ def bind_device(user, device_id: str) -> None:
         raise DeviceTaken()
 
 
-def push_mutations(user, device_id: str, raw_mutations: list, *, parsed: list | None = None) -> list[dict]:
-    """Apply a device's mutations (`parsed`: already parse_mutations(raw_mutations))."""
+def push_mutations(user, device_id: str, raw_mutations: list, *, parsed: list | None = None,
+                   device_time: datetime | None = None, received: datetime | None = None) -> list[dict]:
+    """Apply a device's mutations (`parsed`: already parse_mutations(raw_mutations)), then record the
+    trusted time of the records with a capture time it brought (`device_time`: the device's clock
+    when it sent the push, `received`: the server's; see webapp/evidence/operations.py)."""
     bind_device(user, device_id)
-    return make_engine().push(user, device_id, parsed if parsed is not None else parse_mutations(raw_mutations))
+    parsed = parsed if parsed is not None else parse_mutations(raw_mutations)
+    results = make_engine().push(user, device_id, parsed)
+    record_push_evidence(user, device_id, parsed, results, device_time, received or datetime.now(UTC))
+    return results
 
 
 def pull_changes(user, cursor: int | None, limit: int) -> dict:

@@ -10,6 +10,7 @@ from sync.engine import Rejection, SyncEngine
 from sync.engine import Store as EngineStore
 from webapp.authz import can, scope_clause
 from webapp.checklists.models import ChecklistTemplate, TemplateItem
+from webapp.evidence.operations import place_checkin
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.findings.operations import NotAllowed, WorkflowError
@@ -27,9 +28,10 @@ from webapp.visits.models import VISIT_TRANSITIONS, Visit
 
 # Fields the server derives: a device's value for them is never taken (see docs/sync-protocol.md).
 SERVER_FIELDS = {"visit": ("department_id",), "finding": ("site_id", "supervisor_id", "has_conflict"),
-                 "rectification_update": ("author_id",)}
+                 "rectification_update": ("author_id",), "visit_checkin": ("distance_m", "in_fence")}
 PARENT_KEYS = {"meeting": "visit_id", "checklist_answer": "visit_id", "metric": "visit_id", "interview": "visit_id",
-               "finding": "visit_id", "rectification_update": "finding_id"}
+               "finding": "visit_id", "rectification_update": "finding_id",
+               "visit_checkin": "visit_id"}
 REFERENCES = {  # field → model it must name (existence is checked, not left to the FK)
     "site_id": Site, "template_id": ChecklistTemplate, "plan_id": Plan, "item_id": TemplateItem,
     "department_id": Department, "visit_id": Visit, "finding_id": Finding,
@@ -73,6 +75,7 @@ class WebappPolicy:
                                          "the department head submits a plan and progress, the supervisor accepts."),
             "reassign": lambda: _("Only management reassigns a visit to another supervisor."),
             "read_only": lambda: _("This field is set by the server and cannot be changed from a device."),
+            "reason_required": lambda: _("You are outside the site's geofence: say why you check in or out here."),
             "mutation_id_reused": lambda: _("This mutation id has already been used for another change. "
                                             "Send the change again with a new mutation id."),
         }[key]()
@@ -102,6 +105,10 @@ class WebappPolicy:
                     obj.department_id = visit.department_id
         elif spec.name == "rectification_update" and creating:
             obj.author_id = user.id
+        elif spec.name == "visit_checkin":
+            visit = lookup(session, Visit, obj.visit_id)
+            site = lookup(session, Site, visit.site_id) if visit is not None else None
+            place_checkin(obj, site)
 
     # -- permissions --
 
@@ -153,6 +160,8 @@ class WebappPolicy:
                 self._check_progress(user, obj)
             elif not self._may_touch(user, spec, obj, creating=True):
                 raise Rejection({"id": [self.message("forbidden")]})
+            if spec.name == "visit_checkin":
+                self._check_checkin(obj, values)
             return
         if spec.name == "rectification_update":
             finding = lookup(db.session, Finding, obj.finding_id)
@@ -166,6 +175,21 @@ class WebappPolicy:
         if parent and parent in values and values[parent] != getattr(obj, parent):
             raise Rejection({parent: [self.message("fixed")]})
         self._check_refs({k: v for k, v in values.items() if k != parent})
+        if spec.name == "visit_checkin" and "reason" in values and obj.in_fence is False \
+                and not (values["reason"] or "").strip():
+            raise Rejection({"reason": [self.message("reason_required")]})
+
+    def _check_checkin(self, obj, values: dict) -> None:
+        """A new check-in: the server's distance and fence are not the device's to say (a copy equal
+        to the server's passes), and a position outside the fence needs a reason."""
+        errors = {}
+        for name in SERVER_FIELDS["visit_checkin"]:
+            if name in values and values[name] is not None and values[name] != getattr(obj, name):
+                errors[name] = [self.message("read_only")]
+        if obj.in_fence is False and not (obj.reason or "").strip():
+            errors["reason"] = [self.message("reason_required")]
+        if errors:
+            raise Rejection(errors)
 
     def _check_progress(self, user, obj) -> None:
         """A progress update from a phone follows the desk's rule (webapp/rectification/operations.py)."""

@@ -13,6 +13,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validat
 
 from webapp.checklists.models import AREAS
 from webapp.core.text import codepoint, first_forbidden
+from webapp.evidence.models import CHECKIN_KINDS
 from webapp.findings.models import FINDING_STATUSES, SEVERITIES
 from webapp.visits.models import METRIC_KINDS, RESULTS, VISIT_STATUSES
 
@@ -257,6 +258,21 @@ class RectificationUpdateData(EntityData):
     photos = photo_set()
 
 
+class VisitCheckinData(EntityData):
+    """签到/签退. `distance_m` and `in_fence` are the server's: a pushed value other than the one the
+    server computes is refused (policy.py), so they are declared here rather than dropped."""
+    REQUIRED_ON_CREATE = ("visit_id", "kind", "device_time")
+    visit_id = ref(allow_none=False)
+    kind = fields.String(validate=one_of(CHECKIN_KINDS))
+    lat = number(validate=validate.Range(min=-90, max=90, error=_l("Must be between {min} and {max}.")))
+    lng = number(validate=validate.Range(min=-180, max=180, error=_l("Must be between {min} and {max}.")))
+    accuracy_m = number(validate=validate.Range(min=0, max=1_000_000, error=_l("Must be between {min} and {max}.")))
+    device_time = when()
+    reason = text(500)
+    distance_m = number()
+    in_fence = fields.Boolean(allow_none=True)
+
+
 DATA_SCHEMAS: dict[str, type[EntityData]] = {
     "visit": VisitData,
     "meeting": MeetingData,
@@ -265,6 +281,7 @@ DATA_SCHEMAS: dict[str, type[EntityData]] = {
     "interview": InterviewData,
     "finding": FindingData,
     "rectification_update": RectificationUpdateData,
+    "visit_checkin": VisitCheckinData,
 }
 
 
@@ -292,6 +309,9 @@ class PushArgs(TranslatedSchema):
         unknown = EXCLUDE
 
     device_id = UUIDString(required=True)
+    # The device's clock when it sent the push (ISO 8601 with a zone; the X-Device-Time header says
+    # the same). Not validated strictly: a wrong clock is evidence, an unreadable one is ignored.
+    device_time = fields.Raw(load_default=None, allow_none=True)
     # Each mutation is validated on its own: one bad mutation never blocks the others.
     mutations = fields.List(fields.Raw(allow_none=True), required=True, validate=validate.Length(
         max=MAX_MUTATIONS, error=_l("At most {max} mutations per push.")))

@@ -19,7 +19,8 @@ export class SignedOut extends Error {
 }
 
 async function api(path, { method = "GET", body, headers = {} } = {}) {
-  const opts = { method, credentials: "same-origin", headers: { Accept: "application/json", ...headers } };
+  // X-Device-Time: the phone's clock, for the server's trusted time (docs/sync-protocol.md).
+  const opts = { method, credentials: "same-origin", headers: { Accept: "application/json", "X-Device-Time": new Date().toISOString(), ...headers } };
   if (method !== "GET" && method !== "HEAD") opts.headers["X-CSRFToken"] = csrf;
   if (body !== undefined) {
     if (body instanceof Blob) opts.body = body;

@@ -6,6 +6,7 @@ import { forgetIfUnused } from "../photos.js";
 import { AREAS, scoreByArea } from "../score.js";
 import { field, fmtDate, h, itemTitle, label, link, name, navigate, select, t, toast, enumCodes, fmtTime } from "../ui.js";
 import { visitState } from "../status.js";
+import { checkinCard } from "./checkin.js";
 import { syncBadge } from "./home.js";
 import { photoStrip, stateLine } from "./widgets.js";
 
@@ -52,6 +53,7 @@ export async function render(root, visitId, section = "checklist") {
       rerender();
     } }, t("start_visit")));
   }
+  head.append(await checkinCard(visit, ctx.site));
   const body = h("section", { class: "m-section", "aria-label": t(`sec_${section}`) });
   root.replaceChildren(head, tabs, body);
   await SECTION_VIEWS[section](body, ctx);
