@@ -96,6 +96,9 @@ def _init_extensions(app: Flask) -> None:
     from webapp.photos.refs import install_photo_refs
 
     install_photo_refs()
+    from webapp.outbox.hooks import install_outbox_hooks
+
+    install_outbox_hooks()  # after a commit that wrote outbox rows, nudge the job queue
     from webapp.auth.loaders import NoCookieForBearerSessions
 
     app.session_interface = NoCookieForBearerSessions()
