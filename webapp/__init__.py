@@ -114,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.home.views import bp as home_bp
     from webapp.mobile.views import bp as mobile_bp
     from webapp.notifications.views import bp as notifications_bp
+    from webapp.outbox.views import bp as channels_bp
     from webapp.plans.views import bp as plans_bp
     from webapp.rectification.views import bp as rectification_bp
     from webapp.reports.views import bp as reports_bp
@@ -128,7 +129,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (auth_bp, home_bp, visits_bp, findings_bp, plans_bp, checklists_bp, reports_bp,
                rectification_bp, notifications_bp, conflicts_bp, mobile_bp, api_bp, results_bp, training_bp,
-               warnings_bp, points_bp, supervisors_bp, evaluation_bp, policy_bp, admin_bp):
+               warnings_bp, points_bp, supervisors_bp, evaluation_bp, policy_bp, admin_bp, channels_bp):
         app.register_blueprint(bp)
 
 

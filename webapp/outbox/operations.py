@@ -220,3 +220,40 @@ def counts_by_status() -> dict[str, int]:
     counts = dict.fromkeys(("pending", "sending", "sent", "failed"), 0)
     counts.update({status: n for status, n in rows})
     return counts
+
+
+# ---- webhook endpoints (administrators) -------------------------------------------------------------
+
+def create_endpoint(user, name: str, url: str, events: list[str], active: bool = True):
+    """A new endpoint with a fresh salt; returns (endpoint, its secret — shown once, stored nowhere)."""
+    from webapp.audit.operations import record_audit
+    from webapp.outbox.models import WebhookEndpoint
+    from webapp.outbox.webhooks import endpoint_secret
+
+    endpoint = WebhookEndpoint(name=name, url=url, events=sorted(set(events)), active=active,
+                               salt=secrets.token_hex(16), created_by=getattr(user, "id", None))
+    db.session.add(endpoint)
+    db.session.flush()
+    record_audit(user, "webhook.create", "webhook_endpoint", endpoint.id,
+                 {"name": name, "url": url, "events": endpoint.events, "active": active})
+    return endpoint, endpoint_secret(endpoint.salt, current_app.config["SECRET_KEY"])
+
+
+def update_endpoint(endpoint, user, name: str, url: str, events: list[str], active: bool) -> None:
+    from webapp.audit.operations import record_audit
+
+    endpoint.name, endpoint.url, endpoint.events, endpoint.active = name, url, sorted(set(events)), active
+    record_audit(user, "webhook.update", "webhook_endpoint", endpoint.id,
+                 {"name": name, "url": url, "events": endpoint.events, "active": active})
+    db.session.flush()
+
+
+def rotate_endpoint_secret(endpoint, user) -> str:
+    """A new salt, hence a new secret (returned to show once); the old one stops verifying at once."""
+    from webapp.audit.operations import record_audit
+    from webapp.outbox.webhooks import endpoint_secret
+
+    endpoint.salt = secrets.token_hex(16)
+    record_audit(user, "webhook.rotate_secret", "webhook_endpoint", endpoint.id, {})
+    db.session.flush()
+    return endpoint_secret(endpoint.salt, current_app.config["SECRET_KEY"])
