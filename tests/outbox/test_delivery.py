@@ -227,3 +227,16 @@ def test_the_same_idempotency_key_is_enqueued_once(app, endpoint):
     a = ops.enqueue_message("webhook", "finding.recorded", endpoint.id, {}, idempotency_key="k-1")
     b = ops.enqueue_message("webhook", "finding.recorded", endpoint.id, {}, idempotency_key="k-1")
     assert a.id == b.id
+
+
+def test_a_batch_never_outlives_its_lease(app, endpoint, receiver):
+    """A send may take its whole timeout: a worker leaves the rest of its batch (released, not an
+    attempt) rather than send past its lease, when another worker may have taken the message."""
+    app.config.update(OUTBOX_LEASE_SECONDS=6.5, WEBHOOK_TIMEOUT=1, SMTP_TIMEOUT=1)  # one send: 1 s + 5 s margin
+    keys = _enqueue(endpoint, 3)
+    receiver.delay = 1.2
+    stats = ops.deliver_due(limit=3, max_batches=1)
+    assert stats.sent == 0 and stats.retrying == 1  # the one send timed out; the other two given back
+    rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [(m.status, m.attempts, m.locked_by) for m in rows[1:]] == [("pending", 0, None)] * 2
+    assert receiver.accepted.keys() <= set(keys)

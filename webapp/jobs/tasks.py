@@ -53,7 +53,7 @@ def register_tasks(huey, app) -> dict:
     def _deliver():
         from webapp.outbox.operations import deliver_due
 
-        stats = deliver_due()
+        stats = deliver_due(limit=10, max_batches=100)  # small batches spread the work over the workers
         if stats.claimed:
             log.info("outbox: %s sent, %s to retry, %s failed", stats.sent, stats.retrying, stats.failed)
         return stats.sent

@@ -178,9 +178,18 @@ def deliver_due(limit: int = 50, worker: str | None = None, max_batches: int = 2
     """Claim and send due messages, batch after batch, until none is due (or `max_batches`).
     Runs its own transactions: call it from a worker, never inside a request's transaction."""
     stats = DeliveryStats()
+    cfg = current_app.config
+    # A send may take up to its timeout: never start one that could outlive the lease (another
+    # worker would then take the message while it is still being sent).
+    longest_send = timedelta(seconds=max(float(cfg.get("WEBHOOK_TIMEOUT") or 10),
+                                         float(cfg.get("SMTP_TIMEOUT") or 10)) + 5)
     for _ in range(max_batches):
+        lease_ends = utcnow() + timedelta(seconds=lease_seconds())
         token, messages = claim_due(worker, limit)
-        for message in messages:
+        for i, message in enumerate(messages):
+            if i > 0 and utcnow() + longest_send >= lease_ends:
+                release(token, [m.id for m in messages[i:]])
+                return stats
             outcome = send_one(message, token)
             setattr(stats, outcome, getattr(stats, outcome) + 1)
             if outcome == "sent":
@@ -188,6 +197,16 @@ def deliver_due(limit: int = 50, worker: str | None = None, max_batches: int = 2
         if len(messages) < limit:
             break
     return stats
+
+
+def release(token: str, ids: list[int]) -> None:
+    """Give back claimed messages not tried (their claim does not count as an attempt)."""
+    db.session.rollback()
+    db.session.execute(update(OutboxMessage).where(
+        OutboxMessage.id.in_(ids), OutboxMessage.locked_by == token, OutboxMessage.status == "sending").values(
+        status="pending", locked_by=None, locked_until=None, attempts=OutboxMessage.attempts - 1)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
 
 
 # ---- for people --------------------------------------------------------------------------------------
