@@ -56,6 +56,7 @@ bench: install
 	$(PY) bench/dashboard.py --pg $(PG_BENCH)
 	$(PY) bench/points_post.py
 	$(PY) bench/outbox.py
+	$(PY) bench/outbox.py --rate 30
 
 clean:
 	rm -rf $(VENV) instance e2e/artifacts

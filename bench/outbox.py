@@ -49,7 +49,15 @@ def _pct(values):
     return (statistics.median(values) * 1000, p95(values) * 1000) if values else (float("nan"), float("nan"))
 
 
-def run_outbox(app, endpoint_id, receiver, n, tmp):
+def _pace(started, i, rate):
+    """Arrivals at `rate` requests per second in all (0: a burst, as fast as the requests go)."""
+    if rate:
+        wait = started + i / rate - time.perf_counter()
+        if wait > 0:
+            time.sleep(wait)
+
+
+def run_outbox(app, endpoint_id, receiver, n, tmp, rate):
     from webapp.extensions import db
     from webapp.jobs import get_huey
     from webapp.outbox.operations import enqueue_message
@@ -66,6 +74,7 @@ def run_outbox(app, endpoint_id, receiver, n, tmp):
     def requests(part):
         with app.app_context():
             for i in range(part, n, 2):
+                _pace(started, i, rate)
                 t0 = time.perf_counter()
                 key = enqueue_message("webhook", "finding.recorded", endpoint_id, {"n": i}).idempotency_key
                 db.session.commit()
@@ -90,7 +99,7 @@ def run_outbox(app, endpoint_id, receiver, n, tmp):
     return len(latencies), elapsed, latencies, request_times
 
 
-def run_direct(app, endpoint_id, receiver, n):
+def run_direct(app, endpoint_id, receiver, n, rate):
     """The alternative: the request commits, then sends the webhook itself, signed the same way."""
     from webapp.extensions import db
     from webapp.outbox.channels import Message, webhook_body
@@ -104,6 +113,7 @@ def run_direct(app, endpoint_id, receiver, n):
             endpoint = db.session.get(WebhookEndpoint, endpoint_id)
             url, secret = endpoint.url, endpoint_secret(endpoint.salt, app.config["SECRET_KEY"])
             for i in range(part, n, 2):
+                _pace(started, i, rate)
                 t0 = time.perf_counter()
                 key = f"direct:{i}:{secrets.token_hex(4)}"
                 db.session.execute(text("UPDATE webhook_endpoints SET active = active WHERE id = :id"),
@@ -141,6 +151,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=300)
     ap.add_argument("--receiver-ms", type=float, default=20)
+    ap.add_argument("--rate", type=float, default=0, help="requests per second (0: a burst)")
     ap.add_argument("--pg", default=None)
     opts = ap.parse_args()
     tmp = Path(tempfile.mkdtemp())
@@ -168,10 +179,11 @@ def main():
             db.session.commit()
             endpoint_id = ep.id
         db_label = "PostgreSQL" if opts.pg else "SQLite"
-        print(f"outbox bench: {opts.n} deliveries, 2 request threads, receiver answers in {opts.receiver_ms:g} ms, "
-              f"{db_label}")
-        a_n, a_s, a_lat, a_req = run_outbox(app, endpoint_id, receiver, opts.n, tmp)
-        b_n, b_s, b_lat, b_req = run_direct(app, endpoint_id, receiver, opts.n)
+        arrivals = f"{opts.rate:g} requests/s" if opts.rate else "a burst"
+        print(f"outbox bench: {opts.n} deliveries, 2 request threads ({arrivals}), receiver answers in "
+              f"{opts.receiver_ms:g} ms, {db_label}")
+        a_n, a_s, a_lat, a_req = run_outbox(app, endpoint_id, receiver, opts.n, tmp, opts.rate)
+        b_n, b_s, b_lat, b_req = run_direct(app, endpoint_id, receiver, opts.n, opts.rate)
         rows = [("outbox + queue (2 workers)", a_n, a_s, a_lat, a_req), ("direct in the request", b_n, b_s, b_lat, b_req)]
         print(f"{'':28} {'delivered':>9} {'per s':>8} {'commit→delivery p50/p95 ms':>28} {'request p50/p95 ms':>20}")
         for label, count, secs, lat, req in rows:

@@ -43,6 +43,7 @@ from tests.photos.images import jpeg
 from webapp.extensions import db
 from webapp.notifications.models import Notification
 from webapp.org.models import Person
+from webapp.outbox.models import OutboxMessage, WebhookEndpoint
 from webapp.photos.operations import process_upload, save_photo
 from webapp.photos.storage import get_store
 from webapp.plans.models import Attachment, Plan, PlanNote, ScheduledVisit
@@ -89,6 +90,7 @@ SECRETS = {
     "policy_suggestion": frozenset(ROLES) - {"staff1"},
     "supervisor_profile": frozenset({"sup2"}) | MANAGEMENT,
     "warning": MANAGEMENT,
+    "webhook_endpoint": frozenset({"admin"}),
 }
 
 
@@ -155,6 +157,9 @@ KINDS = {
     "development_note": Kind("development_note", frozenset({"head2"}) | MANAGEMENT, _uuid()),
     "warning": Kind("warning", MANAGEMENT, _uuid()),
     "warning_rule": Kind("warning_rule", MANAGEMENT, _uuid()),
+    # The message channels page (/admin/channels) is the administrator's alone.
+    "outbox_message": Kind("outbox_message", frozenset({"admin"}), "987654321"),
+    "webhook_endpoint": Kind("webhook_endpoint", frozenset({"admin"}), _uuid()),
     # Not objects: the phone shell answers every /m/ path alike (its data comes from the scoped
     # pull), static files are static.
     "shell_path": Kind("shell_path", frozenset(ROLES), "visit/" + _uuid()),
@@ -166,6 +171,8 @@ KINDS = {
 ARG_KINDS = {
     ("api", "conflict_id"): "conflict",
     ("api", "sha256"): "photo",
+    ("channels", "endpoint_id"): "webhook_endpoint",
+    ("channels", "message_id"): "outbox_message",
     ("checklists", "template_id"): "template",
     ("conflicts", "conflict_id"): "desk_conflict",
     ("conflicts", "entity"): "sync_entity",
@@ -276,8 +283,16 @@ def other_scope(world, create_template):
     db.session.flush()
     appeal = PointAppeal(entry_id=entry.id, reason=secret("point_appeal"), appellant_id=head2.id)
     db.session.add(appeal)
+    endpoint = WebhookEndpoint(name=secret("webhook_endpoint"), url="https://hooks.example.com/x",
+                               events=["report.approved"], salt="salt")
+    db.session.add(endpoint)
+    db.session.flush()
+    message = OutboxMessage(channel="webhook", event="report.approved", recipient=endpoint.id, payload={},
+                            idempotency_key="route-scope-1", status="failed", attempts=8)
+    db.session.add(message)
     db.session.commit()
     return {
+        "outbox_message": str(message.id), "webhook_endpoint": endpoint.id,
         "visit": visit.id, "finding": finding.id, "photo": sha, "plan": plan.id, "schedule_row": row.id,
         "attachment": str(attachment.id), "report": report.id, "share_link": str(live.id),
         "revoked_token": "revoked-d2-token", "live_token": "live-d2-token", "conflict": str(conflict.id),
