@@ -19,7 +19,7 @@ from webapp.outbox.webhooks import EVENTS
 bp = Blueprint("channels", __name__, url_prefix="/admin/channels")
 
 PER_PAGE = 50
-STATUS_LABELS = {"pending": _l("Waiting"), "sending": _l("Sending"), "sent": _l("Sent"), "failed": _l("Failed")}
+STATUS_LABELS = {"pending": _l("Waiting"), "sending": _l("Sending"), "sent": _l("Sent"), "failed": _l("Delivery failed")}
 EVENT_LABELS = {
     "finding.recorded": _l("A finding is recorded"),
     "report.approved": _l("A report is approved"),
