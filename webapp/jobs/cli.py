@@ -17,10 +17,14 @@ outbox_cli = AppGroup("outbox", help="Messages waiting, sent and failed (docs/me
 @click.option("--no-periodic", is_flag=True, help="do not run the scheduled tasks here")
 def worker_command(workers, no_periodic):
     """Run the queue's consumer until stopped (Ctrl-C / SIGTERM)."""
+    import logging
+
     from webapp.jobs import get_huey
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
     huey = get_huey(current_app._get_current_object())
-    click.echo(f"jobs worker: {workers} thread(s), queue {huey.name!r} ({type(huey.storage).__name__})")
+    click.echo(f"jobs worker: {workers} thread(s), queue {huey.name!r} ({type(huey.storage).__name__})", err=True)
+    huey.supervision_tasks["deliver_outbox"]()  # what is due now, without waiting for the minute
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=not no_periodic,
                                     check_worker_health=True)
     consumer.run()

@@ -115,8 +115,7 @@ def _catch(msg: EmailMessage, message: Message, app) -> Receipt:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{message.id}.eml"
     path.write_bytes(bytes(msg))
-    log.warning("mail catcher: email to %s (%s) written to %s", msg["To"], message.event, path)
-    app.logger.info("mail catcher: email to %s written to %s", msg["To"], path)
+    log.info("mail catcher: email to %s (%s) written to %s", msg["To"], message.event, path)
     return Receipt(250, f"written to {path.name}")
 
 
