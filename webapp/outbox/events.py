@@ -30,14 +30,20 @@ def finding_data(finding) -> dict:
             "captured_at": _iso(finding.captured_at), "link": _link(f"/findings/{finding.id}")}
 
 
-def raise_event(code: str, data: dict, session: Session | None = None, *, flush: bool = True) -> list[OutboxMessage]:
+def subscribers(code: str, session: Session) -> list[WebhookEndpoint]:
+    with session.no_autoflush:
+        return [e for e in session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True)))
+                if code in (e.events or [])]
+
+
+def raise_event(code: str, data: dict, session: Session | None = None, *, flush: bool = True,
+                endpoints: list[WebhookEndpoint] | None = None) -> list[OutboxMessage]:
     """One webhook message per active endpoint subscribed to `code` (added to the session; flushed
     unless `flush=False`, for use inside a flush hook)."""
     assert code in EVENTS, code
     session = session or db.session()
-    with session.no_autoflush:
-        endpoints = [e for e in session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True)))
-                     if code in (e.events or [])]
+    if endpoints is None:
+        endpoints = subscribers(code, session)
     if not endpoints:
         return []
     event_id = str(uuid.uuid4())
@@ -60,10 +66,12 @@ def _before_flush(session, _ctx, _instances):
     from webapp.findings.models import Finding
 
     new = [obj for obj in session.new if isinstance(obj, Finding) and obj.deleted_at is None]
-    for finding in new:
+    endpoints = subscribers("finding.recorded", session) if new else []  # one query per flush
+    for finding in new if endpoints else ():
         if finding.id is None:
             finding.id = new_id()
-        raise_event("finding.recorded", {"finding": finding_data(finding)}, session, flush=False)
+        raise_event("finding.recorded", {"finding": finding_data(finding)}, session, flush=False,
+                    endpoints=endpoints)
 
 
 def install_event_hooks() -> None:
