@@ -37,6 +37,7 @@ def run_command(task):
     """Run one task now, in this process."""
     from webapp.jobs import get_huey
 
+    db.session.rollback()  # the task runs in a context (and a session) of its own
     result = get_huey(current_app._get_current_object()).supervision_tasks[task].call_local()
     click.echo(f"{task}: {result}")
 
@@ -67,10 +68,12 @@ def retry_command(message_id):
 
     message = db.session.get(OutboxMessage, message_id)
     if message is None:
+        db.session.rollback()
         raise click.ClickException(f"no message {message_id}")
     try:
         retry_message(message, None)
     except NotRetryable as e:
+        db.session.rollback()
         raise click.ClickException(f"message {message_id} is {e}, not failed") from e
     db.session.commit()
     click.echo(f"message {message_id} is due again")
