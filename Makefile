@@ -30,7 +30,12 @@ migrate: install
 seed: migrate
 	$(FLASK) seed-demo
 
+# The web server and, beside it, the job queue's worker (outbox delivery, daily checks: docs/messages.md);
+# the worker stops when the server does. Without SMTP_HOST the demo's emails go to instance/mail/*.eml.
 run: seed
+	@export MAIL_CATCHER=$${MAIL_CATCHER:-1}; \
+	$(FLASK) jobs worker --workers 2 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 lint: install
@@ -50,6 +55,8 @@ bench: install
 	$(PY) bench/dashboard.py
 	$(PY) bench/dashboard.py --pg $(PG_BENCH)
 	$(PY) bench/points_post.py
+	$(PY) bench/outbox.py
+	$(PY) bench/outbox.py --rate 30
 
 clean:
 	rm -rf $(VENV) instance e2e/artifacts

@@ -45,6 +45,7 @@ from webapp.extensions import db
 from webapp.notifications.models import Notification
 from webapp.onboarding.store import save_preview
 from webapp.org.models import Person
+from webapp.outbox.models import OutboxMessage, WebhookEndpoint
 from webapp.photos.operations import process_upload, save_photo
 from webapp.photos.storage import get_store
 from webapp.plans.models import Attachment, Plan, PlanNote, ScheduledVisit
@@ -91,6 +92,7 @@ SECRETS = {
     "policy_suggestion": frozenset(ROLES) - {"staff1"},
     "supervisor_profile": frozenset({"sup2"}) | MANAGEMENT,
     "warning": MANAGEMENT,
+    "webhook_endpoint": frozenset({"admin"}),
 }
 
 
@@ -167,6 +169,9 @@ KINDS = {
     # The organisation pages are the administrators' (webapp/org/views.py).
     "org_department": Kind("department", frozenset({"admin"}), _uuid()),
     "org_site": Kind("site", frozenset({"admin"}), _uuid()),
+    # The message channels page (/admin/channels) is the administrator's alone.
+    "outbox_message": Kind("outbox_message", frozenset({"admin"}), "987654321"),
+    "webhook_endpoint": Kind("webhook_endpoint", frozenset({"admin"}), _uuid()),
     # Not objects: the phone shell answers every /m/ path alike (its data comes from the scoped
     # pull), static files are static.
     "shell_path": Kind("shell_path", frozenset(ROLES), "visit/" + _uuid()),
@@ -185,6 +190,8 @@ ARG_KINDS = {
     ("account", "token_id"): "api_token",
     ("api", "conflict_id"): "conflict",
     ("api", "sha256"): "photo",
+    ("channels", "endpoint_id"): "webhook_endpoint",
+    ("channels", "message_id"): "outbox_message",
     ("checklists", "template_id"): "template",
     ("onboarding", "preview_id"): "import_preview",
     ("conflicts", "conflict_id"): "desk_conflict",
@@ -303,8 +310,16 @@ def other_scope(world, create_template):
     api_token = ApiToken(user_id=sup2.id, token_hash=_token_hash("d2-api-token"), device_name="d2",
                          expires_at=LINK_EXPIRY)
     db.session.add_all([appeal, sign_in, api_token])
+    endpoint = WebhookEndpoint(name=secret("webhook_endpoint"), url="https://hooks.example.com/x",
+                               events=["report.approved"], salt="salt")
+    db.session.add(endpoint)
+    db.session.flush()
+    message = OutboxMessage(channel="webhook", event="report.approved", recipient=endpoint.id, payload={},
+                            idempotency_key="route-scope-1", status="failed", attempts=8)
+    db.session.add(message)
     db.session.commit()
     return {
+        "outbox_message": str(message.id), "webhook_endpoint": endpoint.id,
         "visit": visit.id, "finding": finding.id, "photo": sha, "plan": plan.id, "schedule_row": row.id,
         "attachment": str(attachment.id), "report": report.id, "share_link": str(live.id),
         "revoked_token": "revoked-d2-token", "live_token": "live-d2-token", "conflict": str(conflict.id),

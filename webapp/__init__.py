@@ -99,6 +99,9 @@ def _init_extensions(app: Flask) -> None:
     from webapp.photos.refs import install_photo_refs
 
     install_photo_refs()
+    from webapp.outbox.hooks import install_outbox_hooks
+
+    install_outbox_hooks()  # after a commit that wrote outbox rows, nudge the job queue
     from webapp.auth.loaders import NoCookieForBearerSessions
 
     app.session_interface = NoCookieForBearerSessions()
@@ -120,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.notifications.views import bp as notifications_bp
     from webapp.onboarding.views import bp as onboarding_bp
     from webapp.org.views import bp as org_bp
+    from webapp.outbox.views import bp as channels_bp
     from webapp.plans.views import bp as plans_bp
     from webapp.rectification.views import bp as rectification_bp
     from webapp.reports.views import bp as reports_bp
@@ -139,7 +143,7 @@ def _register_blueprints(app: Flask) -> None:
                rectification_bp, notifications_bp, conflicts_bp, mobile_bp, api_bp, results_bp, training_bp,
                warnings_bp, points_bp, supervisors_bp, evaluation_bp, policy_bp, admin_bp,
                setup_bp, users_bp, audit_bp, account_bp, reauth_bp, sso_bp, org_bp, onboarding_bp,
-               evidence_bp):
+               evidence_bp, channels_bp):
         app.register_blueprint(bp)
 
 

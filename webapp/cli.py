@@ -15,6 +15,10 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(warnings_cli)
     app.cli.add_command(points_cli)
+    from webapp.jobs.cli import jobs_cli, outbox_cli
+
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(outbox_cli)
 
     @app.cli.group("user")
     def user_group():

@@ -86,4 +86,24 @@ class Config:
     PUBLIC_URL = os.environ.get("PUBLIC_URL")  # https://… as browsers see it; for callback addresses
     SSO_HTTP_TIMEOUT = float(os.environ.get("SSO_HTTP_TIMEOUT", 10))  # seconds per call to a provider
     SSO_UNKNOWN_USERS = os.environ.get("SSO_UNKNOWN_USERS", "refuse")  # default until an admin sets it
+    SMTP_PORT = int(os.environ.get("SMTP_PORT", 25))
+    SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "0") == "1"
+    SMTP_USER = os.environ.get("SMTP_USER")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD")
+    SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", 10))
+    MAIL_FROM = os.environ.get("MAIL_FROM")
+    # Messages (docs/messages.md): the outbox, the job queue and the channels.
+    MAIL_CATCHER = os.environ.get("MAIL_CATCHER", "0") == "1"  # no SMTP: write emails to instance/mail/*.eml
+    HUEY_URL = os.environ.get("HUEY_URL")  # None → SQLite file in instance/; redis://… for several hosts
+    HUEY_NAME = os.environ.get("HUEY_NAME", "supervision")
+    OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", 8))
+    OUTBOX_BACKOFF_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_SECONDS", 30))
+    OUTBOX_BACKOFF_MAX_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_MAX_SECONDS", 3600))
+    OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", 120))
+    WEBHOOK_ALLOW_PRIVATE = os.environ.get("WEBHOOK_ALLOW_PRIVATE", "0") == "1"
+    WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", 10))
+    JOBS_TIMEZONE = os.environ.get("JOBS_TIMEZONE", "Asia/Shanghai")
+    JOBS_WARNINGS_AT = os.environ.get("JOBS_WARNINGS_AT", "07:30")
+    JOBS_REMINDERS_AT = os.environ.get("JOBS_REMINDERS_AT", "07:40")
+    JOBS_RENDITIONS_AT = os.environ.get("JOBS_RENDITIONS_AT", "03:00")
     SYNC_PULL_MAX_LIMIT = 500

@@ -8,6 +8,7 @@ from webapp.evidence.models import RecordEvidence, VisitCheckin  # noqa: F401
 from webapp.findings.models import Finding, FindingComment  # noqa: F401
 from webapp.notifications.models import Notification  # noqa: F401
 from webapp.org.models import Department, Person, Site  # noqa: F401
+from webapp.outbox.models import DeliveryAttempt, OutboxMessage, WebhookEndpoint  # noqa: F401
 from webapp.photos.models import Photo  # noqa: F401
 from webapp.plans.models import Attachment, Plan, PlanNote, ScheduledVisit  # noqa: F401
 from webapp.rectification.models import (  # noqa: F401

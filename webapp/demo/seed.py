@@ -154,7 +154,7 @@ def seed_demo(today: date | None = None) -> dict:
         existing = db.session.execute(select(User).where(User.username == u["username"])).scalar()
         if existing is None:
             existing = ensure(User, f"user:{u['username']}", username=u["username"], role=u["role"],
-                              display_name=u["name"], password_hash="",
+                              display_name=u["name"], password_hash="", email=f"{u['username']}@demo.example",
                               department_id=depts[u["dept"]].id if u["dept"] else None)
             existing.set_password(u["password"])
             db.session.flush()

@@ -1,19 +1,16 @@
-"""Hand-over messages: one in-app notification per recipient, and an email when SMTP is configured
-(sent in the background after the change commits).
+"""Hand-over messages: one in-app notification per recipient, and an email through the outbox when
+mail is configured (SMTP_HOST, or MAIL_CATCHER for a demo): written in the same transaction as the
+change, delivered by a worker after the commit, retried until it arrives (docs/messages.md).
 
-The text is rendered when it is shown, in the reader's language: a notification stores its `kind`
-and a subject (the report or finding title) in `message`.
+The in-app text is rendered when it is shown, in the reader's language: a notification stores its
+`kind` and a subject (the report or finding title) in `message`. The email is rendered when it is
+queued, in the recipient's language (users.locale, else the default).
 """
-
-import smtplib
-from concurrent.futures import ThreadPoolExecutor
-from email.message import EmailMessage
 
 from flask import current_app, has_app_context
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
 
 from webapp.auth.models import User
 from webapp.core.models import utcnow
@@ -47,10 +44,11 @@ def render_notification(n: Notification) -> str:
 
 
 def notify(users, kind: str, subject: str, link: str | None = None) -> list[Notification]:
-    """Queue one notification per distinct active user (flushed with the change; email after the
-    outermost commit, unless the change is rolled back)."""
+    """One notification per distinct active user, and their email in the outbox (both flushed with
+    the change: sent after the commit, never if it is rolled back)."""
     assert kind in KINDS, kind
     seen, made = set(), []
+    mail = has_app_context() and bool(current_app.config.get("SMTP_HOST") or current_app.config.get("MAIL_CATCHER"))
     for user in users:
         if user is None or user.id in seen or not user.active:
             continue
@@ -58,10 +56,23 @@ def notify(users, kind: str, subject: str, link: str | None = None) -> list[Noti
         n = Notification(user_id=user.id, kind=kind, message=subject[:1000], link=link)
         db.session.add(n)
         made.append(n)
-        if user.email and has_app_context() and current_app.config.get("SMTP_HOST"):
-            # Plain values: after commit the ORM objects are expired and must not be reloaded.
-            _queue_mail((user.email, user.locale, kind, subject, link))
+        if mail and user.email:
+            _enqueue_mail(user, kind, subject, link)
     return made
+
+
+def _enqueue_mail(user, kind: str, subject: str, link: str | None) -> None:
+    from webapp.outbox.operations import enqueue_message
+
+    cfg = current_app.config
+    locale = user.locale if user.locale in cfg["LANGUAGES"] else cfg["BABEL_DEFAULT_LOCALE"]
+    with force_locale(locale):
+        text = str(KINDS[kind]) % {"subject": subject}
+    body = text
+    if link:
+        body += "\n\n" + (cfg.get("PUBLIC_URL") or "").rstrip("/") + link
+    enqueue_message("email", f"notification.{kind}", user.id,
+                    {"to": user.email, "subject": text[:300], "body": body, "locale": locale, "link": link})
 
 
 def department_heads(department_id) -> list[User]:
@@ -87,76 +98,11 @@ def mark_read(user, notification_id=None) -> None:
     db.session.execute(q.values(read_at=utcnow()))
 
 
-def _send_mail(app, outbox) -> None:
-    cfg = app.config
-    with smtplib.SMTP(cfg["SMTP_HOST"], int(cfg.get("SMTP_PORT") or 25), timeout=10) as smtp:
-        if cfg.get("SMTP_STARTTLS"):
-            smtp.starttls()
-        if cfg.get("SMTP_USER"):
-            smtp.login(cfg["SMTP_USER"], cfg.get("SMTP_PASSWORD") or "")
-        for email, locale, kind, subject, link in outbox:
-            with force_locale(locale or cfg["BABEL_DEFAULT_LOCALE"]):
-                text = str(KINDS[kind]) % {"subject": subject}
-            msg = EmailMessage()
-            msg["Subject"] = text
-            msg["From"] = cfg.get("MAIL_FROM") or f"supervision@{cfg['SMTP_HOST']}"
-            msg["To"] = email
-            body = text
-            if link:
-                body += "\n\n" + (cfg.get("PUBLIC_URL") or "").rstrip("/") + link
-            msg.set_content(body)
-            smtp.send_message(msg)
-
-
-# Mail is collected per transaction: a mail belongs to the innermost transaction (savepoint) open
-# when it was queued. A rolled-back savepoint or transaction drops its mails; a released savepoint
-# hands them to its parent; the outermost commit hands them to a background thread, so a request
-# never waits for the mail server. (Durable delivery, an outbox table and a job queue, is later work.)
-
-def _queue_mail(mail: tuple) -> None:
-    session = db.session()  # the Session itself: the scoped proxy lacks the transaction accessors
-    tx = session.get_nested_transaction() or session.get_transaction() or session.begin()
-    session.info.setdefault("mail_pending", {}).setdefault(tx, []).append(mail)
-
-
-def _mark_committed(session):
-    # Fires for the outermost commit and for each released savepoint, while it is still the innermost.
-    if session.info.get("mail_pending"):
-        tx = session.get_nested_transaction() or session.get_transaction()
-        session.info.setdefault("mail_committed", set()).add(tx)
-
-
-def _settle(session, tx):
-    committed = session.info.get("mail_committed", set())
-    was_committed = tx in committed
-    committed.discard(tx)
-    mails = session.info.get("mail_pending", {}).pop(tx, None)
-    if not mails or not was_committed:
-        return  # nothing queued, or rolled back: its mails go with it
-    if tx.parent is not None:
-        session.info["mail_pending"].setdefault(tx.parent, []).extend(mails)
-    elif has_app_context():
-        app = current_app._get_current_object()
-        app.extensions["mail_sender"].submit(_deliver, app, mails)
-
-
-def _deliver(app, outbox) -> None:
-    with app.app_context():
-        try:
-            _send_mail(app, outbox)
-        except (OSError, smtplib.SMTPException):
-            # XXX: mail is best effort; the in-app notification is already committed.
-            app.logger.warning("could not send notification email", exc_info=True)
-
-
 def wait_for_mail(app, timeout: float = 30) -> None:
-    """Block until every mail handed over so far was sent (or failed): for scripts and tests."""
-    app.extensions["mail_sender"].submit(lambda: None).result(timeout)
+    """Deliver every due outbox message now, in a context of its own: for scripts and tests (a
+    worker does this in production)."""
+    from webapp.outbox.operations import deliver_due
 
-
-def install_mail_outbox(app) -> None:
-    # One worker: mails leave in commit order, and a slow server holds up only the mail.
-    app.extensions.setdefault("mail_sender", ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail"))
-    if not event.contains(Session, "after_transaction_end", _settle):
-        event.listen(Session, "after_commit", _mark_committed)
-        event.listen(Session, "after_transaction_end", _settle)
+    with app.app_context():
+        deliver_due()
+        db.session.remove()

@@ -4,10 +4,9 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.notifications.models import Notification
-from webapp.notifications.operations import install_mail_outbox, mark_read, render_notification, unread_count
+from webapp.notifications.operations import mark_read, render_notification, unread_count
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
-bp.record_once(lambda state: install_mail_outbox(state.app))
 
 
 @bp.app_context_processor

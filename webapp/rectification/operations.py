@@ -131,8 +131,22 @@ def submit_for_acceptance(finding: Finding, user) -> Rectification:
     transition_rectification(rect, "pending_acceptance", user)
     transition_finding(finding, "pending_acceptance", user, {"round": rect.round})
     notify(_supervisor_of(finding), "acceptance_to_do", finding.title, _link(finding))
+    _raise("rectification.submitted", finding, rect)
     db.session.flush()
     return rect
+
+
+def _raise(code: str, finding: Finding, rect: Rectification, decision: AcceptanceRound | None = None) -> None:
+    """The webhook event, in this transaction (webapp/outbox/events.py)."""
+    from webapp.outbox.events import finding_data, raise_event
+
+    data = {"finding": finding_data(finding), "rectification": {
+        "id": rect.id, "round": rect.round, "status": rect.status,
+        "deadline": rect.deadline.isoformat() if rect.deadline else None}}
+    if decision is not None:
+        data["acceptance"] = {"result": decision.result, "round": decision.round, "reason": decision.reason,
+                              "new_deadline": decision.new_deadline.isoformat() if decision.new_deadline else None}
+    raise_event(code, data)
 
 
 def decide_acceptance(finding: Finding, user, result: str, reason: str | None = None,
@@ -160,6 +174,7 @@ def decide_acceptance(finding: Finding, user, result: str, reason: str | None = 
         rect.accepted_at = utcnow()
         transition_finding(finding, "closed", user, {"round": rect.round})
         notify(department_heads(finding.department_id), "acceptance_passed", finding.title, _link(finding))
+        _raise("acceptance.passed", finding, rect, decision)
     else:
         transition_rectification(rect, "rectifying", user, {"reason": decision.reason,
                                                             "new_deadline": new_deadline.isoformat()})
@@ -167,6 +182,7 @@ def decide_acceptance(finding: Finding, user, result: str, reason: str | None = 
         rect.deadline = new_deadline
         transition_finding(finding, "rectifying", user, {"round": rect.round, "reason": decision.reason})
         notify(department_heads(finding.department_id), "acceptance_failed", finding.title, _link(finding))
+        _raise("acceptance.failed", finding, rect, decision)
     db.session.flush()
     return decision
 

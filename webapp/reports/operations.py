@@ -122,6 +122,10 @@ def review_report(report: Report, user, decision: str, comment: str | None = Non
         report.approved_at = utcnow()
     author = db.session.get(User, report.author_id)
     notify([author], "report_approved" if to == "approved" else "report_returned", report.title, _link(report))
+    if to == "approved":
+        from webapp.outbox.events import raise_event, report_data
+
+        raise_event("report.approved", {"report": report_data(report)})
 
 
 def communicate_report(report: Report, user) -> None:

@@ -37,6 +37,7 @@ from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.notifications.operations import managers, notify
 from webapp.org.models import Department, Site
+from webapp.outbox.events import raise_event, warning_data
 from webapp.rectification.models import Rectification
 from webapp.rectification.operations import overdue_clause
 from webapp.results.models import WARNING_KINDS, WARNING_LIVE, Warning, WarningRule
@@ -221,6 +222,7 @@ def check_warnings(today: date | None = None) -> CheckResult:
             db.session.add(warning)
             db.session.flush()
             notify(managers(), f"warning_{rule.kind}", hit.subject_name, "/results/warnings/")
+            raise_event("warning.raised", {"warning": warning_data(warning, hit.subject_name)})
             result.raised.append(warning)
         for warning in live.values():  # the condition no longer holds
             warning.status, warning.closed_at, warning.closed_by = "closed", utcnow(), None

@@ -1,0 +1,65 @@
+"""The daily tasks run on their schedule, in Shanghai time, read by huey's own periodic-task logic
+(`huey.read_periodic`, what the consumer's scheduler calls each minute), with the clock moved."""
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from webapp.extensions import db
+from webapp.jobs import get_huey
+from webapp.models import Notification, Rectification, Warning, WarningRule
+
+
+def _due_names(huey, at_utc: datetime) -> set[str]:
+    return {task.name for task in huey.read_periodic(at_utc.astimezone(UTC).replace(tzinfo=None))}
+
+
+def test_the_schedule_across_a_shanghai_day(app):
+    huey = get_huey(app)
+    start = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)  # 2026-11-21 00:00 in Shanghai
+    runs: dict[str, list] = {}
+    for minute in range(24 * 60):
+        at = start + timedelta(minutes=minute)
+        for name in _due_names(huey, at):
+            runs.setdefault(name, []).append(at)
+    assert len(runs["deliver_outbox_periodic"]) == 24 * 60  # every minute
+    assert runs["warnings_check"] == [datetime(2026, 11, 20, 23, 30, tzinfo=UTC)]  # 07:30 Shanghai
+    assert runs["overdue_reminders"] == [datetime(2026, 11, 20, 23, 40, tzinfo=UTC)]  # 07:40
+    assert runs["photo_renditions"] == [datetime(2026, 11, 20, 19, 0, tzinfo=UTC)]  # 03:00
+
+
+def _overdue_rectification(world, create_finding, n=3):
+    for i in range(n):
+        f = create_finding(world["visits"][0], f"逾期整改 {i}", status="rectifying")
+        db.session.add(Rectification(finding_id=f.id, measures="措施", owner="负责人",
+                                     deadline=date(2026, 11, 15), status="rectifying",
+                                     submitted_by=world["users"]["head1"].id))
+    db.session.add(WarningRule(kind="overdue_rectifications", threshold=2, active=True, params={}))
+    db.session.commit()
+
+
+def test_with_the_clock_moved_the_morning_tasks_run_and_do_their_work(app, world, create_finding, pinned_clock):
+    huey = get_huey(app)
+    _overdue_rectification(world, create_finding)
+    pinned_clock.move_to(datetime(2026, 11, 21, 7, 29, 30, tzinfo=UTC) - timedelta(hours=8))  # 07:29:30 Shanghai
+    assert "warnings_check" not in _due_names(huey, datetime.now(UTC))
+    pinned_clock.shift(timedelta(seconds=40))  # 07:30:10
+    due = huey.read_periodic(huey._get_timestamp())  # as the consumer's scheduler asks
+    assert {t.name for t in due} == {"deliver_outbox_periodic", "warnings_check"}
+    for task in due:
+        huey.execute(task)
+    db.session.rollback()
+    warning = db.session.scalar(select(Warning))
+    assert warning is not None and warning.kind == "overdue_rectifications" and warning.params["count"] == 3
+    assert db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.kind == "warning_overdue_rectifications")) == 1  # the manager
+
+    db.session.rollback()  # end the test's read (SQLite: the task's session needs the writer lock)
+    pinned_clock.shift(timedelta(minutes=10))  # 07:40:10
+    due = huey.read_periodic(huey._get_timestamp())
+    assert "overdue_reminders" in {t.name for t in due}
+    for task in due:
+        huey.execute(task)
+    db.session.rollback()
+    reminders = db.session.scalar(select(func.count()).select_from(Notification).where(Notification.kind == "overdue"))
+    assert reminders == 3 * 2  # each finding: the department head and the supervisor

@@ -1,0 +1,56 @@
+"""The job queue: huey, built from the app's configuration (docs/messages.md).
+
+HUEY_URL unset → SqliteHuey in the instance folder (embedded, the default; under TESTING an
+in-memory queue instead, so tests never touch the instance folder); `redis://…` → RedisHuey;
+`sqlite:///path` → SqliteHuey at that path; `memory://` → in-memory. HUEY_NAME names the queue
+(the Redis key prefix), so several deployments or test runs can share a Redis.
+
+Each app builds its own Huey (`get_huey(app)`) and registers the tasks on it (webapp/jobs/tasks.py);
+every task runs inside that app's context. A worker process creates the app once: `flask jobs
+worker`, or `huey_consumer webapp.jobs.entry.huey`.
+"""
+
+import logging
+from pathlib import Path
+
+from huey import MemoryHuey, RedisHuey, SqliteHuey
+from huey.api import Huey
+
+log = logging.getLogger("webapp.jobs")
+
+
+def build_huey(app) -> Huey:
+    cfg = app.config
+    url = cfg.get("HUEY_URL") or ""
+    name = cfg.get("HUEY_NAME") or "supervision"
+    common = {"results": False, "utc": True}
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        huey = RedisHuey(name, url=url, **common)
+    elif url.startswith("sqlite:///"):
+        huey = SqliteHuey(name, filename=url[len("sqlite:///"):], **common)
+    elif url == "memory://" or (not url and app.testing):
+        huey = MemoryHuey(name, **common)
+    elif not url:
+        huey = SqliteHuey(name, filename=str(Path(app.instance_path) / "jobs.db"), **common)
+    else:
+        raise ValueError(f"HUEY_URL: unsupported {url.split(':', 1)[0]!r} (redis://, sqlite:/// or memory://)")
+    from webapp.jobs.tasks import register_tasks
+
+    huey.supervision_tasks = register_tasks(huey, app)
+    return huey
+
+
+def get_huey(app) -> Huey:
+    huey = app.extensions.get("huey")
+    if huey is None:
+        huey = app.extensions["huey"] = build_huey(app)
+    return huey
+
+
+def trigger_delivery(app) -> None:
+    """Ask a worker to deliver now (after a commit that wrote outbox rows). If the queue cannot be
+    reached, the messages wait for the periodic delivery: nothing is lost."""
+    try:
+        get_huey(app).supervision_tasks["deliver_outbox"]()
+    except Exception:  # noqa: BLE001 — the change is committed; a failed nudge only delays delivery
+        log.warning("could not enqueue the outbox delivery task; the periodic run will deliver", exc_info=True)

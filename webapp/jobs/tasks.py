@@ -1,0 +1,98 @@
+"""The tasks: outbox delivery (every minute, and on demand after a commit), the daily early-warnings
+check and overdue-rectification reminders, and the nightly photo renditions. Daily times are in
+JOBS_TIMEZONE (Asia/Shanghai by default)."""
+
+import functools
+import logging
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
+from huey import crontab
+
+from webapp.extensions import db
+
+log = logging.getLogger("webapp.jobs")
+
+
+def local_crontab(tz: str, **kwargs):
+    """huey's crontab, read in a time zone (huey hands periodic checks a naive UTC time)."""
+    test = crontab(**kwargs)
+    zone = ZoneInfo(tz)
+
+    def validate(timestamp):
+        if timestamp.tzinfo is None:
+            timestamp = timestamp.replace(tzinfo=UTC)
+        return test(timestamp.astimezone(zone).replace(tzinfo=None))
+
+    return validate
+
+
+def _hour_minute(value: str) -> tuple[str, str]:
+    hour, minute = (value or "07:30").split(":", 1)
+    return str(int(hour)), str(int(minute))
+
+
+def register_tasks(huey, app) -> dict:
+    tz = app.config.get("JOBS_TIMEZONE") or "Asia/Shanghai"
+
+    def in_app(fn):
+        @functools.wraps(fn)
+        def wrapped(*args, **kwargs):
+            with app.app_context():
+                try:
+                    return fn(*args, **kwargs)
+                except Exception:
+                    db.session.rollback()
+                    raise
+                finally:
+                    db.session.remove()
+
+        return wrapped
+
+    @in_app
+    def _deliver():
+        from webapp.outbox.operations import deliver_due
+
+        stats = deliver_due(limit=10, max_batches=100)  # small batches spread the work over the workers
+        if stats.claimed:
+            log.info("outbox: %s sent, %s to retry, %s failed", stats.sent, stats.retrying, stats.failed)
+        return stats.sent
+
+    @in_app
+    def _warnings():
+        from webapp.results.warnings.operations import check_warnings
+
+        result = check_warnings()
+        db.session.commit()
+        log.info("warnings check: %s new, %s closed", len(result.raised), len(result.closed))
+        return len(result.raised)
+
+    @in_app
+    def _overdue():
+        from webapp.rectification.operations import notify_overdue
+
+        sent = notify_overdue()
+        db.session.commit()
+        log.info("overdue reminders: %s notifications", sent)
+        return sent
+
+    @in_app
+    def _renditions():
+        from webapp.photos.operations import make_missing_renditions
+
+        made, refused = make_missing_renditions()
+        db.session.commit()
+        return made
+
+    wh, wm = _hour_minute(app.config.get("JOBS_WARNINGS_AT"))
+    oh, om = _hour_minute(app.config.get("JOBS_REMINDERS_AT"))
+    rh, rm = _hour_minute(app.config.get("JOBS_RENDITIONS_AT"))
+    return {
+        "deliver_outbox": huey.task(name="deliver_outbox")(_deliver),
+        "deliver_outbox_periodic": huey.periodic_task(crontab(minute="*"), name="deliver_outbox_periodic")(_deliver),
+        "warnings_check": huey.periodic_task(local_crontab(tz, hour=wh, minute=wm), name="warnings_check")(_warnings),
+        "overdue_reminders": huey.periodic_task(local_crontab(tz, hour=oh, minute=om),
+                                                name="overdue_reminders")(_overdue),
+        "photo_renditions": huey.periodic_task(local_crontab(tz, hour=rh, minute=rm),
+                                               name="photo_renditions")(_renditions),
+    }
