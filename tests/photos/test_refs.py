@@ -108,7 +108,7 @@ def test_the_migration_backfills_the_refs(app, world):
     db.session.commit()
     db.session.execute(delete(PhotoRef))  # as before the migration
     db.session.commit()
-    downgrade(revision="-1")  # to the revision before photo_refs
+    downgrade(revision="0100_sessions_and_share_expiry")  # the revision before photo_refs
     upgrade()
     db.session.expire_all()
     assert set(_refs()) == {(_h(1), "finding", finding.id), (_h(2), "checklist_answer", answer_id)}
