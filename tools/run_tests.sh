@@ -49,9 +49,10 @@ if [ $sqlite_rc -ne 0 ] || [ $pg_rc -ne 0 ]; then
   echo "FAIL: pytest exited with $sqlite_rc (SQLite) and $pg_rc (PostgreSQL)"; exit 1
 fi
 
-if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
-  echo "== installing Debian's chromium for the browser suite"
-  (apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }) >/dev/null
+# Chromium for the browser suite; libfaketime moves a test server's clock (e2e/test_company_lifecycle.py).
+if { [ ! -x /usr/bin/chromium ] || ! ls /usr/lib/*/faketime/libfaketimeMT.so.1 >/dev/null 2>&1; } && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  echo "== installing Debian's chromium and faketime for the browser suite"
+  (apt-get install -y -qq chromium faketime >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium faketime; }) >/dev/null
 fi
 if [ -x /usr/bin/chromium ]; then
   echo "== e2e (Playwright, Chromium)"
