@@ -112,10 +112,11 @@ def test_formulas_control_characters_and_long_text_are_row_errors(client, auth, 
         ws.append(["K1", "名称", None, "kingdom"])
     resp = upload(client, auth, _xlsx(fill))
     html = client.get(f"/admin/import/{preview_id(resp)}").get_data(as_text=True)
-    assert rows_of(html, "departments") == [("error", "2"), ("error", "3"), ("error", "4"), ("create", "5"),
+    assert rows_of(html, "departments") == [("error", "2"), ("error", "3"), ("error", "4"), ("error", "5"),
                                             ("error", "6"), ("error", "7"), ("error", "8")]
     assert "Row 2, column “Name”: Formulas are not accepted: type the value itself." in html
     assert "Row 4, column “Name”: This text is too long." in html
+    assert "Row 5, column “English name”: Do not start this text with = + - or @." in html
     assert "Row 6, column “Name”: This cell holds a control character (U+0001)" in html
     assert "Row 7, column “Code”: Use letters, digits" in html
     assert "Row 8, column “Kind”: Choose one of the offered options." in html
