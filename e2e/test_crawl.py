@@ -199,7 +199,7 @@ def _sign_in(browser, base, user, lang, device):
 
 
 @pytest.mark.parametrize("role", ROLES_TO_CRAWL)
-def test_every_page_of_every_role_is_clean(browser, server, role):
+def test_every_page_of_every_role_is_clean(server, browser, role):
     global PHRASES
     if PHRASES is None:
         PHRASES = _catalog_phrases()
