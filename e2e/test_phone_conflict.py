@@ -67,7 +67,9 @@ def test_two_phones_conflict_and_management_resolves(browser, server, shot):
     expect(card).to_contain_text("Li Lei")
     expect(card).to_contain_text("王强")
     snap(shot, m, "manager-conflicts-page")
-    card.get_by_role("button", name="采用设备的值").click()
+    # The manager chooses between the labelled values, then resolves.
+    card.get_by_label("采用设备的值").check()
+    card.get_by_role("button", name="解决冲突").click()
     expect(m.locator(f"#conflict-{cid} .badge.conflict")).to_have_count(0)
     snap(shot, m, "manager-conflict-resolved")
     still_open = m.evaluate("""async (fid) => (await (await fetch('/api/v1/conflicts?record_id=' + fid)).json())

@@ -12,7 +12,7 @@ SUPERVISOR = ("supervisor", "supervisor-demo-2026")
 MANAGER = ("manager", "manager-demo-2026")
 ADMIN = ("admin", "admin-demo-2026")
 TEXT = {
-    "zh-CN": {"returned": "管理层退回:需要修改的内容", "published": "已发布", "lang_button": "简体中文"},
+    "zh-CN": {"returned": "管理层退回：需要修改的内容", "published": "已发布", "lang_button": "简体中文"},
     "en": {"returned": "Returned by management: what to change", "published": "Published", "lang_button": "English"},
 }
 

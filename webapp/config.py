@@ -54,6 +54,8 @@ class Config:
     API_TOKEN_LIFETIME_HOURS = int(os.environ.get("API_TOKEN_LIFETIME_HOURS", 14 * 24))
     # Password policy (docs/administration.md): length and a common-password list, no composition rules.
     PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", 10))
+    # The company's name on the shared report page and the PDF (the demo company by default).
+    COMPANY_NAME = os.environ.get("COMPANY_NAME", "华瑞商业连锁")
     SHARE_LINK_DEFAULT_DAYS = int(os.environ.get("SHARE_LINK_DEFAULT_DAYS", 30))
     SHARE_LINK_MAX_DAYS = int(os.environ.get("SHARE_LINK_MAX_DAYS", 180))
 

@@ -165,6 +165,17 @@ TERMS = {
         "completed_at": _l("Completed at"),
         "site_id": _l("Site"),
         "supervisor_id": _l("Supervisor"),
+        "visit_id": _l("Visit"),
+        "template_id": _l("Checklist template"),
+        "plan_id": _l("Plan"),
+        "has_conflict": _l("Open conflict"),
+    },
+    # How a version of a synced record came to be (revision history).
+    "revision_kind": {
+        "accepted": _l("Synced from a phone"),
+        "conflict": _l("Conflict"),
+        "resolution": _l("Conflict resolved"),
+        "server": _l("Changed on the desk"),
     },
 }
 

@@ -2,6 +2,9 @@
 (function () {
   "use strict";
   var wide = window.matchMedia("(min-width: 1200px)");
+  // The filters stay behind their "Filters" disclosure on a phone; a desktop has room to show them.
+  var more = document.getElementById("filters-more");
+  if (more && window.matchMedia("(min-width: 720px)").matches) more.open = true;
   document.addEventListener("click", function (e) {
     var link = e.target.closest && e.target.closest("a.finding-link");
     if (!link || !wide.matches || e.ctrlKey || e.metaKey || e.shiftKey || !window.htmx) return;

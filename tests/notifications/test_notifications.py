@@ -28,7 +28,7 @@ def test_bell_counts_unread_and_page_renders_in_reader_language(client, auth, wo
     home = client.get("/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert 'class="bell-count">2<' in home
     page = client.get("/notifications/", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert "Report to approve: 督导报告一" in page or "待审批的督导报告:督导报告一" in page
+    assert "Report to approve: 督导报告一" in page or "待审批的督导报告：督导报告一" in page
 
 
 def test_open_marks_read_and_follows_only_local_links(client, auth, world):

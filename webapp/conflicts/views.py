@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from webapp.auth.models import User
 from webapp.authz import EVERYTHING
+from webapp.conflicts.labels import choices, display, input_kind
 from webapp.extensions import db
 from webapp.sync_store.entities import ENTITIES
 from webapp.sync_store.operations import (
@@ -31,6 +32,25 @@ bp = Blueprint("conflicts", __name__, url_prefix="/conflicts")
 def _managers_only():
     if current_user.role not in EVERYTHING:
         abort(404)
+
+
+@bp.context_processor
+def _labels():
+    return dict(show_value=display, value_choices=choices, input_kind=input_kind, device_label=_device_label)
+
+
+def _device_label(conflict) -> str:
+    """A device as a person knows it: whose phone, since when — not its id."""
+    from flask_babel import format_date
+
+    from webapp.sync_store.models import Device
+
+    device = db.session.get(Device, conflict.device_id) if conflict.device_id else None
+    if device is None:
+        return "—"
+    owner = db.session.get(User, device.user_id)
+    return _("Phone of %(name)s, first synced %(date)s", name=owner.display_name if owner else "—",
+             date=format_date(device.first_seen_at, "medium"))
 
 
 def _people(conflicts) -> dict:
@@ -66,8 +86,9 @@ def resolve(conflict_id: int):
         abort(404)
     errors = {}
     try:
-        args = ResolveArgs().load({"choice": request.form.get("choice", ""),
-                                   "value": _parse_value(conflict.field, request.form.get("value"))})
+        choice = request.form.get("choice", "")
+        value = request.form.get("value") if choice == "value" else None
+        args = ResolveArgs().load({"choice": choice, "value": _parse_value(conflict.field, value)})
         resolve_conflict(current_user, conflict, args["choice"], args["value"])
         db.session.commit()
         message = _("Conflict resolved: a new version goes to every device.")

@@ -101,21 +101,21 @@ WARNING_RULES = [
 # (key, site, supervisor, status, days from today, findings: [(title, desc, impact, area, item, severity, status, dept)])
 VISITS = [
     ("v1", "JA-CS", "supervisor", "completed", -40, [
-        ("客服热线高峰期接通率偏低", "10:00–11:30 高峰时段接通率仅 72%,多名客户排队超过 5 分钟", "影响客户满意度,投诉量上升",
+        ("客服热线高峰期接通率偏低", "10:00–11:30 高峰时段接通率仅 72%，多名客户排队超过 5 分钟", "影响客户满意度，投诉量上升",
          "service", "S2", "high", "rectifying", "SVC"),
-        ("服务话术未按新版标准执行", "抽查 10 通录音,4 通未使用新版开场白和结束语", "服务形象不统一", "service", "S1", "medium", "closed", "SVC"),
+        ("服务话术未按新版标准执行", "抽查 10 通录音，4 通未使用新版开场白和结束语", "服务形象不统一", "service", "S1", "medium", "closed", "SVC"),
     ]),
     ("v2", "SH-NJ", "supervisor", "completed", -25, [
-        ("收银台现金未按规定日结", "前一日营业款 3 笔未入保险柜,交接记录缺少签字", "存在资金安全风险", "risk", "R2", "critical", "pending_acceptance", "SH"),
-        ("消防通道堆放货物", "后仓消防通道堆放纸箱约 2 米,阻碍通行", "发生火灾时影响疏散", "risk", "R3", "high", "open", "SH"),
+        ("收银台现金未按规定日结", "前一日营业款 3 笔未入保险柜，交接记录缺少签字", "存在资金安全风险", "risk", "R2", "critical", "pending_acceptance", "SH"),
+        ("消防通道堆放货物", "后仓消防通道堆放纸箱约 2 米，阻碍通行", "发生火灾时影响疏散", "risk", "R3", "high", "open", "SH"),
         ("退货流程缺少审批环节", "退货超过 500 元未经店长审批即办理", "可能造成损失", "process", "P1", "medium", "open", "SH"),
     ]),
     ("v3", "PD-WH", "supervisor2", "completed", -12, [
-        ("拣货单据重复打印", "同一订单拣货单打印 2–3 次,纸张浪费且易错拣", "资源浪费,差错率上升", "efficiency", "E2", "low", "open", "OPS"),
-        ("出库复核流程执行不到位", "抽查 20 单,6 单无复核人签字", "错发漏发风险", "process", "P3", "high", "rectifying", "OPS"),
+        ("拣货单据重复打印", "同一订单拣货单打印 2–3 次，纸张浪费且易错拣", "资源浪费，差错率上升", "efficiency", "E2", "low", "open", "OPS"),
+        ("出库复核流程执行不到位", "抽查 20 单，6 单无复核人签字", "错发漏发风险", "process", "P3", "high", "rectifying", "OPS"),
     ]),
     ("v4", "XH-ST", "supervisor", "in_progress", 0, [
-        ("门店与仓库补货沟通不畅", "畅销品缺货 3 天未补,门店与仓库各执一词", "销售损失", "teamwork", "T1", "medium", "open", "SVC"),
+        ("门店与仓库补货沟通不畅", "畅销品缺货 3 天未补，门店与仓库各执一词", "销售损失", "teamwork", "T1", "medium", "open", "SVC"),
     ]),
     ("v5", "SH-HQ", "supervisor", "scheduled", 3, []),
     ("v6", "FIN-SSC", "supervisor2", "scheduled", 7, []),
@@ -192,7 +192,7 @@ def seed_demo(today: date | None = None) -> dict:
     now = datetime.now(UTC)
     annual = ensure(Plan, "plan:annual", title=f"{year}年度运营督导计划", period_type="annual",
                     period_start=date(year, 1, 1), period_end=date(year, 12, 31),
-                    goals="全年覆盖全部运营场所,重大问题整改按期完成率不低于 95%",
+                    goals="全年覆盖全部运营场所，重大问题整改按期完成率不低于 95%",
                     focus_areas=["process", "service", "risk"], methods="现场检查、数据分析、人员访谈",
                     staffing="督导员 2 名", status="published", author_id=users["supervisor"].id,
                     reviewer_id=users["manager"].id, submitted_at=now, approved_at=now, published_at=now)
@@ -200,8 +200,8 @@ def seed_demo(today: date | None = None) -> dict:
     quarterly = ensure(Plan, "plan:quarter", title=f"{year}年第{quarter}季度运营督导计划",
                        period_type="quarterly", period_start=q_start, period_end=q_end, parent_id=annual.id,
                        goals="重点检查客服质量与门店资金安全", focus_areas=["service", "risk"],
-                       focus_notes="上季度客户投诉上升 18%", methods="现场检查为主,辅以录音抽查",
-                       staffing="张伟负责客服与门店,李娜负责仓储与财务", status="published",
+                       focus_notes="上季度客户投诉上升 18%", methods="现场检查为主，辅以录音抽查",
+                       staffing="张伟负责客服与门店，李娜负责仓储与财务", status="published",
                        author_id=users["supervisor"].id, reviewer_id=users["manager"].id,
                        submitted_at=now, approved_at=now, published_at=now)
     db.session.flush()
@@ -222,7 +222,7 @@ def seed_demo(today: date | None = None) -> dict:
             continue
         ensure(Meeting, f"meeting:{key}", visit_id=visit.id, held_at=start,
                attendees=sorted(["部门负责人", "值班主管", "督导员"]),
-               notes="介绍督导目的、范围和流程", department_report="本月业务量同比增长 12%,人员缺口 2 人")
+               notes="介绍督导目的、范围和流程", department_report="本月业务量同比增长 12%，人员缺口 2 人")
         failed = {f[4] for f in findings}
         for code, item in items.items():
             if status == "in_progress" and code > "P3":
@@ -234,7 +234,7 @@ def seed_demo(today: date | None = None) -> dict:
         ensure(Metric, f"metric:{key}:2", visit_id=visit.id, kind="financial", name="月营业额", value=126.5 + n, unit="万元")
         ensure(Metric, f"metric:{key}:3", visit_id=visit.id, kind="customer", name="客户满意度", value=86 - n, unit="%")
         ensure(Interview, f"interview:{key}", visit_id=visit.id, interviewee="郑浩", position="客服专员",
-               notes="高峰期人手不足,排班未考虑节假日", suggestions="增加弹性排班", interviewed_at=start + timedelta(hours=2))
+               notes="高峰期人手不足，排班未考虑节假日", suggestions="增加弹性排班", interviewed_at=start + timedelta(hours=2))
         for m, (title, desc, impact, area, item, severity, fstatus, dept) in enumerate(findings):
             fkey = f"finding:{key}:{m}"
             if db.session.get(Finding, demo_id(fkey)) is None:

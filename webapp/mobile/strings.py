@@ -120,6 +120,10 @@ STRINGS = {
     "server_pages": _l("Full site"),
     "language": _l("Language"),
     "dismiss": _l("Dismiss"),
+    "yes": _l("Yes"),
+    "no": _l("No"),
+    "colon": _l(": "),
+    "list_sep": _l("; "),
 }
 
 ENUMS = {
@@ -129,6 +133,7 @@ ENUMS = {
     "visit_status": TERMS["visit_status"],
     "finding_status": TERMS["finding_status"],
     "metric_kind": TERMS["metric_kind"],
+    "field": TERMS["field"],
 }
 
 

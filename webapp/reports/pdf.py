@@ -63,6 +63,36 @@ class _Doc(FPDF):
         self.cell(0, 6, f"{self.page_no()}", align="C")
 
 
+# A row of photos: each fits a PHOTO_BOX_MM square whatever its orientation (a portrait phone photo
+# is as tall as the box, not 4/3 of its width), and the text continues below the tallest one.
+PHOTO_BOX_MM = 42.0
+PHOTO_GAP_MM = 3.0
+
+
+def photo_size(jpeg: bytes) -> tuple[float, float]:
+    """Width and height in mm of a photo fitted into the PHOTO_BOX_MM square, keeping its aspect."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(jpeg)) as im:
+        w, h = im.size
+    scale = PHOTO_BOX_MM / max(w, h, 1)
+    return w * scale, h * scale
+
+
+def photo_row(pdf, jpegs: list[bytes]) -> None:
+    if not jpegs:
+        return
+    sizes = [photo_size(j) for j in jpegs]
+    row_h = max(h for _w, h in sizes)
+    if pdf.get_y() + row_h + PHOTO_GAP_MM > pdf.h - pdf.b_margin:
+        pdf.add_page()
+    top, x = pdf.get_y() + 1, pdf.l_margin
+    for jpeg, (w, h) in zip(jpegs, sizes, strict=True):
+        pdf.image(io.BytesIO(jpeg), x=x, y=top, w=w, h=h)
+        x += w + PHOTO_GAP_MM
+    pdf.set_xy(pdf.l_margin, top + row_h + PHOTO_GAP_MM)
+
+
 def render_report_pdf(report, findings, photos=None) -> bytes:
     font, index = find_font()
     pdf = _Doc(format="A4")
@@ -83,12 +113,16 @@ def render_report_pdf(report, findings, photos=None) -> bytes:
         pdf.set_font("cjk", size=size)
         pdf.multi_cell(width, 5.5, text or "—", **NEXT_LINE)
 
+    colon = _(": ")
+    company = current_app.config.get("COMPANY_NAME")
+    if company:
+        para(company, 9)
     heading(report.title, 18)
     visit = report.visit
-    para(f"{_('Site')}: {visit.site.name}    {_('Supervisor')}: {visit.supervisor.display_name}    "
-         f"{_('Version')}: v{report.version_no}    {_('Status')}: {term('report_status', report.status)}", 9)
+    para(f"{_('Site')}{colon}{visit.site.name}    {_('Supervisor')}{colon}{visit.supervisor.display_name}    "
+         f"{_('Version')}{colon}v{report.version_no}    {_('Status')}{colon}{term('report_status', report.status)}", 9)
     if report.approved_at:
-        para(f"{_('Approved')}: {format_datetime(report.approved_at, 'short')}", 9)
+        para(f"{_('Approved')}{colon}{format_datetime(report.approved_at, 'short')}", 9)
     heading(_("Plan execution"))
     para(report.plan_execution)
     heading(_("Checklist scores by area"))
@@ -108,21 +142,12 @@ def render_report_pdf(report, findings, photos=None) -> bytes:
     for i, f in enumerate(findings, 1):
         pdf.ln(1)
         pdf.set_font("cjk", size=11)
-        pdf.multi_cell(width, 6, f"{i}. {f.title}  [{term('severity', f.severity)} · {term('finding_status', f.status)}]",
+        pdf.multi_cell(width, 6, _("%(n)d. %(title)s (%(severity)s · %(status)s)", n=i, title=f.title,
+                                   severity=term("severity", f.severity), status=term("finding_status", f.status)),
                        **NEXT_LINE)
         if f.description:
             para(f.description, 9)
-        x = pdf.l_margin
-        for sha in (f.photos or [])[:4]:
-            thumb = thumbnail_jpeg(sha)
-            if thumb is None:
-                continue
-            if pdf.get_y() + 34 > pdf.h - 16:
-                pdf.add_page()
-            pdf.image(io.BytesIO(thumb), x=x, y=pdf.get_y(), w=42)
-            x += 45
-        if x > pdf.l_margin:
-            pdf.ln(34)
+        photo_row(pdf, [t for t in (thumbnail_jpeg(sha) for sha in (f.photos or [])[:4]) if t is not None])
         for line in evidence_lines(f):  # the evidence panel (templates/photos/_evidence.html) as text
             para(line, 7)
     heading(_("Analysis"))

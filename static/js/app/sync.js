@@ -3,7 +3,7 @@
 import { db, deviceId, keyOf, meta, wipe } from "./db.js";
 import { changed } from "./status.js";
 import { recover } from "./outbox.js";
-import { t } from "./ui.js";
+import { label, t } from "./ui.js";
 
 let csrf = document.body.dataset.csrf;
 let running = null;
@@ -187,7 +187,7 @@ async function push() {
         // its status, its parent) reads best without a field name in front.
         const whole = ["id", "_schema", "mutation_id", "status", "finding_id", "visit_id", "supervisor_id"];
         const msg = Object.entries(r.errors ?? {}).map(([f, v]) =>
-          (whole.includes(f) ? "" : `${f}: `) + [].concat(v).join(" ")).join("; ");
+          (whole.includes(f) ? "" : label("field", f) + t("colon")) + [].concat(v).join(" ")).join(t("list_sep"));
         await outbox.put({ ...m, state: "rejected", error: msg || r.status });
         if (rec) { rec.error = msg || r.status; await records.put(rec); }
       } else {

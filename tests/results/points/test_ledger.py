@@ -108,7 +108,7 @@ def test_bad_filters_say_so(client, auth, posted, query):
 def test_bad_period_message_in_chinese(client, auth, posted):
     auth.login("manager")
     resp = client.get("/results/points/?period=2026-13", headers={"Accept-Language": "zh-CN"})
-    assert resp.status_code == 400 and "请输入季度考核周期,例如 2026-Q4。" in resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "请输入季度考核周期，例如 2026-Q4。" in resp.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("who, status", [("supervisor", 403), ("staff", 403)])

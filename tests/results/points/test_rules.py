@@ -48,7 +48,7 @@ def test_admin_creates_edits_and_deactivates(client, auth, world):
     ({"severity": ""}, "severity", "Choose the severity this rule applies to.", "请选择该规则适用的严重程度。"),
     ({"points": "abc"}, "points", "Enter a number.", None),
     ({"points": "0"}, "points", "Points must not be zero: positive is a bonus, negative a deduction.",
-     "分值不能为零:正数为加分,负数为扣分。"),
+     "分值不能为零：正数为加分，负数为扣分。"),
     ({"points": "5000"}, "points", "This number is out of range.", None),
     ({"points": "nan"}, "points", "Enter a number.", None),
     ({"applies_to": "team"}, "applies_to", "Choose one of the offered options.", None),

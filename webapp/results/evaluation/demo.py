@@ -28,20 +28,20 @@ def seed_evaluation() -> dict:
         if visit_eval is None and db.session.query(Evaluation).filter_by(visit_id=visit.id).first() is None:
             visit_eval = Evaluation(
                 id=demo_id("evaluation:visit:v1"), visit_id=visit.id, author_id=users["supervisor"].id,
-                lessons="高峰时段的接通率问题上期已有苗头,本次检查前应先调阅话务报表,带着数据进场。",
-                went_well="首次会议部门准备充分;录音抽查方法有效,问题定位快。",
-                went_badly="访谈只覆盖了一名客服专员,一线意见代表性不足。",
-                suggestions="将高峰时段接通率纳入客服部月度考核指标;排班制度增加节假日弹性排班条款。")
+                lessons="高峰时段的接通率问题上期已有苗头，本次检查前应先调阅话务报表，带着数据进场。",
+                went_well="首次会议部门准备充分；录音抽查方法有效，问题定位快。",
+                went_badly="访谈只覆盖了一名客服专员，一线意见代表性不足。",
+                suggestions="将高峰时段接通率纳入客服部月度考核指标；排班制度增加节假日弹性排班条款。")
             db.session.add(visit_eval)
             added["evaluations"] += 1
     if plan is not None and db.session.get(Evaluation, demo_id("evaluation:plan:quarter")) is None \
             and db.session.query(Evaluation).filter_by(plan_id=plan.id).first() is None:
         db.session.add(Evaluation(
             id=demo_id("evaluation:plan:quarter"), plan_id=plan.id, author_id=users["supervisor"].id,
-            lessons="季度计划把客服质量和资金安全列为重点是对的:两类问题占本季度高严重度问题的大部分。",
-            went_well="计划内已完成的现场督导均按时完成;问题记录附照片证据。",
-            went_badly="门店资金安全问题重复出现,上季度的整改效果没有保持。",
-            suggestions="门店现金日结增加店长双人签字;每季度对重复问题做一次专项复查。"))
+            lessons="季度计划把客服质量和资金安全列为重点是对的：两类问题占本季度高严重度问题的大部分。",
+            went_well="计划内已完成的现场督导均按时完成；问题记录附照片证据。",
+            went_badly="门店资金安全问题重复出现，上季度的整改效果没有保持。",
+            suggestions="门店现金日结增加店长双人签字；每季度对重复问题做一次专项复查。"))
         added["evaluations"] += 1
     db.session.flush()
 
@@ -65,7 +65,7 @@ def seed_evaluation() -> dict:
     finding = db.session.get(Finding, demo_id("finding:v2:0"))
     if finding is not None:
         suggest("policy:cash-daily", users["supervisor"], title="修订《门店现金管理规定》:日结双人签字",
-                body="收银台现金未按规定日结的问题在多家门店出现,建议日结交接必须由店长与收银员双人签字,"
+                body="收银台现金未按规定日结的问题在多家门店出现，建议日结交接必须由店长与收银员双人签字，"
                      "并在营业结束后 30 分钟内入保险柜。", source_type="finding", source_id=finding.id,
                 status="proposed")
     db.session.flush()

@@ -34,6 +34,6 @@ def seed_points() -> dict:
             PointEntry.status == "active", PointEntry.points < 0).order_by(PointEntry.occurred_at.desc()).limit(1))
         if entry is not None:
             # Through the operation, so the managers are notified as they would be.
-            appeal_entry(entry, head, "该问题系系统升级导致的临时排队,已于当日恢复,申请撤销扣分。")
+            appeal_entry(entry, head, "该问题系系统升级导致的临时排队，已于当日恢复，申请撤销扣分。")
             added["point_appeals"] = 1
     return added

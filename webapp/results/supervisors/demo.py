@@ -15,7 +15,7 @@ from webapp.visits.models import Visit
 TRAINING = {
     "supervisor": [
         {"date": "2026-03-14", "topic": "运营督导方法与检查表使用", "hours": 16.0, "certificate": "内部督导员上岗证"},
-        {"date": "2025-09-20", "topic": "风险识别与评估(可能性 × 影响)", "hours": 8.0},
+        {"date": "2025-09-20", "topic": "风险识别与评估（可能性 × 影响）", "hours": 8.0},
         {"date": "2025-04-11", "topic": "现场访谈与沟通技巧", "hours": 6.0},
     ],
     "supervisor2": [
@@ -30,9 +30,9 @@ RECOGNITIONS = {
 }
 # (score, comment, teamwork note), used in turn for the department head's completed visits, newest first.
 RATINGS = [
-    (4, "督导准备充分,问题描述具体,附有照片", "与值班主管沟通顺畅,现场指导整改方法"),
-    (5, "反馈及时,建议可操作", "主动协调仓库与门店,跨部门配合好"),
-    (3, "检查较细,但首次会议时间偏短", "访谈时间与高峰期冲突,希望提前沟通"),
+    (4, "督导准备充分，问题描述具体，附有照片", "与值班主管沟通顺畅，现场指导整改方法"),
+    (5, "反馈及时，建议可操作", "主动协调仓库与门店，跨部门配合好"),
+    (3, "检查较细，但首次会议时间偏短", "访谈时间与高峰期冲突，希望提前沟通"),
     (4, "报告清楚", "和客服团队一起复盘了录音抽查结果"),
 ]
 MAX_RATED = 6

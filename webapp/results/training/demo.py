@@ -36,7 +36,7 @@ def seed_training() -> dict:
         findings = db.session.scalars(select(Finding).where(person_findings_clause(person))).all()
         db.session.add(DevelopmentNote(id=demo_id("devnote:staff"), person_id=person.id, author_id=manager.id,
                                        note=draft_development_note(person, findings)
-                                       + "\n已安排参加新版服务标准培训,下月复查录音抽检结果。"))
+                                       + "\n已安排参加新版服务标准培训，下月复查录音抽检结果。"))
         added["development_notes"] = 1
     db.session.flush()
     return added

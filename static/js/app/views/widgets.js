@@ -2,10 +2,20 @@
 import { discard } from "../outbox.js";
 import { prepare, src } from "../photos.js";
 import { recordState } from "../status.js";
-import { h, t, toast } from "../ui.js";
+import { h, label, t, toast } from "../ui.js";
 import { syncBadge } from "./home.js";
 
-export async function stateLine(rec, fieldLabel = (f) => f) {
+// A synced value as the person reads it: an enumerated code by its label, never the wire code.
+const ENUM_OF = { severity: "severity", area: "area", result: "result", kind: "metric_kind" };
+function valueLabel(rec, field, value) {
+  if (value == null || value === "") return "—";
+  const group = field === "status" ? (rec.entity === "visit" ? "visit_status" : "finding_status") : ENUM_OF[field];
+  if (group) return label(group, value);
+  if (typeof value === "boolean") return t(value ? "yes" : "no");
+  return Array.isArray(value) ? String(value.length) : String(value);
+}
+
+export async function stateLine(rec, fieldLabel = (f) => label("field", f)) {
   if (!rec) return null;
   const st = await recordState(rec);
   const box = h("div", { class: `m-state m-state-${st.state}` }, syncBadge(st));
@@ -17,7 +27,8 @@ export async function stateLine(rec, fieldLabel = (f) => f) {
   }
   if (st.state === "conflict") {
     box.append(h("ul", { class: "m-conflicts" }, st.conflicts.map((c) =>
-      h("li", {}, t("conflict_field", { field: fieldLabel(c.field), client: c.client ?? "", server: c.server ?? "" })))));
+      h("li", {}, t("conflict_field", { field: fieldLabel(c.field), client: valueLabel(rec, c.field, c.client),
+        server: valueLabel(rec, c.field, c.server) })))));
   }
   return box;
 }
