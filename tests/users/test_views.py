@@ -265,3 +265,27 @@ def test_pages_open_in_english(app, world, admin):
     assert "Temporary" not in html
     assert "Create user" in admin.get("/admin/users/new").get_data(as_text=True)
     assert "Reset password" in admin.get(f"/admin/users/{world['users']['sup1'].id}").get_data(as_text=True)
+
+
+def test_a_role_change_asks_for_the_password_again_after_a_while(app, world, admin, pinned_clock):
+    from datetime import timedelta
+
+    sup = world["users"]["sup1"]
+    form = {"csrf_token": admin.csrf, "display_name": "张伟（改）", "role": "supervisor",
+            "department_id": "", "email": "", "mobile": "", "locale": ""}
+    pinned_clock.shift(timedelta(minutes=app.config["REAUTH_AFTER_MINUTES"] + 1))
+    # Other fields: no password needed.
+    assert admin.post(f"/admin/users/{sup.id}", data=form).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, sup.id).display_name == "张伟（改）"
+    # The role: the password first, nothing changed until then.
+    r = admin.post(f"/admin/users/{sup.id}", data={**form, "role": "manager"})
+    assert r.status_code == 303 and r.headers["Location"].startswith("/reauth")
+    db.session.expire_all()
+    assert db.session.get(User, sup.id).role == "supervisor"
+    page = admin.get(r.headers["Location"]).get_data(as_text=True)
+    assert admin.post(r.headers["Location"], data={"csrf_token": csrf_from(page), "password": PASSWORD}
+                      ).status_code in (302, 303)
+    assert admin.post(f"/admin/users/{sup.id}", data={**form, "role": "manager"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, sup.id).role == "manager"

@@ -1,6 +1,10 @@
 """A user row of the import applied to an account.
 
-# TODO: use webapp/users/operations.update_account once merged (and create_account for new users).
+New accounts go through webapp/auth/operations.create_user (the same password policy, Person row and
+audit as the users page). Changes are applied here rather than by webapp/users/operations.update_account
+because an import row is compared column by column first (columns left out keep their values); the
+rules that matter hold all the same: the import refuses changing one's own role, so the importing
+administrator stays one and the last administrator cannot be demoted by a file.
 """
 
 import secrets

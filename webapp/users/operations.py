@@ -120,8 +120,8 @@ def update_account(actor: User | None, user: User, values: dict) -> dict:
         raise AccountRefused(_("A department head or a staff member needs a department."),
                              {"department_id": [_("A department head or a staff member needs a department.")]})
     if new_role != user.role:
-        # TODO(reauth): a role change is sensitive: ask for the administrator's password again
-        # (webapp/auth/reauth.py) once that decorator exists.
+        # A role change is sensitive: the edit page asks for the administrator's password again
+        # first (webapp/auth/reauth.py), the Excel import refuses changing one's own role.
         _keeps_an_admin(actor, user, new_role=new_role)
     changes = {}
     for field in EDITABLE:

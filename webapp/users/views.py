@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 
 from webapp.auth.models import ROLES, User
+from webapp.auth.reauth import recent_password_required
 from webapp.authz import require
 from webapp.core.formdata import form_to_dict
 from webapp.extensions import db
@@ -141,6 +142,14 @@ def edit(user_id):
     if request.method == "GET":
         return _form("users/edit.html", _values(user), {}, user=user)
     values = {f: request.form.get(f, "") for f in ops.EDITABLE}
+    if values.get("role") and values["role"] != user.role:
+        # A role change is sensitive: the administrator's password again if it was not entered lately.
+        return recent_password_required(lambda: _save(user, values))()
+    return _save(user, values)
+
+
+def _save(user, values):
+    user_id = user.id
     try:
         changes = ops.update_account(current_user, user, values)
     except ops.AccountRefused as e:
