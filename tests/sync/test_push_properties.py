@@ -40,7 +40,7 @@ ENTITY_FIELDS = {entity: _text_fields(cls) for entity, cls in DATA_SCHEMAS.items
 
 def test_every_entity_with_text_is_fuzzed():
     assert set(ENTITY_FIELDS) == {"visit", "meeting", "checklist_answer", "metric", "interview", "finding",
-                                  "rectification_update"}
+                                  "rectification_update", "visit_checkin"}
     assert {"title", "description", "impact", "responsible_person"} <= set(ENTITY_FIELDS["finding"])
 
 
@@ -60,6 +60,8 @@ def records(world, client, auth):
                    "name": "客流"},
         "interview": {"visit_id": visit_id, "interviewee": "店长"},
         "finding": {"visit_id": visit_id, "title": "消防通道堵塞", "severity": "medium"},
+        # A site without coordinates: the distance is unknown, so no reason is asked for.
+        "visit_checkin": {"visit_id": visit_id, "kind": "in", "device_time": "2026-11-20T02:00:00+00:00"},
     }
     ids = {"visit": visit_id}
     for entity, data in creates.items():
