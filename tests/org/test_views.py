@@ -211,10 +211,15 @@ def test_hostile_department_text_is_refused_and_nothing_changes(client, admin, t
 @pytest.mark.parametrize("field", ["name", "address", "site_class", "code"])
 @pytest.mark.parametrize("value", HOSTILE.values(), ids=HOSTILE.keys())
 def test_hostile_site_text_is_refused_and_nothing_changes(client, admin, world, field, value):
-    if field == "address" and value == HOSTILE["vertical tab (a line break)"]:
-        pytest.skip("an address may have lines")
-    before = _snapshot()
     s1 = world["sites"][0]
+    if field == "address" and value == HOSTILE["vertical tab (a line break)"]:
+        # An address may have lines: Word's manual line break becomes a newline and is kept.
+        r = _post(client, f"/admin/org/sites/{s1.id}/edit", _site_form(s1, **{field: value}))
+        assert r.status_code in (302, 303)
+        db.session.expire_all()
+        assert "\x0b" not in db.session.get(Site, s1.id).address and "\n" in db.session.get(Site, s1.id).address
+        return
+    before = _snapshot()
     r = _post(client, f"/admin/org/sites/{s1.id}/edit", _site_form(s1, **{field: value}))
     assert r.status_code == 400
     assert f'id="{field}-error"' in r.get_data(as_text=True)
