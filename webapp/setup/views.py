@@ -22,7 +22,7 @@ class SetupForm(FlaskForm):
     username = StringField(_l("Username"), validators=[
         DataRequired(), Length(max=80),
         Regexp(r"^[A-Za-z0-9_.@-]+$", message=_l("Use letters, digits and . _ @ - only."))])
-    display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=80)])
     email = EmailField(_l("Email"), validators=[Optional(), Length(max=200)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     confirm = PasswordField(_l("Repeat the password"), validators=[
