@@ -49,6 +49,11 @@ def notify(users, kind: str, subject: str, link: str | None = None) -> list[Noti
     assert kind in KINDS, kind
     seen, made = set(), []
     mail = has_app_context() and bool(current_app.config.get("SMTP_HOST") or current_app.config.get("MAIL_CATCHER"))
+    workapps = []
+    if has_app_context():
+        from webapp.outbox.workapps import configured_providers
+
+        workapps = configured_providers(current_app.config)
     for user in users:
         if user is None or user.id in seen or not user.active:
             continue
@@ -58,7 +63,39 @@ def notify(users, kind: str, subject: str, link: str | None = None) -> list[Noti
         made.append(n)
         if mail and user.email:
             _enqueue_mail(user, kind, subject, link)
+        if workapps:
+            _enqueue_workapp(user, kind, subject, link, workapps)
     return made
+
+
+def _enqueue_workapp(user, kind: str, subject: str, link: str | None, providers: list[str]) -> None:
+    """One card per configured work app to the user's account there (user_identities); a user with
+    no account there gets a `skipped` row instead, visible on /admin/channels (docs/messages.md)."""
+    import uuid
+
+    from webapp.auth.models import UserIdentity
+    from webapp.outbox.models import OutboxMessage
+    from webapp.outbox.operations import enqueue_message
+    from webapp.outbox.workapps import person_card
+
+    cfg = current_app.config
+    locale = user.locale if user.locale in cfg["LANGUAGES"] else cfg["BABEL_DEFAULT_LOCALE"]
+    with force_locale(locale):
+        text = str(KINDS[kind]) % {"subject": subject}
+    with db.session.no_autoflush:
+        linked = {i.provider: i.subject for i in db.session.scalars(select(UserIdentity).where(
+            UserIdentity.user_id == user.id, UserIdentity.provider.in_(providers)))}
+    for provider in providers:
+        if provider not in linked:
+            db.session.add(OutboxMessage(
+                channel="workapp", event=f"notification.{kind}", recipient=user.id,
+                payload={"provider": provider}, idempotency_key=f"notification.{kind}:{uuid.uuid4()}",
+                status="skipped", attempts=0, next_attempt_at=utcnow(),
+                last_error=f"no linked {provider} account"))
+            continue
+        enqueue_message("workapp", f"notification.{kind}", user.id,
+                        {"provider": provider, "userid": linked[provider], "locale": locale,
+                         "card": person_card(text, locale, link)})
 
 
 def _enqueue_mail(user, kind: str, subject: str, link: str | None) -> None:
