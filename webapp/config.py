@@ -107,6 +107,7 @@ class Config:
     OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", 120))
     WEBHOOK_ALLOW_PRIVATE = os.environ.get("WEBHOOK_ALLOW_PRIVATE", "0") == "1"
     WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", 10))
+    JOBS_DIGEST_AT = os.environ.get("JOBS_DIGEST_AT", "08:00")  # the daily email digest (docs/messages.md)
     JOBS_TIMEZONE = os.environ.get("JOBS_TIMEZONE", "Asia/Shanghai")
     JOBS_WARNINGS_AT = os.environ.get("JOBS_WARNINGS_AT", "07:30")
     JOBS_REMINDERS_AT = os.environ.get("JOBS_REMINDERS_AT", "07:40")

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from webapp.core.models import UUIDPK, BigIntPK, UTCDateTime, UUIDStr, utcnow
 from webapp.extensions import db
 
-STATUSES = ("pending", "sending", "sent", "failed", "skipped")
+STATUSES = ("pending", "sending", "sent", "failed", "skipped", "digest", "digested")
 
 
 class OutboxMessage(db.Model):

@@ -20,7 +20,7 @@ bp = Blueprint("channels", __name__, url_prefix="/admin/channels")
 
 PER_PAGE = 50
 STATUS_LABELS = {"pending": _l("Waiting"), "sending": _l("Sending"), "sent": _l("Sent"), "failed": _l("Delivery failed"),
-                 "skipped": _l("Skipped")}
+                 "skipped": _l("Skipped"), "digest": _l("Held for the digest"), "digested": _l("Sent in a digest")}
 ROBOT_KINDS = {"wecom": _l("WeCom group robot"), "dingtalk": _l("DingTalk custom robot"),
                "feishu": _l("Feishu custom bot")}
 PROVIDER_LABELS = {"wecom": _l("WeCom"), "dingtalk": _l("DingTalk"), "feishu": _l("Feishu")}
