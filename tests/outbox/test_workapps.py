@@ -247,3 +247,25 @@ def test_control_characters_in_a_robot_name_are_dropped(client, auth, world):
     assert client.post("/admin/channels/robots", data=_form(_token(client), name="门店\x00\x07群")).status_code == 303
     db.session.rollback()
     assert db.session.scalar(select(WorkAppRobot.name)) == "门店群"
+
+
+def test_preferences_apply_to_work_app_cards(app, world, standins, pinned_clock):
+    from datetime import UTC, datetime, timedelta
+
+    from webapp.notifications.operations import notify
+    from webapp.notifications.preferences import set_preferences
+
+    sup = world["users"]["sup1"]
+    db.session.add(UserIdentity(user_id=sup.id, provider="wecom", subject="zhangsan"))
+    set_preferences(sup, {"workapp": ["report_returned"]}, "22:00", "07:30", False)
+    db.session.commit()
+    pinned_clock.move_to(datetime(2026, 11, 20, 15, 0, tzinfo=UTC))  # 23:00 Shanghai: quiet
+    notify([sup], "report_returned", "周报")  # turned off for the work app
+    notify([sup], "report_approved", "周报")
+    db.session.commit()
+    (card,) = _rows("workapp")
+    assert card.event == "notification.report_approved"
+    assert abs(card.next_attempt_at - datetime(2026, 11, 20, 23, 30, tzinfo=UTC)) < timedelta(seconds=2)
+    assert outbox.deliver_due().claimed == 0
+    pinned_clock.move_to(datetime(2026, 11, 20, 23, 31, tzinfo=UTC))
+    assert outbox.deliver_due().sent == 1 and len(standins.received["wecom_message"]) == 1
