@@ -182,7 +182,8 @@ def deliver_due(limit: int = 50, worker: str | None = None, max_batches: int = 2
     # A send may take up to its timeout: never start one that could outlive the lease (another
     # worker would then take the message while it is still being sent).
     longest_send = timedelta(seconds=max(float(cfg.get("WEBHOOK_TIMEOUT") or 10),
-                                         float(cfg.get("SMTP_TIMEOUT") or 10)) + 5)
+                                         float(cfg.get("SMTP_TIMEOUT") or 10),
+                                         3 * float(cfg.get("WORKAPP_TIMEOUT") or 10)) + 5)  # token + lookup + send
     for _ in range(max_batches):
         lease_ends = utcnow() + timedelta(seconds=lease_seconds())
         token, messages = claim_due(worker, limit)
