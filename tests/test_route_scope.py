@@ -45,7 +45,7 @@ from webapp.extensions import db
 from webapp.notifications.models import Notification
 from webapp.onboarding.store import save_preview
 from webapp.org.models import Person
-from webapp.outbox.models import OutboxMessage, WebhookEndpoint
+from webapp.outbox.models import OutboxMessage, WebhookEndpoint, WorkAppRobot
 from webapp.photos.operations import process_upload, save_photo
 from webapp.photos.storage import get_store
 from webapp.plans.models import Attachment, Plan, PlanNote, ScheduledVisit
@@ -93,6 +93,7 @@ SECRETS = {
     "supervisor_profile": frozenset({"sup2"}) | MANAGEMENT,
     "warning": MANAGEMENT,
     "webhook_endpoint": frozenset({"admin"}),
+    "workapp_robot": frozenset({"admin"}),
 }
 
 
@@ -172,6 +173,7 @@ KINDS = {
     # The message channels page (/admin/channels) is the administrator's alone.
     "outbox_message": Kind("outbox_message", frozenset({"admin"}), "987654321"),
     "webhook_endpoint": Kind("webhook_endpoint", frozenset({"admin"}), _uuid()),
+    "workapp_robot": Kind("workapp_robot", frozenset({"admin"}), _uuid()),
     # Not objects: the phone shell answers every /m/ path alike (its data comes from the scoped
     # pull), static files are static.
     "shell_path": Kind("shell_path", frozenset(ROLES), "visit/" + _uuid()),
@@ -191,6 +193,7 @@ ARG_KINDS = {
     ("api", "conflict_id"): "conflict",
     ("api", "sha256"): "photo",
     ("channels", "endpoint_id"): "webhook_endpoint",
+    ("channels", "robot_id"): "workapp_robot",
     ("channels", "message_id"): "outbox_message",
     ("checklists", "template_id"): "template",
     ("onboarding", "preview_id"): "import_preview",
@@ -312,14 +315,16 @@ def other_scope(world, create_template):
     db.session.add_all([appeal, sign_in, api_token])
     endpoint = WebhookEndpoint(name=secret("webhook_endpoint"), url="https://hooks.example.com/x",
                                events=["report.approved"], salt="salt")
-    db.session.add(endpoint)
+    robot = WorkAppRobot(kind="wecom", name=secret("workapp_robot"),
+                         url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k", events=["report.approved"])
+    db.session.add_all([endpoint, robot])
     db.session.flush()
     message = OutboxMessage(channel="webhook", event="report.approved", recipient=endpoint.id, payload={},
                             idempotency_key="route-scope-1", status="failed", attempts=8)
     db.session.add(message)
     db.session.commit()
     return {
-        "outbox_message": str(message.id), "webhook_endpoint": endpoint.id,
+        "outbox_message": str(message.id), "webhook_endpoint": endpoint.id, "workapp_robot": robot.id,
         "visit": visit.id, "finding": finding.id, "photo": sha, "plan": plan.id, "schedule_row": row.id,
         "attachment": str(attachment.id), "report": report.id, "share_link": str(live.id),
         "revoked_token": "revoked-d2-token", "live_token": "live-d2-token", "conflict": str(conflict.id),

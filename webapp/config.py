@@ -81,6 +81,9 @@ class Config:
     DINGTALK_CLIENT_SECRET = os.environ.get("DINGTALK_CLIENT_SECRET")
     DINGTALK_API_BASE = os.environ.get("DINGTALK_API_BASE", "https://api.dingtalk.com")
     DINGTALK_LOGIN_BASE = os.environ.get("DINGTALK_LOGIN_BASE", "https://login.dingtalk.com")
+    DINGTALK_AGENT_ID = os.environ.get("DINGTALK_AGENT_ID")  # work notifications (docs/messages.md)
+    DINGTALK_OAPI_BASE = os.environ.get("DINGTALK_OAPI_BASE", "https://oapi.dingtalk.com")
+    WORKAPP_TIMEOUT = float(os.environ.get("WORKAPP_TIMEOUT", "10"))
     FEISHU_APP_ID = os.environ.get("FEISHU_APP_ID")
     FEISHU_APP_SECRET = os.environ.get("FEISHU_APP_SECRET")
     FEISHU_API_BASE = os.environ.get("FEISHU_API_BASE", "https://open.feishu.cn")
@@ -104,6 +107,7 @@ class Config:
     OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", 120))
     WEBHOOK_ALLOW_PRIVATE = os.environ.get("WEBHOOK_ALLOW_PRIVATE", "0") == "1"
     WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", 10))
+    JOBS_DIGEST_AT = os.environ.get("JOBS_DIGEST_AT", "08:00")  # the daily email digest (docs/messages.md)
     JOBS_TIMEZONE = os.environ.get("JOBS_TIMEZONE", "Asia/Shanghai")
     JOBS_WARNINGS_AT = os.environ.get("JOBS_WARNINGS_AT", "07:30")
     JOBS_REMINDERS_AT = os.environ.get("JOBS_REMINDERS_AT", "07:40")

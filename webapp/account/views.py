@@ -1,7 +1,7 @@
 """One's own account (我的账户): signed-in devices (browser sessions) and API tokens, each ended here;
 a link to the password page. Every signed-in user, for themselves only (authz "account.manage")."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -76,3 +76,49 @@ def revoke_api_token(token_id):
         db.session.commit()
     flash(_("The token is revoked."), "info")
     return redirect(url_for(".index"), 303)
+
+
+# ---- notification preferences (docs/messages.md): one's own only ---------------------------------------
+
+def _preferences_page(status=200, errors=None, values=None):
+    from webapp.notifications.operations import KINDS
+    from webapp.notifications.preferences import preference_of
+    from webapp.outbox.workapps import configured_providers
+
+    pref = preference_of(current_user.id)
+    if values is None:
+        off = (pref.off if pref else None) or {}
+        values = {"email": [k for k in KINDS if k not in (off.get("email") or [])],
+                  "workapp": [k for k in KINDS if k not in (off.get("workapp") or [])],
+                  "quiet_start": pref.quiet_start if pref else "", "quiet_end": pref.quiet_end if pref else "",
+                  "email_digest": bool(pref and pref.email_digest)}
+    labels = {k: str(v).replace("%(subject)s", "").strip().rstrip(":：").strip() for k, v in KINDS.items()}
+    return render_template("account/notifications.html", kinds=labels, values=values, errors=errors or {},
+                           workapps=bool(configured_providers(current_app.config))), status
+
+
+@bp.get("/notifications")
+def notifications():
+    return _preferences_page()
+
+
+@bp.post("/notifications")
+def save_notifications():
+    from marshmallow import ValidationError
+
+    from webapp.core.formdata import form_to_dict, translate_errors
+    from webapp.notifications.operations import KINDS
+    from webapp.notifications.preferences import set_preferences
+    from webapp.notifications.schemas import PreferencesArgs
+
+    raw = form_to_dict(request.form, lists=("email", "workapp"))
+    try:
+        data = PreferencesArgs().load(raw)
+    except ValidationError as e:
+        raw.setdefault("email_digest", False)
+        return _preferences_page(400, translate_errors(e.messages), raw)
+    off = {c: [k for k in KINDS if k not in data[c]] for c in ("email", "workapp")}
+    set_preferences(current_user, off, data["quiet_start"], data["quiet_end"], data["email_digest"])
+    db.session.commit()
+    flash(_("Your notification preferences were saved."), "info")
+    return redirect(url_for(".notifications"), 303)

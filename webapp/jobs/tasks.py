@@ -84,6 +84,16 @@ def register_tasks(huey, app) -> dict:
         db.session.commit()
         return made
 
+    @in_app
+    def _digests():
+        from webapp.notifications.preferences import send_digests
+
+        made = send_digests()
+        db.session.commit()
+        log.info("daily digests: %s emails", made)
+        return made
+
+    dh, dm = _hour_minute(app.config.get("JOBS_DIGEST_AT") or "08:00")
     wh, wm = _hour_minute(app.config.get("JOBS_WARNINGS_AT"))
     oh, om = _hour_minute(app.config.get("JOBS_REMINDERS_AT"))
     rh, rm = _hour_minute(app.config.get("JOBS_RENDITIONS_AT"))
@@ -95,4 +105,5 @@ def register_tasks(huey, app) -> dict:
                                                 name="overdue_reminders")(_overdue),
         "photo_renditions": huey.periodic_task(local_crontab(tz, hour=rh, minute=rm),
                                                name="photo_renditions")(_renditions),
+        "daily_digest": huey.periodic_task(local_crontab(tz, hour=dh, minute=dm), name="daily_digest")(_digests),
     }

@@ -16,6 +16,7 @@ from webapp.auth.models import User
 from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.notifications.models import Notification
+from webapp.notifications.preferences import delay_seconds, preference_of, wants
 
 KINDS = {
     "report_to_approve": _l("Report to approve: %(subject)s"),
@@ -49,6 +50,11 @@ def notify(users, kind: str, subject: str, link: str | None = None) -> list[Noti
     assert kind in KINDS, kind
     seen, made = set(), []
     mail = has_app_context() and bool(current_app.config.get("SMTP_HOST") or current_app.config.get("MAIL_CATCHER"))
+    workapps = []
+    if has_app_context():
+        from webapp.outbox.workapps import configured_providers
+
+        workapps = configured_providers(current_app.config)
     for user in users:
         if user is None or user.id in seen or not user.active:
             continue
@@ -56,12 +62,53 @@ def notify(users, kind: str, subject: str, link: str | None = None) -> list[Noti
         n = Notification(user_id=user.id, kind=kind, message=subject[:1000], link=link)
         db.session.add(n)
         made.append(n)
-        if mail and user.email:
-            _enqueue_mail(user, kind, subject, link)
+        if not (mail and user.email) and not workapps:
+            continue
+        pref = preference_of(user.id)
+        if mail and user.email and wants(pref, "email", kind):
+            _enqueue_mail(user, kind, subject, link, pref)
+        if workapps and wants(pref, "workapp", kind):
+            _enqueue_workapp(user, kind, subject, link, workapps, delay_seconds(pref))
     return made
 
 
-def _enqueue_mail(user, kind: str, subject: str, link: str | None) -> None:
+def _enqueue_workapp(user, kind: str, subject: str, link: str | None, providers: list[str],
+                     delay: float = 0) -> None:
+    """One card per configured work app to the user's account there (user_identities); a user with
+    no account there gets a `skipped` row instead, visible on /admin/channels (docs/messages.md)."""
+    import uuid
+
+    from webapp.auth.models import UserIdentity
+    from webapp.outbox.models import OutboxMessage
+    from webapp.outbox.operations import enqueue_message
+    from webapp.outbox.workapps import person_card
+
+    cfg = current_app.config
+    locale = user.locale if user.locale in cfg["LANGUAGES"] else cfg["BABEL_DEFAULT_LOCALE"]
+    with force_locale(locale):
+        text = str(KINDS[kind]) % {"subject": subject}
+    with db.session.no_autoflush:
+        linked = {i.provider: i.subject for i in db.session.scalars(select(UserIdentity).where(
+            UserIdentity.user_id == user.id, UserIdentity.provider.in_(providers)))}
+    for provider in providers:
+        if provider not in linked:
+            db.session.add(OutboxMessage(
+                channel="workapp", event=f"notification.{kind}", recipient=user.id,
+                payload={"provider": provider}, idempotency_key=f"notification.{kind}:{uuid.uuid4()}",
+                status="skipped", attempts=0, next_attempt_at=utcnow(),
+                last_error=f"no linked {provider} account"))
+            continue
+        enqueue_message("workapp", f"notification.{kind}", user.id,
+                        {"provider": provider, "userid": linked[provider], "locale": locale,
+                         "card": person_card(text, locale, link)}, delay_seconds=delay)
+
+
+def _enqueue_mail(user, kind: str, subject: str, link: str | None, pref=None) -> None:
+    """The email, due now or at the end of the person's quiet hours; or, for a person who chose the
+    daily digest, a `digest` row that the daily task gathers into one email (preferences.py)."""
+    import uuid
+
+    from webapp.outbox.models import OutboxMessage
     from webapp.outbox.operations import enqueue_message
 
     cfg = current_app.config
@@ -71,8 +118,13 @@ def _enqueue_mail(user, kind: str, subject: str, link: str | None) -> None:
     body = text
     if link:
         body += "\n\n" + (cfg.get("PUBLIC_URL") or "").rstrip("/") + link
-    enqueue_message("email", f"notification.{kind}", user.id,
-                    {"to": user.email, "subject": text[:300], "body": body, "locale": locale, "link": link})
+    payload = {"to": user.email, "subject": text[:300], "body": body, "locale": locale, "link": link}
+    if pref is not None and pref.email_digest:
+        db.session.add(OutboxMessage(channel="email", event=f"notification.{kind}", recipient=user.id,
+                                     payload=payload, idempotency_key=f"notification.{kind}:{uuid.uuid4()}",
+                                     status="digest", attempts=0, next_attempt_at=utcnow()))
+        return
+    enqueue_message("email", f"notification.{kind}", user.id, payload, delay_seconds=delay_seconds(pref))
 
 
 def department_heads(department_id) -> list[User]:

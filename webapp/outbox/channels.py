@@ -172,3 +172,6 @@ def send_webhook(message: Message, app) -> Receipt:
 
 register_channel("email", send_email)
 register_channel("webhook", send_webhook)
+
+# Work-app channels ("robot", "workapp") register themselves on import (docs/messages.md).
+from webapp.outbox import workapps  # noqa: E402, F401

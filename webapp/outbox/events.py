@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from webapp.core.models import new_id, utcnow
 from webapp.extensions import db
-from webapp.outbox.models import OutboxMessage, WebhookEndpoint
+from webapp.outbox.models import OutboxMessage, WebhookEndpoint, WorkAppRobot
 from webapp.outbox.webhooks import EVENTS
 
 
@@ -36,19 +36,40 @@ def subscribers(code: str, session: Session) -> list[WebhookEndpoint]:
                 if code in (e.events or [])]
 
 
+def robot_subscribers(code: str, session: Session) -> list[WorkAppRobot]:
+    with session.no_autoflush:
+        return [r for r in session.scalars(select(WorkAppRobot).where(WorkAppRobot.active.is_(True)))
+                if code in (r.events or [])]
+
+
 def raise_event(code: str, data: dict, session: Session | None = None, *, flush: bool = True,
-                endpoints: list[WebhookEndpoint] | None = None) -> list[OutboxMessage]:
-    """One webhook message per active endpoint subscribed to `code` (added to the session; flushed
-    unless `flush=False`, for use inside a flush hook)."""
+                endpoints: list[WebhookEndpoint] | None = None,
+                robots: list[WorkAppRobot] | None = None) -> list[OutboxMessage]:
+    """One webhook message per active endpoint subscribed to `code`, one robot message per active
+    work-app group robot subscribed to it (added to the session; flushed unless `flush=False`, for
+    use inside a flush hook)."""
     assert code in EVENTS, code
     session = session or db.session()
     if endpoints is None:
         endpoints = subscribers(code, session)
-    if not endpoints:
+    if robots is None:
+        robots = robot_subscribers(code, session)
+    if not endpoints and not robots:
         return []
     event_id = str(uuid.uuid4())
     body = {"id": event_id, "event": code, "occurred_at": utcnow().isoformat(), "data": data}
     made = []
+    if robots:
+        from webapp.outbox.workapps import event_card
+
+        card = event_card(code, data)
+        for robot in robots:
+            message = OutboxMessage(channel="robot", event=code, recipient=robot.id,
+                                    payload={"card": card, "event_id": event_id},
+                                    idempotency_key=f"{code}:{event_id}:robot:{robot.id[:8]}", status="pending",
+                                    attempts=0, next_attempt_at=utcnow())
+            session.add(message)
+            made.append(message)
     for endpoint in endpoints:
         message = OutboxMessage(channel="webhook", event=code, recipient=endpoint.id, payload=body,
                                 idempotency_key=f"{code}:{event_id}:{endpoint.id[:8]}", status="pending",
@@ -67,11 +88,12 @@ def _before_flush(session, _ctx, _instances):
 
     new = [obj for obj in session.new if isinstance(obj, Finding) and obj.deleted_at is None]
     endpoints = subscribers("finding.recorded", session) if new else []  # one query per flush
-    for finding in new if endpoints else ():
+    robots = robot_subscribers("finding.recorded", session) if new else []
+    for finding in new if endpoints or robots else ():
         if finding.id is None:
             finding.id = new_id()
         raise_event("finding.recorded", {"finding": finding_data(finding)}, session, flush=False,
-                    endpoints=endpoints)
+                    endpoints=endpoints, robots=robots)
 
 
 def install_event_hooks() -> None:

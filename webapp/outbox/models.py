@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from webapp.core.models import UUIDPK, BigIntPK, UTCDateTime, UUIDStr, utcnow
 from webapp.extensions import db
 
-STATUSES = ("pending", "sending", "sent", "failed")
+STATUSES = ("pending", "sending", "sent", "failed", "skipped", "digest", "digested")
 
 
 class OutboxMessage(db.Model):
@@ -63,5 +63,22 @@ class WebhookEndpoint(UUIDPK, db.Model):
     events: Mapped[list] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     salt: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("users.id"))
+
+
+class WorkAppRobot(UUIDPK, db.Model):
+    """A WeCom / DingTalk / Feishu group robot registered by an administrator. Its signing secret is
+    given by the work app, so it is stored, encrypted (Fernet, key derived from SECRET_KEY), and never
+    shown again."""
+
+    __tablename__ = "workapp_robots"
+
+    kind: Mapped[str] = mapped_column(String(10))  # wecom | dingtalk | feishu
+    name: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(String(500))
+    secret_encrypted: Mapped[str | None] = mapped_column(String(400))
+    events: Mapped[list] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("users.id"))

@@ -182,7 +182,8 @@ def deliver_due(limit: int = 50, worker: str | None = None, max_batches: int = 2
     # A send may take up to its timeout: never start one that could outlive the lease (another
     # worker would then take the message while it is still being sent).
     longest_send = timedelta(seconds=max(float(cfg.get("WEBHOOK_TIMEOUT") or 10),
-                                         float(cfg.get("SMTP_TIMEOUT") or 10)) + 5)
+                                         float(cfg.get("SMTP_TIMEOUT") or 10),
+                                         3 * float(cfg.get("WORKAPP_TIMEOUT") or 10)) + 5)  # token + lookup + send
     for _ in range(max_batches):
         lease_ends = utcnow() + timedelta(seconds=lease_seconds())
         token, messages = claim_due(worker, limit)
@@ -276,3 +277,29 @@ def rotate_endpoint_secret(endpoint, user) -> str:
     record_audit(user, "webhook.rotate_secret", "webhook_endpoint", endpoint.id, {})
     db.session.flush()
     return endpoint_secret(endpoint.salt, current_app.config["SECRET_KEY"])
+
+
+# ---- work-app group robots (administrators) ---------------------------------------------------------
+
+def create_robot(user, kind: str, name: str, url: str, secret: str, events: list[str]):
+    """Register a group robot; its signing secret (if any) is stored encrypted and never shown again."""
+    from webapp.audit.operations import record_audit
+    from webapp.outbox.models import WorkAppRobot
+    from webapp.outbox.workapps import encrypt_secret
+
+    robot = WorkAppRobot(kind=kind, name=name, url=url, events=sorted(set(events)), active=True,
+                         secret_encrypted=encrypt_secret(secret, current_app.config["SECRET_KEY"]) or None,
+                         created_by=getattr(user, "id", None))
+    db.session.add(robot)
+    db.session.flush()
+    record_audit(user, "robot.create", "workapp_robot", robot.id,
+                 {"kind": kind, "name": name, "events": robot.events, "signed": bool(secret)})
+    return robot
+
+
+def set_robot_active(robot, user, active: bool) -> None:
+    from webapp.audit.operations import record_audit
+
+    robot.active = active
+    record_audit(user, "robot.update", "workapp_robot", robot.id, {"active": active})
+    db.session.flush()

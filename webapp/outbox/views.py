@@ -1,7 +1,7 @@
 """/admin/channels: the outbox (counts, messages and their attempts, send again) and the webhook
 endpoints (register, edit, rotate the secret, delivery log). Administrators only (admin.settings)."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -12,14 +12,18 @@ from webapp.authz import require
 from webapp.core.formdata import form_to_dict, translate_errors
 from webapp.extensions import db
 from webapp.outbox import operations as ops
-from webapp.outbox.models import STATUSES, DeliveryAttempt, OutboxMessage, WebhookEndpoint
-from webapp.outbox.schemas import EndpointArgs, MessageFilterArgs
+from webapp.outbox.models import STATUSES, DeliveryAttempt, OutboxMessage, WebhookEndpoint, WorkAppRobot
+from webapp.outbox.schemas import EndpointArgs, MessageFilterArgs, RobotArgs
 from webapp.outbox.webhooks import EVENTS
 
 bp = Blueprint("channels", __name__, url_prefix="/admin/channels")
 
 PER_PAGE = 50
-STATUS_LABELS = {"pending": _l("Waiting"), "sending": _l("Sending"), "sent": _l("Sent"), "failed": _l("Delivery failed")}
+STATUS_LABELS = {"pending": _l("Waiting"), "sending": _l("Sending"), "sent": _l("Sent"), "failed": _l("Delivery failed"),
+                 "skipped": _l("Skipped"), "digest": _l("Held for the digest"), "digested": _l("Sent in a digest")}
+ROBOT_KINDS = {"wecom": _l("WeCom group robot"), "dingtalk": _l("DingTalk custom robot"),
+               "feishu": _l("Feishu custom bot")}
+PROVIDER_LABELS = {"wecom": _l("WeCom"), "dingtalk": _l("DingTalk"), "feishu": _l("Feishu")}
 EVENT_LABELS = {
     "finding.recorded": _l("A finding is recorded"),
     "report.approved": _l("A report is approved"),
@@ -60,7 +64,10 @@ def _messages(args):
     return rows, attempts, total
 
 
-def _index(status=200, form_errors=None, form_values=None, new_secret=None, new_endpoint=None):
+def _index(status=200, form_errors=None, form_values=None, new_secret=None, new_endpoint=None,
+           robot_errors=None, robot_values=None):
+    from webapp.outbox.workapps import configured_providers
+
     args = _filters()
     rows, attempts, total = _messages(args)
     endpoints = db.session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.created_at)).all()
@@ -70,7 +77,10 @@ def _index(status=200, form_errors=None, form_values=None, new_secret=None, new_
         args=args, pages=max(1, -(-total // PER_PAGE)), endpoints=endpoints, events=events,
         all_events=EVENTS, event_labels=EVENT_LABELS, status_labels=STATUS_LABELS, statuses=STATUSES,
         errors=form_errors or {}, values=form_values or {}, new_secret=new_secret,
-        new_endpoint=new_endpoint), status
+        new_endpoint=new_endpoint, robots=db.session.scalars(select(WorkAppRobot).order_by(WorkAppRobot.created_at)).all(),
+        robot_kinds=ROBOT_KINDS, robot_errors=robot_errors or {}, robot_values=robot_values or {},
+        providers=[(p, PROVIDER_LABELS[p], p in configured_providers(current_app.config))
+                   for p in PROVIDER_LABELS]), status
 
 
 @bp.get("/")
@@ -144,3 +154,26 @@ def rotate(endpoint_id):
     secret = ops.rotate_endpoint_secret(endpoint, current_user)
     db.session.commit()
     return _endpoint_page(endpoint, new_secret=secret)
+
+
+@bp.post("/robots")
+def create_robot():
+    raw = form_to_dict(request.form, lists=("events",))
+    try:
+        data = RobotArgs().load(raw)
+    except ValidationError as e:
+        raw.pop("secret", None)  # never echoed back
+        return _index(400, robot_errors=translate_errors(e.messages), robot_values=raw)
+    ops.create_robot(current_user, data["kind"], data["name"], data["url"], data["secret"], data["events"])
+    db.session.commit()
+    flash(_("The robot was registered."), "info")
+    return redirect(url_for(".index"), 303)
+
+
+@bp.post("/robots/<robot_id>/active")
+def robot_active(robot_id):
+    robot = db.session.get(WorkAppRobot, robot_id) or abort(404)
+    ops.set_robot_active(robot, current_user, request.form.get("active") == "1")
+    db.session.commit()
+    flash(_("The robot was saved."), "info")
+    return redirect(url_for(".index"), 303)
