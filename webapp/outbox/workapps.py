@@ -100,14 +100,14 @@ def event_card(code: str, data: dict) -> dict:
     locale = current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_CN") if has_app_context() else "zh_CN"
     with force_locale(locale):
         return {"title": str(EVENT_TITLES[code]), "description": _subject(data)[:300],
-                "url": absolute(_link_of(data)), "button": str(_l("Open"))}
+                "url": absolute(_link_of(data)), "button": str(_l("Open the page"))}
 
 
 def person_card(title: str, locale: str, link: str | None) -> dict:
     """A person's card, in their language: the notification's text, and its page."""
     with force_locale(locale):
         return {"title": str(_l("Operations supervision")), "description": title[:300],
-                "url": absolute(link or "/"), "button": str(_l("Open"))}
+                "url": absolute(link or "/"), "button": str(_l("Open the page"))}
 
 
 def absolute(path: str) -> str:
