@@ -4,11 +4,8 @@ import time
 
 import pytest
 
-from tests.receivers import WebhookReceiver
-from webapp.extensions import db
+from tests.outbox.conftest import endpoint, receiver  # noqa: F401  (the outbox's receiver fixtures, shared)
 from webapp.jobs import get_huey
-from webapp.outbox.models import WebhookEndpoint
-from webapp.outbox.webhooks import EVENTS
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -25,22 +22,6 @@ def redis_available() -> bool:
 @pytest.fixture
 def app_config():
     return {"WEBHOOK_ALLOW_PRIVATE": True, "WEBHOOK_TIMEOUT": 2.0}
-
-
-@pytest.fixture
-def receiver():
-    r = WebhookReceiver()
-    yield r
-    r.down()
-
-
-@pytest.fixture
-def endpoint(app, receiver):
-    ep = WebhookEndpoint(name="receiver", url=receiver.url, events=list(EVENTS), active=True,
-                         salt=secrets.token_hex(16))
-    db.session.add(ep)
-    db.session.commit()
-    return ep
 
 
 @pytest.fixture(params=["sqlite", "redis"])
