@@ -90,14 +90,15 @@ class Deployment:
         subprocess.run([*self.flask, "db", "upgrade"], env=self.env, check=True, cwd=self.root, capture_output=True)
         subprocess.run([*self.flask, "seed-demo"], env=self.env, check=True, cwd=self.root, capture_output=True)
 
-    def start(self, build: str):
+    def start(self, build: str | None = None, env: dict | None = None, args: tuple = ("-w", "1")):
+        """Serve under gunicorn (`args`: its options), with `env` added to the environment."""
         import subprocess
         import sys
         import urllib.request
 
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{self.port}", "webapp:create_app()"],
-            env={**self.env, "SHELL_BUILD": build}, cwd=self.root,
+            [sys.executable, "-m", "gunicorn", *args, "-b", f"127.0.0.1:{self.port}", "webapp:create_app()"],
+            env={**self.env, **({"SHELL_BUILD": build} if build else {}), **(env or {})}, cwd=self.root,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(150):
             try:

@@ -13,16 +13,13 @@ import glob
 import json
 import os
 import shutil
-import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 from playwright.sync_api import expect
 
-from e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, ROOT, _free_port, login
-from e2e.phone import snap, unsynced, wait_synced, wait_until
+from e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, ROOT, login
+from e2e.phone import Deployment, snap, unsynced, wait_synced, wait_until
 
 PHONE_390 = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
              "has_touch": True}
@@ -48,50 +45,24 @@ def _sample(fixed: bool) -> bytes:
         sample.ROWS.update(saved)
 
 
-class ClockedServer:
+class ClockedServer(Deployment):
     """The app (seeded demo, gunicorn) with a clock that the test moves: libfaketime reads the offset
     from a file on every call, so the running server jumps forward without a restart."""
 
     def __init__(self, inst):
-        self.inst, self.port = inst, _free_port()
+        super().__init__(inst)
         self.clock = inst / "faketime"
         self.clock.write_text("+0\n")
-        self.env = {**os.environ, "INSTANCE_PATH": str(inst), "DATABASE_URL": f"sqlite:///{inst / 'e2e.db'}",
-                    "SECRET_KEY": "e2e-secret", "MEDIA_ROOT": str(inst / "media")}
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.proc = None
 
     def start(self):
-        flask = [sys.executable, "-m", "flask", "--app", "webapp"]
-        for cmd in (["db", "upgrade"], ["seed-demo"]):
-            subprocess.run([*flask, *cmd], env=self.env, check=True, cwd=ROOT, capture_output=True)
-        env = {**self.env, "LD_PRELOAD": FAKETIME, "FAKETIME_TIMESTAMP_FILE": str(self.clock),
-               "FAKETIME_NO_CACHE": "1"}
-        self.log = open(self.inst / "server.log", "wb")  # noqa: SIM115 (closed in stop)
+        self.seed()
         # --timeout 0: gunicorn's worker heartbeat compares file times (real) with time.time() (moved).
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "2", "--timeout", "0", "--graceful-timeout", "3", "-b", f"127.0.0.1:{self.port}",
-             "webapp:create_app()"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.log)
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(self.base + "/api/v1/health", timeout=1)
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not start: " + (self.inst / "server.log").read_text())
+        super().start(env={"LD_PRELOAD": FAKETIME, "FAKETIME_TIMESTAMP_FILE": str(self.clock),
+                           "FAKETIME_NO_CACHE": "1"},
+                      args=("-w", "2", "--timeout", "0", "--graceful-timeout", "3"))
 
     def move_clock(self, offset: str):
         self.clock.write_text(offset + "\n")
-
-    def stop(self):
-        if self.proc:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-            self.log.close()
 
 
 @pytest.fixture
