@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -24,8 +25,10 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, db_url: str, instance: Path, workers: int = 1):
-        self.db_url, self.instance, self.workers = db_url, instance, workers
+    def __init__(self, db_url: str, instance: Path, workers: int = 1, clock: datetime | None = None):
+        """`clock`: the server's "now" when it starts (tests pass their pinned clock's now; it ticks
+        from there — tests/clocked_app.py); None: the real clock (benchmarks)."""
+        self.db_url, self.instance, self.workers, self.clock = db_url, instance, workers, clock
         self.proc = None
         self.base = None
 
@@ -34,10 +37,12 @@ class Server:
         port = free_port()
         env = {**os.environ, "DATABASE_URL": self.db_url, "SECRET_KEY": "test-secret",
                "INSTANCE_PATH": str(self.instance), "MEDIA_ROOT": str(self.instance / "media")}
+        if self.clock is not None:
+            env["TEST_CLOCK"] = self.clock.isoformat()
         self.log = open(self.instance / f"server-{port}.log", "wb")  # noqa: SIM115 (closed in stop)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-b", f"127.0.0.1:{port}",
-             "--timeout", "120", "webapp:create_app()"],
+             "--timeout", "120", "tests.clocked_app:app" if self.clock is not None else "webapp:create_app()"],
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.log, start_new_session=True)
         self.base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60

@@ -6,6 +6,7 @@ import hashlib
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -76,7 +77,7 @@ def test_crash_in_the_middle_of_a_large_push(world, _schema, tmp_path):
         db.session.commit()  # XXX: on SQLite an open transaction here would hold the server's write lock
         return count
 
-    server = Server(_schema, tmp_path / "crash").start()
+    server = Server(_schema, tmp_path / "crash", clock=datetime.now(UTC)).start()
     try:
         http = HttpClient([server.base], timeout=300)
         result = {}
@@ -100,7 +101,7 @@ def test_crash_in_the_middle_of_a_large_push(world, _schema, tmp_path):
     assert crashed_with in (0, n), "half a push was applied"
     assert "r" not in result or result["r"].status_code == 200
 
-    server = Server(_schema, tmp_path / "crash2").start()
+    server = Server(_schema, tmp_path / "crash2", clock=datetime.now(UTC)).start()
     try:
         http = HttpClient([server.base], timeout=300)
         body = {"device_id": device.device_id, "mutations": mutations}
@@ -127,7 +128,7 @@ def test_two_app_servers_on_one_postgresql(app, _schema, tmp_path):
         pytest.skip("scale-out runs on PostgreSQL")
     from tests.sync.test_stateful import SyncMachine
 
-    servers = [Server(_schema, tmp_path / f"s{i}", workers=2).start() for i in range(2)]
+    servers = [Server(_schema, tmp_path / f"s{i}", workers=2, clock=datetime.now(UTC)).start() for i in range(2)]
     try:
         SyncMachine.client = HttpClient([s.base for s in servers], seed=7)
         run_state_machine_as_test(SyncMachine, settings=settings(
