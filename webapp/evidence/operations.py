@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from webapp.evidence.geo import fence
 from webapp.evidence.models import RecordEvidence, VisitCheckin
@@ -91,7 +91,7 @@ def _existing(entity_ids: list[tuple[str, str]]) -> set[tuple[str, str]]:
 def record_push_evidence(user, device_id: str, mutations: list, results: list, device_time: datetime | None,
                          received: datetime) -> int:
     """After a push: one evidence row per record with a capture time that this push created or first
-    brought (the first receipt is the evidence; later edits keep it). Flushes; returns rows added."""
+    brought (the first receipt is the evidence; later edits keep it). Writes, never commits; returns rows added."""
     offset = clock_offset(device_time, received)
     wanted = []
     for m, res in zip(mutations, results, strict=False):
@@ -103,26 +103,41 @@ def record_push_evidence(user, device_id: str, mutations: list, results: list, d
     if not wanted:
         return 0
     have = _existing([(m.entity, m.id) for m in wanted])
-    rows, seen = [], set()
     from webapp.sync_store.entities import ENTITIES
 
+    new = []
     for m in wanted:
         key = (m.entity, m.id)
-        if key in have or key in seen:
-            continue
-        seen.add(key)
-        field = CAPTURE_FIELDS[m.entity]
-        captured = None
-        if field:
-            obj = db.session.get(ENTITIES[m.entity].model, m.id)
-            captured = getattr(obj, field, None) if obj is not None else None
-        captured = captured or m.client_time
-        rows.append(RecordEvidence(**_evidence_row(m.entity, m.id, user_id=user.id, device_id=device_id,
-                                                   captured=captured, device_time=device_time, received=received,
-                                                   offset=offset)))
-    db.session.add_all(rows)
-    db.session.flush()
+        if key not in have:
+            have.add(key)
+            new.append(m)
+    captured_of = _captured_times(ENTITIES, new)
+    rows = [_evidence_row(m.entity, m.id, user_id=user.id, device_id=device_id,
+                          captured=captured_of.get((m.entity, m.id)) or m.client_time, device_time=device_time,
+                          received=received, offset=offset) for m in new]
+    if rows:
+        # One statement for the batch: a push brings up to hundreds of records at once.
+        db.session.execute(insert(RecordEvidence), rows)
     return len(rows)
+
+
+def _captured_times(entities, mutations) -> dict[tuple[str, str], datetime]:
+    """The stored capture time of each pushed record that has a capture field, read per entity in
+    chunks (the records were just written in this transaction)."""
+    ids: dict[str, list[str]] = {}
+    for m in mutations:
+        if CAPTURE_FIELDS[m.entity]:
+            ids.setdefault(m.entity, []).append(m.id)
+    out = {}
+    for entity, record_ids in ids.items():
+        model = entities[entity].model
+        column = getattr(model, CAPTURE_FIELDS[entity])
+        for chunk in range(0, len(record_ids), 500):
+            for rid, captured in db.session.execute(select(model.id, column).where(
+                    model.id.in_(record_ids[chunk:chunk + 500]))):
+                if captured is not None:
+                    out[(entity, rid)] = captured
+    return out
 
 
 def record_photo_evidence(photo, user, device_time: datetime | None, received: datetime) -> None:
