@@ -56,6 +56,9 @@ bench: install
 	$(PY) bench/dashboard.py --pg $(PG_BENCH)
 	$(PY) bench/points_post.py
 	$(PY) bench/outbox.py
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) bench/load.py
+	$(PY) bench/outbox.py
 	$(PY) bench/outbox.py --rate 30
 
 clean:
