@@ -2,6 +2,7 @@
 markers of records that left it."""
 
 from collections import defaultdict
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -11,12 +12,14 @@ class Pull:
 
     def pull(self, user, cursor: int | None, limit: int) -> dict:
         Change = self.store.change
-        q = select(Change).where(self.policy.change_scope(user)).order_by(Change.seq).limit(limit + 1)
+        # Columns, not ORM objects: a pull page is hundreds of rows that are only read.
+        q = select(Change.seq, Change.entity, Change.record_id).where(self.policy.change_scope(user)) \
+            .order_by(Change.seq).limit(limit + 1)
         if cursor:
             q = q.where(Change.seq > cursor)
         else:
             q = q.where(Change.deleted.is_(False))  # a fresh device needs no tombstones
-        rows = self.session.scalars(q).all()
+        rows = self.session.execute(q).all()
         more = len(rows) > limit
         rows = rows[:limit]
         by_entity = defaultdict(list)
@@ -31,24 +34,47 @@ class Pull:
                 markers[row.seq] = self.policy.exits(user, [row])
         records = {}
         for entity, ids in by_entity.items():
-            spec = self.entities[entity]
-            stmt = select(spec.model).where(spec.model.id.in_(ids)).options(*self.policy.load_options(spec))
-            for obj in self.session.scalars(stmt):
-                records[(entity, obj.id)] = obj
+            records.update(self._pulled_records(self.entities[entity], ids))
         changes = []
         for row in rows:
             if row.seq in markers:
                 changes.extend(markers[row.seq])
                 continue
-            obj = records.get((row.entity, row.record_id))
-            if obj is None:
-                continue
-            spec = self.entities[row.entity]
-            data = self.policy.serialize(spec, obj)
-            if not spec.reference:
-                data["has_conflict"] = bool(obj.has_conflict)
-            changes.append({"entity": row.entity, "id": obj.id, "version": obj.version,
-                            "deleted": obj.deleted_at is not None, "has_conflict": bool(obj.has_conflict),
-                            "data": data})
+            change = records.get((row.entity, row.record_id))
+            if change is not None:
+                changes.append(change)
         next_cursor = rows[-1].seq if rows else (cursor or 0)
         return {"changes": changes, "cursor": next_cursor, "more": more}
+
+    def _pulled_records(self, spec, ids: list[str]) -> dict:
+        """{(entity, id): change} for these records. Plain columns are read as rows and put on the
+        wire directly (what serialize() would give, without building ORM objects); an entity the
+        policy loads with options (a template and its items) goes through the policy's serialize()."""
+        out = {}
+        if self.policy.load_options(spec):
+            stmt = select(spec.model).where(spec.model.id.in_(ids)).options(*self.policy.load_options(spec))
+            for obj in self.session.scalars(stmt):
+                out[(spec.name, obj.id)] = self._pulled_change(spec, obj.id, obj.version, obj.deleted_at is not None,
+                                                        bool(obj.has_conflict), self.policy.serialize(spec, obj))
+            return out
+        model = spec.model
+        fields = spec.fields
+        cols = [model.id, model.version, model.deleted_at, model.has_conflict, *(getattr(model, f) for f in fields)]
+        sets = spec.set_fields
+        for row in self.session.execute(select(*cols).where(model.id.in_(ids))):
+            data = {}
+            for name, value in zip(fields, row[4:], strict=True):
+                if name in sets:
+                    value = sorted(value or [])
+                elif isinstance(value, datetime | date):
+                    value = value.isoformat()
+                data[name] = value
+            out[(spec.name, row[0])] = self._pulled_change(spec, row[0], row[1], row[2] is not None, bool(row[3]), data)
+        return out
+
+    @staticmethod
+    def _pulled_change(spec, record_id, version, deleted: bool, has_conflict: bool, data: dict) -> dict:
+        if not spec.reference:
+            data["has_conflict"] = has_conflict
+        return {"entity": spec.name, "id": record_id, "version": version, "deleted": deleted,
+                "has_conflict": has_conflict, "data": data}
