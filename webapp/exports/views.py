@@ -1,6 +1,8 @@
 """Export pages: ask for an export (POST, then the progress page), watch it (htmx polls the status
 every second until it is finished), download the file, and "My exports"."""
 
+import re
+
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
@@ -13,6 +15,7 @@ from webapp.extensions import db
 from webapp.i18n import current_locale_code
 from webapp.photos.storage import ObjectMissing, StorageError
 
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 
 
@@ -53,6 +56,8 @@ def report(report_id):
 
 
 def _job(job_id) -> ExportJob:
+    if not UUID_RE.fullmatch(job_id or ""):  # a guessed or hostile id: the same 404 as another's
+        abort(404)
     job = get_scoped_or_404(ExportJob, job_id, current_user)
     if not can(current_user, "export.download", job):
         abort(404)
