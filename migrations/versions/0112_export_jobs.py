@@ -1,5 +1,5 @@
 """Export jobs: large exports made by the job queue, with progress and an expiring file
-(docs/exports.md); warnings grouped per site and problem, with snoozing (docs/results.md).
+(docs/exports.md).
 
 Revision ID: 0112_export_jobs
 Revises: 0111_channels
