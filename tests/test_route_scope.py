@@ -41,11 +41,11 @@ import pytest
 from tests.conftest import AuthActions, FreshContextClient, csrf_from
 from tests.photos.images import jpeg
 from webapp.auth.models import ApiToken, UserSession
+from webapp.exports.models import ExportJob
 from webapp.extensions import db
 from webapp.notifications.models import Notification
 from webapp.onboarding.store import save_preview
 from webapp.org.models import Person
-from webapp.exports.models import ExportJob
 from webapp.outbox.models import OutboxMessage, WebhookEndpoint, WorkAppRobot
 from webapp.photos.operations import process_upload, save_photo
 from webapp.photos.storage import get_store
