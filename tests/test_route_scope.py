@@ -199,6 +199,8 @@ ARG_KINDS = {
     ("channels", "robot_id"): "workapp_robot",
     ("channels", "message_id"): "outbox_message",
     ("exports", "job_id"): "export_job",
+    ("go", "kind"): "sync_entity",  # "finding": the card link of the other scope's finding
+    ("go", "object_id"): "finding",
     ("exports", "report_id"): "report",
     ("checklists", "template_id"): "template",
     ("onboarding", "preview_id"): "import_preview",
@@ -496,6 +498,8 @@ def test_every_object_page_opens_for_someone(app, world, other_scope):
             r.close()
             if 200 <= r.status_code < 300:
                 break
+            if route.endpoint == "go.go" and r.status_code == 303 and r.headers["Location"].endswith(url.split("/")[-1]):
+                break  # a card link: it opens by redirecting to the object's page (tests/outbox/test_golinks.py)
         else:
             failures.append(f"{route.endpoint} GET {url}: {statuses}")
     if failures:
