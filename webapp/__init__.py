@@ -117,12 +117,14 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.checklists.views import bp as checklists_bp
     from webapp.conflicts.views import bp as conflicts_bp
     from webapp.evidence.views import bp as evidence_bp
+    from webapp.exports.views import bp as exports_bp
     from webapp.findings.views import bp as findings_bp
     from webapp.home.views import bp as home_bp
     from webapp.mobile.views import bp as mobile_bp
     from webapp.notifications.views import bp as notifications_bp
     from webapp.onboarding.views import bp as onboarding_bp
     from webapp.org.views import bp as org_bp
+    from webapp.outbox.golinks import bp as go_bp
     from webapp.outbox.views import bp as channels_bp
     from webapp.plans.views import bp as plans_bp
     from webapp.rectification.views import bp as rectification_bp
@@ -143,7 +145,7 @@ def _register_blueprints(app: Flask) -> None:
                rectification_bp, notifications_bp, conflicts_bp, mobile_bp, api_bp, results_bp, training_bp,
                warnings_bp, points_bp, supervisors_bp, evaluation_bp, policy_bp, admin_bp,
                setup_bp, users_bp, audit_bp, account_bp, reauth_bp, sso_bp, org_bp, onboarding_bp,
-               evidence_bp, channels_bp):
+               evidence_bp, channels_bp, exports_bp, go_bp):
         app.register_blueprint(bp)
 
 

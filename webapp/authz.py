@@ -18,6 +18,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from webapp.checklists.models import ChecklistTemplate, TemplateItem
 from webapp.evidence.models import VisitCheckin
+from webapp.exports.models import ExportJob
 from webapp.extensions import db
 from webapp.findings.models import Finding, FindingComment
 from webapp.org.models import Department, Person, Site
@@ -216,6 +217,8 @@ CLAUSES = {
     SupervisorProfile: supervisor_profile_clause,
     Evaluation: evaluation_clause,
     PolicySuggestion: policy_suggestion_clause,
+    # An export's row and file: only the person who asked (guessing another's id finds nothing).
+    ExportJob: lambda user: ExportJob.user_id == user.id,
 }
 
 
@@ -307,6 +310,9 @@ ACTIONS = {
     "admin.import": lambda user, _obj: user.role == "admin",
     "admin.audit": lambda user, _obj: user.role == "admin",
     "admin.settings": lambda user, _obj: user.role == "admin",
+    # An export job's file: the person who asked, while still signed in with an active account;
+    # asked again at every download (the builder re-checks the records' scope when it runs).
+    "export.download": lambda user, job: job is not None and job.user_id == user.id and user.active,
     # One's own account (password, signed-in devices): every signed-in user, for themselves only.
     "account.manage": lambda user, account: account is None or getattr(account, "id", None) == user.id,
 }

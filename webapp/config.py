@@ -101,6 +101,9 @@ class Config:
     MAIL_CATCHER = os.environ.get("MAIL_CATCHER", "0") == "1"  # no SMTP: write emails to instance/mail/*.eml
     HUEY_URL = os.environ.get("HUEY_URL")  # None → SQLite file in instance/; redis://… for several hosts
     HUEY_NAME = os.environ.get("HUEY_NAME", "supervision")
+    # Run queued tasks inside the caller (no worker): a single-process install, or tests (docs/exports.md).
+    HUEY_IMMEDIATE = os.environ.get("HUEY_IMMEDIATE", "0") == "1"
+    EXPORT_TTL_HOURS = int(os.environ.get("EXPORT_TTL_HOURS", 24))  # export files are removed after this
     OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", 8))
     OUTBOX_BACKOFF_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_SECONDS", 30))
     OUTBOX_BACKOFF_MAX_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_MAX_SECONDS", 3600))

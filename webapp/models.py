@@ -5,6 +5,7 @@ from webapp.auth.models import ApiToken, LoginAttempt, User, UserIdentity, UserS
 from webapp.checklists.models import ChecklistTemplate, TemplateItem  # noqa: F401
 from webapp.core.settings import AppSetting  # noqa: F401
 from webapp.evidence.models import RecordEvidence, VisitCheckin  # noqa: F401
+from webapp.exports.models import ExportJob  # noqa: F401
 from webapp.findings.models import Finding, FindingComment  # noqa: F401
 from webapp.notifications.models import Notification  # noqa: F401
 from webapp.org.models import Department, Person, Site  # noqa: F401

@@ -28,7 +28,7 @@ def test_user_text_is_written_as_text_not_as_a_formula(client, auth, world):
     for cell, expected in zip((row[0], row[1], row[2], row[7]), (FORMULA, "+1+1", "@SUM(A1)", "-2+3"), strict=True):
         assert (cell.value, cell.data_type, cell.quotePrefix) == (expected, "s", True)
     filters = {r[0].value: r[1] for r in wb.worksheets[1].iter_rows(min_row=2)}
-    assert (filters["q"].value, filters["q"].data_type) == ("=HYPER", "s")
+    assert (filters["搜索"].value, filters["搜索"].data_type) == ("=HYPER", "s")  # labels, not parameter names
 
 
 def test_text_stored_with_control_characters_still_exports(client, auth, world):

@@ -92,7 +92,7 @@ def test_report_approval_card_to_linked_author_and_robots_once_each(app, world, 
     assert {m.status for m in _rows("robot") + _rows("workapp")} == {"sent", "skipped"}
     (card,) = standins.received["wecom_message"]
     assert card["touser"] == "zhangsan" and card["agentid"] == 1000002 and card["msgtype"] == "textcard"
-    assert card["textcard"]["url"] == f"https://supervision.example.cn/reports/{report.id}"
+    assert card["textcard"]["url"] == f"https://supervision.example.cn/go/report/{report.id}"
     assert "督导报告已批准" in card["textcard"]["description"] or report.title in card["textcard"]["description"]
     assert len(standins.received["wecom_robot"]) == 1 and len(standins.received["dingtalk_robot"]) == 1
     (fs,) = standins.received["feishu_bot"]
@@ -151,7 +151,7 @@ def test_dingtalk_and_feishu_person_messages(app, world, standins, pinned_clock)
     assert len(sent) == 2 and {m.payload["provider"] for m in sent} == {"dingtalk", "feishu"}
     (dt,) = standins.received["dingtalk_message"]
     assert dt["userid_list"] == "ding-user-1" and dt["agent_id"] == 3000
-    assert dt["msg"]["action_card"]["single_url"].endswith(f"/reports/{report.id}")
+    assert dt["msg"]["action_card"]["single_url"].endswith(f"/go/report/{report.id}")
     (fs,) = standins.received["feishu_message"]
     assert fs["receive_id"] == "on_union_1" and fs["msg_type"] == "interactive" and fs["uuid"]
     assert "Report approved" in fs["content"]

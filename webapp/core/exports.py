@@ -27,3 +27,34 @@ def safe_cell(ws, value):
 
 def safe_row(ws, values) -> list:
     return [safe_cell(ws, v) for v in values]
+
+
+# ---- what an export builder hands back (the direct download and the export job share it) -------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ExportError(Exception):
+    """An export that cannot be made; `code` names the reason (webapp/exports/labels.py words it)."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+class ExportDenied(ExportError):
+    """The person may not (or no longer) export this: the job fails, the direct download is a 404."""
+
+    def __init__(self):
+        super().__init__("denied")
+
+
+class ExportFile:
+    __slots__ = ("data", "filename", "mimetype")
+
+    def __init__(self, data: bytes, filename: str, mimetype: str):
+        self.data, self.filename, self.mimetype = data, filename, mimetype
+
+
+def no_progress(_percent: int) -> None:
+    """The progress callback of a direct download: nobody is watching."""

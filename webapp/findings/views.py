@@ -1,20 +1,19 @@
 import io
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
 from marshmallow import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from webapp.auth.models import User
 from webapp.authz import get_scoped_or_404, scoped
 from webapp.checklists.models import ChecklistTemplate, TemplateItem
 from webapp.extensions import db
 from webapp.findings import operations as ops
-from webapp.findings.export import findings_workbook
+from webapp.findings.export import export_params, findings_export
 from webapp.findings.models import Finding
 from webapp.findings.schemas import AssignArgs, CommentArgs, list_args
 from webapp.findings.search import filtered, page
@@ -88,12 +87,11 @@ def index():
 @bp.get("/export.xlsx")
 @login_required
 def export():
-    args = list_args(request.args)
-    query = filtered(current_user, args, db.engine.dialect.name).options(
-        selectinload(Finding.site), selectinload(Finding.department), selectinload(Finding.supervisor))
-    data = findings_workbook(query.order_by(Finding.captured_at.desc(), Finding.id.desc()), args)
-    return send_file(io.BytesIO(data), as_attachment=True, download_name="findings.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    """The direct download (scripts, small lists); the page's button makes an export job with the
+    same builder (webapp/exports)."""
+    base = (current_app.config.get("PUBLIC_URL") or request.url_root).rstrip("/")
+    made = findings_export(current_user, {**export_params(request.args), "base_url": base})
+    return send_file(io.BytesIO(made.data), as_attachment=True, download_name=made.filename, mimetype=made.mimetype)
 
 
 @bp.post("/assign")

@@ -34,6 +34,8 @@ def build_huey(app) -> Huey:
         huey = SqliteHuey(name, filename=str(Path(app.instance_path) / "jobs.db"), **common)
     else:
         raise ValueError(f"HUEY_URL: unsupported {url.split(':', 1)[0]!r} (redis://, sqlite:/// or memory://)")
+    if cfg.get("HUEY_IMMEDIATE"):
+        huey.immediate = True  # tasks run in the caller (keeps the storage built above: no results kept)
     from webapp.jobs.tasks import register_tasks
 
     huey.supervision_tasks = register_tasks(huey, app)

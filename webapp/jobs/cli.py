@@ -32,7 +32,7 @@ def worker_command(workers, no_periodic):
 
 @jobs_cli.command("run")
 @click.argument("task", type=click.Choice(["deliver_outbox", "warnings_check", "overdue_reminders",
-                                           "photo_renditions"]))
+                                           "photo_renditions", "export_cleanup"]))
 def run_command(task):
     """Run one task now, in this process."""
     from webapp.jobs import get_huey

@@ -93,6 +93,24 @@ def register_tasks(huey, app) -> dict:
         log.info("daily digests: %s emails", made)
         return made
 
+    @in_app
+    def _export(job_id):
+        from webapp.exports.operations import run_export
+
+        status = run_export(job_id)
+        log.info("export %s: %s", job_id, status)
+        return status
+
+    @in_app
+    def _export_cleanup():
+        from webapp.exports.operations import cleanup_exports
+
+        expired, interrupted = cleanup_exports()
+        db.session.commit()
+        if expired or interrupted:
+            log.info("exports: %s files expired, %s interrupted jobs failed", expired, interrupted)
+        return expired
+
     dh, dm = _hour_minute(app.config.get("JOBS_DIGEST_AT") or "08:00")
     wh, wm = _hour_minute(app.config.get("JOBS_WARNINGS_AT"))
     oh, om = _hour_minute(app.config.get("JOBS_REMINDERS_AT"))
@@ -105,5 +123,7 @@ def register_tasks(huey, app) -> dict:
                                                 name="overdue_reminders")(_overdue),
         "photo_renditions": huey.periodic_task(local_crontab(tz, hour=rh, minute=rm),
                                                name="photo_renditions")(_renditions),
+        "run_export": huey.task(name="run_export")(_export),
+        "export_cleanup": huey.periodic_task(crontab(minute="17"), name="export_cleanup")(_export_cleanup),
         "daily_digest": huey.periodic_task(local_crontab(tz, hour=dh, minute=dm), name="daily_digest")(_digests),
     }

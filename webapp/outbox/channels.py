@@ -136,7 +136,7 @@ def webhook_body(message: Message) -> bytes:
 def send_webhook(message: Message, app) -> Receipt:
     from webapp.extensions import db
     from webapp.outbox.models import WebhookEndpoint
-    from webapp.outbox.webhooks import UnsafeTarget, check_target, endpoint_secret, sign
+    from webapp.outbox.webhooks import UnsafeTarget, check_target, endpoint_secret, pinned_opener, sign
 
     endpoint = db.session.get(WebhookEndpoint, message.recipient)
     found = endpoint is not None and endpoint.active
@@ -145,9 +145,10 @@ def send_webhook(message: Message, app) -> Receipt:
     if not found:
         raise PermanentError("endpoint removed or inactive")
     try:
-        check_target(url, allow_private=bool(app.config.get("WEBHOOK_ALLOW_PRIVATE")))
+        pinned = check_target(url, allow_private=bool(app.config.get("WEBHOOK_ALLOW_PRIVATE")))
     except UnsafeTarget as e:
         raise PermanentError(str(e)) from e
+    opener = pinned_opener(pinned, _NoRedirect) if pinned else _opener  # resolved once, connected there
     body = webhook_body(message)
     timestamp = str(int(time.time()))
     req = urllib.request.Request(url, data=body, method="POST", headers={
@@ -160,7 +161,7 @@ def send_webhook(message: Message, app) -> Receipt:
     })
     timeout = float(app.config.get("WEBHOOK_TIMEOUT") or 10)
     try:
-        with _opener.open(req, timeout=timeout) as resp:
+        with opener.open(req, timeout=timeout) as resp:
             excerpt = resp.read(2000).decode("utf-8", "replace")
             return Receipt(resp.status, excerpt)
     except urllib.error.HTTPError as e:

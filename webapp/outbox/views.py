@@ -32,6 +32,38 @@ EVENT_LABELS = {
     "acceptance.failed": _l("Acceptance failed"),
     "warning.raised": _l("An early warning is raised"),
 }
+CHANNEL_LABELS = {"email": _l("Email"), "webhook": _l("Webhook"), "robot": _l("Work-app group robot"),
+                  "workapp": _l("Work app")}
+
+
+def _notification_label(kind: str) -> str:
+    """A notification's kind as the preferences page words it (its subject left out)."""
+    from webapp.notifications.operations import KINDS
+
+    return _("Notification: %(kind)s", kind=str(KINDS[kind]).replace("%(subject)s", "").strip().rstrip(":：").strip())
+
+
+def _event_labels() -> dict:
+    """Every event a message can carry → its label in the reader's language: the webhook events,
+    each notification kind (emails and work-app messages) and the daily digest. No raw codes."""
+    from webapp.notifications.operations import KINDS
+
+    labels = {e: str(label) for e, label in EVENT_LABELS.items()}
+    labels.update({f"notification.{k}": _notification_label(k) for k in KINDS})
+    labels["notification.digest"] = _("Daily digest")
+    return labels
+
+
+class _Labels(dict):
+    """`get(code, code)` in the templates: an unknown code still shows a word, never the code."""
+
+    def get(self, key, default=None):
+        return super().get(key) or _("Other message")
+
+
+@bp.context_processor
+def _channel_labels():
+    return {"channel_labels": {k: str(v) for k, v in CHANNEL_LABELS.items()}}
 
 
 @bp.before_request
@@ -75,7 +107,7 @@ def _index(status=200, form_errors=None, form_values=None, new_secret=None, new_
     return render_template(
         "channels/index.html", counts=ops.counts_by_status(), messages=rows, attempts=attempts, total=total,
         args=args, pages=max(1, -(-total // PER_PAGE)), endpoints=endpoints, events=events,
-        all_events=EVENTS, event_labels=EVENT_LABELS, status_labels=STATUS_LABELS, statuses=STATUSES,
+        all_events=EVENTS, event_labels=_Labels(_event_labels()), status_labels=STATUS_LABELS, statuses=STATUSES,
         errors=form_errors or {}, values=form_values or {}, new_secret=new_secret,
         new_endpoint=new_endpoint, robots=db.session.scalars(select(WorkAppRobot).order_by(WorkAppRobot.created_at)).all(),
         robot_kinds=ROBOT_KINDS, robot_errors=robot_errors or {}, robot_values=robot_values or {},
@@ -126,7 +158,7 @@ def _endpoint_page(endpoint, status=200, errors=None, values=None, new_secret=No
     rows, attempts, total = _messages(args)
     return render_template(
         "channels/endpoint.html", endpoint=endpoint, messages=rows, attempts=attempts, total=total, args=args,
-        pages=max(1, -(-total // PER_PAGE)), all_events=EVENTS, event_labels=EVENT_LABELS,
+        pages=max(1, -(-total // PER_PAGE)), all_events=EVENTS, event_labels=_Labels(_event_labels()),
         status_labels=STATUS_LABELS, statuses=STATUSES, errors=errors or {}, values=values or {},
         new_secret=new_secret), status
 

@@ -46,11 +46,14 @@ def check_url(url: str) -> str:
     return url
 
 
-def check_target(url: str, allow_private: bool = False) -> None:
-    """Refuse private, loopback, link-local and other non-public addresses (SSRF), unless allowed."""
+def check_target(url: str, allow_private: bool = False) -> str | None:
+    """Refuse private, loopback, link-local and other non-public addresses (SSRF), unless allowed.
+    Returns the checked public address to connect to (None when private receivers are allowed): the
+    caller pins the connection to it (`pinned_opener`), so a second DNS answer — a rebinding to
+    127.0.0.1 between the check and the connect — is never asked for."""
     check_url(url)
     if allow_private:
-        return
+        return None
     parts = urlsplit(url)
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80),
@@ -61,3 +64,37 @@ def check_target(url: str, allow_private: bool = False) -> None:
         address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
         if not address.is_global:
             raise UnsafeTarget(f"{parts.hostname} is a private or local address")
+    if not infos:
+        raise UnsafeTarget(f"cannot resolve {parts.hostname}")
+    return infos[0][4][0]
+
+
+def pinned_opener(address: str, redirect_handler):
+    """A urllib opener whose connections go to `address` whatever the URL's host resolves to now;
+    the Host header, TLS SNI and certificate check keep the URL's host name."""
+    import http.client
+    import ssl
+    import urllib.request
+
+    def _connect(conn):
+        return socket.create_connection((address, conn.port), conn.timeout, conn.source_address)
+
+    class PinnedHTTPConnection(http.client.HTTPConnection):
+        def connect(self):
+            self.sock = _connect(self)
+
+    class PinnedHTTPSConnection(http.client.HTTPSConnection):
+        def connect(self):
+            sock = _connect(self)
+            context = ssl.create_default_context()
+            self.sock = context.wrap_socket(sock, server_hostname=self.host)
+
+    class PinnedHTTPHandler(urllib.request.HTTPHandler):
+        def http_open(self, req):
+            return self.do_open(PinnedHTTPConnection, req)
+
+    class PinnedHTTPSHandler(urllib.request.HTTPSHandler):
+        def https_open(self, req):
+            return self.do_open(PinnedHTTPSConnection, req)
+
+    return urllib.request.build_opener(redirect_handler, PinnedHTTPHandler, PinnedHTTPSHandler)

@@ -107,7 +107,13 @@ def person_card(title: str, locale: str, link: str | None) -> dict:
     """A person's card, in their language: the notification's text, and its page."""
     with force_locale(locale):
         return {"title": str(_l("Operations supervision")), "description": title[:300],
-                "url": absolute(link or "/"), "button": str(_l("Open the page"))}
+                "url": absolute(card_link(link) or "/"), "button": str(_l("Open the page"))}
+
+
+def card_link(path):
+    from webapp.outbox.golinks import card_link as go_link
+
+    return go_link(path)
 
 
 def absolute(path: str) -> str:

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from fpdf import FPDF, XPos, YPos
 from fpdf.fonts import FontFace
 
+from webapp.core.exports import ExportDenied, ExportError, ExportFile, no_progress
 from webapp.evidence.operations import evidence_lines
 from webapp.i18n import term
 from webapp.photos.operations import variant_key
@@ -93,7 +94,7 @@ def photo_row(pdf, jpegs: list[bytes]) -> None:
     pdf.set_xy(pdf.l_margin, top + row_h + PHOTO_GAP_MM)
 
 
-def render_report_pdf(report, findings, photos=None) -> bytes:
+def render_report_pdf(report, findings, photos=None, progress=no_progress) -> bytes:
     font, index = find_font()
     pdf = _Doc(format="A4")
     pdf.set_auto_page_break(True, margin=16)
@@ -140,6 +141,7 @@ def render_report_pdf(report, findings, photos=None) -> bytes:
     heading(_("Problems"))
     para(report.problems)
     for i, f in enumerate(findings, 1):
+        progress(10 + 80 * i // max(1, len(findings)))
         pdf.ln(1)
         pdf.set_font("cjk", size=11)
         pdf.multi_cell(width, 6, _("%(n)d. %(title)s (%(severity)s · %(status)s)", n=i, title=f.title,
@@ -155,3 +157,34 @@ def render_report_pdf(report, findings, photos=None) -> bytes:
     heading(_("Recommendations"))
     para(report.recommendations)
     return bytes(pdf.output())
+
+
+# The department sees its report once it has been communicated to it (policy 三(三)4).
+DEPARTMENT_VISIBLE = ("communicated", "acknowledged")
+
+
+def visible_report(user, report_id):
+    """The report if `user` may see it (the report pages' rule), else None."""
+    from webapp.authz import scoped
+    from webapp.extensions import db
+    from webapp.reports.models import Report
+
+    report = db.session.scalars(scoped(Report, user).where(Report.id == str(report_id))).first()
+    if report is None or (user.role in ("dept_head", "staff") and report.status not in DEPARTMENT_VISIBLE):
+        return None
+    return report
+
+
+def report_export(user, params: dict, progress=no_progress) -> ExportFile:
+    """The report's PDF, made for `user` (the export job and the direct download both call this)."""
+    from webapp.reports.operations import visit_findings
+
+    report = visible_report(user, (params or {}).get("report_id"))
+    if report is None:
+        raise ExportDenied()
+    progress(5)
+    try:
+        data = render_report_pdf(report, visit_findings(report.visit_id), progress=progress)
+    except FontMissing as e:
+        raise ExportError("font_missing") from e
+    return ExportFile(data, f"report-{report.visit_id[:8]}-v{report.version_no}.pdf", "application/pdf")

@@ -29,12 +29,11 @@ from webapp.photos.models import Photo
 from webapp.rectification.schemas import form_data
 from webapp.reports import operations as ops
 from webapp.reports.models import REPORT_STATUSES, CommunicationNote, Report, ShareLink
+from webapp.reports.pdf import DEPARTMENT_VISIBLE
 from webapp.reports.schemas import CommunicationNoteArgs, NewReportArgs, ReportEditArgs, ReviewArgs, ShareArgs
 from webapp.visits.models import Visit
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
-# The department sees its report once it has been communicated to it (policy 三(三)4).
-DEPARTMENT_VISIBLE = ("communicated", "acknowledged")
 
 
 def _department_side(user) -> bool:
@@ -266,13 +265,14 @@ def shared_photo(token, sha256):
 @bp.get("/<report_id>/report.pdf")
 @login_required
 def pdf(report_id):
-    from webapp.reports.pdf import FontMissing, render_report_pdf
+    """The direct download (scripts); the page's button makes an export job with the same builder."""
+    from webapp.core.exports import ExportError
+    from webapp.reports.pdf import report_export
 
     report = _get_report(report_id)
     try:
-        data = render_report_pdf(report, ops.visit_findings(report.visit_id))
-    except FontMissing:
+        made = report_export(current_user, {"report_id": report.id})
+    except ExportError:
         flash(_("The PDF needs a Chinese font on the server (Debian package fonts-noto-cjk)."), "error")
         return redirect(url_for(".detail", report_id=report.id))
-    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
-                     download_name=f"report-{report.visit_id[:8]}-v{report.version_no}.pdf")
+    return send_file(io.BytesIO(made.data), mimetype=made.mimetype, as_attachment=True, download_name=made.filename)

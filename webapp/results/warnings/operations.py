@@ -276,6 +276,12 @@ def _name(params: dict, key: str, locale: str) -> str:
     return (params.get(f"{key}_en") if locale == "en" else None) or params.get(key) or "?"
 
 
+def _item_name(item: dict, locale: str) -> str:
+    """A checklist item as people know it: its title (the code, R3, only when it has none)."""
+    title = (item.get("title_en") if locale == "en" else None) or item.get("title")
+    return title or item.get("code") or "?"
+
+
 def render_warning(kind: str, params: dict, locale: str | None = None) -> str:
     """The warning's text in the current language (gettext), from its kind and stored figures."""
     from webapp.i18n import current_locale_code, term
@@ -294,8 +300,8 @@ def render_warning(kind: str, params: dict, locale: str | None = None) -> str:
                  threshold=threshold)
     if kind == "repeat_problem":
         sep = ", " if locale == "en" else "、"
-        items = sep.join(_("%(item)s: %(count)s findings", item=f"{i['code']} {_name(i, 'title', locale)}",
-                           count=i["count"]) for i in p.get("items", []))
+        items = sep.join(_("%(item)s: %(count)s findings", item=_item_name(i, locale), count=i["count"])
+                         for i in p.get("items", []))
         return _("Repeat problems at %(site)s — %(items)s (rule: at least %(threshold)s findings in a repeat "
                  "chain within 365 days).", site=_name(p, "site", locale), items=items, threshold=threshold)
     if kind == "overdue_rectifications":
