@@ -198,6 +198,8 @@ def render_report_pdf(report, findings, photos=None) -> bytes:
             para(line, 7)
         for r in acceptance_signatures(f):
             signature_block(r.signature, _("Signature at acceptance"))
+    if pdf.get_y() + 40 > pdf.h - pdf.b_margin:  # the heading stays with its first signature
+        pdf.add_page()
     heading(_("Signatures"))
     signed = [(visit.opening_signature, _("Signature at the opening meeting")),
               (visit.closing_signature, _("Signature at the closing meeting"))]

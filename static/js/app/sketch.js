@@ -104,7 +104,7 @@ export function markupEditor({ imageUrl, shapes = [], labels, onSave, onCancel }
     const [x, y] = pointAt(canvas, ev);
     if (tool === "text") {
       const words = text.value.trim();
-      if (words) list.push({ kind: "text", color, x1: start[0], y1: start[1], text: words.slice(0, 200) });
+      if (words) { list.push({ kind: "text", color, x1: start[0], y1: start[1], text: words.slice(0, 200) }); text.value = ""; }
       else text.focus();
     } else if (Math.abs(x - start[0]) + Math.abs(y - start[1]) > 0.01) {
       list.push({ kind: tool, color, x1: start[0], y1: start[1], x2: x, y2: y });
@@ -129,8 +129,9 @@ export function markupEditor({ imageUrl, shapes = [], labels, onSave, onCancel }
 }
 
 // A signature pad: strokes in normalized coordinates. Returns {el, strokes(), clear()}.
-export function signaturePad({ label, onChange } = {}) {
-  let strokes = [], current = null;
+// `initial`: strokes to start from (a draft kept across a re-render of the screen).
+export function signaturePad({ label, onChange, initial = [] } = {}) {
+  let strokes = initial.map((st) => st.map((p) => [...p])), current = null;
   const canvas = el("canvas", { class: "sk-pad", width: 900, height: 900 / SIGNATURE_ASPECT, tabindex: "0", role: "img", "aria-label": label });
   const redraw = () => {
     const ctx = canvas.getContext("2d");

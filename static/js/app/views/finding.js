@@ -51,6 +51,7 @@ export async function render(root, findingId, params) {
             await put({ markup: shapes.length ? { ...without(sha), [sha]: shapes } : without(sha) });
             toast(t("markup_saved"));
             drawPhotos();
+            window.dispatchEvent(new Event("route"));  // the screen may have been re-rendered meanwhile
           },
         }));
       },
