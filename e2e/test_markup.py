@@ -37,6 +37,17 @@ def shot(page_or_locator, name):
                 raise
 
 
+def box_of(locator):
+    """The element's box once scrolled into view (retried: the screen may be re-rendered meanwhile)."""
+    for attempt in range(5):
+        try:
+            locator.scroll_into_view_if_needed(timeout=3000)
+            return locator.bounding_box(timeout=3000)
+        except PlaywrightError:
+            if attempt == 4:
+                raise
+
+
 def drag(page, box, x1, y1, x2, y2, steps=8):
     """A mouse drag between two points given as fractions of the element's box."""
     page.mouse.move(box["x"] + x1 * box["width"], box["y"] + y1 * box["height"])
@@ -81,11 +92,10 @@ def test_markup_and_signature_offline_then_desk_and_pdf(browser, server, tmp_pat
         card.get_by_role("button", name="重新签字").click()
     card.get_by_label("签字人姓名").fill("王店长")
     pad = card.locator("canvas.sk-pad")
-    pad.scroll_into_view_if_needed()
-    box = pad.bounding_box()
+    box = box_of(pad)
     drag(page, box, 0.1, 0.6, 0.3, 0.2)
     drag(page, box, 0.3, 0.2, 0.5, 0.8)
-    touch_drag(page, pad.bounding_box(), 0.55, 0.5, 0.9, 0.45)
+    touch_drag(page, box_of(pad), 0.55, 0.5, 0.9, 0.45)
     shot(card, "signature-pad-zh-CN-phone")
     card.get_by_role("button", name="保存签字").click()
     signed = page.locator(".m-signature[data-signature='opening_signature']")
@@ -186,7 +196,8 @@ def test_markup_and_signature_offline_then_desk_and_pdf(browser, server, tmp_pat
         pages = sorted(tmp_path.glob("p*.png"))
         reds = 0
         for i, page_png in enumerate(pages):
-            shutil.copy(page_png, ARTIFACTS / f"h18-markup-pdf-page{i + 1}.png")
+            DOCS.mkdir(parents=True, exist_ok=True)
+            shutil.copy(page_png, DOCS / f"h18-markup-pdf-page{i + 1}.png")
             with Image.open(page_png) as im:
                 reds += sum(1 for px in im.convert("RGB").get_flattened_data() if _red(px))
         assert reds > 30, reds  # the red circles drawn on the photos
@@ -213,6 +224,7 @@ def test_acceptance_before_after_and_signature_on_the_desk(browser, server, lang
     mp.get_by_role("link", name="收银台现金未按规定日结").first.click()
     pair = mp.locator("#before-after")
     expect(pair.locator("img")).to_have_count(2)
+    wait_until(mp, "[...document.querySelectorAll('#before-after img')].every((i) => i.complete && i.naturalWidth > 0)")
     expect(pair).to_contain_text("整改后" if lang == "zh-CN" else "After rectification")
     pair.scroll_into_view_if_needed()
     shot(pair, f"before-after-{lang}-desktop")
@@ -220,9 +232,7 @@ def test_acceptance_before_after_and_signature_on_the_desk(browser, server, lang
         form = mp.locator("form[action$='/decide']")
         form.locator("input[value=pass]").check()
         form.get_by_label("Name of the person signing").fill("Sun Qiang")
-        pad = form.locator("canvas.sk-pad")
-        pad.scroll_into_view_if_needed()
-        box = pad.bounding_box()
+        box = box_of(form.locator("canvas.sk-pad"))
         drag(mp, box, 0.1, 0.7, 0.4, 0.2)
         drag(mp, box, 0.4, 0.2, 0.8, 0.7)
         shot(form, "acceptance-signature-en-desktop")
@@ -254,10 +264,11 @@ def test_markup_editor_and_signature_in_english(browser, server):
     page.goto(f"{server}/m/visit/{visit_id}/complete")
     page.wait_for_selector("body[data-ready]")
     card = page.locator(".m-signature[data-signature='closing_signature']")
-    card.scroll_into_view_if_needed()
     expect(card).to_contain_text("Signature at the closing meeting")
+    if card.get_by_role("button", name="Sign again").count():
+        card.get_by_role("button", name="Sign again").click()
     card.get_by_label("Name of the person signing").fill("Liu Yang")
-    drag(page, card.locator("canvas.sk-pad").bounding_box(), 0.1, 0.5, 0.9, 0.5)
+    drag(page, box_of(card.locator("canvas.sk-pad")), 0.1, 0.5, 0.9, 0.5)
     shot(card, "signature-pad-en-phone")
     page.goto(f"{server}/m/visit/{visit_id}/findings")
     page.wait_for_selector("body[data-ready]")
