@@ -336,3 +336,22 @@ def test_pdf_before_after_labels(pending, client, auth, tmp_path):
     text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "Before rectification" in text and "After rectification" in text
+
+
+def test_markup_of_another_supervisors_finding_is_refused(marked, clock_device):
+    other = clock_device(marked["users"]["sup2"])
+    res = other.push_one("finding", marked["finding_id"], {"markup": {marked["sha"]: [CIRCLE]}}, base_version=1)
+    assert res["status"] == "rejected" and "id" in res["errors"]
+
+
+def test_concurrent_markup_is_a_conflict_never_a_silent_overwrite(marked, clock_device):
+    sha, fid = marked["sha"], marked["finding_id"]
+    second = clock_device(marked["users"]["sup1"])  # the supervisor's second phone
+    assert marked["dev"].push_one("finding", fid, {"markup": {sha: [CIRCLE]}}, base_version=1)["status"] == "applied"
+    yellow = {**CIRCLE, "color": "yellow"}
+    res = second.push_one("finding", fid, {"markup": {sha: [yellow]}}, base_version=1)
+    assert res["status"] == "conflict" and [c["field"] for c in res["conflicts"]] == ["markup"]
+    from webapp.findings.models import Finding
+
+    db.session.expire_all()
+    assert db.session.get(Finding, fid).markup == {sha: [CIRCLE]}
