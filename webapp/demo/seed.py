@@ -250,6 +250,13 @@ def seed_demo(today: date | None = None) -> dict:
                        responsible_person="赵磊" if dept == "SVC" else None, photos=[sha], status=fstatus,
                        captured_at=start + timedelta(minutes=40 + m * 15), lat=31.23 + n / 100, lng=121.47 + m / 100)
     db.session.flush()
+    # Photo markup, signatures and a before/after pair (webapp/demo/markup.py).
+    from webapp.demo.markup import seed_markup
+
+    recorded = [(key, status, datetime.combine(today + timedelta(days=offset), time(9, 30), tzinfo=LOCAL))
+                for key, _site, _sup, status, offset, _f in VISITS if status != "scheduled"]
+    added.update(seed_markup(recorded, users))
+    db.session.flush()
     people = {code: [name for name, _pos, dept in PEOPLE if dept == code] for code in depts}
     seed_history(ensure, today=today, local=LOCAL, template=template, items=items, sites=sites, depts=depts,
                  users=users, people=people, current_plan=quarterly, added=added)

@@ -278,3 +278,18 @@ def evidence_lines(finding) -> list[str]:
             f"{_('received')} {when(e['received'])}", f"{_('estimated')} {when(e['estimated'])}",
             e["offset_words"], distance]))
     return lines
+
+
+def rectification_photos(finding_id: str) -> list[str]:
+    """The "after" photos of a finding: every photo of its rectification progress updates, oldest
+    first, each once (the "before" photos are the finding's own)."""
+    from webapp.rectification.models import RectificationUpdate
+
+    seen: list[str] = []
+    for photos in db.session.scalars(select(RectificationUpdate.photos).where(
+            RectificationUpdate.finding_id == finding_id, RectificationUpdate.deleted_at.is_(None))
+            .order_by(RectificationUpdate.created_at)):
+        for sha in photos or []:
+            if sha not in seen:
+                seen.append(sha)
+    return seen

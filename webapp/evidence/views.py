@@ -76,7 +76,22 @@ def verify():
 def _evidence_helpers():
     """What the evidence includes (templates/photos/_evidence.html, evidence/_visit.html) ask for,
     so the pages that include them need no change to their views."""
-    from webapp.evidence.operations import photo_evidence, record_clock, visit_evidence
+    from webapp.evidence.operations import photo_evidence, record_clock, rectification_photos, visit_evidence
 
     return {"photo_evidence_items": lambda finding: photo_evidence(finding.photos, finding=finding),
-            "record_clock": record_clock, "visit_evidence": visit_evidence}
+            "record_clock": record_clock, "visit_evidence": visit_evidence,
+            "rectification_photos": rectification_photos,
+            "marked_up": lambda finding, sha: bool((finding.markup or {}).get(sha))}
+
+
+@bp.app_template_filter("signature_time")
+def _signature_time(value):
+    """A signature's time (ISO 8601 text in the record) in the reader's zone and format."""
+    from datetime import datetime
+
+    from flask_babel import format_datetime
+
+    try:
+        return format_datetime(datetime.fromisoformat(str(value)), "short")
+    except (TypeError, ValueError):
+        return "—"

@@ -12,12 +12,14 @@ as a harmless orphan of a few hundred kB.
 
 import hashlib
 import io
+import json
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 
+from webapp.evidence.markup import draw_shapes, markup_for
 from webapp.extensions import db
 from webapp.photos.models import PhotoRef
 from webapp.photos.storage import ObjectMissing, StorageError, get_store
@@ -51,6 +53,10 @@ def watermark_context(photo) -> dict | None:
     refs = db.session.execute(select(PhotoRef.entity, PhotoRef.record_id).where(PhotoRef.sha256 == photo.sha256)).all()
     order = {"finding": 0, "checklist_answer": 1, "rectification_update": 2}
     refs = sorted((r for r in refs if r.entity in order), key=lambda r: (order[r.entity], r.record_id))
+    shapes: list = []
+    for entity, record_id in refs:  # the markup is drawn by the first finding that has some for the photo
+        if entity == "finding" and not shapes:
+            shapes = markup_for(db.session.get(Finding, record_id), photo.sha256)
     for entity, record_id in refs:
         visit, captured = None, None
         if entity == "finding":
@@ -69,7 +75,7 @@ def watermark_context(photo) -> dict | None:
         supervisor = visit.supervisor
         return {"site": site.name if site else "", "site_code": site.code if site else "",
                 "supervisor": supervisor.display_name if supervisor else "",
-                "captured": photo.captured_at or captured, "short": photo.sha256[:8]}
+                "captured": photo.captured_at or captured, "short": photo.sha256[:8], "shapes": shapes}
     return None
 
 
@@ -80,15 +86,18 @@ def watermark_lines(ctx: dict) -> list[str]:
     return [site, f"{when} · {ctx['supervisor']}", f"SHA-256 {ctx['short']}"]
 
 
-def watermark_key(sha: str, lines: list[str]) -> str:
-    digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:12]
+def watermark_key(sha: str, lines: list[str], shapes: list | None = None) -> str:
+    """The cache key; its digest covers the band's text and the markup drawn under it."""
+    text = "\n".join(lines) + (json.dumps(shapes, sort_keys=True) if shapes else "")
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     return f"{sha}.wm-{digest}.jpg"
 
 
-def draw_watermark(display_jpeg: bytes, lines: list[str]) -> bytes:
-    """The display rendition with a translucent band at the bottom holding `lines`."""
+def draw_watermark(display_jpeg: bytes, lines: list[str], shapes: list | None = None) -> bytes:
+    """The display rendition with the photo's markup drawn on it (webapp/evidence/markup.py) and a
+    translucent band at the bottom holding `lines`."""
     with Image.open(io.BytesIO(display_jpeg)) as img:
-        img = img.convert("RGB")
+        img = draw_shapes(img, shapes or [])
     w, h = img.size
     size = max(12, min(w, h) // 28)
     font = _font(size)
@@ -115,7 +124,8 @@ def watermarked_display(photo) -> tuple[bytes, str] | None:
     if ctx is None:
         return None
     lines = watermark_lines(ctx)
-    key = watermark_key(photo.sha256, lines)
+    shapes = ctx.get("shapes") or []
+    key = watermark_key(photo.sha256, lines, shapes)
     store = get_store()
     tag = key.rsplit(".", 1)[0].split(".", 1)[1]
     try:
@@ -126,7 +136,7 @@ def watermarked_display(photo) -> tuple[bytes, str] | None:
         display = store.get(f"{photo.sha256}.display.jpg")
     except ObjectMissing:
         return None
-    blob = draw_watermark(display, lines)
+    blob = draw_watermark(display, lines, shapes)
     try:
         store.put(key, blob)
     except StorageError as e:  # served anyway; made again next time

@@ -51,6 +51,8 @@ class Finding(Synced, db.Model):
     department_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("departments.id"), index=True)
     responsible_person: Mapped[str | None] = mapped_column(String(80))
     photos: Mapped[list] = mapped_column(JSON, default=list)
+    # Vector markup per photo, {sha256: [shape, ...]} (webapp/evidence/markup.py); the photo stays untouched.
+    markup: Mapped[dict | None] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     lat: Mapped[float | None]

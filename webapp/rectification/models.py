@@ -58,6 +58,8 @@ class AcceptanceRound(db.Model):
     new_deadline: Mapped[date | None] = mapped_column(Date)
     decided_by: Mapped[str] = mapped_column(UUIDStr, ForeignKey("users.id"))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The site's person signs the acceptance: {signer, signed_at, strokes} (webapp/evidence/markup.py).
+    signature: Mapped[dict | None] = mapped_column(JSON)
 
 
 class CoordinationNote(UUIDPK, Timestamps, db.Model):

@@ -150,7 +150,7 @@ def _raise(code: str, finding: Finding, rect: Rectification, decision: Acceptanc
 
 
 def decide_acceptance(finding: Finding, user, result: str, reason: str | None = None,
-                      new_deadline: date | None = None) -> AcceptanceRound:
+                      new_deadline: date | None = None, signature: dict | None = None) -> AcceptanceRound:
     """整改验收: pass closes the finding; fail needs a reason and a new deadline and starts a new round."""
     if not can_decide_acceptance(user, finding):
         raise NotAllowed(_("Only the finding's supervisor or a manager decides acceptance."))
@@ -167,7 +167,8 @@ def decide_acceptance(finding: Finding, user, result: str, reason: str | None = 
         _check_deadline(new_deadline)
     decision = AcceptanceRound(rectification_id=rect.id, round=rect.round, result=result,
                                reason=(reason or "").strip() or None,
-                               new_deadline=new_deadline if result == "fail" else None, decided_by=user.id)
+                               new_deadline=new_deadline if result == "fail" else None, decided_by=user.id,
+                               signature=signature)  # checked by the caller's schema (markup.validate_signature)
     db.session.add(decision)
     if result == "pass":
         transition_rectification(rect, "accepted", user)

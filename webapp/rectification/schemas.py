@@ -1,5 +1,10 @@
+import json
+
 from flask_babel import lazy_gettext as _l
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
+
+from webapp.core.models import utcnow
+from webapp.evidence.markup import MarkupInvalid, validate_signature
 
 
 class _Args(Schema):
@@ -22,6 +27,28 @@ class DecisionArgs(_Args):
     result = fields.String(required=True, validate=validate.OneOf(("pass", "fail")))
     reason = fields.String(load_default=None, validate=validate.Length(max=4000))
     new_deadline = fields.Date(load_default=None)
+    # The site's person signs the acceptance (optional): name + strokes from the signature pad
+    # (static/js/acceptance-signature.js), checked by webapp/evidence/markup.py.
+    signer = fields.String(load_default=None, validate=validate.Length(max=80))
+    signature = fields.String(load_default=None, validate=validate.Length(max=200_000))
+
+    @post_load
+    def _signature(self, data, **kwargs):
+        strokes, signer = data.pop("signature", None), data.pop("signer", None)
+        if not strokes:
+            if (signer or "").strip():
+                raise ValidationError(str(_l("Sign in the box first.")), "signature")
+            return data
+        try:
+            parsed = json.loads(strokes)
+        except ValueError:
+            raise ValidationError(str(_l("The signature could not be read. Clear it and sign again.")), "signature") from None
+        try:
+            data["signature"] = validate_signature({"signer": signer or "", "signed_at": utcnow().isoformat(),
+                                                    "strokes": parsed})
+        except MarkupInvalid as e:
+            raise ValidationError(str(e.message), "signature") from None
+        return data
 
 
 class CoordinationArgs(_Args):

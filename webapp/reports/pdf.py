@@ -16,7 +16,8 @@ from fpdf import FPDF, XPos, YPos
 from fpdf.fonts import FontFace
 
 from webapp.core.exports import ExportDenied, ExportError, ExportFile, no_progress
-from webapp.evidence.operations import evidence_lines
+from webapp.evidence.markup import marked_jpeg, markup_for, signature_png
+from webapp.evidence.operations import evidence_lines, rectification_photos
 from webapp.i18n import term
 from webapp.photos.operations import variant_key
 from webapp.photos.storage import StorageError, get_store
@@ -54,6 +55,15 @@ def thumbnail_jpeg(sha: str) -> bytes | None:
         return get_store().get(variant_key(sha, "thumb"))
     except StorageError:
         return None
+
+
+def marked_thumbnail(finding, sha: str) -> bytes | None:
+    """The thumbnail with the finding's markup of that photo drawn on it (the original untouched)."""
+    thumb = thumbnail_jpeg(sha)
+    shapes = markup_for(finding, sha)
+    if thumb is None or not shapes:
+        return thumb
+    return marked_jpeg(thumb, shapes, quality=85)
 
 
 class _Doc(FPDF):
@@ -94,6 +104,18 @@ def photo_row(pdf, jpegs: list[bytes]) -> None:
     pdf.set_xy(pdf.l_margin, top + row_h + PHOTO_GAP_MM)
 
 
+def acceptance_signatures(finding) -> list:
+    """The signed acceptance rounds of a finding, oldest first."""
+    from sqlalchemy import select
+
+    from webapp.extensions import db
+    from webapp.rectification.models import AcceptanceRound, Rectification
+
+    return [r for r in db.session.scalars(select(AcceptanceRound).join(
+        Rectification, Rectification.id == AcceptanceRound.rectification_id).where(
+        Rectification.finding_id == finding.id).order_by(AcceptanceRound.id)) if r.signature]
+
+
 def render_report_pdf(report, findings, photos=None, progress=no_progress) -> bytes:
     font, index = find_font()
     pdf = _Doc(format="A4")
@@ -115,6 +137,22 @@ def render_report_pdf(report, findings, photos=None, progress=no_progress) -> by
         pdf.multi_cell(width, 5.5, text or "—", **NEXT_LINE)
 
     colon = _(": ")
+
+    def signature_block(sig, caption):
+        """A finger signature (webapp/evidence/markup.py) drawn as a small picture, with name and time."""
+        from datetime import datetime
+
+        png = signature_png(sig, width=600)
+        if pdf.get_y() + 22 > pdf.h - pdf.b_margin:
+            pdf.add_page()
+        pdf.image(io.BytesIO(png), x=pdf.l_margin, y=pdf.get_y() + 1, w=54, h=18)
+        pdf.set_y(pdf.get_y() + 20)
+        try:
+            when = format_datetime(datetime.fromisoformat(sig["signed_at"]), "short")
+        except (KeyError, TypeError, ValueError):
+            when = "—"
+        para(f"{caption}{colon}{sig.get('signer', '')} · {when}", 8)
+
     company = current_app.config.get("COMPANY_NAME")
     if company:
         para(company, 9)
@@ -149,9 +187,29 @@ def render_report_pdf(report, findings, photos=None, progress=no_progress) -> by
                        **NEXT_LINE)
         if f.description:
             para(f.description, 9)
-        photo_row(pdf, [t for t in (thumbnail_jpeg(sha) for sha in (f.photos or [])[:4]) if t is not None])
+        after = rectification_photos(f.id)
+        if after:
+            para(_("Before rectification"), 8)
+        photo_row(pdf, [t for t in (marked_thumbnail(f, sha) for sha in (f.photos or [])[:4]) if t is not None])
+        if after:  # before/after: the rectification's photos under the finding's
+            para(_("After rectification"), 8)
+            photo_row(pdf, [t for t in (thumbnail_jpeg(sha) for sha in after[:4]) if t is not None])
+        if f.markup and any(markup_for(f, sha) for sha in f.photos or []):
+            para(_("Photos marked up on site; the originals are unchanged."), 7)
         for line in evidence_lines(f):  # the evidence panel (templates/photos/_evidence.html) as text
             para(line, 7)
+        for r in acceptance_signatures(f):
+            signature_block(r.signature, _("Signature at acceptance"))
+    if pdf.get_y() + 40 > pdf.h - pdf.b_margin:  # the heading stays with its first signature
+        pdf.add_page()
+    heading(_("Signatures"))
+    signed = [(visit.opening_signature, _("Signature at the opening meeting")),
+              (visit.closing_signature, _("Signature at the closing meeting"))]
+    if not any(sig for sig, _caption in signed):
+        para(_("Not signed yet."), 9)
+    for sig, caption in signed:
+        if sig:
+            signature_block(sig, caption)
     heading(_("Analysis"))
     para(report.analysis)
     heading(_("Recommendations"))

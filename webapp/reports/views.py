@@ -254,7 +254,11 @@ def shared_photo(token, sha256):
     if report is None or variant not in ("thumb", "display"):
         abort(404)
     sha = sha256.lower()
-    if sha not in {s for f in ops.visit_findings(report.visit_id) for s in (f.photos or [])}:
+    from webapp.evidence.operations import rectification_photos
+
+    findings = ops.visit_findings(report.visit_id)
+    if sha not in {s for f in findings for s in (f.photos or [])} \
+            and not any(sha in rectification_photos(f.id) for f in findings):  # the report's before/after
         abort(404)
     photo = find_stored_photo(sha)
     if photo is None:

@@ -13,6 +13,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validat
 
 from webapp.checklists.models import AREAS
 from webapp.core.text import codepoint, first_forbidden
+from webapp.evidence.markup import MarkupInvalid, validate_markup, validate_signature
 from webapp.evidence.models import CHECKIN_KINDS
 from webapp.findings.models import FINDING_STATUSES, SEVERITIES
 from webapp.visits.models import METRIC_KINDS, RESULTS, VISIT_STATUSES
@@ -164,6 +165,20 @@ def text_set(maximum=200):
     return fields.List(Text(validate=length(maximum)), validate=validate.Length(max=200))
 
 
+class Checked(fields.Raw):
+    """A JSON value checked by one of webapp/evidence/markup.py's validators (markup, signature)."""
+
+    def __init__(self, check, **kw):
+        super().__init__(allow_none=True, **kw)
+        self.check = check
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return self.check(value)
+        except MarkupInvalid as e:
+            raise ValidationError(e.message) from None
+
+
 class EntityData(TranslatedSchema):
     class Meta:
         unknown = RAISE
@@ -188,6 +203,8 @@ class VisitData(EntityData):
     preparation_notes = text(20000)
     preparation_done = text_set()
     summary = text(20000)
+    opening_signature = Checked(validate_signature)
+    closing_signature = Checked(validate_signature)
 
 
 class MeetingData(EntityData):
@@ -242,6 +259,7 @@ class FindingData(EntityData):
     department_id = ref()
     responsible_person = text(80)
     photos = photo_set()
+    markup = Checked(validate_markup)
     status = fields.String(validate=one_of(FINDING_STATUSES))
     captured_at = When(format="iso")
     lat = number(validate=validate.Range(min=-90, max=90, error=_l("Must be between {min} and {max}.")))

@@ -35,6 +35,10 @@ class Visit(Synced, db.Model):
     preparation_notes: Mapped[str | None] = mapped_column(Text)
     preparation_done: Mapped[list] = mapped_column(JSON, default=list)  # ticked preparation steps
     summary: Mapped[str | None] = mapped_column(Text)
+    # The site's person signs the opening and the closing meeting: {signer, signed_at, strokes}
+    # (vector strokes, webapp/evidence/markup.py), or None.
+    opening_signature: Mapped[dict | None] = mapped_column(JSON)
+    closing_signature: Mapped[dict | None] = mapped_column(JSON)
 
     site = relationship("Site")
     department = relationship("Department")

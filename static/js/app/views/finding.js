@@ -2,7 +2,8 @@
 // department and person, photos, time, optional GPS. Every change is saved on the phone at once.
 import * as store from "../db.js";
 import { save } from "../outbox.js";
-import { forgetIfUnused } from "../photos.js";
+import { forgetIfUnused, src } from "../photos.js";
+import { markupEditor } from "../sketch.js";
 import { enumCodes, field, h, itemTitle, label, link, name, navigate, select, t, toast } from "../ui.js";
 import { photoStrip, stateLine } from "./widgets.js";
 
@@ -30,9 +31,30 @@ export async function render(root, findingId, params) {
   const photosBox = h("div");
   const drawPhotos = () => {
     const photos = rec?.data.photos ?? [];
+    const marked = rec?.data.markup ?? {};
+    const without = (sha) => Object.fromEntries(Object.entries(marked).filter(([k]) => k !== sha));
     photosBox.replaceChildren(photoStrip(photos, {
+      marked,
       onAdd: async (ps) => { await put({ photos: [...new Set([...photos, ...ps.map((p) => p.sha256)])].sort() }, { photos: ps }); drawPhotos(); },
-      onRemove: async (sha) => { await put({ photos: photos.filter((x) => x !== sha) }); await forgetIfUnused(sha); drawPhotos(); },
+      onRemove: async (sha) => {
+        await put({ photos: photos.filter((x) => x !== sha), ...(marked[sha] ? { markup: without(sha) } : {}) });
+        await forgetIfUnused(sha); drawPhotos();
+      },
+      // Markup: a vector overlay beside the untouched photo (docs/photo-evidence.md#markup-and-signatures).
+      onMarkup: async (sha) => {
+        document.body.append(markupEditor({
+          imageUrl: await src(sha), shapes: marked[sha] ?? [],
+          labels: { title: t("markup_title"), tools: t("tools"), colours: t("colours"), text: t("markup_text"), undo: t("undo"),
+            cancel: t("cancel"), save: t("save"), tool_circle: t("tool_circle"), tool_arrow: t("tool_arrow"), tool_rect: t("tool_rect"),
+            tool_text: t("tool_text"), color_red: t("color_red"), color_yellow: t("color_yellow"), color_white: t("color_white") },
+          onSave: async (shapes) => {
+            await put({ markup: shapes.length ? { ...without(sha), [sha]: shapes } : without(sha) });
+            toast(t("markup_saved"));
+            drawPhotos();
+            window.dispatchEvent(new Event("route"));  // the screen may have been re-rendered meanwhile
+          },
+        }));
+      },
     }));
   };
   drawPhotos();

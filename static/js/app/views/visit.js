@@ -7,6 +7,7 @@ import { AREAS, scoreByArea } from "../score.js";
 import { field, fmtDate, h, itemTitle, label, link, name, navigate, select, t, toast, enumCodes, fmtTime } from "../ui.js";
 import { visitState } from "../status.js";
 import { checkinCard } from "./checkin.js";
+import { signatureCard } from "./signature.js";
 import { syncBadge } from "./home.js";
 import { photoStrip, stateLine } from "./widgets.js";
 
@@ -115,7 +116,8 @@ const SECTION_VIEWS = {
         onchange: (e) => put({ attendees: [...new Set(e.target.value.split(/[\n,，、]/).map((s) => s.trim()).filter(Boolean))].sort() }) })),
       field(t("meeting_notes"), h("textarea", { rows: 4, value: d.notes ?? "", onchange: (e) => put({ notes: e.target.value }) })),
       field(t("department_report"), h("textarea", { rows: 4, value: d.department_report ?? "",
-        onchange: (e) => put({ department_report: e.target.value }) })));
+        onchange: (e) => put({ department_report: e.target.value }) })),
+      signatureCard(visit, "opening_signature", "signature_opening"));
   },
 
   async checklist(body, ctx) {
@@ -202,6 +204,7 @@ const SECTION_VIEWS = {
         AREAS.map((a) => h("tr", {}, h("th", { scope: "row" }, label("area", a)), h("td", {}, score.areas[a] == null ? "—" : `${score.areas[a]}%`))),
         h("tr", { class: "m-total" }, h("th", { scope: "row" }, t("overall")), h("td", {}, score.overall == null ? "—" : `${score.overall}%`)))),
       field(t("summary"), summary),
+      signatureCard(visit, "closing_signature", "signature_closing"),
       missing.length ? h("p", { class: "m-warn", role: "alert" }, t("missing_photos_block", { n: missing.length })) : null,
       visit.data.status === "completed" ? h("p", { class: "m-ok" }, label("visit_status", "completed"), " · ", fmtTime(visit.data.completed_at))
         : h("button", { type: "button", class: "m-btn m-primary m-wide", disabled: missing.length > 0, onclick: async () => {

@@ -33,14 +33,18 @@ export async function stateLine(rec, fieldLabel = (f) => label("field", f)) {
   return box;
 }
 
-// Thumbnails with delete buttons plus a camera input. onAdd receives prepared photo objects.
-export function photoStrip(hashes, { onAdd, onRemove, required = false }) {
+// Thumbnails with delete buttons plus a camera input. onAdd receives prepared photo objects;
+// with onMarkup each photo gets a "Mark up" button (and a "marked up" badge when `marked` has it).
+export function photoStrip(hashes, { onAdd, onRemove, onMarkup = null, marked = {}, required = false }) {
   const list = h("ul", { class: "m-photos" });
   for (const sha of hashes) {
     const img = h("img", { alt: "", width: 88, height: 88, loading: "lazy" });
     src(sha).then((u) => { img.src = u; });
     list.append(h("li", {}, img,
-      h("button", { type: "button", class: "m-photo-del", "aria-label": t("delete_photo"), onclick: () => onRemove(sha) }, "×")));
+      h("button", { type: "button", class: "m-photo-del", "aria-label": t("delete_photo"), onclick: () => onRemove(sha) }, "×"),
+      onMarkup ? h("button", { type: "button", class: "m-btn m-small m-markup-btn", "data-markup": sha, onclick: () => onMarkup(sha) },
+        t("markup")) : null,
+      marked[sha]?.length ? h("span", { class: "m-badge m-marked" }, t("marked_up")) : null));
   }
   const input = h("input", { type: "file", accept: "image/*", capture: "environment", multiple: true, class: "m-file" });
   input.addEventListener("change", async () => {
