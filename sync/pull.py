@@ -35,6 +35,10 @@ class Pull:
             stmt = select(spec.model).where(spec.model.id.in_(ids)).options(*self.policy.load_options(spec))
             for obj in self.session.scalars(stmt):
                 records[(entity, obj.id)] = obj
+        extras = {}
+        for entity in by_entity:
+            spec = self.entities[entity]
+            extras.update(self.policy.pull_extras(spec, [o for (e, _i), o in records.items() if e == entity]))
         changes = []
         for row in rows:
             if row.seq in markers:
@@ -47,6 +51,7 @@ class Pull:
             data = self.policy.serialize(spec, obj)
             if not spec.reference:
                 data["has_conflict"] = bool(obj.has_conflict)
+            data.update(extras.get(obj.id, {}))
             changes.append({"entity": row.entity, "id": obj.id, "version": obj.version,
                             "deleted": obj.deleted_at is not None, "has_conflict": bool(obj.has_conflict),
                             "data": data})

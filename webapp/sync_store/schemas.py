@@ -188,6 +188,7 @@ class VisitData(EntityData):
     preparation_notes = text(20000)
     preparation_done = text_set()
     summary = text(20000)
+    completion_reason = text(2000)  # REASON_MAX of webapp/visits/completion.py
 
 
 class MeetingData(EntityData):

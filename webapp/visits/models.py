@@ -35,6 +35,7 @@ class Visit(Synced, db.Model):
     preparation_notes: Mapped[str | None] = mapped_column(Text)
     preparation_done: Mapped[list] = mapped_column(JSON, default=list)  # ticked preparation steps
     summary: Mapped[str | None] = mapped_column(Text)
+    completion_reason: Mapped[str | None] = mapped_column(Text)  # why items were left unanswered
 
     site = relationship("Site")
     department = relationship("Department")

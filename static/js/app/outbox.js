@@ -12,7 +12,9 @@ function absorbable(item, op) {
   return item && item.op === op && (!item.attempted || item.state === "rejected");
 }
 
-export async function save(entity, id, changes, { photos = [], op = "upsert" } = {}) {
+// `after: true` sends the change as a mutation of its own, after everything queued before it (a
+// visit's completion must reach the server after the answers it counts, not folded into an older edit).
+export async function save(entity, id, changes, { photos = [], op = "upsert", after = false } = {}) {
   const d = await db();
   const tx = d.transaction(["records", "outbox", "photos"], "readwrite");
   const records = tx.objectStore("records");
@@ -27,7 +29,7 @@ export async function save(entity, id, changes, { photos = [], op = "upsert" } =
   for (const p of photos) await tx.objectStore("photos").put(p);
   const queued = await outbox.index("key").getAll(key);
   const last = queued.at(-1);
-  if (absorbable(last, op)) {
+  if (!after && absorbable(last, op)) {
     if (last.state === "rejected") {
       last.mutation_id = crypto.randomUUID();
       last.attempted = false;
