@@ -46,7 +46,7 @@ function reasonDialog(n, total, complete) {
   const reason = h("textarea", { rows: 4, maxlength: REASON_MAX, required: true, "aria-describedby": "reason-why" });
   const error = h("p", { class: "m-warn", role: "alert", hidden: true }, t("reason_needed"));
   const dialog = h("dialog", { class: "m-dialog", "aria-labelledby": "reason-title" },
-    h("form", { method: "dialog", class: "m-form", onsubmit: async (e) => {
+    h("form", { method: "dialog", class: "m-form", novalidate: true, onsubmit: async (e) => {
       e.preventDefault();
       if (!reason.value.trim()) { error.hidden = false; reason.focus(); return; }
       dialog.close();
