@@ -3,6 +3,9 @@ and for a phone's push (webapp/sync_store/policy.py): when the visit's template 
 must be answered (`require_all_answered`, the default), completing it with items unanswered needs
 the supervisor's reason, which the desk shows beside the visit."""
 
+from zoneinfo import ZoneInfo
+
+from flask import current_app
 from flask_babel import ngettext
 from sqlalchemy import select
 
@@ -48,13 +51,13 @@ def previous_results(session, visits: list) -> dict:
     site_ids = sorted({v.site_id for v in visits})
     if not site_ids:
         return {}
-    latest: dict[str, Visit] = {}
-    done = session.scalars(select(Visit).where(Visit.site_id.in_(site_ids), Visit.status == "completed",
-                                               Visit.deleted_at.is_(None))
+    latest: dict = {}  # site id → (visit id, completed_at, scheduled_for) of its latest completed visit
+    done = session.execute(select(Visit.site_id, Visit.id, Visit.completed_at, Visit.scheduled_for)
+                           .where(Visit.site_id.in_(site_ids), Visit.status == "completed", Visit.deleted_at.is_(None))
                            .order_by(Visit.completed_at.desc().nulls_last(), Visit.scheduled_for.desc()))
-    for v in done:
-        latest.setdefault(v.site_id, v)
-    results: dict[str, dict] = {v.id: {} for v in latest.values()}
+    for site_id, *rest in done:
+        latest.setdefault(site_id, rest)
+    results: dict[str, dict] = {visit_id: {} for visit_id, _c, _s in latest.values()}
     rows = session.execute(select(ChecklistAnswer.visit_id, TemplateItem.code, ChecklistAnswer.result,
                                   ChecklistAnswer.note)
                            .join(TemplateItem, TemplateItem.id == ChecklistAnswer.item_id)
@@ -62,10 +65,12 @@ def previous_results(session, visits: list) -> dict:
                                   ChecklistAnswer.result.is_not(None)))
     for visit_id, code, result, note in rows:
         results[visit_id][code] = {"result": result, "note": note}
+    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])  # the company's day, not UTC's
     out = {}
     for v in visits:
         prev = latest.get(v.site_id)
-        if prev is not None and prev.id != v.id:
-            when = prev.completed_at.date() if prev.completed_at else prev.scheduled_for
-            out[v.id] = {"visit_id": prev.id, "date": when.isoformat() if when else None, "results": results[prev.id]}
+        if prev is not None and prev[0] != v.id:
+            prev_id, completed_at, scheduled_for = prev
+            when = completed_at.astimezone(tz).date() if completed_at else scheduled_for
+            out[v.id] = {"visit_id": prev_id, "date": when.isoformat() if when else None, "results": results[prev_id]}
     return out
