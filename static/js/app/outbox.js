@@ -12,8 +12,9 @@ function absorbable(item, op) {
   return item && item.op === op && (!item.attempted || item.state === "rejected");
 }
 
-// `after: true` sends the change as a mutation of its own, after everything queued before it (a
-// visit's completion must reach the server after the answers it counts, not folded into an older edit).
+// `after: true` puts the record's change after everything queued so far (a visit's completion must
+// reach the server after the answers it counts): an unsent mutation of the record absorbs it and
+// moves to the end of the outbox (never sent, so nothing has seen its place).
 export async function save(entity, id, changes, { photos = [], op = "upsert", after = false } = {}) {
   const d = await db();
   const tx = d.transaction(["records", "outbox", "photos"], "readwrite");
@@ -29,13 +30,19 @@ export async function save(entity, id, changes, { photos = [], op = "upsert", af
   for (const p of photos) await tx.objectStore("photos").put(p);
   const queued = await outbox.index("key").getAll(key);
   const last = queued.at(-1);
-  if (!after && absorbable(last, op)) {
+  if (absorbable(last, op)) {
     if (last.state === "rejected") {
       last.mutation_id = crypto.randomUUID();
       last.attempted = false;
     }
     Object.assign(last, { data: { ...last.data, ...changes }, state: "queued", error: null, client_time: nowIso() });
-    await outbox.put(last);
+    if (after) {
+      await outbox.delete(last.seq);
+      delete last.seq;
+      await outbox.add(last);
+    } else {
+      await outbox.put(last);
+    }
   } else {
     // While earlier edits of this record wait in the outbox, the screen shows them laid over the
     // version they were made on, so a new edit rests on that same base (a pull alone never moves it).
