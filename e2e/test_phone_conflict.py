@@ -37,10 +37,8 @@ def test_two_phones_conflict_and_management_resolves(browser, server, shot):
 
     phone_a.set_offline(True)
     phone_b.set_offline(True)
-    a.get_by_label("责任人").fill("王强")
-    a.get_by_label("责任人").blur()
-    b.get_by_label("Responsible person").fill("Li Lei")
-    b.get_by_label("Responsible person").blur()
+    a.get_by_label("责任人").select_option("吴敏")
+    b.get_by_label("Responsible person").select_option("郑浩")
     b.get_by_label("Impact").fill("Lost sales for three days")
     b.get_by_label("Impact").blur()
     expect(b.locator(".sync-pending")).to_be_visible()
@@ -51,8 +49,8 @@ def test_two_phones_conflict_and_management_resolves(browser, server, shot):
     wait_synced(b)
     # B's responsible person lost to A's: the server kept A's value and holds B's as a conflict.
     expect(b.locator(".m-state-conflict")).to_be_visible()
-    expect(b.locator(".m-conflicts")).to_contain_text("Li Lei")
-    expect(b.get_by_label("Responsible person")).to_have_value("王强")
+    expect(b.locator(".m-conflicts")).to_contain_text("郑浩")
+    expect(b.get_by_label("Responsible person")).to_have_value("吴敏")
     expect(b.get_by_label("Impact")).to_have_value("Lost sales for three days")  # merged, not a conflict
     snap(shot, b, "phone-conflict-shown-en")
 
@@ -64,8 +62,8 @@ def test_two_phones_conflict_and_management_resolves(browser, server, shot):
     cid = m.evaluate("""async (fid) => (await (await fetch('/api/v1/conflicts?record_id=' + fid)).json())
         .conflicts.find(c => c.field === 'responsible_person' && c.status === 'open').id""", fid)
     card = m.locator(f"#conflict-{cid}")
-    expect(card).to_contain_text("Li Lei")
-    expect(card).to_contain_text("王强")
+    expect(card).to_contain_text("郑浩")
+    expect(card).to_contain_text("吴敏")
     snap(shot, m, "manager-conflicts-page")
     # The manager chooses between the labelled values, then resolves.
     card.get_by_label("采用设备的值").check()
@@ -79,7 +77,7 @@ def test_two_phones_conflict_and_management_resolves(browser, server, shot):
 
     for page, label in ((a, "责任人"), (b, "Responsible person")):
         sync_now(page)
-        expect(page.get_by_label(label)).to_have_value("Li Lei")
+        expect(page.get_by_label(label)).to_have_value("郑浩")
         expect(page.locator(".m-state-conflict")).to_have_count(0)
     snap(shot, a, "phone-conflict-resolved-zh")
     snap(shot, b, "phone-conflict-resolved-en")

@@ -29,14 +29,16 @@ def test_offline_visit_with_photos_syncs_and_management_sees_it(browser, server,
     failed.locator(".m-res-fail").click()
     failed = page.locator("article.m-item").nth(2)
     expect(failed.get_by_text("不合格项必须附照片。")).to_be_visible()
-    failed.locator("input[type=file]").set_input_files(photo_file("p3-fail"))
+    failed.locator(".m-photo-add input[type=file]").set_input_files(photo_file("p3-fail"))
     expect(page.locator("article.m-item").nth(2).locator(".m-photos img")).to_have_count(1)
     expect(page.locator("article.m-item").nth(2).get_by_text("不合格项必须附照片。")).to_have_count(0)
     snap(shot, page, "phone-03-failed-item-photo-zh")
 
-    # Finding 1: created from the failed item in one tap, photo carried over, one more added.
+    # Finding 1: from the failed item, photo carried over, titled with one of the item's common
+    # problems, one more photo added.
     page.locator("article.m-item").nth(2).get_by_role("button", name="记录问题").click()
     page.wait_for_url("**/m/finding/**")
+    page.get_by_role("button", name="交接记录缺失").click()
     page.get_by_label("表现形式").fill("收银流程未按规定双人复核")
     page.get_by_label("表现形式").blur()
     page.get_by_label("严重程度").select_option("high")
@@ -52,8 +54,7 @@ def test_offline_visit_with_photos_syncs_and_management_sees_it(browser, server,
     page.get_by_label("标题").blur()
     page.get_by_label("影响范围").fill("紧急疏散受阻")
     page.get_by_label("督导内容").select_option("risk")
-    page.get_by_label("责任人").fill("王强")
-    page.get_by_label("责任人").blur()
+    page.get_by_label("责任人").select_option("吴敏")
     page.locator("input[type=file]").set_input_files(photo_file("finding2", hue=160))
     page.locator(".m-photos img").wait_for()
     page.get_by_role("button", name="保存").click()
@@ -86,7 +87,7 @@ def test_offline_visit_with_photos_syncs_and_management_sees_it(browser, server,
     page.goto(f"{server}/m/visit/{visit_id}/findings")
     page.wait_for_selector("body[data-ready]")
     expect(page.get_by_text("消防通道堆放杂物")).to_be_visible()
-    expect(page.get_by_text("流程执行情况")).to_be_visible()
+    expect(page.get_by_text("交接记录缺失")).to_be_visible()
     assert unsynced(page) == queued
     page.get_by_role("link", name="人员访谈").click()
     expect(page.get_by_text("补货流程由店长每日确认")).to_be_visible()
@@ -104,7 +105,7 @@ def test_offline_visit_with_photos_syncs_and_management_sees_it(browser, server,
     desk = browser.new_context(locale="zh-CN", **DESKTOP)
     mp = desk.new_page()
     login(mp, server, "manager", "manager-demo-2026")
-    for title, n_photos in (("流程执行情况", 2), ("消防通道堆放杂物", 1)):
+    for title, n_photos in (("交接记录缺失", 2), ("消防通道堆放杂物", 1)):
         mp.goto(server + "/findings/")
         mp.get_by_role("link", name=title).first.click()
         mp.wait_for_url("**/findings/*")

@@ -35,6 +35,9 @@ def test_a_refused_change_is_shown_and_can_be_undone(browser, server, shot):
     page.locator("nav.m-tabs").get_by_role("link", name="完成", exact=True).click()
     page.get_by_label("督导总结").fill("离线完成")
     page.get_by_role("button", name="完成督导").click()
+    # Nothing answered: the template's rule asks why (docs/phone.md "A faster visit").
+    page.get_by_label("为何在这些检查项未作答时完成督导？").fill("临时抽查，仅座谈")
+    page.get_by_role("button", name="按此理由完成").click()
 
     # Meanwhile, on the desk: the manager reassigns the visit to 李娜.
     desk, mp = signed_in(browser, server, "manager", "manager-demo-2026", "zh-CN")  # another test may save "en"

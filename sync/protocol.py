@@ -55,6 +55,10 @@ class Policy(Protocol):
     def serialize(self, spec, obj) -> dict:
         """The record's wire data."""
 
+    def pull_extras(self, spec, objs: list) -> dict:
+        """{record id: {field: value}}: server-computed fields a pull adds to these records' data
+        (read-only, never part of a record's history)."""
+
     def load_options(self, spec) -> list:
         """Loader options for pulling many records of this entity at once."""
 

@@ -53,15 +53,22 @@ class Pull:
         out = {}
         if self.policy.load_options(spec):
             stmt = select(spec.model).where(spec.model.id.in_(ids)).options(*self.policy.load_options(spec))
-            for obj in self.session.scalars(stmt):
+            objs = list(self.session.scalars(stmt))
+            extras = self.policy.pull_extras(spec, objs) or {}
+            for obj in objs:
+                data = self.policy.serialize(spec, obj)
+                data.update(extras.get(obj.id, {}))
                 out[(spec.name, obj.id)] = self._pulled_change(spec, obj.id, obj.version, obj.deleted_at is not None,
-                                                        bool(obj.has_conflict), self.policy.serialize(spec, obj))
+                                                               bool(obj.has_conflict), data)
             return out
         model = spec.model
         fields = spec.fields
         cols = [model.id, model.version, model.deleted_at, model.has_conflict, *(getattr(model, f) for f in fields)]
         sets = spec.set_fields
-        for row in self.session.execute(select(*cols).where(model.id.in_(ids))):
+        rows = self.session.execute(select(*cols).where(model.id.in_(ids))).all()
+        # Server-computed fields (e.g. a visit's plan title): the rows carry the fields by name.
+        extras = self.policy.pull_extras(spec, rows) or {}
+        for row in rows:
             data = {}
             for name, value in zip(fields, row[4:], strict=True):
                 if name in sets:
@@ -69,6 +76,7 @@ class Pull:
                 elif isinstance(value, datetime | date):
                     value = value.isoformat()
                 data[name] = value
+            data.update(extras.get(row[0], {}))
             out[(spec.name, row[0])] = self._pulled_change(spec, row[0], row[1], row[2] is not None, bool(row[3]), data)
         return out
 

@@ -299,6 +299,9 @@ ACTIONS = {
         user.role == "supervisor" and (visit is None or visit.supervisor_id in (None, user.id))),
     "visit.record": lambda user, obj: _may_record(user, _visit_of(obj)),
     "visit.reassign": lambda user, _visit: user.role in EVERYTHING,
+    # Completing a visit (desk or phone): whoever records in it; the template's rule on unanswered
+    # items is webapp/visits/completion.py.
+    "visit.complete": lambda user, visit: _may_record(user, _visit_of(visit)),
     # The rectification loop: the responsible department's head plans, reports progress, submits.
     "rectification.manage": _is_responsible_head,
     "acceptance.decide": _may_decide_acceptance,

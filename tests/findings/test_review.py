@@ -12,6 +12,7 @@ from tests.review_helpers import post
 from webapp.audit.models import AuditEntry
 from webapp.extensions import db
 from webapp.findings.models import Finding
+from webapp.org.models import Person
 
 
 def _titles(html):
@@ -182,6 +183,8 @@ def test_comments_htmx_and_plain(client, auth, world):
 def test_bulk_assign(client, auth, world, who, allowed):
     d2 = world["depts"][1].id
     f1 = world["findings"][0].id
+    db.session.add(Person(name="王五", department_id=d2))  # one of the people of the responsible department
+    db.session.commit()
     auth.login(who)
     r = post(client, "/findings/assign", {"ids": [f1], "department_id": d2, "responsible_person": "王五"})
     assert r.status_code == (303 if allowed else 403)
@@ -190,6 +193,14 @@ def test_bulk_assign(client, auth, world, who, allowed):
     if allowed:
         assert f.responsible_person == "王五"
         assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.entity_id == f1)) == "finding.assign"
+
+
+def test_bulk_assign_takes_only_the_sites_people(client, auth, world):
+    f1 = world["findings"][0].id
+    auth.login("sup1")
+    r = post(client, "/findings/assign", {"ids": [f1], "responsible_person": "路人甲"}, follow_redirects=True)
+    assert "请从该场所的人员中选择责任人" in r.get_data(as_text=True)
+    assert db.session.get(Finding, f1).responsible_person == "员工甲"
 
 
 def test_bulk_assign_ignores_findings_out_of_scope(client, auth, world):

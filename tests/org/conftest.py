@@ -1,5 +1,6 @@
 import pytest
 
+from tests.sync.conftest import device  # noqa: F401  (the phone's device fixture, for the push tests)
 from webapp.extensions import db
 from webapp.org.models import Department, Person
 

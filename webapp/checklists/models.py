@@ -1,7 +1,7 @@
 """Checklist templates (检查表模板). A template is versioned: editing makes a new version, and a visit
 keeps the version it was started with, so past results never change."""
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import Synced, UUIDStr
@@ -22,6 +22,8 @@ class ChecklistTemplate(Synced, db.Model):
     name_en: Mapped[str | None] = mapped_column(String(120))
     description: Mapped[str | None] = mapped_column(Text)
     is_current: Mapped[bool] = mapped_column(default=True)
+    # Completing a visit with unanswered items needs a reason (webapp/visits/completion.py).
+    require_all_answered: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     items: Mapped[list["TemplateItem"]] = relationship(
         back_populates="template", order_by="TemplateItem.position", cascade="all, delete-orphan"
@@ -42,5 +44,7 @@ class TemplateItem(Synced, db.Model):
     max_points: Mapped[float] = mapped_column(default=10.0)
     photo_required_on_fail: Mapped[bool] = mapped_column(default=False)
     position: Mapped[int] = mapped_column(default=0)
+    # Short titles a supervisor picks for a finding recorded from this item (常见问题).
+    common_problems: Mapped[list | None] = mapped_column(JSON)
 
     template: Mapped[ChecklistTemplate] = relationship(back_populates="items")

@@ -54,6 +54,8 @@ SITES = [
     ("SH-WJC", "五角场门店", "Wujiaochang Store", "SH", "上海市杨浦区淞沪路8号"),
 ]
 
+SITE_MANAGERS = {"XH-ST": "冯雪", "SH-NJ": "林芳", "SH-HQ": "谢涛", "SH-WJC": "宋佳", "PD-WH": "周强"}
+
 PEOPLE = [  # (name, position, dept)
     ("刘洋", "运营经理", "OPS"), ("孙丽", "流程专员", "OPS"), ("周强", "仓储主管", "OPS"),
     ("吴敏", "客服主管", "SVC"), ("郑浩", "客服专员", "SVC"), ("冯雪", "门店店长", "SVC"),
@@ -80,6 +82,16 @@ DEFAULT_ITEMS = [
     ("teamwork", "T2", "团队凝聚力", "Team cohesion", False),
     ("teamwork", "T3", "跨部门项目推进", "Cross-department projects", False),
 ]
+
+# Common problems (常见问题) a supervisor picks as a finding's title on the phone, per item code.
+COMMON_PROBLEMS = {
+    "P3": ["未按流程审批即执行", "交接记录缺失", "操作未留痕"],
+    "S1": ["未使用标准问候语", "员工未佩戴工牌", "服务台无人值守"],
+    "S2": ["顾客投诉未及时回复", "满意度回访未开展"],
+    "E2": ["设备闲置未登记", "库存积压超过30天"],
+    "R2": ["消防通道堵塞", "灭火器过期未更换", "应急照明损坏", "安全出口指示灯不亮"],
+    "R3": ["隐患整改未闭环", "监控录像缺失"],
+}
 
 POINT_RULES = [
     ("DED-LOW", "低风险问题扣分", "finding_severity", "low", -1),
@@ -144,10 +156,15 @@ def seed_demo(today: date | None = None) -> dict:
     for code, name, name_en, dept, address in SITES:
         sites[code] = ensure(Site, f"site:{code}", code=code, name=name, name_en=name_en,
                              department_id=depts[dept].id, address=address)
+    people = {}
     for i, (name, position, dept) in enumerate(PEOPLE):
-        ensure(Person, f"person:{i}", code=f"P{i + 1:03d}", name=name, position=position,
-               department_id=depts[dept].id)
+        people[name] = ensure(Person, f"person:{i}", code=f"P{i + 1:03d}", name=name, position=position,
+                              department_id=depts[dept].id)
     db.session.flush()
+    # The site manager (场所负责人) heads the site's people a finding's responsible person is picked from.
+    for code, manager in SITE_MANAGERS.items():
+        if sites[code].manager_person_id is None:
+            sites[code].manager_person_id = people[manager].id
 
     users = {}
     for u in DEMO_USERS:
@@ -177,7 +194,10 @@ def seed_demo(today: date | None = None) -> dict:
     for pos, (area, code, title, title_en, photo) in enumerate(DEFAULT_ITEMS):
         items[code] = ensure(TemplateItem, f"item:{code}", template_id=template.id, area=area, code=code,
                              title=title, title_en=title_en, weight=1.0, scoring="pass_fail",
-                             max_points=10.0, photo_required_on_fail=photo, position=pos)
+                             max_points=10.0, photo_required_on_fail=photo, position=pos,
+                             common_problems=COMMON_PROBLEMS.get(code))
+        if items[code].common_problems is None and code in COMMON_PROBLEMS:
+            items[code].common_problems = COMMON_PROBLEMS[code]
     for code, name, trigger, severity, points in POINT_RULES:
         ensure(PointRule, f"rule:{code}", code=code, name=name, trigger=trigger, severity=severity,
                points=points)

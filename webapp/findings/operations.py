@@ -7,6 +7,7 @@ from webapp.core.workflow import move_status
 from webapp.extensions import db
 from webapp.findings.models import FINDING_TRANSITIONS, Finding, FindingComment
 from webapp.i18n import term
+from webapp.org.operations import is_site_person
 
 
 class WorkflowError(Exception):
@@ -15,6 +16,10 @@ class WorkflowError(Exception):
 
 class NotAllowed(Exception):
     """The user may see the record but not do this to it (403)."""
+
+
+class AssignError(Exception):
+    """A responsible person who is not one of the finding's site's people (the message says so)."""
 
 
 def transition_finding(finding: Finding, to: str, user, data: dict | None = None) -> None:
@@ -40,6 +45,11 @@ def assign_findings(findings: list[Finding], user, department_id: str | None, pe
     """Set the responsible department and/or person on findings the user may see (already scoped)."""
     if not can_assign(user):
         raise NotAllowed(_("Only supervisors and managers assign responsibility."))
+    if person:
+        # The same rule as a phone's push (webapp/sync_store/policy.py): one of the site's people.
+        for f in findings:
+            if f.status != "closed" and not is_site_person(f.site, department_id or f.department_id, person):
+                raise AssignError(_("Choose the responsible person from the site's people."))
     changed = 0
     for f in findings:
         if f.status == "closed":

@@ -115,6 +115,10 @@ def assign():
     except ops.NotAllowed:
         db.session.rollback()
         abort(403)
+    except ops.AssignError as e:
+        db.session.rollback()
+        flash(str(e), "error")
+        return redirect(url_for(".index", **request.args), 303)
     db.session.commit()
     flash(_("Responsibility assigned on %(n)d findings.", n=changed), "info")
     return redirect(url_for(".index", **request.args), 303)

@@ -141,6 +141,10 @@ from webapp.evidence.strings import PHONE_STRINGS  # noqa: E402  (check-in/out, 
 
 STRINGS.update(PHONE_STRINGS)
 
+from webapp.visits.strings import PHONE_STRINGS as VISIT_STRINGS  # noqa: E402  (a faster visit, webapp/visits)
+
+STRINGS.update(VISIT_STRINGS)
+
 
 def app_strings() -> dict:
     return {

@@ -33,6 +33,7 @@ SHELL_STATIC = (
     "js/app/ui.js", "js/app/status.js", "js/app/views/home.js", "js/app/views/visit.js",
     "js/app/views/finding.js", "js/app/views/widgets.js", "js/app/score.js", "js/app/views/checkin.js",
     "js/app/sketch.js", "js/app/views/signature.js",
+    "js/app/views/visitlist.js", "js/app/views/complete.js", "js/app/views/people.js",
     "vendor/idb-8.0.4.js",
     "icons/icon.svg", "icons/sprite.svg", "icons/icon-192.png", "icons/icon-512.png",
     "icons/icon-maskable-512.png", "manifest-phone.webmanifest",

@@ -26,6 +26,25 @@ class OrgError(Exception):
         self.status = status
 
 
+def site_people(site: Site, department_id: str | None = None) -> list[Person]:
+    """Who can be named responsible (责任人) for a finding at `site`: its manager first, then the
+    people of the site's department and of the finding's responsible department, by name."""
+    depts = {d for d in (site.department_id, department_id) if d}
+    people = list(db.session.scalars(select(Person).where(Person.department_id.in_(sorted(depts)),
+                                                          Person.deleted_at.is_(None))
+                                      .order_by(Person.name)))
+    people.sort(key=lambda p: p.id != site.manager_person_id)
+    return people
+
+
+def is_site_person(site: Site | None, department_id: str | None, name: str | None) -> bool:
+    """An empty name names nobody and passes; any other must be one of `site_people`."""
+    name = (name or "").strip()
+    if not name:
+        return True
+    return site is not None and any(p.name == name for p in site_people(site, department_id))
+
+
 def _refuse(field: str, message: str, status: int = 400):
     raise OrgError(_("Some fields are not valid."), {field: [message]}, status)
 

@@ -75,16 +75,17 @@ ENTITIES: dict[str, EntitySpec] = {
         EntitySpec("department", Department, ("name", "name_en", "code", "kind", "parent_id"),
                    pushable=False, reference=True),
         EntitySpec("site", Site, ("name", "name_en", "code", "department_id", "address", "lat", "lng",
-                                  "geofence_radius_m", "site_class", "archived_at"),
+                                  "geofence_radius_m", "site_class", "archived_at", "manager_person_id"),
                    pushable=False, reference=True),
         EntitySpec("person", Person, ("name", "code", "position", "department_id", "user_id"),
                    pushable=False, reference=True),
-        EntitySpec("template", ChecklistTemplate, ("name", "name_en", "code", "revision", "is_current", "items"),
+        EntitySpec("template", ChecklistTemplate, ("name", "name_en", "code", "revision", "is_current",
+                                                           "require_all_answered", "items"),
                    pushable=False, reference=True),
         EntitySpec("visit", Visit, ("site_id", "department_id", "template_id", "plan_id", "supervisor_id", "status",
                                     "scheduled_for", "due_by", "started_at", "completed_at",
                                     "preparation_notes", "preparation_done", "summary",
-                                    "opening_signature", "closing_signature"),
+                                    "opening_signature", "closing_signature", "completion_reason"),
                    set_fields=frozenset({"preparation_done"})),
         EntitySpec("meeting", Meeting, ("visit_id", "held_at", "attendees", "notes", "department_report"),
                    set_fields=frozenset({"attendees"})),
@@ -122,7 +123,8 @@ def serialize(spec: EntitySpec, obj) -> dict:
             out["items"] = [
                 {"id": i.id, "area": i.area, "code": i.code, "title": i.title, "title_en": i.title_en,
                  "weight": i.weight, "scoring": i.scoring, "max_points": i.max_points,
-                 "photo_required_on_fail": bool(i.photo_required_on_fail), "position": i.position}
+                 "photo_required_on_fail": bool(i.photo_required_on_fail), "position": i.position,
+                 "common_problems": list(i.common_problems or [])}
                 for i in sorted(obj.items, key=lambda i: (i.position, i.code))
             ]
             continue

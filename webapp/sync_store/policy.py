@@ -15,6 +15,7 @@ from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.findings.operations import NotAllowed, WorkflowError
 from webapp.org.models import Department, Site
+from webapp.org.operations import is_site_person
 from webapp.photos.models import Photo
 from webapp.plans.models import Plan
 from webapp.rectification.models import RectificationUpdate
@@ -24,6 +25,7 @@ from webapp.sync_store.models import AppliedMutation, Change, Conflict, Revision
 from webapp.sync_store.schemas import validate_data
 from webapp.sync_store.scope_moves import SCOPE_EXIT, exit_clause, exit_markers
 from webapp.sync_store.tracking import clear_sync_context, lock_device, mark_current, set_sync_context
+from webapp.visits.completion import CompletionError, answered_item_ids, check_completion, previous_results
 from webapp.visits.models import VISIT_TRANSITIONS, Visit
 
 # Fields the server derives: a device's value for them is never taken (see docs/sync-protocol.md).
@@ -76,6 +78,7 @@ class WebappPolicy:
             "reassign": lambda: _("Only management reassigns a visit to another supervisor."),
             "read_only": lambda: _("This field is set by the server and cannot be changed from a device."),
             "reason_required": lambda: _("You are outside the site's geofence: say why you check in or out here."),
+            "not_site_person": lambda: _("Choose the responsible person from the site's people."),
             "mutation_id_reused": lambda: _("This mutation id has already been used for another change. "
                                             "Send the change again with a new mutation id."),
         }[key]()
@@ -162,6 +165,7 @@ class WebappPolicy:
                 raise Rejection({"id": [self.message("forbidden")]})
             if spec.name == "visit_checkin":
                 self._check_checkin(obj, values)
+            self._check_rules(spec, obj, values, creating=True)
             return
         if spec.name == "rectification_update":
             finding = lookup(db.session, Finding, obj.finding_id)
@@ -178,6 +182,28 @@ class WebappPolicy:
         if spec.name == "visit_checkin" and "reason" in values and obj.in_fence is False \
                 and not (values["reason"] or "").strip():
             raise Rejection({"reason": [self.message("reason_required")]})
+        if not deleting:
+            self._check_rules(spec, obj, values, creating=False)
+
+    def _check_rules(self, spec, obj, values: dict, *, creating: bool) -> None:
+        """The desk's rules for what a push brings: completing a visit follows its template's rule
+        on unanswered items (webapp/visits/completion.py, as complete_visit on the desk), and a
+        finding's responsible person is one of the site's people (webapp/org/operations.py)."""
+        if spec.name == "visit" and values.get("status") == "completed" and (creating or obj.status != "completed"):
+            template = lookup(db.session, ChecklistTemplate, values.get("template_id", obj.template_id))
+            reason = values["completion_reason"] if "completion_reason" in values else obj.completion_reason
+            answered = set() if creating else answered_item_ids(db.session, obj)
+            try:
+                check_completion(template, answered, reason)
+            except CompletionError as e:
+                raise Rejection({"completion_reason": [str(e)]}) from None
+        elif spec.name == "finding" and (values.get("responsible_person") or "").strip() \
+                and (creating or values["responsible_person"] != obj.responsible_person):
+            visit = self._visit(obj)
+            site = lookup(db.session, Site, visit.site_id) if visit is not None else None
+            department = values.get("department_id", obj.department_id)
+            if not is_site_person(site, department, values["responsible_person"]):
+                raise Rejection({"responsible_person": [self.message("not_site_person")]})
 
     def _check_checkin(self, obj, values: dict) -> None:
         """A new check-in: the server's distance and fence are not the device's to say (a copy equal
@@ -249,6 +275,20 @@ class WebappPolicy:
 
     def serialize(self, spec, obj) -> dict:
         return serialize(spec, obj)
+
+    def pull_extras(self, spec, objs: list) -> dict:
+        """A visit's plan title (the phone's visit list searches it; plans are not pulled) and, for
+        a visit not completed yet, the previous visit's results at its site (webapp/visits/completion.py)."""
+        if spec.name != "visit":
+            return {}
+        plan_ids = sorted({v.plan_id for v in objs if v.plan_id})
+        titles = dict(db.session.execute(select(Plan.id, Plan.title).where(Plan.id.in_(plan_ids))).all()) \
+            if plan_ids else {}
+        out = {v.id: {"plan_title": titles[v.plan_id]} for v in objs if v.plan_id in titles}
+        for visit_id, prev in previous_results(
+                db.session, [v for v in objs if v.status != "completed" and v.deleted_at is None]).items():
+            out.setdefault(visit_id, {})["previous"] = prev
+        return out
 
     def load_options(self, spec) -> list:
         if spec.name == "template":

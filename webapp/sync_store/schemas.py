@@ -205,6 +205,7 @@ class VisitData(EntityData):
     summary = text(20000)
     opening_signature = Checked(validate_signature)
     closing_signature = Checked(validate_signature)
+    completion_reason = text(2000)  # REASON_MAX of webapp/visits/completion.py
 
 
 class MeetingData(EntityData):

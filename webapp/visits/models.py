@@ -39,6 +39,7 @@ class Visit(Synced, db.Model):
     # (vector strokes, webapp/evidence/markup.py), or None.
     opening_signature: Mapped[dict | None] = mapped_column(JSON)
     closing_signature: Mapped[dict | None] = mapped_column(JSON)
+    completion_reason: Mapped[str | None] = mapped_column(Text)  # why items were left unanswered
 
     site = relationship("Site")
     department = relationship("Department")

@@ -1,21 +1,30 @@
 """Use cases of visits on the desk. They flush and never commit."""
 
+from datetime import UTC, datetime
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp.audit.operations import record_audit
 from webapp.auth.models import User
 from webapp.authz import can
+from webapp.checklists.models import ChecklistTemplate
+from webapp.core.workflow import move_status
 from webapp.extensions import db
-from webapp.visits.models import Visit
+from webapp.visits.completion import CompletionError, answered_item_ids, check_completion
+from webapp.visits.models import VISIT_TRANSITIONS, Visit
 
 
 class NotAllowed(Exception):
     """The user may not do this (HTTP 403)."""
 
 
-class ReassignError(Exception):
-    """A reassignment that cannot be made as asked; the message says why, in the user's language."""
+class VisitError(Exception):
+    """A change to a visit that cannot be made as asked; the message says why, in the user's language."""
+
+
+class ReassignError(VisitError):
+    """A reassignment that cannot be made as asked."""
 
 
 def active_supervisors() -> list[User]:
@@ -38,4 +47,24 @@ def reassign_visit(visit: Visit, supervisor_id: str, user) -> None:
     old = visit.supervisor_id
     visit.supervisor_id = supervisor.id
     record_audit(user, "visit.reassign", "visit", visit.id, {"from": old, "to": supervisor.id})
+    db.session.flush()
+
+
+def complete_visit(visit: Visit, user, reason: str | None = None) -> None:
+    """Complete a visit on the desk, under the same rule as a phone's push (webapp/visits/completion.py):
+    unanswered items need a reason when the template says so. The reason is kept only when items
+    were left unanswered."""
+    if not can(user, "visit.complete", visit):
+        raise NotAllowed()
+    reason = (reason or "").strip() or None
+    template = db.session.get(ChecklistTemplate, visit.template_id)
+    try:
+        missing = check_completion(template, answered_item_ids(db.session, visit), reason)
+    except CompletionError as e:
+        raise VisitError(str(e)) from None
+    move_status(visit, "completed", VISIT_TRANSITIONS, user=user, entity="visit",
+                illegal=lambda: VisitError(_("This visit is completed already.")),
+                data={"unanswered": missing})
+    visit.completed_at = datetime.now(UTC)
+    visit.completion_reason = reason if missing else None
     db.session.flush()

@@ -5,9 +5,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.authz import can, get_scoped_or_404, scoped
+from webapp.core.text import clean_text
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.visits import operations as ops
+from webapp.visits.completion import REASON_MAX, unanswered_items
 from webapp.visits.models import ChecklistAnswer, Interview, Meeting, Metric, Visit
 from webapp.visits.scoring import score_by_area
 
@@ -45,6 +47,9 @@ def detail(visit_id):
         findings=live(Finding),
         scores=score_by_area(visit.template.items, answers),
         supervisors=ops.active_supervisors() if can(current_user, "visit.reassign", visit) else [],
+        unanswered=len(unanswered_items(visit.template, {a.item_id for a in answers if a.result})),
+        may_complete=visit.status != "completed" and can(current_user, "visit.complete", visit),
+        reason_max=REASON_MAX,
     )
 
 
@@ -63,4 +68,26 @@ def reassign(visit_id):
         return redirect(url_for(".detail", visit_id=visit_id), 303)
     db.session.commit()
     flash(_("The visit now belongs to %(name)s.", name=visit.supervisor.display_name), "success")
+    return redirect(url_for(".detail", visit_id=visit_id), 303)
+
+
+@bp.post("/<visit_id>/complete")
+@login_required
+def complete(visit_id):
+    visit = get_scoped_or_404(Visit, visit_id, current_user)
+    reason = clean_text(request.form.get("completion_reason", ""))
+    if len(reason) > REASON_MAX:
+        flash(_("The reason is too long (at most %(n)d characters).", n=REASON_MAX), "error")
+        return redirect(url_for(".detail", visit_id=visit_id), 303)
+    try:
+        ops.complete_visit(visit, current_user, reason)
+    except ops.NotAllowed:
+        db.session.rollback()
+        abort(403)
+    except ops.VisitError as e:
+        db.session.rollback()
+        flash(str(e), "error")
+        return redirect(url_for(".detail", visit_id=visit_id), 303)
+    db.session.commit()
+    flash(_("The visit is completed."), "success")
     return redirect(url_for(".detail", visit_id=visit_id), 303)

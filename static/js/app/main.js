@@ -57,12 +57,12 @@ async function refreshStatus() {
   const net = document.getElementById("net");
   net.textContent = online ? t("online") : t("offline");
   net.className = `m-net ${online ? "is-online" : "is-offline"}`;
-  const n = await unsyncedCount();
+  const [n, last] = await Promise.all([unsyncedCount(), meta("last_sync")]);
   const count = document.getElementById("unsynced");
-  count.textContent = n ? t("unsynced", { n }) : t("all_synced");
+  // "All synced" only once a sync has finished: before the first one, the phone cannot know.
+  count.textContent = n ? t("unsynced", { n }) : last ? t("all_synced") : document.body.dataset.sync === "syncing" ? t("syncing") : "";
   count.dataset.n = n;
   count.className = `m-count${n ? " has-unsynced" : ""}`;
-  const last = await meta("last_sync");
   document.getElementById("last-sync").textContent = last ? t("last_sync", { time: fmtTime(last) }) : t("never_synced");
   document.getElementById("sync-now").disabled = !online || isSyncing();
 }

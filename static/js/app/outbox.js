@@ -12,7 +12,10 @@ function absorbable(item, op) {
   return item && item.op === op && (!item.attempted || item.state === "rejected");
 }
 
-export async function save(entity, id, changes, { photos = [], op = "upsert" } = {}) {
+// `after: true` puts the record's change after everything queued so far (a visit's completion must
+// reach the server after the answers it counts): an unsent mutation of the record absorbs it and
+// moves to the end of the outbox (never sent, so nothing has seen its place).
+export async function save(entity, id, changes, { photos = [], op = "upsert", after = false } = {}) {
   const d = await db();
   const tx = d.transaction(["records", "outbox", "photos"], "readwrite");
   const records = tx.objectStore("records");
@@ -33,7 +36,13 @@ export async function save(entity, id, changes, { photos = [], op = "upsert" } =
       last.attempted = false;
     }
     Object.assign(last, { data: { ...last.data, ...changes }, state: "queued", error: null, client_time: nowIso() });
-    await outbox.put(last);
+    if (after) {
+      await outbox.delete(last.seq);
+      delete last.seq;
+      await outbox.add(last);
+    } else {
+      await outbox.put(last);
+    }
   } else {
     // While earlier edits of this record wait in the outbox, the screen shows them laid over the
     // version they were made on, so a new edit rests on that same base (a pull alone never moves it).

@@ -5,6 +5,7 @@ import { save } from "../outbox.js";
 import { forgetIfUnused, src } from "../photos.js";
 import { markupEditor } from "../sketch.js";
 import { enumCodes, field, h, itemTitle, label, link, name, navigate, select, t, toast } from "../ui.js";
+import { personSelect } from "./people.js";
 import { photoStrip, stateLine } from "./widgets.js";
 
 const FIELD_KEYS = { title: "title", description: "description", impact: "impact", area: "area", item_id: "item",
@@ -15,22 +16,44 @@ export async function render(root, findingId, params) {
   const visitId = rec?.data.visit_id ?? params.get("visit");
   const visit = visitId && await store.get("visit", visitId);
   if (!visit) { root.replaceChildren(h("p", { class: "m-empty" }, t("empty")), link("/m/", { class: "m-btn" }, t("back"))); return; }
-  const [template, departments] = await Promise.all([store.get("template", visit.data.template_id), store.all("department")]);
+  const [template, departments, site] = await Promise.all([store.get("template", visit.data.template_id), store.all("department"),
+    store.get("site", visit.data.site_id)]);
   const items = template?.data.items ?? [];
-  const d = rec?.data ?? {};
+  // Opened from a checklist item (photo first, or a failed item): area, item, photos and note come along.
+  const from = !rec && items.find((i) => i.id === params.get("item"));
+  const carried = !rec ? (params.get("photos") ?? "").split(",").filter((x) => /^[0-9a-f]{64}$/.test(x)) : [];
+  const d = rec?.data ?? (from ? { item_id: from.id, area: from.area, photos: carried, description: params.get("note") || null } : {});
   const defaults = () => ({
     visit_id: visit.id, site_id: visit.data.site_id, severity: "medium", status: "open", photos: [],
     department_id: visit.data.department_id, captured_at: new Date().toISOString(),
+    ...(from ? { item_id: from.id, area: from.area, photos: carried, description: params.get("note") || null } : {}),
   });
   const put = async (changes, opts) => {
     rec = await save("finding", findingId, rec ? changes : { ...defaults(), ...changes }, opts);
     status.replaceChildren(await stateLine(rec, (f) => t(FIELD_KEYS[f] ?? f)) ?? "");
   };
   const status = h("div", {}, await stateLine(rec, (f) => t(FIELD_KEYS[f] ?? f)) ?? "");
-  const title = h("input", { value: d.title ?? "", required: true, maxlength: 200, "data-autofocus": rec ? null : "1", onchange: (e) => put({ title: e.target.value.trim() }) });
+  const problems = (items.find((i) => i.id === d.item_id)?.common_problems ?? []).filter(Boolean);
+  const title = h("input", { value: d.title ?? "", required: true, maxlength: 200, "data-autofocus": rec || problems.length ? null : "1",
+    onchange: (e) => put({ title: e.target.value.trim() }) });
+  const chips = problems.length ? h("div", { class: "m-field" }, h("span", { class: "m-photo-label", id: "problems-label" }, t("common_problems")),
+    h("div", { class: "m-chips", role: "group", "aria-labelledby": "problems-label" }, problems.map((p) =>
+      h("button", { type: "button", class: "m-chip", "aria-pressed": String(d.title === p), onclick: async (e) => {
+        title.value = p;
+        for (const b of e.target.parentNode.children) b.setAttribute("aria-pressed", String(b === e.target));
+        await put({ title: p });
+      } }, p))),
+    h("p", { class: "m-hint" }, t("pick_problem"))) : null;
+  const personBox = h("div");
+  const drawPerson = async (dept) => {
+    const sel = await personSelect(site, dept, rec?.data.responsible_person ?? d.responsible_person,
+      (e) => put({ responsible_person: e.target.value || null }));
+    personBox.replaceChildren(field(t("responsible_person"), sel));
+  };
+  await drawPerson(d.department_id ?? visit.data.department_id);
   const photosBox = h("div");
   const drawPhotos = () => {
-    const photos = rec?.data.photos ?? [];
+    const photos = rec?.data.photos ?? d.photos ?? [];
     const marked = rec?.data.markup ?? {};
     const without = (sha) => Object.fromEntries(Object.entries(marked).filter(([k]) => k !== sha));
     photosBox.replaceChildren(photoStrip(photos, {
@@ -64,6 +87,8 @@ export async function render(root, findingId, params) {
     h("h1", {}, rec?.data.title || t("new_finding")),
     status,
     h("form", { class: "m-form", onsubmit: (e) => e.preventDefault() },
+      photosBox,
+      chips,
       field(t("title"), title),
       field(t("description"), h("textarea", { rows: 3, value: d.description ?? "", onchange: (e) => put({ description: e.target.value }) })),
       field(t("impact"), h("textarea", { rows: 2, value: d.impact ?? "", onchange: (e) => put({ impact: e.target.value }) })),
@@ -78,10 +103,8 @@ export async function render(root, findingId, params) {
           put(it ? { item_id: it.id, area: it.area } : { item_id: null });
         } })),
       field(t("department"), select([["", "—"], ...departments.map((x) => [x.id, name(x)])], d.department_id ?? visit.data.department_id, {
-        onchange: (e) => put({ department_id: e.target.value || null }) })),
-      field(t("responsible_person"), h("input", { value: d.responsible_person ?? "", maxlength: 80,
-        onchange: (e) => put({ responsible_person: e.target.value.trim() || null }) })),
-      photosBox,
+        onchange: async (e) => { await put({ department_id: e.target.value || null }); await drawPerson(e.target.value || null); } })),
+      personBox,
       field(t("captured_at"), h("input", { type: "datetime-local", value: toLocal(d.captured_at ?? new Date().toISOString()),
         onchange: (e) => e.target.value && put({ captured_at: new Date(e.target.value).toISOString() }) })),
       h("div", { class: "m-field" }, h("span", { class: "m-photo-label" }, t("location")), where,

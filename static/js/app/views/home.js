@@ -1,10 +1,10 @@
 // The list of the supervisor's visits on this phone, and starting an ad-hoc visit at any site.
 import * as store from "../db.js";
+import { meta } from "../db.js";
 import { save } from "../outbox.js";
 import { visitState } from "../status.js";
-import { fmtDate, h, label, link, name, navigate, select, t, user, field } from "../ui.js";
-
-const ORDER = { in_progress: 0, scheduled: 1, completed: 2 };
+import { h, name, navigate, select, t, user, field } from "../ui.js";
+import { localDay, visitList } from "./visitlist.js";
 
 export async function currentTemplate() {
   const templates = (await store.all("template")).filter((r) => !r.deleted);
@@ -15,17 +15,16 @@ export async function render(root) {
   const [visits, sites] = await Promise.all([store.all("visit"), store.all("site")]);
   const siteById = new Map(sites.map((s) => [s.id, s]));
   const mine = visits.filter((v) => !v.deleted && (!v.data.supervisor_id || v.data.supervisor_id === user.id));
-  mine.sort((a, b) => (ORDER[a.data.status] ?? 3) - (ORDER[b.data.status] ?? 3)
-    || String(a.data.scheduled_for ?? "").localeCompare(String(b.data.scheduled_for ?? "")));
-  const rows = await Promise.all(mine.map(async (v) => {
-    const st = await visitState(await store.forVisit(v.id));
-    return h("li", {}, link(`/m/visit/${v.id}`, { class: "m-row" },
-      h("span", { class: "m-row-title" }, name(siteById.get(v.data.site_id)) || "—"),
-      h("span", { class: "m-row-meta" }, v.data.scheduled_for ? t("scheduled_for", { date: fmtDate(v.data.scheduled_for) }) : ""),
-      h("span", { class: "m-badges" },
-        h("span", { class: `m-badge st-${v.data.status}` }, label("visit_status", v.data.status)),
-        syncBadge(st))));
-  }));
+  const rows = await Promise.all(mine.map(async (v) => ({
+    v, site: siteById.get(v.data.site_id), title: name(siteById.get(v.data.site_id)),
+    badge: syncBadge(await visitState(await store.forVisit(v.id))),
+  })));
+  // Before the first sync has finished, an empty list means "not fetched yet", not "no visits".
+  const firstSync = !rows.length && !(await meta("last_sync"));
+  const empty = firstSync
+    ? h("p", { class: "m-empty m-loading", role: "status", "aria-busy": "true" }, 
+      t(navigator.onLine && document.body.dataset.sync !== "error" ? "first_sync" : "first_sync_offline"))
+    : h("p", { class: "m-empty" }, t("no_visits"));
   // An archived (or deleted) site is offered for no new visit; visits already at one keep showing its name above.
   const offered = sites.filter((s) => !s.deleted && !s.data.archived_at);
   const siteSel = select([["", "—"], ...offered.sort((a, b) => name(a).localeCompare(name(b))).map((s) => [s.id, name(s)])], "", { required: true });
@@ -34,7 +33,7 @@ export async function render(root) {
   const mayStart = ["supervisor", "manager", "admin"].includes(user.role);
   root.replaceChildren(...[
     h("h1", {}, t("my_visits")),
-    rows.length ? h("ul", { class: "m-list" }, rows) : h("p", { class: "m-empty" }, t("no_visits")),
+    ...(rows.length ? visitList(rows, localDay()) : [empty]),
     !mayStart ? null : h("details", { class: "m-card" },
       h("summary", {}, t("start_adhoc")),
       h("form", { class: "m-form", onsubmit: async (e) => {

@@ -2,12 +2,13 @@
 // checklist by area, data collection, interviews, findings, completion with the score by area.
 import * as store from "../db.js";
 import { remove, save } from "../outbox.js";
-import { forgetIfUnused } from "../photos.js";
-import { AREAS, scoreByArea } from "../score.js";
+import { forgetIfUnused, prepare } from "../photos.js";
+import { AREAS } from "../score.js";
 import { field, fmtDate, h, itemTitle, label, link, name, navigate, select, t, toast, enumCodes, fmtTime } from "../ui.js";
-import { visitState } from "../status.js";
+import { changed, visitState } from "../status.js";
 import { checkinCard } from "./checkin.js";
 import { signatureCard } from "./signature.js";
+import { completeSection } from "./complete.js";
 import { syncBadge } from "./home.js";
 import { photoStrip, stateLine } from "./widgets.js";
 
@@ -29,7 +30,7 @@ async function context(visitId) {
   ]);
   const of = (e) => rows.filter((r) => r.entity === e && !r.deleted);
   const answers = new Map(of("checklist_answer").map((a) => [a.data.item_id, a]));
-  return { visit, site, all: rows.filter((r) => r.entity !== "visit"), items: template?.data.items ?? [], answers, meeting: of("meeting")[0],
+  return { visit, site, template, all: rows.filter((r) => r.entity !== "visit"), items: template?.data.items ?? [], answers, meeting: of("meeting")[0],
     metrics: of("metric"), interviews: of("interview"), findings: of("finding") };
 }
 
@@ -45,7 +46,7 @@ export async function render(root, visitId, section = "checklist") {
     h("h1", {}, name(ctx.site)),
     h("p", { class: "m-row-meta" }, fmtDate(visit.data.scheduled_for), " · ",
       h("span", { class: `m-badge st-${visit.data.status}` }, label("visit_status", visit.data.status))),
-    h("p", { class: "m-row-meta" }, syncBadge(await visitState([visit, ...ctx.all]))));
+    h("p", { class: "m-row-meta m-visit-sync", "data-visit": visitId }, syncBadge(await visitState([visit, ...ctx.all]))));
   const own = await stateLine(visit);
   if (own.matches(".m-state-rejected, .m-state-conflict")) head.append(own);
   if (visit.data.status === "scheduled") {
@@ -61,6 +62,27 @@ export async function render(root, visitId, section = "checklist") {
 }
 
 const rerender = () => window.dispatchEvent(new Event("route"));
+
+// Every local save (and every sync step) updates the open visit's sync badge and answered counts at
+// once, without re-rendering the tab (which would lose the user's place and focus).
+let refreshing = null;
+window.addEventListener("store-changed", () => { refreshing ??= refreshLive().finally(() => { refreshing = null; }); });
+async function refreshLive() {
+  const holder = document.querySelector(".m-visit-sync[data-visit]");
+  if (!holder) return;
+  const visitId = holder.dataset.visit;
+  const [rows, visit] = await Promise.all([store.forVisit(visitId), store.get("visit", visitId)]);
+  if (!visit) return;
+  holder.replaceChildren(syncBadge(await visitState(rows)));
+  const items = (await store.get("template", visit.data.template_id))?.data.items ?? [];
+  const answered = new Set(rows.filter((r) => r.entity === "checklist_answer" && !r.deleted && r.data.result).map((r) => r.data.item_id));
+  const progress = document.querySelector(".m-progress");
+  if (progress) progress.textContent = t("answered", { done: items.filter((i) => answered.has(i.id)).length, total: items.length });
+  for (const el of document.querySelectorAll("[data-area]")) {
+    const mine = items.filter((i) => i.area === el.dataset.area);
+    el.textContent = `${mine.filter((i) => answered.has(i.id)).length}/${mine.length}`;
+  }
+}
 
 // The add form of a list section, which also edits a row: edit(id) switches it to that record
 // (the caller has filled the controls), Save writes it, Cancel goes back to adding.
@@ -123,13 +145,13 @@ const SECTION_VIEWS = {
   async checklist(body, ctx) {
     const { items, answers } = ctx;
     const done = [...answers.values()].filter((a) => a.data.result).length;
-    body.append(h("p", { class: "m-progress" }, t("answered", { done, total: items.length })));
+    body.append(h("p", { class: "m-progress", "aria-live": "polite" }, t("answered", { done, total: items.length })));
     for (const area of AREAS) {
       const mine = items.filter((i) => i.area === area);
       if (!mine.length) continue;
       const n = mine.filter((i) => answers.get(i.id)?.data.result).length;
       const group = h("details", { class: "m-area", open: true },
-        h("summary", {}, h("span", {}, label("area", area)), h("span", { class: "m-count-small" }, `${n}/${mine.length}`)));
+        h("summary", {}, h("span", {}, label("area", area)), h("span", { class: "m-count-small", "data-area": area }, `${n}/${mine.length}`)));
       for (const item of mine) group.append(await itemCard(ctx, item));
       body.append(group);
     }
@@ -192,27 +214,7 @@ const SECTION_VIEWS = {
           (await stateLine(f)).firstChild)))))) : h("p", { class: "m-empty" }, t("empty")));
   },
 
-  async complete(body, ctx) {
-    const { visit, items, answers } = ctx;
-    const score = scoreByArea(items, answers);
-    const missing = items.filter((i) => i.photo_required_on_fail && answers.get(i.id)?.data.result === "fail"
-      && !(answers.get(i.id).data.photos ?? []).length);
-    const summary = h("textarea", { rows: 4, value: visit.data.summary ?? "", onchange: (e) => save("visit", visit.id, { summary: e.target.value }) });
-    // Element.append() would print a null child as the text "null": children go through h().
-    body.append(...h("div", {}, h("h2", {}, t("score_by_area")),
-      h("table", { class: "m-score" }, h("tbody", {},
-        AREAS.map((a) => h("tr", {}, h("th", { scope: "row" }, label("area", a)), h("td", {}, score.areas[a] == null ? "—" : `${score.areas[a]}%`))),
-        h("tr", { class: "m-total" }, h("th", { scope: "row" }, t("overall")), h("td", {}, score.overall == null ? "—" : `${score.overall}%`)))),
-      field(t("summary"), summary),
-      signatureCard(visit, "closing_signature", "signature_closing"),
-      missing.length ? h("p", { class: "m-warn", role: "alert" }, t("missing_photos_block", { n: missing.length })) : null,
-      visit.data.status === "completed" ? h("p", { class: "m-ok" }, label("visit_status", "completed"), " · ", fmtTime(visit.data.completed_at))
-        : h("button", { type: "button", class: "m-btn m-primary m-wide", disabled: missing.length > 0, onclick: async () => {
-          await save("visit", visit.id, { status: "completed", completed_at: new Date().toISOString(), summary: summary.value });
-          toast(t("completed_msg"));
-          rerender();
-        } }, t("complete_visit"))).childNodes);
-  },
+  complete: completeSection,
 };
 
 async function itemCard(ctx, item) {
@@ -230,6 +232,7 @@ async function itemCard(ctx, item) {
   const linked = findings.find((f) => f.data.item_id === item.id);
   const card = h("article", { class: `m-item res-${a.result ?? "none"}`, id: `item-${item.id}` },
     h("h3", {}, item.code ? h("span", { class: "m-code" }, item.code) : null, " ", itemTitle(item)),
+    lastResult(ctx.visit, item),
     h("div", { class: "m-results", role: "group", "aria-label": itemTitle(item) }, ["pass", "fail", "na"].map((r) =>
       h("button", { type: "button", class: `m-res m-res-${r}`, "aria-pressed": String(a.result === r),
         onclick: () => put({ result: r, ...(item.scoring === "points" ? {} : { score: r === "pass" ? item.max_points ?? 10 : r === "fail" ? 0 : null }) }) },
@@ -246,20 +249,53 @@ async function itemCard(ctx, item) {
       onRemove: async (sha) => { await put({ photos: photos.filter((x) => x !== sha) }); await forgetIfUnused(sha); },
     }));
     if (a.result === "fail") {
+      // The finding form opens with the area, item, photos and note carried over; the title is the
+      // supervisor's (typed, or one of the item's common problems), not the item's name.
       card.append(linked
         ? link(`/m/finding/${linked.id}`, { class: "m-btn" }, t("open_finding"))
-        : h("button", { type: "button", class: "m-btn m-primary", onclick: async () => {
-          const fid = crypto.randomUUID();
-          await save("finding", fid, {
-            visit_id: visit.id, site_id: visit.data.site_id, title: itemTitle(item), area: item.area, item_id: item.id,
-            severity: "medium", department_id: visit.data.department_id, photos: [...photos], status: "open",
-            captured_at: new Date().toISOString(), description: a.note || null,
-          });
-          navigate(`/m/finding/${fid}`);
-        } }, t("create_finding")));
+        : h("button", { type: "button", class: "m-btn m-primary", onclick: () => navigate(findingUrl(visit, item, photos, a.note)) },
+          t("create_finding")));
     }
+    // The answer's own sync state while it is not synced (the visit's badge above sums them up).
     const st = ans && await stateLine(ans);
-    if (st && st.querySelector(".sync-rejected, .sync-conflict")) card.append(st);
+    if (st && !st.matches(".m-state-synced")) card.append(st);
   }
+  card.append(photoFirst(visit, item));
   return card;
+}
+
+const findingUrl = (visit, item, photos = [], note = null) => {
+  const q = new URLSearchParams({ visit: visit.id, item: item.id });
+  if (photos.length) q.set("photos", photos.join(","));
+  if (note) q.set("note", note);
+  return `/m/finding/${crypto.randomUUID()}?${q}`;
+};
+
+// Photo-first: the camera opens at once; the finding form follows with the photo, area and item.
+function photoFirst(visit, item) {
+  const input = h("input", { type: "file", accept: "image/*", capture: "environment", class: "m-file" });
+  input.addEventListener("change", async () => {
+    const files = [...input.files];
+    input.value = "";
+    const shas = [];
+    for (const f of files) {
+      try {
+        const p = await prepare(f);
+        await (await store.db()).put("photos", p);
+        shas.push(p.sha256);
+        changed();
+      } catch (e) { toast(e.message, "error"); }
+    }
+    if (shas.length) navigate(findingUrl(visit, item, shas));
+  });
+  return h("label", { class: "m-btn m-photo-first" }, input, h("span", {}, t("photo_finding")));
+}
+
+// The previous visit's result and note for this item (computed by the server into the pulled visit).
+function lastResult(visit, item) {
+  const prev = visit.data.previous;
+  const r = prev?.results?.[item.code];
+  if (!r) return null;
+  return h("p", { class: `m-last m-last-${r.result}` }, t("last_visit", { date: fmtDate(prev.date) }), t("colon"),
+    h("strong", {}, label("result", r.result)), r.note ? ` · ${r.note}` : "");
 }
