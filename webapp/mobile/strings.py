@@ -141,6 +141,10 @@ from webapp.evidence.strings import PHONE_STRINGS  # noqa: E402  (check-in/out, 
 
 STRINGS.update(PHONE_STRINGS)
 
+from webapp.rectification.phone_strings import PHONE_STRINGS as RECTIFICATION_STRINGS  # noqa: E402
+
+STRINGS.update(RECTIFICATION_STRINGS)
+
 
 def app_strings() -> dict:
     return {
