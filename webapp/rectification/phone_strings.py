@@ -37,5 +37,4 @@ PHONE_STRINGS = {
     "confirm_submit": _l("Submit this rectification for acceptance? The supervisor is asked to accept it, "
                          "and no more progress can be reported until they decide."),
     "progress_saved": _l("Progress saved on this phone; it is sent with the next sync."),
-    "draft_kept": _l("Your unsaved note and photos are kept on this phone."),
 }

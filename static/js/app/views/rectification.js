@@ -8,7 +8,6 @@ import { save } from "../outbox.js";
 import { recordState } from "../status.js";
 import { fmtDate, fmtTime, field, h, label, link, name, navigate, t, toast, user } from "../ui.js";
 import { photoStrip, stateLine } from "./widgets.js";
-import { src } from "../photos.js";
 
 const FEED = "rect_feed";
 const draftKey = (fid) => `rect_draft:${fid}`;
@@ -21,7 +20,9 @@ export async function refresh() {
     if (!resp.ok) return;
     const body = await resp.json();
     await store.meta(FEED, { rows: body.rectifications, today: body.today, at: new Date().toISOString() });
+    window.dispatchEvent(new Event("rect-feed"));
     await cachePhotos(body.rectifications);
+    document.body.dataset.rectFeed = "ready";  // the feed and its photos are on the phone
     window.dispatchEvent(new Event("rect-feed"));
   } catch { /* offline or the server unreachable: the last feed stays */ }
 }
@@ -64,10 +65,13 @@ async function localState(row) {
   return row.round > 1 ? "failed" : "rectifying";
 }
 
+// The catalog's wording takes a number (%(n)d), as on the desk.
+const round = (n) => t("rect_round").replace("%(n)d", String(n));
+
 function statusBadge(state, row) {
   const text = { submitted_here: t("rect_awaiting"), awaiting: t("rect_awaiting"), failed: t("rect_failed"), rectifying: t("rect_rectifying") }[state];
   return h("span", { class: `m-badge rect-${state}` }, text, state === "submitted_here" ? " · " + t("st_pending") : "",
-    row.round > 1 ? " · " + t("rect_round", { n: row.round }) : "");
+    row.round > 1 ? " · " + round(row.round) : "");
 }
 
 export async function renderList(root) {
@@ -89,15 +93,20 @@ export async function renderList(root) {
     h("h1", {}, t("my_rectifications")),
     h("p", { class: "m-hint" }, at ? t("rect_as_of", { time: fmtTime(at) }) : t("rect_never")),
     !due.length && !waiting.length ? h("p", { class: "m-empty" }, t("no_rectifications")) : null,
-    due.length ? h("section", { "aria-labelledby": "rect-due" }, h("h2", { id: "rect-due" }, t("rect_group_due"), ` (${due.length})`), h("ul", { class: "m-list" }, due)) : null,
-    waiting.length ? h("section", { "aria-labelledby": "rect-wait" }, h("h2", { id: "rect-wait" }, t("rect_group_awaiting"), ` (${waiting.length})`), h("ul", { class: "m-list" }, waiting)) : null,
+    due.length ? h("section", { "aria-labelledby": "rect-due" }, h("h2", { id: "rect-due" }, t("rect_group_due"), " ", h("span", { class: "m-badge rect-count" }, due.length)), h("ul", { class: "m-list" }, due)) : null,
+    waiting.length ? h("section", { "aria-labelledby": "rect-wait" }, h("h2", { id: "rect-wait" }, t("rect_group_awaiting"), " ", h("span", { class: "m-badge rect-count" }, waiting.length)), h("ul", { class: "m-list" }, waiting)) : null,
   ].filter(Boolean));
 }
 
+// Read-only thumbnails: the phone's copy when it has one (offline), else the server's thumbnail.
+const blobUrls = new Map();
 function thumbs(hashes, alt) {
   return h("ul", { class: "m-photos rect-photos" }, hashes.map((sha) => {
     const img = h("img", { alt, width: 88, height: 88, loading: "lazy" });
-    src(sha).then((u) => { img.src = u; });
+    store.photo(sha).then((p) => {
+      if (p && !blobUrls.has(sha)) blobUrls.set(sha, URL.createObjectURL(p.blob));
+      img.src = blobUrls.get(sha) ?? `/api/v1/photos/${sha}?variant=thumb`;
+    });
     return h("li", {}, img);
   }));
 }
