@@ -23,6 +23,7 @@ def _keep(name: str) -> None:
 
 
 def _shot(shot, page, name):
+    page.evaluate("document.querySelectorAll('.m-toast').forEach((t) => t.remove())")  # a passing toast
     snap(shot, page, name)
     _keep(name)
 

@@ -148,7 +148,7 @@ export async function render(root, findingId) {
       (f.data.photos ?? []).length ? thumbs(f.data.photos, t("before_photos")) : h("p", { class: "m-hint" }, t("no_before_photos"))),
     h("section", { class: "m-card", "aria-labelledby": "rect-history" },
       h("h2", { id: "rect-history" }, t("progress_so_far")),
-      history.length ? h("ul", { class: "m-list rect-history" }, history) : h("p", { class: "m-hint" }, t("no_progress"))),
+      history.length ? h("ul", { class: "rect-history" }, history) : h("p", { class: "m-hint" }, t("no_progress"))),
     state === "submitted_here" ? h("p", { class: "m-hint", role: "status" }, t("rect_submitted_here")) : null,
     state === "awaiting" ? h("p", { class: "m-hint", role: "status" }, t("rect_awaiting_hint")) : null,
     !row.may_manage ? h("p", { class: "m-hint" }, t("rect_not_yours")) : null,
