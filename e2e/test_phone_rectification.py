@@ -137,3 +137,47 @@ def test_english_phone_and_desk_screens(browser, server, shot):
     phone.locator("#rect-before").wait_for()
     _shot(shot, phone, "h18-depthead-phone-progress-en")
     ctx.close()
+
+
+def test_a_refused_report_comes_back_with_the_reason_and_keeps_what_was_typed(browser, server, shot):
+    """Offline, the head reports progress; meanwhile the rectification was submitted for acceptance
+    on the desk. Back online the server refuses the report with the desk's reason, in Chinese; the
+    note and the photo stay on the phone until the head discards them."""
+    ctx = browser.new_context(locale="zh-CN", **PHONE390)
+    ctx.add_init_script("window.confirm = () => true;")
+    phone = ctx.new_page()
+    open_app(phone, server, *HEAD)
+    wait_until(phone, "document.body.dataset.rectFeed === 'ready'")
+    link = phone.locator("section[aria-labelledby=rect-due] a[href^='/m/rect/']").last
+    href = link.get_attribute("href")
+    finding_id = href.rsplit("/", 1)[1]
+    ctx.set_offline(True)
+    link.click()
+    phone.locator("section[aria-labelledby=rect-new] textarea").wait_for()
+    phone.fill("section[aria-labelledby=rect-new] input[type=number]", "80")
+    phone.fill("section[aria-labelledby=rect-new] textarea", "已完成八成，等待备件")
+    phone.locator("section[aria-labelledby=rect-new] input[type=file]").set_input_files([photo_file("partial", hue=30)])
+    phone.locator("section[aria-labelledby=rect-new] .m-photos img").wait_for()
+    phone.locator("#rect-record").click()
+    phone.locator(".rect-update").wait_for()
+
+    # Meanwhile, on the desk, the same head submits the rectification for acceptance.
+    dctx, desk = signed_in(browser, server, *HEAD, "zh-CN", DESKTOP)
+    desk.goto(f"{server}/rectification/{finding_id}")
+    desk.locator("form[action$='/submit'] button[type=submit]").click()
+    desk.wait_for_load_state()
+    dctx.close()
+
+    ctx.set_offline(False)
+    phone.evaluate("delete document.body.dataset.sync")
+    phone.locator("#sync-now").click()
+    wait_until(phone, "document.body.dataset.sync === 'done'")
+    phone.goto(f"{server}{href}")
+    phone.locator(".m-state-rejected").wait_for()
+    text = phone.locator(".m-state-rejected").inner_text()
+    assert "只有整改中才能报告进度" in text, text
+    update = phone.locator(".rect-update").first.inner_text()
+    assert "已完成八成，等待备件" in update and "80%" in update
+    assert phone.locator(".rect-update img").count() == 1
+    _shot(shot, phone, "h18-depthead-phone-refused-zh-CN")
+    ctx.close()
