@@ -13,8 +13,8 @@ What a refusal may look like depends on why the role is refused:
   so guessing URLs tells nothing;
 - a page the role may never use (the checklist editor for a supervisor, the points rules for a
   department head): 403, accepted only when a made-up id gets the same 403, i.e. the page refuses
-  before it looks the object up. Management areas that hide themselves (/results/, /conflicts/)
-  answer 404 the same way;
+  before it looks the object up (the results pages follow this rule too: docs/security.md,
+  "Denials"). Management areas that hide themselves (/conflicts/) answer 404 the same way;
 - the few answers that are neither, listed in ODD_REFUSALS with their reason; they too must be the
   same for a made-up id, and a redirect never leads to the object.
 

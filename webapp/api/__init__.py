@@ -5,4 +5,4 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 import webapp.api.photos  # noqa: E402,F401
-from webapp.api import auth, openapi, sync  # noqa: E402,F401
+from webapp.api import auth, openapi, rectifications, sync  # noqa: E402,F401

@@ -9,6 +9,7 @@ from marshmallow import Schema, fields
 from webapp.api import bp
 from webapp.api.schemas import TokenArgs, UserSchema
 from webapp.mobile.schemas import ImportArgs
+from webapp.rectification.schemas import FeedResponse as RectificationFeed
 from webapp.sync_store.schemas import (
     DATA_SCHEMAS,
     ConflictListResponse,
@@ -124,6 +125,10 @@ PATHS = {
         "summary": "Import a phone's 'export unsynced data' file: its photos, then its mutations as a push",
         "requestBody": {"required": True, **_json("ImportArgs")},
         "responses": {"200": _json("ImportResponse"), **_errors(400, 401, 403, 413)}}},
+    "/rectifications": {"get": {
+        "summary": "The open rectifications the caller may see (rectifying or awaiting acceptance), soonest "
+                   "deadline first: the phone's read-only side feed for department heads",
+        "responses": {"200": _json("RectificationFeed"), **_errors(401)}}},
     "/conflicts": {"get": {
         "summary": "Conflicts in the caller's scope, newest first",
         "parameters": [_query("status", {"type": "string", "enum": ["open", "resolved", "all"]}),
@@ -149,7 +154,8 @@ def build_spec() -> dict:
                          ("TokenArgs", TokenArgs), ("TokenResponse", TokenResponse), ("MeResponse", MeResponse),
                          ("PullResponse", PullResponse), ("Mutation", MutationDoc), ("PushDoc", PushDoc), ("PushResponse", PushResponse),
                          ("ConflictListResponse", ConflictListResponse), ("ConflictResponse", ConflictResponse),
-                         ("ResolveArgs", ResolveArgs), ("ImportArgs", ImportArgs), ("ImportResponse", ImportResponse)):
+                         ("ResolveArgs", ResolveArgs), ("ImportArgs", ImportArgs), ("ImportResponse", ImportResponse),
+                         ("RectificationFeed", RectificationFeed)):
         spec.components.schema(name, schema=schema)
     spec.components.response("Error", {"description": "An error, as JSON", **_json("ErrorResponse")})
     spec.components.security_scheme("bearer", {

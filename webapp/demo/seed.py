@@ -293,4 +293,7 @@ def seed_demo(today: date | None = None) -> dict:
     added.update(seed_supervisors())
     added.update(seed_training())
     added.update(seed_warnings())
+    from webapp.rectification.demo import seed_rectification_progress
+
+    added.update(seed_rectification_progress())
     return dict(sorted(added.items()))

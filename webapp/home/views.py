@@ -9,6 +9,7 @@ from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.home.nav import bar_for, nav_for
 from webapp.plans.models import Plan
+from webapp.rectification.operations import head_worklist
 from webapp.visits.models import Visit
 
 bp = Blueprint("home", __name__)
@@ -61,8 +62,10 @@ def index():
         "pending_acceptance": _count(Finding, Finding.status == "pending_acceptance"),
         "plans_to_approve": _count(Plan, Plan.status == "submitted") if current_user.role in ("manager", "admin") else 0,
     }
+    # A department head's home is their own deadlines, not the supervisors' visits (issue #19, 9).
+    worklist = head_worklist(current_user) if current_user.role == "dept_head" else None
     return render_template("home/index.html", visits=visits, overdue_visits=overdue_visits, findings=findings,
-                           counts=counts)
+                           counts=counts, worklist=worklist, today=date.today())
 
 
 @bp.get("/more")

@@ -144,6 +144,9 @@ STRINGS.update(PHONE_STRINGS)
 from webapp.visits.strings import PHONE_STRINGS as VISIT_STRINGS  # noqa: E402  (a faster visit, webapp/visits)
 
 STRINGS.update(VISIT_STRINGS)
+from webapp.rectification.phone_strings import PHONE_STRINGS as RECTIFICATION_STRINGS  # noqa: E402
+
+STRINGS.update(RECTIFICATION_STRINGS)
 
 
 def app_strings() -> dict:

@@ -34,6 +34,7 @@ SHELL_STATIC = (
     "js/app/views/finding.js", "js/app/views/widgets.js", "js/app/score.js", "js/app/views/checkin.js",
     "js/app/sketch.js", "js/app/views/signature.js",
     "js/app/views/visitlist.js", "js/app/views/complete.js", "js/app/views/people.js",
+    "js/app/views/rectification.js",
     "vendor/idb-8.0.4.js",
     "icons/icon.svg", "icons/sprite.svg", "icons/icon-192.png", "icons/icon-512.png",
     "icons/icon-maskable-512.png", "manifest-phone.webmanifest",

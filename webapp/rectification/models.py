@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import UUIDPK, BigIntPK, Synced, Timestamps, UTCDateTime, UUIDStr, utcnow
@@ -43,6 +43,8 @@ class RectificationUpdate(Synced, db.Model):
     progress: Mapped[int] = mapped_column(default=0)
     photos: Mapped[list] = mapped_column(JSON, default=list)
     author_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("users.id"))
+    # This report also submits the rectification for acceptance (the phone's offline "submit").
+    submit: Mapped[bool] = mapped_column(default=False, server_default=false(), nullable=False)
 
     author = relationship("User")
 

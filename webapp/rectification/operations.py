@@ -8,11 +8,11 @@ request for acceptance; the finding's supervisor (or a manager) decides acceptan
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from webapp.audit.operations import record_audit
 from webapp.auth.models import User
-from webapp.authz import can
+from webapp.authz import can, scoped
 from webapp.core.models import utcnow
 from webapp.core.workflow import move_status
 from webapp.extensions import db
@@ -123,11 +123,20 @@ def add_progress(finding: Finding, user, note: str | None, progress: int, photos
     return upd
 
 
-def submit_for_acceptance(finding: Finding, user) -> Rectification:
+def check_submission(finding: Finding, user) -> Rectification:
+    """The request for acceptance may be made by the responsible department's head, once a plan is
+    in and while rectifying: on the desk and from a phone alike. Returns the rectification."""
     _require_head(user, finding)
     rect = rectification_for(finding)
     if rect is None:
         raise WorkflowError(_("Submit a rectification plan first."))
+    if rect.status != "rectifying":
+        raise WorkflowError(_("Only a rectification in progress can be submitted for acceptance."))
+    return rect
+
+
+def submit_for_acceptance(finding: Finding, user) -> Rectification:
+    rect = check_submission(finding, user)
     transition_rectification(rect, "pending_acceptance", user)
     transition_finding(finding, "pending_acceptance", user, {"round": rect.round})
     notify(_supervisor_of(finding), "acceptance_to_do", finding.title, _link(finding))
@@ -234,3 +243,31 @@ def notify_overdue(today: date | None = None) -> int:
                            finding.title, link))
     db.session.flush()
     return sent
+
+
+def head_worklist(user, today: date | None = None, limit: int = 8) -> dict:
+    """A department head's own deadlines for the home page, in the user's scope: overdue, due
+    (soonest first), failed at acceptance and back to rectifying, awaiting acceptance, and open
+    findings still waiting for a plan. Each list holds (finding, rectification) pairs; `counts` the
+    totals."""
+    today = today or date.today()
+    base = (scoped(Finding, user).where(Finding.deleted_at.is_(None))
+            .join(Rectification, Rectification.finding_id == Finding.id).add_columns(Rectification))
+    rectifying = Rectification.status == "rectifying"
+    groups = {
+        "overdue": base.where(rectifying, Rectification.round == 1, Rectification.deadline < today)
+        .order_by(Rectification.deadline),
+        "due": base.where(rectifying, Rectification.round == 1, Rectification.deadline >= today)
+        .order_by(Rectification.deadline),
+        "failed": base.where(rectifying, Rectification.round > 1).order_by(Rectification.deadline),
+        "awaiting": base.where(Rectification.status == "pending_acceptance").order_by(Rectification.deadline),
+    }
+    out = {"counts": {}}
+    for key, q in groups.items():
+        out[key] = db.session.execute(q.order_by(Finding.id).limit(limit)).all()
+        out["counts"][key] = db.session.scalar(
+            select(func.count()).select_from(q.order_by(None).subquery()))
+    to_plan = scoped(Finding, user).where(Finding.deleted_at.is_(None), Finding.status == "open")
+    out["to_plan"] = db.session.scalars(to_plan.order_by(Finding.captured_at.desc()).limit(limit)).all()
+    out["counts"]["to_plan"] = db.session.scalar(select(func.count()).select_from(to_plan.subquery()))
+    return out

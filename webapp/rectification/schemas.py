@@ -68,3 +68,23 @@ def form_data(form) -> dict:
 
 
 MESSAGES = {"required": _l("This field is required.")}
+
+
+# ---- the phone's read-only feed (GET /api/v1/rectifications; webapp/api/rectifications.py) ----------
+
+class FeedItem(Schema):
+    id = fields.String(required=True)
+    finding_id = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(("rectifying", "pending_acceptance")))
+    round = fields.Integer(required=True)
+    deadline = fields.Date(required=True)
+    overdue = fields.Boolean(required=True)
+    measures = fields.String(required=True)
+    owner = fields.String(required=True)
+    last_reason = fields.String(required=True, allow_none=True)
+    may_manage = fields.Boolean(required=True)
+
+
+class FeedResponse(Schema):
+    rectifications = fields.List(fields.Nested(FeedItem), required=True)
+    today = fields.Date(required=True)

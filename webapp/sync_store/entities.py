@@ -99,7 +99,7 @@ ENTITIES: dict[str, EntitySpec] = {
                                         "markup", "status", "captured_at", "lat", "lng", "has_conflict"),
                    set_fields=frozenset({"photos"})),
         EntitySpec("rectification_update", RectificationUpdate, ("finding_id", "note", "progress", "photos",
-                                                                 "author_id"),
+                                                                 "author_id", "submit"),
                    set_fields=frozenset({"photos"})),
         EntitySpec("visit_checkin", VisitCheckin, ("visit_id", "kind", "lat", "lng", "accuracy_m", "device_time",
                                                    "reason", "distance_m", "in_fence")),

@@ -19,7 +19,13 @@ from webapp.org.operations import is_site_person
 from webapp.photos.models import Photo
 from webapp.plans.models import Plan
 from webapp.rectification.models import RectificationUpdate
-from webapp.rectification.operations import check_progress, record_progress_audit, rectification_for
+from webapp.rectification.operations import (
+    check_progress,
+    check_submission,
+    record_progress_audit,
+    rectification_for,
+    submit_for_acceptance,
+)
 from webapp.sync_store.entities import ENTITIES, HELD, REFERENCE, lookup, serialize
 from webapp.sync_store.models import AppliedMutation, Change, Conflict, Revision
 from webapp.sync_store.schemas import validate_data
@@ -144,6 +150,8 @@ class WebappPolicy:
         """The message key if `name` is not the device's to change (for this user), else None."""
         if spec.name == "finding" and name == "status":
             return "status_workflow"
+        if spec.name == "rectification_update" and name == "submit":
+            return "fixed"  # a request for acceptance is made once, with the report that creates it
         if name in SERVER_FIELDS.get(spec.name, ()):
             return "read_only"
         if spec.name == "visit" and name == "supervisor_id" and not can(user, "visit.reassign"):
@@ -224,6 +232,8 @@ class WebappPolicy:
             raise Rejection({"finding_id": [self.message("not_found")]})
         try:
             check_progress(finding, user)
+            if getattr(obj, "submit", False):
+                check_submission(finding, user)
         except (NotAllowed, WorkflowError) as e:
             raise Rejection({"finding_id": [str(e)]}) from None
 
@@ -232,6 +242,10 @@ class WebappPolicy:
         if spec.name == "rectification_update" and creating:
             finding = lookup(db.session, Finding, obj.finding_id)
             record_progress_audit(user, rectification_for(finding), obj)
+            if obj.submit:
+                # The desk's operation: the rectification and the finding move, the supervisor is
+                # told, the webhook event is raised (checked in authorize, so it cannot refuse here).
+                submit_for_acceptance(finding, user)
 
     # -- merge --
 

@@ -275,6 +275,8 @@ class RectificationUpdateData(EntityData):
     progress = fields.Integer(strict=True, validate=validate.Range(min=0, max=100, error=_l(
         "Must be between {min} and {max}.")))
     photos = photo_set()
+    # With this report, submit the rectification for acceptance (set on create only; policy.py).
+    submit = fields.Boolean(allow_none=False)
 
 
 class VisitCheckinData(EntityData):

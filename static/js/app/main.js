@@ -7,6 +7,7 @@ import { fmtTime, h, t, toast, user } from "./ui.js";
 import * as home from "./views/home.js";
 import * as visit from "./views/visit.js";
 import * as finding from "./views/finding.js";
+import * as rectification from "./views/rectification.js";
 
 const root = document.getElementById("app");
 const SYNC_EVERY_MS = 60_000;
@@ -29,6 +30,8 @@ async function route(force = true) {
   try {
     if (parts[0] === "visit" && parts[1]) await visit.render(target, parts[1], parts[2]);
     else if (parts[0] === "finding" && parts[1]) await finding.render(target, parts[1], url.searchParams);
+    else if (parts[0] === "rect" && parts[1]) await rectification.render(target, parts[1]);
+    else if (user.role === "dept_head") await rectification.renderList(target);
     else await home.render(target);
   } catch (e) {
     target.replaceChildren(h("p", { class: "m-warn", role: "alert" }, e.message));
@@ -109,6 +112,7 @@ async function sync() {
   } else if (r?.state === "error") {
     banner("b-sync", t("sync_failed", { msg: r.message }));
   } else if (r?.ok) {
+    rectification.refresh();
     document.getElementById("b-sync")?.remove();
     document.getElementById("b-auth")?.remove();
     delete document.body.dataset.auth;
@@ -123,6 +127,7 @@ window.addEventListener("sync-state", (e) => {
 window.addEventListener("store-changed", () => { refreshStatus(); if (!isSyncing()) return; rerouteSoon(); });
 window.addEventListener("sync-state", (e) => { if (e.detail.state === "done") rerouteSoon(); });
 window.addEventListener("route", () => route(true));
+window.addEventListener("rect-feed", rerouteSoon);
 window.addEventListener("popstate", () => route(true));
 window.addEventListener("online", () => { refreshStatus(); sync(); });
 window.addEventListener("offline", refreshStatus);

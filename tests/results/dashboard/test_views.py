@@ -17,8 +17,8 @@ def _titles(html):
     return re.findall(r'class="finding-link" href="[^"]+">([^<]+)</a>', html)
 
 
-@pytest.mark.parametrize("role, status", [("manager", 200), ("admin", 200), ("supervisor", 404),
-                                          ("dept_head", 404), ("staff", 404)])
+@pytest.mark.parametrize("role, status", [("manager", 200), ("admin", 200), ("supervisor", 403),
+                                          ("dept_head", 403), ("staff", 403)])
 def test_only_management_opens_the_dashboard(client, auth, create_user, create_department, role, status):
     dept = create_department()
     create_user("u", role, department=dept if role in ("dept_head", "staff") else None)

@@ -35,8 +35,8 @@ TABLE = {
     "admin":   {"index": 200, "sup1": 200, "sup2": 200, "edit1": 200, "rate1": 403, "rate2": 403},
     "manager": {"index": 200, "sup1": 200, "sup2": 200, "edit1": 200, "rate1": 403, "rate2": 403},
     "sup1":    {"index": 302, "sup1": 200, "sup2": 404, "edit1": 403, "rate1": 403, "rate2": 404},
-    "head1":   {"index": 404, "sup1": 404, "sup2": 404, "edit1": 404, "rate1": 200, "rate2": 404},
-    "staff1":  {"index": 404, "sup1": 404, "sup2": 404, "edit1": 404, "rate1": 403, "rate2": 404},
+    "head1":   {"index": 403, "sup1": 404, "sup2": 404, "edit1": 404, "rate1": 200, "rate2": 404},
+    "staff1":  {"index": 403, "sup1": 404, "sup2": 404, "edit1": 404, "rate1": 403, "rate2": 404},
 }
 
 

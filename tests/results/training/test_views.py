@@ -37,7 +37,7 @@ TABLE = [
     ("/results/training/needs", (200, 200, 403, 403, 403, 403)),
     ("/results/training/new", (200, 200, 403, 403, 403, 403)),
     ("/results/training/{plan}", (200, 200, 200, 200, 404, 404)),
-    ("/results/training/{plan}/edit", (200, 200, 403, 403, 403, 403)),
+    ("/results/training/{plan}/edit", (200, 200, 403, 403, 404, 404)),
     ("/results/training/people/", (200, 200, 200, 200, 403, 403)),
     ("/results/training/people/{p1}", (200, 200, 200, 404, 404, 404)),
     ("/results/training/people/{p2}", (200, 200, 404, 200, 404, 404)),

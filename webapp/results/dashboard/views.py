@@ -22,8 +22,9 @@ bp = Blueprint("results", __name__, url_prefix="/results")
 @bp.before_request
 @login_required
 def _managers_only():
+    # A page for a role, not a record: 403 (docs/security.md, "Denials").
     if current_user.role not in EVERYTHING:
-        abort(404)
+        abort(403)
 
 
 @bp.get("/")

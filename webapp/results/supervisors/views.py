@@ -88,7 +88,7 @@ def index():
     if current_user.role == "supervisor":
         return redirect(url_for(".detail", user_id=current_user.id, **request.args))
     if not ops.can_manage(current_user):
-        abort(404)
+        abort(403)  # a page for a role, not a record (docs/security.md, "Denials")
     period, errors = _period()
     people = ops.supervisors()
     profiles = ops.profiles_by_user(current_user, [u.id for u in people])

@@ -133,8 +133,8 @@ def _detail(plan, errors=None, values=None, status=200):
 @bp.route("/<plan_id>/edit", methods=("GET", "POST"))
 @login_required
 def edit(plan_id):
+    plan = get_scoped_or_404(TrainingPlan, plan_id, current_user)  # the record first: 404 tells nothing
     _require(ops.WRITERS)
-    plan = get_scoped_or_404(TrainingPlan, plan_id, current_user)
     if request.method == "POST":
         return _save(plan)
     values = {k: getattr(plan, k) for k in ("topic", "audience", "held_on", "trainer", "area", "item_id", "status")}
