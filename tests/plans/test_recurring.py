@@ -241,3 +241,18 @@ def test_the_job_generates_next_month(app, company):
         db.session.commit()
         assert made == 6  # December: A monthly, B's Q4 cycle has none, C's H2 cycle has none
         assert ops.generate_next_month(TODAY) == 0
+
+
+def test_the_job_runs_on_the_25th_at_six_shanghai_time(app):
+    from datetime import timedelta
+
+    from webapp.jobs import get_huey
+
+    huey = get_huey(app)
+    start = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)  # 2026-11-21 00:00 in Shanghai
+    runs = []
+    for minute in range(0, 10 * 24 * 60, 10):
+        at = start + timedelta(minutes=minute)
+        if any(t.name == "recurring_visits" for t in huey.read_periodic(at.replace(tzinfo=None))):
+            runs.append(at)
+    assert runs == [datetime(2026, 11, 24, 22, 0, tzinfo=UTC)]  # 2026-11-25 06:00 in Shanghai
