@@ -66,6 +66,7 @@ def company(world, create_site, create_template, create_user):
     for code, cls in (("A1", "A"), ("A2", "A"), ("A3", "A"), ("B1", "B"), ("B2", "B"), ("C1", "C")):
         sites[code] = create_site(d1, code, f"门店{code}")
         sites[code].site_class = cls
+        sites[code].created_at = datetime(2026, 1, 5, tzinfo=UTC)
     world["sites"][0].site_class = None  # the fixture's own sites: no class, never due
     db.session.commit()
     for cls, months in (("A", 1), ("B", 3), ("C", 6)):
@@ -179,6 +180,9 @@ def test_missed_visits_at_the_pinned_date(app, company, create_visit):
         assert rows == sorted([(c, m) for c in ("A1", "A2", "A3") for m in (7, 8, 9)] + [("B2", 7)])
         november = ops.missed_visits(parse_period("2026-11"), TODAY, TZ)
         assert {r.site.code for r in november} == {"A1", "A2", "A3"} and not any(r.ended for r in november)
+        s["A1"].created_at = datetime(2026, 10, 15, tzinfo=UTC)  # recorded in October: nothing before counts
+        db.session.commit()
+        assert {r.site.code for r in ops.missed_visits(parse_period("2026-Q3"), TODAY, TZ)} == {"A2", "A3", "B2"}
 
 
 # ---- pages ------------------------------------------------------------------------------------

@@ -278,7 +278,9 @@ class Missed:
 def missed_visits(period: Period, today: date, tz, department_id: str | None = None,
                   supervisor_id: str | None = None, include_open: bool = True) -> list[Missed]:
     """Each (site, cycle) whose cycle ends in the period, with no visit completed in the cycle:
-    missed when the cycle is over, still due when it is not (`include_open`). A supervisor filter
+    missed when the cycle is over, still due when it is not (`include_open`). Cycles that ended
+    before the site was recorded do not count. The rules are today's: a changed frequency applies to
+    past periods too. A supervisor filter
     keeps the cycles whose unfinished visits were theirs."""
     last = date.fromordinal(period.end.toordinal() - 1)
     due = due_sites(department_id)
@@ -294,9 +296,10 @@ def missed_visits(period: Period, today: date, tz, department_id: str | None = N
     for v in visits:
         by_site.setdefault(v.site_id, []).append(v)
     for d in due:
+        opened = local_date(d.site.created_at, tz) if d.site.created_at else None
         for cycle in cycles_ending_in(period.start, last, d.rule.interval_months):
-            if cycle.start > today:
-                continue
+            if cycle.start > today or (opened is not None and cycle.end < opened):
+                continue  # a cycle not begun, or over before the site was recorded, asked for nothing
             mine = by_site.get(d.site.id, [])
             done = any(v.status == "completed" and v.completed_at is not None
                        and cycle.contains(local_date(v.completed_at, tz)) for v in mine)

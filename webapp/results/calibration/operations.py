@@ -171,14 +171,23 @@ def lowest_agreement_items(period: Period, tz, limit: int = 5) -> list[ItemAgree
         if k not in representative or i.template.revision > representative[k].template.revision:
             representative[k] = i
     by_item = agreement_by_item((r.comparison for r in results), key=lambda item_id: key[item_id])
-    return [ItemAgreement(representative[k], a) for k, a in lowest(by_item, limit)]
+    # Items always judged alike need no clarifying: only those with a disagreement are listed.
+    return [ItemAgreement(representative[k], a) for k, a in lowest(by_item, limit) if a.rate < 1]
 
 
 def calibratable_visits(limit: int = 200) -> list[Visit]:
-    """Visits a calibration can start from: live, not themselves a second inspection, newest first."""
+    """Visits a calibration can start from: live, not themselves a second inspection."""
     seconds = select(CalibrationPair.second_visit_id)
-    return list(db.session.scalars(select(Visit).where(Visit.deleted_at.is_(None), Visit.id.not_in(seconds))
-                                   .options(selectinload(Visit.site), selectinload(Visit.supervisor))
-                                   .order_by(Visit.scheduled_for.desc(), Visit.id).limit(limit)))
+    # Completed visits first, newest first (a calibration usually checks a recent judgement), then
+    # the coming ones, soonest first.
+    done = list(db.session.scalars(select(Visit).where(
+        Visit.deleted_at.is_(None), Visit.id.not_in(seconds), Visit.status == "completed")
+        .options(selectinload(Visit.site), selectinload(Visit.supervisor))
+        .order_by(Visit.completed_at.desc(), Visit.id).limit(limit)))
+    coming = list(db.session.scalars(select(Visit).where(
+        Visit.deleted_at.is_(None), Visit.id.not_in(seconds), Visit.status != "completed")
+        .options(selectinload(Visit.site), selectinload(Visit.supervisor))
+        .order_by(Visit.scheduled_for, Visit.id).limit(limit)))
+    return done + coming
 
 

@@ -138,7 +138,7 @@ def _figure_rows(supervisor: User, card, trend: dict, period: Period) -> list[di
          "link": "#ratings", "link_label": _("Ratings and teamwork notes")},
         {"key": "agreement", "label": _("Agreement with peers"), "value": card.agreement.rate, "kind": "rate",
          "formula": _("checklist items judged the same as a peer in blind double inspections completed in the "
-                      "period ÷ items both judged = %(n)s ÷ %(d)s (%(pairs)s inspections)",
+                      "period ÷ items both judged = %(n)s ÷ %(d)s (calibration inspections: %(pairs)s)",
                       n=card.agreement.agreed, d=card.agreement.compared, pairs=card.agreement.pairs),
          "link": _calibration_link(supervisor), "link_label": _("Calibration")},
     ]
