@@ -126,9 +126,11 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.org.views import bp as org_bp
     from webapp.outbox.golinks import bp as go_bp
     from webapp.outbox.views import bp as channels_bp
+    from webapp.plans.recurring_views import bp as recurring_bp
     from webapp.plans.views import bp as plans_bp
     from webapp.rectification.views import bp as rectification_bp
     from webapp.reports.views import bp as reports_bp
+    from webapp.results.calibration.views import bp as calibration_bp
     from webapp.results.dashboard.views import bp as results_bp
     from webapp.results.evaluation.views import bp as evaluation_bp
     from webapp.results.points.views import bp as points_bp
@@ -145,7 +147,7 @@ def _register_blueprints(app: Flask) -> None:
                rectification_bp, notifications_bp, conflicts_bp, mobile_bp, api_bp, results_bp, training_bp,
                warnings_bp, points_bp, supervisors_bp, evaluation_bp, policy_bp, admin_bp,
                setup_bp, users_bp, audit_bp, account_bp, reauth_bp, sso_bp, org_bp, onboarding_bp,
-               evidence_bp, channels_bp, exports_bp, go_bp):
+               evidence_bp, channels_bp, exports_bp, go_bp, recurring_bp, calibration_bp):
         app.register_blueprint(bp)
 
 

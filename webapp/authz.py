@@ -25,6 +25,7 @@ from webapp.org.models import Department, Person, Site
 from webapp.plans.models import Plan, plan_departments, plan_sites
 from webapp.rectification.models import AcceptanceRound, CoordinationNote, Rectification, RectificationUpdate
 from webapp.reports.models import CommunicationNote, Report, ShareLink
+from webapp.results.calibration.models import CalibrationPair
 from webapp.results.models import (
     DevelopmentNote,
     Evaluation,
@@ -219,6 +220,9 @@ CLAUSES = {
     PolicySuggestion: policy_suggestion_clause,
     # An export's row and file: only the person who asked (guessing another's id finds nothing).
     ExportJob: lambda user: ExportJob.user_id == user.id,
+    # A calibration pair names both inspectors' visits: management only, so that neither inspector
+    # learns of the other's visit (the blind rule; see webapp/results/calibration).
+    CalibrationPair: managers_only(CalibrationPair),
 }
 
 
@@ -306,6 +310,12 @@ ACTIONS = {
     "rectification.manage": _is_responsible_head,
     "acceptance.decide": _may_decide_acceptance,
     "conflict.resolve": lambda user, _c: user.role in EVERYTHING,
+    # Visit frequencies by site class and generating the recurring visits: management, like approving plans.
+    "plans.recurrence": lambda user, _obj: user.role == "manager",
+    # The missed visits (应巡未巡) list and its export: management.
+    "plans.missed": lambda user, _obj: user.role in EVERYTHING,
+    # Scheduling a blind double inspection (calibration): management.
+    "calibration.schedule": lambda user, _obj: user.role == "manager",
     # Administration (管理员): people and their accounts, the organisation, bulk onboarding, the audit
     # log, sign-in and channel settings. Administrators only; every admin page and import asks here.
     "admin.users": lambda user, _obj: user.role == "admin",

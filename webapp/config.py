@@ -115,4 +115,6 @@ class Config:
     JOBS_WARNINGS_AT = os.environ.get("JOBS_WARNINGS_AT", "07:30")
     JOBS_REMINDERS_AT = os.environ.get("JOBS_REMINDERS_AT", "07:40")
     JOBS_RENDITIONS_AT = os.environ.get("JOBS_RENDITIONS_AT", "03:00")
+    JOBS_RECURRING_DAY = int(os.environ.get("JOBS_RECURRING_DAY", "25"))  # next month's recurring visits (docs/plans.md)
+    JOBS_RECURRING_AT = os.environ.get("JOBS_RECURRING_AT", "06:00")
     SYNC_PULL_MAX_LIMIT = 500

@@ -11,7 +11,14 @@ from webapp.notifications.models import Notification  # noqa: F401
 from webapp.org.models import Department, Person, Site  # noqa: F401
 from webapp.outbox.models import DeliveryAttempt, OutboxMessage, WebhookEndpoint  # noqa: F401
 from webapp.photos.models import Photo  # noqa: F401
-from webapp.plans.models import Attachment, Plan, PlanNote, ScheduledVisit  # noqa: F401
+from webapp.plans.models import (  # noqa: F401
+    Attachment,
+    Plan,
+    PlanNote,
+    RecurrenceRule,
+    RecurringVisit,
+    ScheduledVisit,
+)
 from webapp.rectification.models import (  # noqa: F401
     AcceptanceRound,
     CoordinationNote,
@@ -19,6 +26,7 @@ from webapp.rectification.models import (  # noqa: F401
     RectificationUpdate,
 )
 from webapp.reports.models import CommunicationNote, Report, ShareLink  # noqa: F401
+from webapp.results.calibration.models import CalibrationPair  # noqa: F401
 from webapp.results.models import (  # noqa: F401
     DevelopmentNote,
     Evaluation,

@@ -233,9 +233,10 @@ def test_calendar_month_week_and_filters(client, auth, world):
 @pytest.mark.parametrize(("role", "draft", "published"), [
     ("sup1", 200, 200), ("sup2", 404, 200), ("manager", 200, 200), ("admin", 200, 200),
     ("head1", 404, 200), ("staff1", 404, 200)])
-def test_who_sees_a_plan(client, auth, world, role, draft, published):
+def test_who_sees_a_plan(client, auth, world, create_template, role, draft, published):
     auth.login("sup1")
     _new_plan(client)
+    _add_row(client, _plan(), world["users"]["sup1"], world["sites"][0], create_template("SEE"))
     auth.logout()
     plan = _plan()
     auth.login(role)

@@ -20,7 +20,7 @@ from webapp.findings.models import Finding
 from webapp.org.models import Department, Person, Site
 from webapp.photos.models import Photo
 from webapp.photos.operations import process_upload, save_photo
-from webapp.plans.models import Plan
+from webapp.plans.models import COMPANY_SCOPE, Plan, RecurrenceRule
 from webapp.results.models import PointRule, SupervisorProfile, WarningRule
 from webapp.visits.models import ChecklistAnswer, Interview, Meeting, Metric, Visit
 
@@ -92,6 +92,9 @@ COMMON_PROBLEMS = {
     "R2": ["消防通道堵塞", "灭火器过期未更换", "应急照明损坏", "安全出口指示灯不亮"],
     "R3": ["隐患整改未闭环", "监控录像缺失"],
 }
+SITE_CLASS = {"XH-ST": "A", "SH-NJ": "A", "SH-HQ": "A", "SH-WJC": "A", "JA-CS": "B", "PD-WH": "B",
+              "HQ-OPS": "C", "FIN-SSC": "C"}
+RECURRENCE = [("A", 1), ("B", 3), ("C", 6)]  # site class → visited every n months (company-wide)
 
 POINT_RULES = [
     ("DED-LOW", "低风险问题扣分", "finding_severity", "low", -1),
@@ -156,6 +159,8 @@ def seed_demo(today: date | None = None) -> dict:
     for code, name, name_en, dept, address in SITES:
         sites[code] = ensure(Site, f"site:{code}", code=code, name=name, name_en=name_en,
                              department_id=depts[dept].id, address=address)
+        if sites[code].site_class is None:  # stores visited monthly, centres quarterly, offices half-yearly
+            sites[code].site_class = SITE_CLASS[code]
     people = {}
     for i, (name, position, dept) in enumerate(PEOPLE):
         people[name] = ensure(Person, f"person:{i}", code=f"P{i + 1:03d}", name=name, position=position,
@@ -203,6 +208,11 @@ def seed_demo(today: date | None = None) -> dict:
                points=points)
     for kind, threshold, params in WARNING_RULES:
         ensure(WarningRule, f"warning-rule:{kind}", kind=kind, threshold=threshold, params=params)
+    for site_class, months in RECURRENCE:
+        if db.session.scalar(select(RecurrenceRule.id).where(RecurrenceRule.scope_key == COMPANY_SCOPE,
+                                                             RecurrenceRule.site_class == site_class)) is None:
+            ensure(RecurrenceRule, f"recurrence:{site_class}", scope_key=COMPANY_SCOPE, site_class=site_class,
+                   interval_months=months, template_id=template.id)
     db.session.flush()
 
     today = today or date.today()
@@ -282,12 +292,14 @@ def seed_demo(today: date | None = None) -> dict:
                  users=users, people=people, current_plan=quarterly, added=added)
     # Results last, in this order: they read the visits, findings and history above, and the
     # warnings check reads what the others add. Imported here: each imports demo_id from this module.
+    from webapp.results.calibration.demo import seed_calibration
     from webapp.results.evaluation.demo import seed_evaluation
     from webapp.results.points.demo import seed_points
     from webapp.results.supervisors.demo import seed_supervisors
     from webapp.results.training.demo import seed_training
     from webapp.results.warnings.demo import seed_warnings
 
+    added.update(seed_calibration(today))
     added.update(seed_evaluation())
     added.update(seed_points())
     added.update(seed_supervisors())

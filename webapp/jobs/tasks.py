@@ -1,5 +1,6 @@
 """The tasks: outbox delivery (every minute, and on demand after a commit), the daily early-warnings
-check and overdue-rectification reminders, and the nightly photo renditions. Daily times are in
+check and overdue-rectification reminders, the nightly photo renditions, and each month's recurring
+visits by site class (generated for the next month on JOBS_RECURRING_DAY). Daily times are in
 JOBS_TIMEZONE (Asia/Shanghai by default)."""
 
 import functools
@@ -111,7 +112,18 @@ def register_tasks(huey, app) -> dict:
             log.info("exports: %s files expired, %s interrupted jobs failed", expired, interrupted)
         return expired
 
+    @in_app
+    def _recurring():
+        from webapp.plans.recurring import generate_next_month
+
+        made = generate_next_month()
+        db.session.commit()
+        log.info("recurring visits: %s generated for next month", made)
+        return made
+
     dh, dm = _hour_minute(app.config.get("JOBS_DIGEST_AT") or "08:00")
+    gh, gm = _hour_minute(app.config.get("JOBS_RECURRING_AT") or "06:00")
+    gday = str(int(app.config.get("JOBS_RECURRING_DAY") or 25))
     wh, wm = _hour_minute(app.config.get("JOBS_WARNINGS_AT"))
     oh, om = _hour_minute(app.config.get("JOBS_REMINDERS_AT"))
     rh, rm = _hour_minute(app.config.get("JOBS_RENDITIONS_AT"))
@@ -126,4 +138,6 @@ def register_tasks(huey, app) -> dict:
         "run_export": huey.task(name="run_export")(_export),
         "export_cleanup": huey.periodic_task(crontab(minute="17"), name="export_cleanup")(_export_cleanup),
         "daily_digest": huey.periodic_task(local_crontab(tz, hour=dh, minute=dm), name="daily_digest")(_digests),
+        "recurring_visits": huey.periodic_task(local_crontab(tz, day=gday, hour=gh, minute=gm),
+                                               name="recurring_visits")(_recurring),
     }

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, Date, ForeignKey, String, Table, Text
+from sqlalchemy import JSON, Column, Date, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import UUIDPK, BigIntPK, Synced, Timestamps, UTCDateTime, UUIDStr, utcnow
@@ -118,3 +118,43 @@ class Attachment(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     note: Mapped[PlanNote | None] = relationship(back_populates="attachments")
+
+
+# ---- recurring visits (例行巡店): a rule by site class, and the visits generated from it ----------
+
+RECURRENCE_INTERVALS = (1, 2, 3, 6, 12)  # months: monthly, bimonthly, quarterly, half-yearly, yearly
+COMPANY_SCOPE = "company"
+
+
+class RecurrenceRule(UUIDPK, Timestamps, db.Model):
+    """How often the sites of one class are visited (e.g. class A monthly, B quarterly, C half-yearly),
+    for the whole company or for one department's sites; a department's rule overrides the company's.
+    Cycles are aligned to the calendar year: a quarterly site is due once in each calendar quarter."""
+
+    __tablename__ = "recurrence_rules"
+    __table_args__ = (UniqueConstraint("scope_key", "site_class", name="uq_recurrence_rules_scope_class"),)
+
+    # COMPANY_SCOPE or the department's id: a unique key that is never NULL (NULLs never clash in SQL).
+    scope_key: Mapped[str] = mapped_column(String(40))
+    department_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("departments.id"))
+    site_class: Mapped[str] = mapped_column(String(20))
+    interval_months: Mapped[int] = mapped_column(Integer)
+    template_id: Mapped[str] = mapped_column(UUIDStr, ForeignKey("checklist_templates.id"))
+    updated_by: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("users.id"))
+
+    department = relationship("Department")
+    template = relationship("ChecklistTemplate")
+
+
+class RecurringVisit(db.Model):
+    """Marks a visit generated for a site's cycle. The unique (site, cycle) key makes generation
+    idempotent even when two generations run at once."""
+
+    __tablename__ = "recurring_visits"
+    __table_args__ = (UniqueConstraint("site_id", "cycle_start", name="uq_recurring_visits_site_cycle"),)
+
+    visit_id: Mapped[str] = mapped_column(UUIDStr, ForeignKey("visits.id"), primary_key=True)
+    site_id: Mapped[str] = mapped_column(UUIDStr, ForeignKey("sites.id"), index=True)
+    cycle_start: Mapped[date] = mapped_column(Date)
+    interval_months: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -263,6 +263,10 @@ def transition_plan(user, plan: Plan, to: str, comment: str | None = None) -> Pl
         if to in ("approved", "returned"):
             raise PlanPermissionError(_("Only management can approve or return a plan."))
         raise PlanPermissionError(_("You may not do that with this plan."))
+    if to in ("submitted", "approved", "published") and not has_visits(plan):
+        raise PlanError(_("This plan schedules no visits: add at least one visit to its schedule (or, for an "
+                          "annual or quarterly plan, a sub-plan with visits) before it is submitted, approved "
+                          "or published."))
     comment = (comment or "").strip() or None
     if to == "returned" and not comment:
         raise PlanError(_("Say what must change before returning the plan."),
@@ -285,6 +289,15 @@ def transition_plan(user, plan: Plan, to: str, comment: str | None = None) -> Pl
     db.session.flush()
     record_audit(user, f"plan.{to}", "plan", plan.id, {"from": before, "to": to, "comment": comment})
     return plan
+
+
+def has_visits(plan: Plan) -> bool:
+    """Does the plan lead to visits: its own schedule, or (an annual or quarterly plan that frames
+    others) a live sub-plan that schedules some? A plan without any would promise phones nothing."""
+    if plan.schedule or any(v.deleted_at is None for v in plan.visits):
+        return True
+    children = db.session.scalars(select(Plan).where(Plan.parent_id == plan.id, Plan.deleted_at.is_(None))).all()
+    return any(has_visits(child) for child in children)
 
 
 def _status_word(code: str) -> str:

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from webapp.checklists.models import AREAS
-from webapp.plans.models import NOTE_KINDS, PERIOD_TYPES, PLAN_STATUSES
+from webapp.plans.models import NOTE_KINDS, PERIOD_TYPES, PLAN_STATUSES, RECURRENCE_INTERVALS
 
 
 def period_bounds(period_type: str, year: int, number: int | None) -> tuple[date, date]:
@@ -95,3 +95,33 @@ class CalendarArgs(Schema):
     day = fields.Date(load_default=None, data_key="date")
     supervisor_id = fields.String(load_default=None, validate=validate.Length(max=36), data_key="supervisor")
     department_id = fields.String(load_default=None, validate=validate.Length(max=36), data_key="department")
+
+
+# ---- recurring visits --------------------------------------------------------------------------
+
+class RecurrenceRuleArgs(Schema):
+    department_id = fields.String(load_default=None, validate=validate.Length(max=36))
+    site_class = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    interval_months = fields.Integer(required=True, validate=validate.OneOf(RECURRENCE_INTERVALS))
+    template_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+
+
+class RuleDeleteArgs(Schema):
+    rule_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+
+
+class GenerationArgs(Schema):
+    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"))
+    department_id = fields.String(load_default=None, validate=validate.Length(max=36), data_key="department")
+
+    @post_load
+    def _month(self, data, **_kw):
+        year, month = data["month"].split("-")
+        data["month"] = date(int(year), int(month), 1)
+        return data
+
+
+class MissedArgs(Schema):
+    period = fields.String(load_default=None, validate=validate.Length(max=10))
+    department_id = fields.String(load_default=None, validate=validate.Length(max=36), data_key="department")
+    supervisor_id = fields.String(load_default=None, validate=validate.Length(max=36), data_key="supervisor")

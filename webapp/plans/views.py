@@ -231,7 +231,8 @@ def transition(plan_id):
                 "submitted": _("The plan was submitted for approval."),
                 "returned": _("The plan was returned to its author."),
                 "approved": _("The plan was approved."),
-                "published": _("The plan was published: its visits reach the supervisors' phones at their next sync."),
+                "published": _("The plan was published: its visits reach the supervisors' phones at their next sync.")
+                if plan.schedule else _("The plan was published. Its visits are scheduled in its sub-plans."),
                 "closed": _("The plan was closed."),
             }
             flash(messages[plan.status], "info")

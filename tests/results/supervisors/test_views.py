@@ -261,6 +261,6 @@ def test_a_period_without_data_shows_dashes_and_no_overall(client, auth, sup_wor
                       headers={"Accept-Language": "en"}).get_data(as_text=True)
     values = dict(re.findall(r'<tr data-figure="(\w+)">.*?<span class="sup-value">([^<]*)</span>', html, re.S))
     assert values == {"completion": "—", "found": "0", "resolved": "0", "resolution": "—",
-                      "first_round": "—", "recurrence": "—", "satisfaction": "—"}
+                      "first_round": "—", "recurrence": "—", "satisfaction": "—", "agreement": "—"}
     assert re.search(r'data-figure="overall">—<', html)
     assert html.count("left out (no data)") == 5

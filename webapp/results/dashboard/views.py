@@ -11,6 +11,7 @@ from webapp.authz import EVERYTHING
 from webapp.core.formdata import form_to_dict, translate_errors
 from webapp.core.models import utcnow
 from webapp.i18n import current_locale_code
+from webapp.results.calibration.operations import lowest_agreement_items
 from webapp.results.dashboard import measures
 from webapp.results.dashboard.operations import DashboardError, build_dashboard, period_options, reference
 from webapp.results.dashboard.schemas import DashboardArgs
@@ -50,7 +51,8 @@ def dashboard():
         except DashboardError:
             errors["period"] = [_("This period has not started yet; choose one up to today.")]
     locale = current_locale_code()
-    ctx = dict(data=data, errors=errors, raw=raw, period=period, today=today, locale=locale,
+    calibration = lowest_agreement_items(period, tz) if data is not None else []
+    ctx = dict(data=data, calibration=calibration, errors=errors, raw=raw, period=period, today=today, locale=locale,
                options=period_options(today, period), **ref,
                base_filters={k: args[k] for k in ("department_id", "site_id") if args.get(k) and not errors},
                dept_by_id={d.id: d for d in ref["departments"]}, site_by_id={s.id: s for s in ref["sites"]},

@@ -15,6 +15,7 @@ from webapp.authz import scoped
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.rectification.models import Rectification
+from webapp.results.calibration.operations import supervisor_agreement
 from webapp.results.models import SupervisorProfile, VisitRating
 from webapp.results.periods import Period
 from webapp.results.supervisors.scorecard import Scorecard, compute_scorecard
@@ -153,5 +154,7 @@ def scorecard_for(user, supervisor_id: str, period: Period, today: date | None =
         .options(selectinload(VisitRating.visit).selectinload(Visit.site),
                  selectinload(VisitRating.visit).selectinload(Visit.department),
                  selectinload(VisitRating.rater))).all()
-    return compute_scorecard(period, tz, visits=visits, findings=findings, rectifications=rectifications,
+    card = compute_scorecard(period, tz, visits=visits, findings=findings, rectifications=rectifications,
                              ratings=ratings, today=today)
+    card.agreement = supervisor_agreement(supervisor_id, period, tz)
+    return card

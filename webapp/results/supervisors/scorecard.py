@@ -9,7 +9,10 @@ Which records count, for supervisor S and period P (local calendar days, Asia/Sh
 - first-round acceptance: rectifications of S's findings accepted in P; accepted on the first round /
   accepted (webapp/rectification/outcomes.py);
 - recurrence: S's findings captured in P that repeat an earlier problem (repeat_of_id set) / found;
-- satisfaction: mean 1–5 rating that department heads gave S's visits completed in P.
+- satisfaction: mean 1–5 rating that department heads gave S's visits completed in P;
+- agreement with peers (calibration): of the checklist items S and a peer both judged in blind
+  double inspections completed in P, those judged the same / compared (webapp/results/calibration);
+  shown as a KPI, not part of the overall score.
 A figure without data (nothing planned, nothing found, nothing accepted, no rating) is None, shown "—",
 and is left out of the overall score, whose weights are then renormalised to sum to 1."""
 
@@ -18,6 +21,7 @@ from datetime import date, tzinfo
 
 from webapp.plans.progress import Progress, plan_progress
 from webapp.rectification.outcomes import accepted_first_round
+from webapp.results.calibration.agreement import Agreement
 from webapp.results.periods import Period, local_date
 
 # Weights of the overall score (each component is first put on a 0..1 scale, higher is better).
@@ -30,7 +34,7 @@ WEIGHTS = {
 }
 # For the previous-period arrows: does a rise mean better (+1) or worse (−1)?
 DIRECTION = {"completion": 1, "found": 0, "resolved": 1, "resolution": 1, "first_round": 1,
-             "recurrence": -1, "satisfaction": 1, "overall": 1}
+             "recurrence": -1, "satisfaction": 1, "overall": 1, "agreement": 1}
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class Scorecard:
     repeats: list = field(default_factory=list)
     ratings: list = field(default_factory=list)
     planned_visits: list = field(default_factory=list)
+    agreement: Agreement = field(default_factory=Agreement)  # calibration: agreement with peers
 
     @property
     def completion(self) -> Ratio:
@@ -100,7 +105,7 @@ class Scorecard:
             "completion": self.completion.value, "found": len(self.found), "resolved": len(self.resolved),
             "resolution": self.resolution.value, "first_round": self.first_round_rate.value,
             "recurrence": self.recurrence.value, "satisfaction": self.satisfaction,
-            "overall": self.overall()[0],
+            "overall": self.overall()[0], "agreement": self.agreement.rate,
         }
 
 

@@ -136,7 +136,18 @@ def _figure_rows(supervisor: User, card, trend: dict, period: Period) -> list[di
                       "period = %(sum)s ÷ %(n)s ratings", sum=sum(x.score for x in card.ratings),
                       n=len(card.ratings)),
          "link": "#ratings", "link_label": _("Ratings and teamwork notes")},
+        {"key": "agreement", "label": _("Agreement with peers"), "value": card.agreement.rate, "kind": "rate",
+         "formula": _("checklist items judged the same as a peer in blind double inspections completed in the "
+                      "period ÷ items both judged = %(n)s ÷ %(d)s (calibration inspections: %(pairs)s)",
+                      n=card.agreement.agreed, d=card.agreement.compared, pairs=card.agreement.pairs),
+         "link": _calibration_link(supervisor), "link_label": _("Calibration")},
     ]
+
+
+def _calibration_link(supervisor: User) -> str:
+    if current_user.role in ("manager", "admin"):
+        return url_for("calibration.index", supervisor=supervisor.id)
+    return "#scorecard"
 
 
 def _overall_rows(card) -> tuple[float | None, list[dict]]:
