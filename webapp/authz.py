@@ -307,6 +307,9 @@ ACTIONS = {
     "admin.import": lambda user, _obj: user.role == "admin",
     "admin.audit": lambda user, _obj: user.role == "admin",
     "admin.settings": lambda user, _obj: user.role == "admin",
+    # Checklist templates (the template library): administrators edit, management reads.
+    "templates.edit": lambda user, _obj: user.role == "admin",
+    "templates.view": lambda user, _obj: user.role in EVERYTHING,
     # One's own account (password, signed-in devices): every signed-in user, for themselves only.
     "account.manage": lambda user, account: account is None or getattr(account, "id", None) == user.id,
 }

@@ -141,6 +141,10 @@ from webapp.evidence.strings import PHONE_STRINGS  # noqa: E402  (check-in/out, 
 
 STRINGS.update(PHONE_STRINGS)
 
+from webapp.checklists.strings import PHONE_STRINGS as CHECKLIST_STRINGS  # noqa: E402  (rich checklist items)
+
+STRINGS.update(CHECKLIST_STRINGS)
+
 
 def app_strings() -> dict:
     return {

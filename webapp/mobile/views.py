@@ -32,6 +32,7 @@ SHELL_STATIC = (
     "js/app/main.js", "js/app/db.js", "js/app/outbox.js", "js/app/sync.js", "js/app/photos.js",
     "js/app/ui.js", "js/app/status.js", "js/app/views/home.js", "js/app/views/visit.js",
     "js/app/views/finding.js", "js/app/views/widgets.js", "js/app/score.js", "js/app/views/checkin.js",
+    "js/app/views/answers.js",  # rich checklist items (docs/checklists.md)
     "vendor/idb-8.0.4.js",
     "icons/icon.svg", "icons/sprite.svg", "icons/icon-192.png", "icons/icon-512.png",
     "icons/icon-maskable-512.png", "manifest-phone.webmanifest",

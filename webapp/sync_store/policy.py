@@ -75,6 +75,7 @@ class WebappPolicy:
                                          "the department head submits a plan and progress, the supervisor accepts."),
             "reassign": lambda: _("Only management reassigns a visit to another supervisor."),
             "read_only": lambda: _("This field is set by the server and cannot be changed from a device."),
+            "unknown_option": lambda: _("This option is not one of the checklist item's options."),
             "reason_required": lambda: _("You are outside the site's geofence: say why you check in or out here."),
             "mutation_id_reused": lambda: _("This mutation id has already been used for another change. "
                                             "Send the change again with a new mutation id."),
@@ -162,6 +163,8 @@ class WebappPolicy:
                 raise Rejection({"id": [self.message("forbidden")]})
             if spec.name == "visit_checkin":
                 self._check_checkin(obj, values)
+            if spec.name == "checklist_answer":
+                self._check_answer(obj, values)
             return
         if spec.name == "rectification_update":
             finding = lookup(db.session, Finding, obj.finding_id)
@@ -178,6 +181,16 @@ class WebappPolicy:
         if spec.name == "visit_checkin" and "reason" in values and obj.in_fence is False \
                 and not (values["reason"] or "").strip():
             raise Rejection({"reason": [self.message("reason_required")]})
+        if spec.name == "checklist_answer":
+            self._check_answer(obj, values)
+
+    def _check_answer(self, obj, values: dict) -> None:
+        """A choice answer names one of its item's options (docs/checklists.md)."""
+        if values.get("choice") is None:
+            return
+        item = lookup(db.session, TemplateItem, obj.item_id)
+        if item is not None and values["choice"] not in {o.get("key") for o in item.options or []}:
+            raise Rejection({"choice": [self.message("unknown_option")]})
 
     def _check_checkin(self, obj, values: dict) -> None:
         """A new check-in: the server's distance and fence are not the device's to say (a copy equal

@@ -7,7 +7,9 @@ from sqlalchemy.orm import selectinload
 from webapp.authz import can, get_scoped_or_404, scoped
 from webapp.extensions import db
 from webapp.findings.models import Finding
+from webapp.i18n import current_locale_code
 from webapp.visits import operations as ops
+from webapp.visits.answers import answer_rows, range_text
 from webapp.visits.models import ChecklistAnswer, Interview, Meeting, Metric, Visit
 from webapp.visits.scoring import score_by_area
 
@@ -44,6 +46,7 @@ def detail(visit_id):
         interviews=live(Interview),
         findings=live(Finding),
         scores=score_by_area(visit.template.items, answers),
+        answer_rows=answer_rows(visit.template.items, answers, current_locale_code()), range_text=range_text,
         supervisors=ops.active_supervisors() if can(current_user, "visit.reassign", visit) else [],
     )
 

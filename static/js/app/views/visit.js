@@ -6,6 +6,7 @@ import { forgetIfUnused } from "../photos.js";
 import { AREAS, scoreByArea } from "../score.js";
 import { field, fmtDate, h, itemTitle, label, link, name, navigate, select, t, toast, enumCodes, fmtTime } from "../ui.js";
 import { visitState } from "../status.js";
+import { answerWidget, itemInfo, shownIds } from "./answers.js";
 import { checkinCard } from "./checkin.js";
 import { syncBadge } from "./home.js";
 import { photoStrip, stateLine } from "./widgets.js";
@@ -120,17 +121,37 @@ const SECTION_VIEWS = {
 
   async checklist(body, ctx) {
     const { items, answers } = ctx;
-    const done = [...answers.values()].filter((a) => a.data.result).length;
-    body.append(h("p", { class: "m-progress" }, t("answered", { done, total: items.length })));
+    // Conditional items (docs/checklists.md) show only when their earlier item has the given
+    // answer: every card sits in a slot, and the slots are shown or hidden after each answer.
+    const slots = new Map();
+    const progress = h("p", { class: "m-progress" });
+    const counts = [];
+    ctx.refresh = () => {
+      const shown = shownIds(items, answers);
+      for (const [id, slot] of slots) slot.hidden = !shown.has(id);
+      const mine = items.filter((i) => shown.has(i.id));
+      progress.textContent = t("answered", { done: mine.filter((i) => answers.get(i.id)?.data.result).length, total: mine.length });
+      for (const [area, el] of counts) {
+        const inArea = mine.filter((i) => i.area === area);
+        el.textContent = `${inArea.filter((i) => answers.get(i.id)?.data.result).length}/${inArea.length}`;
+      }
+    };
+    body.append(progress);
     for (const area of AREAS) {
       const mine = items.filter((i) => i.area === area);
       if (!mine.length) continue;
-      const n = mine.filter((i) => answers.get(i.id)?.data.result).length;
+      const count = h("span", { class: "m-count-small" });
+      counts.push([area, count]);
       const group = h("details", { class: "m-area", open: true },
-        h("summary", {}, h("span", {}, label("area", area)), h("span", { class: "m-count-small" }, `${n}/${mine.length}`)));
-      for (const item of mine) group.append(await itemCard(ctx, item));
+        h("summary", {}, h("span", {}, label("area", area)), count));
+      for (const item of mine) {
+        const slot = h("div", { class: "m-item-slot" }, await itemCard(ctx, item));
+        slots.set(item.id, slot);
+        group.append(slot);
+      }
       body.append(group);
     }
+    ctx.refresh();
   },
 
   async data(body, { visit, metrics }) {
@@ -193,7 +214,8 @@ const SECTION_VIEWS = {
   async complete(body, ctx) {
     const { visit, items, answers } = ctx;
     const score = scoreByArea(items, answers);
-    const missing = items.filter((i) => i.photo_required_on_fail && answers.get(i.id)?.data.result === "fail"
+    const shown = shownIds(items, answers);
+    const missing = items.filter((i) => shown.has(i.id) && i.photo_required_on_fail && answers.get(i.id)?.data.result === "fail"
       && !(answers.get(i.id).data.photos ?? []).length);
     const summary = h("textarea", { rows: 4, value: visit.data.summary ?? "", onchange: (e) => save("visit", visit.id, { summary: e.target.value }) });
     // Element.append() would print a null child as the text "null": children go through h().
@@ -221,21 +243,15 @@ async function itemCard(ctx, item) {
     const rec = await save("checklist_answer", id, ans ? changes : { visit_id: visit.id, item_id: item.id, photos: [], ...changes }, opts);
     answers.set(item.id, rec);
     card.replaceWith(await itemCard(ctx, item));
+    ctx.refresh?.();
   };
   const photos = a.photos ?? [];
   const needPhoto = a.result === "fail" && item.photo_required_on_fail && !photos.length;
   const linked = findings.find((f) => f.data.item_id === item.id);
   const card = h("article", { class: `m-item res-${a.result ?? "none"}`, id: `item-${item.id}` },
     h("h3", {}, item.code ? h("span", { class: "m-code" }, item.code) : null, " ", itemTitle(item)),
-    h("div", { class: "m-results", role: "group", "aria-label": itemTitle(item) }, ["pass", "fail", "na"].map((r) =>
-      h("button", { type: "button", class: `m-res m-res-${r}`, "aria-pressed": String(a.result === r),
-        onclick: () => put({ result: r, ...(item.scoring === "points" ? {} : { score: r === "pass" ? item.max_points ?? 10 : r === "fail" ? 0 : null }) }) },
-      label("result", r)))));
+    ...itemInfo(item), ...answerWidget(item, a, put));
   if (a.result) {
-    if (item.scoring === "points") {
-      card.append(field(`${t("score")} (0–${item.max_points ?? 10})`, h("input", { type: "number", min: 0, max: item.max_points ?? 10, step: "any",
-        inputmode: "decimal", value: a.score ?? "", onchange: (e) => put({ score: e.target.value === "" ? null : Number(e.target.value) }) })));
-    }
     card.append(field(t("note"), h("input", { value: a.note ?? "", onchange: (e) => put({ note: e.target.value }) })));
     card.append(photoStrip(photos, {
       required: needPhoto,
