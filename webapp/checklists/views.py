@@ -110,6 +110,14 @@ def _ingest_reference_photos() -> dict[int, list[str]]:
     return shas
 
 
+def _flat(messages) -> list[str]:
+    if isinstance(messages, dict):
+        return [m for v in messages.values() for m in _flat(v)]
+    if isinstance(messages, list):
+        return [m for v in messages for m in _flat(v)]
+    return [str(messages)]
+
+
 def _save(tpl):
     _require_editor()
     raw = form_to_dict(request.form)
@@ -139,6 +147,9 @@ def _save(tpl):
         if parse_errors and isinstance(errors.get("items"), dict):
             for n, errs in parse_errors.items():
                 errors["items"].setdefault(n, {}).update(errs)
+        if isinstance(errors.get("items"), dict):  # an option's own errors, flat beside the options
+            errors["items"] = {n: {f: _flat(m) for f, m in errs.items()} if isinstance(errs, dict) else {"_": _flat(errs)}
+                               for n, errs in errors["items"].items()}
         return _form(tpl, shown, raw["items"], errors, 400)
     try:
         saved = ops.create_template(current_user, data) if tpl is None else ops.edit_template(current_user, tpl, data)

@@ -178,6 +178,11 @@ def seed_demo(today: date | None = None) -> dict:
         items[code] = ensure(TemplateItem, f"item:{code}", template_id=template.id, area=area, code=code,
                              title=title, title_en=title_en, weight=1.0, scoring="pass_fail",
                              max_points=10.0, photo_required_on_fail=photo, position=pos)
+    from webapp.demo.rich_checklist import (
+        seed_rich_checklist,  # the food-safety template (docs/checklists.md)
+    )
+
+    seed_rich_checklist(ensure, users=users, sites=sites, today=today or date.today())
     for code, name, trigger, severity, points in POINT_RULES:
         ensure(PointRule, f"rule:{code}", code=code, name=name, trigger=trigger, severity=severity,
                points=points)
