@@ -19,17 +19,17 @@ def upgrade():
     with op.batch_alter_table('template_items') as batch:
         batch.add_column(sa.Column('answer_type', sa.String(length=20), nullable=False, server_default='pass_fail'))
         batch.add_column(sa.Column('criteria', sa.Text(), nullable=True))
-        batch.add_column(sa.Column('scale_min', sa.Float(), nullable=True))
-        batch.add_column(sa.Column('scale_max', sa.Float(), nullable=True))
+        batch.add_column(sa.Column('scale_min', sa.Double(), nullable=True))
+        batch.add_column(sa.Column('scale_max', sa.Double(), nullable=True))
         batch.add_column(sa.Column('options', sa.JSON(), nullable=False, server_default='[]'))
-        batch.add_column(sa.Column('range_min', sa.Float(), nullable=True))
-        batch.add_column(sa.Column('range_max', sa.Float(), nullable=True))
+        batch.add_column(sa.Column('range_min', sa.Double(), nullable=True))
+        batch.add_column(sa.Column('range_max', sa.Double(), nullable=True))
         batch.add_column(sa.Column('unit', sa.String(length=20), nullable=True))
         batch.add_column(sa.Column('condition', sa.JSON(), nullable=True))
         batch.add_column(sa.Column('reference_photos', sa.JSON(), nullable=False, server_default='[]'))
     with op.batch_alter_table('checklist_answers') as batch:
         batch.add_column(sa.Column('choice', sa.String(length=40), nullable=True))
-        batch.add_column(sa.Column('value', sa.Float(), nullable=True))
+        batch.add_column(sa.Column('value', sa.Double(), nullable=True))
     # A points item is a scale from 0 to its maximum.
     op.execute("UPDATE template_items SET answer_type = 'scale', scale_min = 0, scale_max = max_points "
                "WHERE scoring = 'points'")

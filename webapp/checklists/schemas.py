@@ -140,7 +140,7 @@ class TemplateArgs(Schema):
             raise ValidationError(errors, "items")
 
 
-def _parse_options(text: str) -> list[dict] | str:
+def parse_options(text: str) -> list[dict] | str:
     """One option a line: `text | English | share % | fail` — the English text and the fail mark are
     optional; a line without a number is worth 100 % unless marked as a failure (then 0 %)."""
     out = []
@@ -203,7 +203,7 @@ def items_from_form(form, uploads: dict[int, list[str]] | None = None) -> list[d
             continue
         row["photo_required_on_fail"] = row.get("photo_required_on_fail") in ("1", "on", "true", "y")
         if "options" in row:
-            parsed = _parse_options(row["options"])
+            parsed = parse_options(row["options"])
             row["options"] = parsed if isinstance(parsed, list) else []
             if isinstance(parsed, str):
                 row["_options_error"] = parsed  # the view reports it beside the field
