@@ -16,7 +16,13 @@ from webapp.audit.operations import record_audit
 from webapp.auth.models import User
 from webapp.checklists import operations as checklist_ops
 from webapp.checklists.models import ChecklistTemplate
-from webapp.checklists.schemas import TemplateArgs, TemplateItemArgs, normalize_item, options_text, parse_options
+from webapp.checklists.schemas import (
+    TemplateArgs,
+    TemplateItemArgs,
+    normalize_item,
+    options_text,
+    parse_options,
+)
 from webapp.core.formdata import translate_errors
 from webapp.core.text import codepoint, first_forbidden
 from webapp.extensions import db
