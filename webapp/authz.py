@@ -326,6 +326,9 @@ ACTIONS = {
     # An export job's file: the person who asked, while still signed in with an active account;
     # asked again at every download (the builder re-checks the records' scope when it runs).
     "export.download": lambda user, job: job is not None and job.user_id == user.id and user.active,
+    # Checklist templates (the template library): administrators edit, management reads.
+    "templates.edit": lambda user, _obj: user.role == "admin",
+    "templates.view": lambda user, _obj: user.role in EVERYTHING,
     # One's own account (password, signed-in devices): every signed-in user, for themselves only.
     "account.manage": lambda user, account: account is None or getattr(account, "id", None) == user.id,
 }

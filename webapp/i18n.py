@@ -97,6 +97,9 @@ TERMS = {
         "monthly": _l("Monthly"),
     },
     "result": {"pass": _l("Pass"), "fail": _l("Fail"), "na": _l("N/A")},
+    # How a checklist item is answered (docs/checklists.md).
+    "answer_type": {"pass_fail": _l("Pass / fail / n.a."), "scale": _l("Score on a scale"),
+                    "choice": _l("Multiple choice"), "number": _l("Measured number")},
     # 制度优化: policy suggestions and where they came from.
     "policy_status": {
         "proposed": _l("Proposed"),
@@ -145,6 +148,7 @@ TERMS = {
         "lng": _l("Longitude"),
         "result": _l("Result"),
         "score": _l("Score"),
+        "choice": _l("Option chosen"),
         "note": _l("Note"),
         "notes": _l("Notes"),
         "attendees": _l("Attendees"),

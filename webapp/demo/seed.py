@@ -203,6 +203,11 @@ def seed_demo(today: date | None = None) -> dict:
                              common_problems=COMMON_PROBLEMS.get(code))
         if items[code].common_problems is None and code in COMMON_PROBLEMS:
             items[code].common_problems = COMMON_PROBLEMS[code]
+    from webapp.demo.rich_checklist import (
+        seed_rich_checklist,  # the food-safety template (docs/checklists.md)
+    )
+
+    seed_rich_checklist(ensure, users=users, sites=sites, today=today or date.today())
     for code, name, trigger, severity, points in POINT_RULES:
         ensure(PointRule, f"rule:{code}", code=code, name=name, trigger=trigger, severity=severity,
                points=points)

@@ -147,6 +147,9 @@ STRINGS.update(VISIT_STRINGS)
 from webapp.rectification.phone_strings import PHONE_STRINGS as RECTIFICATION_STRINGS  # noqa: E402
 
 STRINGS.update(RECTIFICATION_STRINGS)
+from webapp.checklists.strings import PHONE_STRINGS as CHECKLIST_STRINGS  # noqa: E402  (rich checklist items)
+
+STRINGS.update(CHECKLIST_STRINGS)
 
 
 def app_strings() -> dict:

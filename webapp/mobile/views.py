@@ -35,6 +35,7 @@ SHELL_STATIC = (
     "js/app/sketch.js", "js/app/views/signature.js",
     "js/app/views/visitlist.js", "js/app/views/complete.js", "js/app/views/people.js",
     "js/app/views/rectification.js",
+    "js/app/views/answers.js",  # rich checklist items (docs/checklists.md)
     "vendor/idb-8.0.4.js",
     "icons/icon.svg", "icons/sprite.svg", "icons/icon-192.png", "icons/icon-512.png",
     "icons/icon-maskable-512.png", "manifest-phone.webmanifest",

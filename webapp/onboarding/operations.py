@@ -16,7 +16,13 @@ from webapp.audit.operations import record_audit
 from webapp.auth.models import User
 from webapp.checklists import operations as checklist_ops
 from webapp.checklists.models import ChecklistTemplate
-from webapp.checklists.schemas import TemplateArgs, TemplateItemArgs
+from webapp.checklists.schemas import (
+    TemplateArgs,
+    TemplateItemArgs,
+    normalize_item,
+    options_text,
+    parse_options,
+)
 from webapp.core.formdata import translate_errors
 from webapp.core.text import codepoint, first_forbidden
 from webapp.extensions import db
@@ -186,7 +192,10 @@ def user_values(u: User, codes: dict) -> dict:
 def item_values(t: ChecklistTemplate, i) -> dict:
     return {"template_code": t.code, "template_name": t.name, "template_name_en": t.name_en, "item_code": i.code,
             "area": i.area, "title": i.title, "title_en": i.title_en, "guidance": i.guidance, "weight": i.weight,
-            "scoring": i.scoring, "max_points": i.max_points, "photo_required_on_fail": i.photo_required_on_fail}
+            "scoring": i.scoring, "max_points": i.max_points, "photo_required_on_fail": i.photo_required_on_fail,
+            "answer_type": i.answer_type, "criteria": i.criteria, "scale_min": i.scale_min, "scale_max": i.scale_max,
+            "options": options_text(i.options) or None, "range_min": i.range_min, "range_max": i.range_max,
+            "unit": i.unit}
 
 
 def _dept_codes() -> dict:
@@ -399,7 +408,11 @@ def _sites(rows: list[Row], actor) -> None:
 
 ITEM_COLUMNS = {"code": "item_code", "area": "area", "title": "title", "title_en": "title_en",
                 "guidance": "guidance", "weight": "weight", "scoring": "scoring", "max_points": "max_points",
-                "photo_required_on_fail": "photo_required_on_fail", "_schema": "item_code"}
+                "photo_required_on_fail": "photo_required_on_fail", "_schema": "item_code",
+                "answer_type": "answer_type", "criteria": "criteria", "scale_min": "scale_min",
+                "scale_max": "scale_max", "options": "options", "range_min": "range_min", "range_max": "range_max",
+                "unit": "unit"}
+RICH = ("answer_type", "criteria", "scale_min", "scale_max", "options", "range_min", "range_max", "unit")
 TEMPLATE_COLUMNS = {"code": "template_code", "name": "template_name", "name_en": "template_name_en",
                     "items": "item_code", "_schema": "template_code"}
 
@@ -413,7 +426,10 @@ def _templates(rows: list[Row], actor) -> None:
              "area": row.choice("area", "area"), "title": row.text("title"), "title_en": row.text("title_en"),
              "guidance": row.text("guidance"), "weight": row.number("weight"),
              "scoring": row.choice("scoring", "scoring"), "max_points": row.number("max_points"),
-             "photo_required_on_fail": row.choice("photo_required_on_fail", "yesno")}
+             "photo_required_on_fail": row.choice("photo_required_on_fail", "yesno"),
+             "answer_type": row.choice("answer_type", "answer_type"), "criteria": row.text("criteria"),
+             "scale_min": row.number("scale_min"), "scale_max": row.number("scale_max"), "options": row.text("options"),
+             "range_min": row.number("range_min"), "range_max": row.number("range_max"), "unit": row.text("unit")}
         row.key = f"{v['template_code'] or ''} · {v['item_code'] or ''}"
         current = _current_template(v["template_code"]) if v["template_code"] else None
         if current is not None:
@@ -421,7 +437,18 @@ def _templates(rows: list[Row], actor) -> None:
             row.keep(v, old or {"template_name": current.name, "template_name_en": current.name_en})
         item = {"area": v["area"], "code": v["item_code"], "title": v["title"], "title_en": v["title_en"],
                 "guidance": v["guidance"], "weight": v["weight"], "scoring": v["scoring"],
-                "max_points": v["max_points"], "photo_required_on_fail": v["photo_required_on_fail"]}
+                "max_points": v["max_points"], "photo_required_on_fail": v["photo_required_on_fail"],
+                **{k: v[k] for k in RICH if k != "options"}}
+        if v["options"]:
+            parsed = parse_options(v["options"])
+            if isinstance(parsed, str):
+                row.error("options", parsed)
+            else:
+                item["options"] = parsed
+        # What the sheet has no column for (conditions, reference photos) stays as the item has it.
+        kept = next((i for i in current.items if i.code == v["item_code"]), None) if current is not None else None
+        if kept is not None:
+            item.update(condition=kept.condition, reference_photos=list(kept.reference_photos or []))
         try:
             item = TemplateItemArgs().load({k: x for k, x in item.items() if x is not None})
         except ValidationError as e:
@@ -431,6 +458,10 @@ def _templates(rows: list[Row], actor) -> None:
             continue
         v.update(weight=item.get("weight"), scoring=item.get("scoring"), max_points=item.get("max_points"),
                  photo_required_on_fail=item.get("photo_required_on_fail"))
+        if not row.errors:  # compared as stored: a points item is a 0–max scale, unused settings dropped
+            shown = normalize_item({**item, "options": list(item.get("options") or [])})
+            v.update({k: shown.get(k) for k in RICH if k != "options"}, scoring=shown["scoring"],
+                     max_points=shown["max_points"], options=options_text(shown["options"]) or None)
         groups.setdefault(v["template_code"], []).append((row, v, item))
     for code, members in groups.items():
         _template(code, members, actor)

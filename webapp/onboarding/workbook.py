@@ -91,6 +91,15 @@ SHEETS = (
         Column("scoring", "评分方式", "Scoring", choices="scoring"),
         Column("max_points", "满分", "Max points"),
         Column("photo_required_on_fail", "不合格须拍照", "Photo required on fail", choices="yesno"),
+        # Rich checklists (docs/checklists.md); a file without these columns keeps the items' values.
+        Column("answer_type", "答题方式", "Answer type", choices="answer_type", width=20),
+        Column("criteria", "合格标准", "Criteria", width=30),
+        Column("scale_min", "最低分", "Lowest score"),
+        Column("scale_max", "最高分", "Highest score"),
+        Column("options", "选项", "Options", width=36),
+        Column("range_min", "合格最低值", "Lowest passing value"),
+        Column("range_max", "合格最高值", "Highest passing value"),
+        Column("unit", "单位", "Unit"),
     )),
 )
 SHEET_BY_KIND = {s.kind: s for s in SHEETS}
@@ -120,6 +129,12 @@ CHOICES = {
     "scoring": {
         "pass_fail": ("合格/不合格", "Pass/fail", ("合格不合格", "pass_fail")),
         "points": ("计分", "Points", ("分值",)),
+    },
+    "answer_type": {
+        "pass_fail": ("合格/不合格/不适用", "Pass/fail/n.a.", ("合格/不合格", "pass/fail", "pass_fail")),
+        "scale": ("按分值评分", "Score on a scale", ("评分", "scale")),
+        "choice": ("单项选择", "Multiple choice", ("选择", "choice")),
+        "number": ("实测数值", "Measured number", ("数值", "number")),
     },
     "yesno": {
         True: ("是", "yes", ("y", "true", "1", "需要")),

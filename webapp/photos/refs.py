@@ -7,6 +7,7 @@ from sqlalchemy import delete, event, insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import get_history
 
+from webapp.checklists.models import TemplateItem
 from webapp.core.models import new_id
 from webapp.findings.models import Finding
 from webapp.photos import ingest
@@ -16,8 +17,12 @@ from webapp.rectification.models import RectificationUpdate
 from webapp.visits.models import ChecklistAnswer
 
 # Records with a JSON list `photos` of sha256 hashes, by the entity name stored in photo_refs.
-REFERRING = {"finding": Finding, "checklist_answer": ChecklistAnswer, "rectification_update": RectificationUpdate}
+REFERRING = {"finding": Finding, "checklist_answer": ChecklistAnswer, "rectification_update": RectificationUpdate,
+             "template_item": TemplateItem}
 ENTITY = {model: name for name, model in REFERRING.items()}
+# The list's attribute where it is not `photos`: a template item's reference photos (what "good"
+# looks like), which every signed-in user sees as they see the template.
+ATTRIBUTE = {TemplateItem: "reference_photos"}
 # An image attached to a plan note was ingested as a photo; the note is what refers to it.
 PLAN_NOTE = "plan_note"
 IMAGE_TYPES = frozenset(ingest.FORMATS.values())
@@ -38,13 +43,14 @@ def _before_flush(session: Session, _ctx, _instances) -> None:
         entity = ENTITY.get(type(obj))
         if entity is None:
             continue
-        if obj in session.dirty and not get_history(obj, "photos").has_changes():
+        attr = ATTRIBUTE.get(type(obj), "photos")
+        if obj in session.dirty and not get_history(obj, attr).has_changes():
             continue
         if obj.id is None:
             obj.id = new_id()
         rewrite.setdefault(entity, set()).add(obj.id)
         if obj not in session.deleted:
-            rows.extend({"sha256": sha, "entity": entity, "record_id": obj.id} for sha in sorted(photo_hashes(obj.photos)))
+            rows.extend({"sha256": sha, "entity": entity, "record_id": obj.id} for sha in sorted(photo_hashes(getattr(obj, attr))))
     table = PhotoRef.__table__
     for entity, ids in rewrite.items():
         ids = sorted(ids)

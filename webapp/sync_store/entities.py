@@ -79,8 +79,8 @@ ENTITIES: dict[str, EntitySpec] = {
                    pushable=False, reference=True),
         EntitySpec("person", Person, ("name", "code", "position", "department_id", "user_id"),
                    pushable=False, reference=True),
-        EntitySpec("template", ChecklistTemplate, ("name", "name_en", "code", "revision", "is_current",
-                                                           "require_all_answered", "items"),
+        EntitySpec("template", ChecklistTemplate, ("name", "name_en", "code", "revision", "is_current", "site_classes",
+                                                   "require_all_answered", "items"),
                    pushable=False, reference=True),
         EntitySpec("visit", Visit, ("site_id", "department_id", "template_id", "plan_id", "supervisor_id", "status",
                                     "scheduled_for", "due_by", "started_at", "completed_at",
@@ -89,7 +89,8 @@ ENTITIES: dict[str, EntitySpec] = {
                    set_fields=frozenset({"preparation_done"})),
         EntitySpec("meeting", Meeting, ("visit_id", "held_at", "attendees", "notes", "department_report"),
                    set_fields=frozenset({"attendees"})),
-        EntitySpec("checklist_answer", ChecklistAnswer, ("visit_id", "item_id", "result", "score", "note", "photos"),
+        EntitySpec("checklist_answer", ChecklistAnswer, ("visit_id", "item_id", "result", "score", "choice", "value",
+                                                         "note", "photos"),
                    set_fields=frozenset({"photos"})),
         EntitySpec("metric", Metric, ("visit_id", "kind", "name", "value", "unit", "note")),
         EntitySpec("interview", Interview, ("visit_id", "interviewee", "position", "notes", "suggestions",
@@ -124,11 +125,18 @@ def serialize(spec: EntitySpec, obj) -> dict:
                 {"id": i.id, "area": i.area, "code": i.code, "title": i.title, "title_en": i.title_en,
                  "weight": i.weight, "scoring": i.scoring, "max_points": i.max_points,
                  "photo_required_on_fail": bool(i.photo_required_on_fail), "position": i.position,
-                 "common_problems": list(i.common_problems or [])}
+                 "common_problems": list(i.common_problems or []),
+                 # Rich checklists (fields added in v1; older phones ignore them):
+                 "answer_type": i.answer_type or "pass_fail", "criteria": i.criteria, "guidance": i.guidance,
+                 "scale_min": i.scale_min, "scale_max": i.scale_max, "options": i.options or [],
+                 "range_min": i.range_min, "range_max": i.range_max, "unit": i.unit, "condition": i.condition,
+                 "reference_photos": list(i.reference_photos or [])}
                 for i in sorted(obj.items, key=lambda i: (i.position, i.code))
             ]
             continue
         value = getattr(obj, name)
+        if name == "site_classes":
+            value = list(value or [])
         if name in spec.set_fields:
             value = sorted(value or [])
         out[name] = to_wire(value)

@@ -83,6 +83,7 @@ class WebappPolicy:
                                          "the department head submits a plan and progress, the supervisor accepts."),
             "reassign": lambda: _("Only management reassigns a visit to another supervisor."),
             "read_only": lambda: _("This field is set by the server and cannot be changed from a device."),
+            "unknown_option": lambda: _("This option is not one of the checklist item's options."),
             "reason_required": lambda: _("You are outside the site's geofence: say why you check in or out here."),
             "not_site_person": lambda: _("Choose the responsible person from the site's people."),
             "mutation_id_reused": lambda: _("This mutation id has already been used for another change. "
@@ -174,6 +175,8 @@ class WebappPolicy:
             if spec.name == "visit_checkin":
                 self._check_checkin(obj, values)
             self._check_rules(spec, obj, values, creating=True)
+            if spec.name == "checklist_answer":
+                self._check_answer(obj, values)
             return
         if spec.name == "rectification_update":
             finding = lookup(db.session, Finding, obj.finding_id)
@@ -192,6 +195,8 @@ class WebappPolicy:
             raise Rejection({"reason": [self.message("reason_required")]})
         if not deleting:
             self._check_rules(spec, obj, values, creating=False)
+        if spec.name == "checklist_answer":
+            self._check_answer(obj, values)
 
     def _check_rules(self, spec, obj, values: dict, *, creating: bool) -> None:
         """The desk's rules for what a push brings: completing a visit follows its template's rule
@@ -200,7 +205,7 @@ class WebappPolicy:
         if spec.name == "visit" and values.get("status") == "completed" and (creating or obj.status != "completed"):
             template = lookup(db.session, ChecklistTemplate, values.get("template_id", obj.template_id))
             reason = values["completion_reason"] if "completion_reason" in values else obj.completion_reason
-            answered = set() if creating else answered_item_ids(db.session, obj)
+            answered = {} if creating else answered_item_ids(db.session, obj)
             try:
                 check_completion(template, answered, reason)
             except CompletionError as e:
@@ -212,6 +217,14 @@ class WebappPolicy:
             department = values.get("department_id", obj.department_id)
             if not is_site_person(site, department, values["responsible_person"]):
                 raise Rejection({"responsible_person": [self.message("not_site_person")]})
+
+    def _check_answer(self, obj, values: dict) -> None:
+        """A choice answer names one of its item's options (docs/checklists.md)."""
+        if values.get("choice") is None:
+            return
+        item = lookup(db.session, TemplateItem, obj.item_id)
+        if item is not None and values["choice"] not in {o.get("key") for o in item.options or []}:
+            raise Rejection({"choice": [self.message("unknown_option")]})
 
     def _check_checkin(self, obj, values: dict) -> None:
         """A new check-in: the server's distance and fence are not the device's to say (a copy equal

@@ -223,6 +223,10 @@ class ChecklistAnswerData(EntityData):
     item_id = ref(allow_none=False)
     result = fields.String(allow_none=True, validate=one_of(RESULTS))
     score = number(validate=validate.Range(min=0, max=1000, error=_l("Must be between {min} and {max}.")))
+    # Rich checklists (added in v1; a phone that sends only result/score keeps working): a scale
+    # item's score is `score`, a choice item's option key `choice`, a number item's measured `value`.
+    choice = fields.String(allow_none=True, validate=validate.Regexp(r"^o\d{1,2}$", error=_l("Not a valid choice.")))
+    value = number(validate=validate.Range(min=-1e9, max=1e9, error=_l("Must be between {min} and {max}.")))
     note = text(20000)
     photos = photo_set()
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from webapp.checklists.models import ChecklistTemplate, TemplateItem
 from webapp.visits.models import ChecklistAnswer, Visit
+from webapp.visits.scoring import visible_items
 
 REASON_MAX = 2000
 
@@ -19,21 +20,27 @@ class CompletionError(Exception):
     """Completing as asked breaks the template's rule; the message says why, in the user's language."""
 
 
-def answered_item_ids(session, visit) -> set[str]:
-    """The items of `visit` with a result, as the session holds them now: answers loaded and
+def answered_item_ids(session, visit) -> dict:
+    """{item id: answer} for the items of `visit` with a result, as the session holds them now: answers loaded and
     changed in memory, and answers added but not flushed yet (a push applies a segment in memory
     before it writes it), count as they stand."""
     with session.no_autoflush:
         rows = list(session.scalars(select(ChecklistAnswer).where(ChecklistAnswer.visit_id == visit.id)))
     rows += [o for o in session.new if isinstance(o, ChecklistAnswer) and o.visit_id == visit.id]
-    return {a.item_id for a in rows if a.result and a.deleted_at is None}
+    return {a.item_id: a for a in rows if a.result and a.deleted_at is None}
 
 
-def unanswered_items(template: ChecklistTemplate | None, answered: set[str]) -> list:
-    return [i for i in (template.items if template is not None else []) if i.id not in answered]
+def unanswered_items(template: ChecklistTemplate | None, answered) -> list:
+    """The template's items without a result. Given the answers ({item id: answer}), a conditional
+    item whose condition is not met is not asked, so not unanswered (webapp/visits/scoring.py)."""
+    items = list(template.items) if template is not None else []
+    if isinstance(answered, dict):
+        shown = visible_items(items, answered)
+        items = [i for i in items if i.id in shown]
+    return [i for i in items if i.id not in answered]
 
 
-def check_completion(template: ChecklistTemplate | None, answered: set[str], reason: str | None) -> int:
+def check_completion(template: ChecklistTemplate | None, answered, reason: str | None) -> int:
     """Raise CompletionError when the template's rule needs a reason and none is given. Returns the
     number of unanswered items."""
     missing = len(unanswered_items(template, answered))

@@ -71,7 +71,9 @@ class ChecklistAnswer(Synced, db.Model):
     visit_id: Mapped[str] = mapped_column(UUIDStr, ForeignKey("visits.id"), index=True)
     item_id: Mapped[str] = mapped_column(UUIDStr, ForeignKey("template_items.id"))
     result: Mapped[str | None] = mapped_column(String(10))
-    score: Mapped[float | None]
+    score: Mapped[float | None]  # a scale item's score (and a points item's)
+    choice: Mapped[str | None] = mapped_column(String(40))  # a choice item's option key
+    value: Mapped[float | None]  # a number item's measured value
     note: Mapped[str | None] = mapped_column(Text)
     photos: Mapped[list] = mapped_column(JSON, default=list)
 

@@ -8,7 +8,9 @@ from webapp.authz import can, get_scoped_or_404, scoped
 from webapp.core.text import clean_text
 from webapp.extensions import db
 from webapp.findings.models import Finding
+from webapp.i18n import current_locale_code
 from webapp.visits import operations as ops
+from webapp.visits.answers import answer_rows, range_text
 from webapp.visits.completion import REASON_MAX, unanswered_items
 from webapp.visits.models import ChecklistAnswer, Interview, Meeting, Metric, Visit
 from webapp.visits.scoring import score_by_area
@@ -46,8 +48,9 @@ def detail(visit_id):
         interviews=live(Interview),
         findings=live(Finding),
         scores=score_by_area(visit.template.items, answers),
+        answer_rows=answer_rows(visit.template.items, answers, current_locale_code()), range_text=range_text,
         supervisors=ops.active_supervisors() if can(current_user, "visit.reassign", visit) else [],
-        unanswered=len(unanswered_items(visit.template, {a.item_id for a in answers if a.result})),
+        unanswered=len(unanswered_items(visit.template, {a.item_id: a for a in answers if a.result})),
         may_complete=visit.status != "completed" and can(current_user, "visit.complete", visit),
         reason_max=REASON_MAX,
     )

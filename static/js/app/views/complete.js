@@ -4,6 +4,7 @@
 import { save } from "../outbox.js";
 import { AREAS, scoreByArea } from "../score.js";
 import { field, fmtTime, h, label, t, toast } from "../ui.js";
+import { shownIds } from "./answers.js";
 import { signatureCard } from "./signature.js";
 
 const REASON_MAX = 2000;
@@ -11,9 +12,10 @@ const REASON_MAX = 2000;
 export async function completeSection(body, ctx) {
   const { visit, items, answers, template } = ctx;
   const score = scoreByArea(items, answers);
-  const missing = items.filter((i) => i.photo_required_on_fail && answers.get(i.id)?.data.result === "fail"
+  const shown = shownIds(items, answers);  // conditional items not shown are not asked
+  const missing = items.filter((i) => shown.has(i.id) && i.photo_required_on_fail && answers.get(i.id)?.data.result === "fail"
     && !(answers.get(i.id).data.photos ?? []).length);
-  const unanswered = items.filter((i) => !answers.get(i.id)?.data.result);
+  const unanswered = items.filter((i) => shown.has(i.id) && !answers.get(i.id)?.data.result);
   const needReason = unanswered.length > 0 && template?.data.require_all_answered !== false;
   const summary = h("textarea", { rows: 4, value: visit.data.summary ?? "", onchange: (e) => save("visit", visit.id, { summary: e.target.value }) });
   const complete = async (reason) => {

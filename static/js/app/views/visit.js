@@ -6,6 +6,7 @@ import { forgetIfUnused, prepare } from "../photos.js";
 import { AREAS } from "../score.js";
 import { field, fmtDate, h, itemTitle, label, link, name, navigate, select, t, toast, enumCodes, fmtTime } from "../ui.js";
 import { changed, visitState } from "../status.js";
+import { answerWidget, itemInfo, shownIds } from "./answers.js";
 import { checkinCard } from "./checkin.js";
 import { signatureCard } from "./signature.js";
 import { completeSection } from "./complete.js";
@@ -75,11 +76,15 @@ async function refreshLive() {
   if (!visit) return;
   holder.replaceChildren(syncBadge(await visitState(rows)));
   const items = (await store.get("template", visit.data.template_id))?.data.items ?? [];
-  const answered = new Set(rows.filter((r) => r.entity === "checklist_answer" && !r.deleted && r.data.result).map((r) => r.data.item_id));
+  const answers = new Map(rows.filter((r) => r.entity === "checklist_answer" && !r.deleted).map((r) => [r.data.item_id, r]));
+  const answered = new Set([...answers].filter(([, r]) => r.data.result).map(([id]) => id));
+  // Conditional items not shown (docs/checklists.md) are not counted.
+  const shown = shownIds(items, answers);
+  const asked = items.filter((i) => shown.has(i.id));
   const progress = document.querySelector(".m-progress");
-  if (progress) progress.textContent = t("answered", { done: items.filter((i) => answered.has(i.id)).length, total: items.length });
+  if (progress) progress.textContent = t("answered", { done: asked.filter((i) => answered.has(i.id)).length, total: asked.length });
   for (const el of document.querySelectorAll("[data-area]")) {
-    const mine = items.filter((i) => i.area === el.dataset.area);
+    const mine = asked.filter((i) => i.area === el.dataset.area);
     el.textContent = `${mine.filter((i) => answered.has(i.id)).length}/${mine.length}`;
   }
 }
@@ -144,17 +149,37 @@ const SECTION_VIEWS = {
 
   async checklist(body, ctx) {
     const { items, answers } = ctx;
-    const done = [...answers.values()].filter((a) => a.data.result).length;
-    body.append(h("p", { class: "m-progress", "aria-live": "polite" }, t("answered", { done, total: items.length })));
+    // Conditional items (docs/checklists.md) show only when their earlier item has the given
+    // answer: every card sits in a slot, and the slots are shown or hidden after each answer.
+    const slots = new Map();
+    const progress = h("p", { class: "m-progress", "aria-live": "polite" });
+    const counts = [];
+    ctx.refresh = () => {
+      const shown = shownIds(items, answers);
+      for (const [id, slot] of slots) slot.hidden = !shown.has(id);
+      const mine = items.filter((i) => shown.has(i.id));
+      progress.textContent = t("answered", { done: mine.filter((i) => answers.get(i.id)?.data.result).length, total: mine.length });
+      for (const [area, el] of counts) {
+        const inArea = mine.filter((i) => i.area === area);
+        el.textContent = `${inArea.filter((i) => answers.get(i.id)?.data.result).length}/${inArea.length}`;
+      }
+    };
+    body.append(progress);
     for (const area of AREAS) {
       const mine = items.filter((i) => i.area === area);
       if (!mine.length) continue;
-      const n = mine.filter((i) => answers.get(i.id)?.data.result).length;
+      const count = h("span", { class: "m-count-small", "data-area": area });
+      counts.push([area, count]);
       const group = h("details", { class: "m-area", open: true },
-        h("summary", {}, h("span", {}, label("area", area)), h("span", { class: "m-count-small", "data-area": area }, `${n}/${mine.length}`)));
-      for (const item of mine) group.append(await itemCard(ctx, item));
+        h("summary", {}, h("span", {}, label("area", area)), count));
+      for (const item of mine) {
+        const slot = h("div", { class: "m-item-slot" }, await itemCard(ctx, item));
+        slots.set(item.id, slot);
+        group.append(slot);
+      }
       body.append(group);
     }
+    ctx.refresh();
   },
 
   async data(body, { visit, metrics }) {
@@ -226,6 +251,7 @@ async function itemCard(ctx, item) {
     const rec = await save("checklist_answer", id, ans ? changes : { visit_id: visit.id, item_id: item.id, photos: [], ...changes }, opts);
     answers.set(item.id, rec);
     card.replaceWith(await itemCard(ctx, item));
+    ctx.refresh?.();
   };
   const photos = a.photos ?? [];
   const needPhoto = a.result === "fail" && item.photo_required_on_fail && !photos.length;
@@ -233,15 +259,8 @@ async function itemCard(ctx, item) {
   const card = h("article", { class: `m-item res-${a.result ?? "none"}`, id: `item-${item.id}` },
     h("h3", {}, item.code ? h("span", { class: "m-code" }, item.code) : null, " ", itemTitle(item)),
     lastResult(ctx.visit, item),
-    h("div", { class: "m-results", role: "group", "aria-label": itemTitle(item) }, ["pass", "fail", "na"].map((r) =>
-      h("button", { type: "button", class: `m-res m-res-${r}`, "aria-pressed": String(a.result === r),
-        onclick: () => put({ result: r, ...(item.scoring === "points" ? {} : { score: r === "pass" ? item.max_points ?? 10 : r === "fail" ? 0 : null }) }) },
-      label("result", r)))));
+    ...itemInfo(item), ...answerWidget(item, a, put));
   if (a.result) {
-    if (item.scoring === "points") {
-      card.append(field(`${t("score")} (0–${item.max_points ?? 10})`, h("input", { type: "number", min: 0, max: item.max_points ?? 10, step: "any",
-        inputmode: "decimal", value: a.score ?? "", onchange: (e) => put({ score: e.target.value === "" ? null : Number(e.target.value) }) })));
-    }
     card.append(field(t("note"), h("input", { value: a.note ?? "", onchange: (e) => put({ note: e.target.value }) })));
     card.append(photoStrip(photos, {
       required: needPhoto,
