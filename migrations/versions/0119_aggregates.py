@@ -1,4 +1,4 @@
-"""The decision dashboard's tallies (finding_tallies, rectification_tallies), kept with the writes;
+"""The decision dashboard's tallies (finding_tallies, site_day_tallies, rectification_tallies), kept with the writes;
 filled from the existing rows here (docs/results.md).
 
 Revision ID: 0119_aggregates
@@ -33,6 +33,19 @@ def upgrade():
     op.create_index('ix_finding_tallies_day', 'finding_tallies',
                     ['day', 'department_id', 'site_id', 'area', 'item_id', 'severity', 'findings', 'repeats'])
     op.create_index('ix_finding_tallies_site_day', 'finding_tallies', ['site_id', 'day'])
+    op.create_table('site_day_tallies',
+    sa.Column('id', _big_pk(), autoincrement=True, nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('department_id', sa.String(length=36), nullable=True),
+    sa.Column('site_id', sa.String(length=36), nullable=True),
+    sa.Column('findings', sa.Integer(), nullable=False),
+    sa.Column('severe', sa.Integer(), nullable=False),
+    sa.Column('repeats', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_site_day_tallies'))
+    )
+    op.create_index('ix_site_day_tallies_day', 'site_day_tallies',
+                    ['day', 'department_id', 'site_id', 'findings', 'severe', 'repeats'])
+    op.create_index('ix_site_day_tallies_site_day', 'site_day_tallies', ['site_id', 'day'])
     op.create_table('rectification_tallies',
     sa.Column('id', _big_pk(), autoincrement=True, nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
@@ -76,6 +89,9 @@ def downgrade():
     op.drop_index('ix_rectification_tallies_state', table_name='rectification_tallies')
     op.drop_index('ix_rectification_tallies_day', table_name='rectification_tallies')
     op.drop_table('rectification_tallies')
+    op.drop_index('ix_site_day_tallies_site_day', table_name='site_day_tallies')
+    op.drop_index('ix_site_day_tallies_day', table_name='site_day_tallies')
+    op.drop_table('site_day_tallies')
     op.drop_index('ix_finding_tallies_site_day', table_name='finding_tallies')
     op.drop_index('ix_finding_tallies_day', table_name='finding_tallies')
     op.drop_table('finding_tallies')

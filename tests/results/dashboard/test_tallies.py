@@ -31,7 +31,7 @@ from webapp.rectification import operations as ops
 from webapp.rectification.models import AcceptanceRound, Rectification
 from webapp.results.dashboard import measures as m
 from webapp.results.dashboard import tallies
-from webapp.results.dashboard.models import FindingTally, RectificationTally
+from webapp.results.dashboard.models import FindingTally, RectificationTally, SiteDayTally
 from webapp.results.dashboard.operations import build_dashboard
 from webapp.results.periods import period_containing
 
@@ -46,7 +46,7 @@ MOMENTS = [datetime(2026, 11, 19, 15, 59, tzinfo=UTC), datetime(2026, 11, 19, 16
 
 def snapshot():
     rows = Counter()
-    for table in (FindingTally, RectificationTally):
+    for table in (FindingTally, SiteDayTally, RectificationTally):
         cols = [c for c in table.__table__.c if c.name != "id"]
         rows.update((table.__tablename__, *row) for row in db.session.execute(select(*cols)))
     return rows

@@ -33,6 +33,25 @@ class FindingTally(db.Model):
     repeats: Mapped[int]
 
 
+class SiteDayTally(db.Model):
+    """The same counts per day and site only (about one row per visit): the totals, the departments,
+    the sites and the monthly trend read these, a tenth of the rows of finding_tallies at chain scale."""
+
+    __tablename__ = "site_day_tallies"
+    __table_args__ = (
+        Index("ix_site_day_tallies_day", "day", "department_id", "site_id", "findings", "severe", "repeats"),
+        Index("ix_site_day_tallies_site_day", "site_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date)
+    department_id: Mapped[str | None] = mapped_column(UUIDStr)
+    site_id: Mapped[str | None] = mapped_column(UUIDStr)
+    findings: Mapped[int]
+    severe: Mapped[int]  # high or critical
+    repeats: Mapped[int]
+
+
 class RectificationTally(db.Model):
     """Rectifications of live findings captured on `day`, by how they stand. `state` is accepted,
     rectifying or waiting (planned / pending acceptance); `deadline` is kept only when not accepted,

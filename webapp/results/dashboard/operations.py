@@ -17,6 +17,7 @@ from webapp.results.periods import Period, recent_periods
 TREND_MONTHS = 12
 WORSE_DRIVERS = 3
 OPEN_PER_DEPARTMENT = 5
+SITES_SHOWN = 20  # a chain has thousands of sites; the chart and table show those with the most findings
 
 
 class DashboardError(ValueError):
@@ -56,6 +57,9 @@ def build_dashboard(filters: m.Filters, period: Period, today: date, tz, source=
     for dim in ("department", "area", "site"):
         both = src.finding_counts_by_window(filters, windows, tz, by=(dim,))
         by[dim] = {w: {k[1]: v for k, v in both.items() if k[0] == w} for w, _win in windows}
+    top_sites = sorted(set(by["site"]["now"]) | set(by["site"]["before"]),
+                       key=lambda s: (-by["site"]["now"].get(s, m.Counts()).total,
+                                      -by["site"]["before"].get(s, m.Counts()).total, s or ""))
     severity = {k[0]: v.total for k, v in src.finding_counts(filters, cur, tz, by=("severity",)).items()}
     months = m.month_windows(cur, TREND_MONTHS)
     by_month = {k[0]: v for k, v in src.finding_counts_by_window(filters, months, tz).items()}
@@ -66,6 +70,7 @@ def build_dashboard(filters: m.Filters, period: Period, today: date, tz, source=
     return {
         "window": cur, "previous": prev, "period": period, "totals": totals, "rates": rates, "plans": plans,
         "overdue": overdue, "by": by, "severity": severity, "trend": trend, "worse": worse, "repeats": repeats,
+        "top_sites": top_sites[:SITES_SHOWN], "sites_with_findings": len(top_sites),
     }
 
 

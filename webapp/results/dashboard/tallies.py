@@ -27,10 +27,10 @@ from webapp.findings.models import Finding
 from webapp.rectification import outcomes
 from webapp.rectification.models import Rectification
 from webapp.results.dashboard import measures as m
-from webapp.results.dashboard.models import FindingTally, RectificationTally
+from webapp.results.dashboard.models import FindingTally, RectificationTally, SiteDayTally
 from webapp.results.periods import local_date, local_day
 
-FT, RT = FindingTally, RectificationTally
+FT, RT, ST = FindingTally, RectificationTally, SiteDayTally
 _FINDING_FIELDS = ("captured_at", "site_id", "department_id", "area", "item_id", "severity", "repeat_of_id",
                    "deleted_at")
 _RECT_FIELDS = ("finding_id", "status", "round", "deadline", "accepted_at")
@@ -48,6 +48,12 @@ def _finding_select(day):
     return select(day, *dims, func.count(), func.count(Finding.repeat_of_id)).group_by(*dims)
 
 
+def _site_select(day):
+    dims = (Finding.department_id, Finding.site_id)
+    return select(day, *dims, func.count(), m._count_if(Finding.severity.in_(m.SEVERE)),
+                  func.count(Finding.repeat_of_id)).group_by(*dims)
+
+
 def _state():
     return case((Rectification.status == "accepted", "accepted"), (Rectification.status == "rectifying", "rectifying"),
                 else_="waiting")
@@ -62,6 +68,7 @@ def _rect_select(day, tz):
 
 
 _FT_COLS = ["day", "department_id", "site_id", "item_id", "area", "severity", "findings", "repeats"]
+_ST_COLS = ["day", "department_id", "site_id", "findings", "severe", "repeats"]
 _RT_COLS = ["day", "department_id", "site_id", "state", "deadline", "rectifications", "on_time", "first_round",
             "decided"]
 
@@ -70,8 +77,9 @@ def rebuild_statements(tz: str) -> list:
     """Empty the tallies and count them again from the raw rows (also the migration's fill)."""
     day = local_day(Finding.captured_at, tz)
     live = Finding.deleted_at.is_(None)
-    return [delete(FT), delete(RT),
+    return [delete(FT), delete(ST), delete(RT),
             insert(FT).from_select(_FT_COLS, _finding_select(day).where(live).group_by(day)),
+            insert(ST).from_select(_ST_COLS, _site_select(day).where(live).group_by(day)),
             insert(RT).from_select(_RT_COLS, _rect_select(day, tz).where(live).group_by(day))]
 
 
@@ -81,7 +89,7 @@ def rebuild(tz: str | None = None) -> tuple[int, int]:
     session.flush()
     for stmt in rebuild_statements(tz or _tz()):
         session.execute(stmt)
-    return session.scalar(select(func.count()).select_from(FT)), session.scalar(select(func.count()).select_from(RT))
+    return tuple(session.scalar(select(func.count()).select_from(t)) for t in (FT, RT))
 
 
 def _recount(conn, parts: set[tuple[date, str | None]], tz: str) -> None:
@@ -89,10 +97,11 @@ def _recount(conn, parts: set[tuple[date, str | None]], tz: str) -> None:
         start, end = m.Window(day, day + timedelta(days=1)).bounds(tz)
         where = [Finding.site_id == site if site is not None else Finding.site_id.is_(None),
                  Finding.captured_at >= start, Finding.captured_at < end, Finding.deleted_at.is_(None)]
-        for table, stmt, cols in ((FT, _finding_select, _FT_COLS), (RT, None, _RT_COLS)):
+        day_ = literal(day, Date)
+        for table, select_, cols in ((FT, _finding_select(day_), _FT_COLS), (ST, _site_select(day_), _ST_COLS),
+                                     (RT, _rect_select(day_, tz), _RT_COLS)):
             site_is = table.site_id == site if site is not None else table.site_id.is_(None)
             conn.execute(delete(table).where(table.day == day, site_is))
-            select_ = stmt(literal(day, Date)) if stmt else _rect_select(literal(day, Date), tz)
             conn.execute(insert(table).from_select(cols, select_.where(*where)))
 
 
@@ -187,15 +196,29 @@ def _bucket(column, windows: list[tuple[str, m.Window]]):
     return bucket, or_(*[and_(column >= start, column < end) for start, end in ranges])
 
 
-def _counts_columns():
+def _table_for(filters: m.Filters, by: tuple[str, ...]):
+    """site_day_tallies when they hold every dimension asked for, else finding_tallies."""
+    if set(by) <= {"department", "site"} and not filters.area and not filters.item_id:
+        return ST
+    return FT
+
+
+def _counts_columns(table):
+    if table is ST:
+        return tuple(func.coalesce(func.sum(c), 0) for c in (ST.findings, ST.severe, ST.repeats))
     return (func.coalesce(func.sum(FT.findings), 0),
             func.coalesce(func.sum(case((FT.severity.in_(m.SEVERE), FT.findings), else_=0)), 0),
             func.coalesce(func.sum(FT.repeats), 0))
 
 
+def _dims(table, by):
+    return [getattr(table, _DIMS[name].key) for name in by]
+
+
 def finding_counts(filters: m.Filters, window: m.Window | None, tz=None, by: tuple[str, ...] = ()) -> dict:
-    dims = [_DIMS[name] for name in by]
-    stmt = select(*dims, *_counts_columns()).where(*_where(FT, filters, window))
+    table = _table_for(filters, by)
+    dims = _dims(table, by)
+    stmt = select(*dims, *_counts_columns(table)).where(*_where(table, filters, window))
     result = m._grouped(stmt, dims, lambda *v: m.Counts(*map(int, v)))
     if not by:
         result.setdefault((), m.Counts())
@@ -204,9 +227,10 @@ def finding_counts(filters: m.Filters, window: m.Window | None, tz=None, by: tup
 
 def finding_counts_by_window(filters: m.Filters, windows: list[tuple[str, m.Window]], tz=None,
                              by: tuple[str, ...] = ()) -> dict:
-    bucket, in_any = _bucket(FT.day, windows)
-    dims = [bucket, *[_DIMS[name] for name in by]]
-    stmt = select(*dims, *_counts_columns()).where(*_where(FT, filters, None), in_any)
+    table = _table_for(filters, by)
+    bucket, in_any = _bucket(table.day, windows)
+    dims = [bucket, *_dims(table, by)]
+    stmt = select(*dims, *_counts_columns(table)).where(*_where(table, filters, None), in_any)
     return m._grouped(stmt, dims, lambda *v: m.Counts(*map(int, v)))
 
 
