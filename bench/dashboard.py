@@ -15,71 +15,18 @@ The temporary database (and directory) is removed whatever happens. Not part of 
 
 import argparse
 import os
-import secrets
-import shutil
 import sys
-import tempfile
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _timing import login, timed  # noqa: E402  (bench/ is the script directory)
-from sqlalchemy import create_engine, text  # noqa: E402
+from _timing import TempDatabase, login, make_app, timed  # noqa: E402  (bench/ is the script directory)
 
 PASSWORD = "bench-password-2026"
 TZ = "Asia/Shanghai"
 TODAY = date(2026, 11, 20)
 BUDGET_MS = 150
-
-
-class TempDatabase:
-    """A SQLite file in a temporary directory, or a PostgreSQL database made for the run; dropped on exit."""
-
-    def __init__(self, pg_url: str | None, prefix: str):
-        self.tmp = tempfile.mkdtemp(prefix=f"{prefix}-")
-        self.pg_url, self.name, self.app = pg_url, None, None
-        if pg_url:
-            self.name = f"{prefix.replace('-', '_')}_{os.getpid()}_{secrets.token_hex(3)}"
-            self.admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-            with self.admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{self.name}"'))
-            self.url = pg_url.rsplit("/", 1)[0] + "/" + self.name
-        else:
-            self.url = f"sqlite:///{self.tmp}/bench.db"
-
-    def close(self):
-        try:
-            if self.app is not None:
-                from webapp.extensions import db
-
-                with self.app.app_context():
-                    db.session.remove()
-                    db.engine.dispose()
-            if self.name:
-                with self.admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-                self.admin.dispose()
-        finally:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-def make_app(database: TempDatabase, findings: int):
-    from flask_migrate import upgrade
-
-    from webapp import create_app
-    from webapp.demo.scale import seed_scale
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database.url, "MEDIA_ROOT": f"{database.tmp}/media",
-                      "SECRET_KEY": "bench", "INSTANCE_PATH": database.tmp})
-    database.app = app
-    with app.app_context():
-        upgrade()
-        seeded = seed_scale(findings, seed=42, today=TODAY, password=PASSWORD)
-    print(f"seed-scale: {seeded['findings']:,} findings, {seeded['rectifications']:,} rectifications, "
-          f"{seeded['sites']:,} sites, {seeded['visits']:,} visits, {seeded['tally rows']:,} tally rows "
-          f"in {seeded['seconds']} s", flush=True)
-    return app, seeded
 
 
 def run(pg_url: str | None, findings: int, runs: int) -> dict:
@@ -92,7 +39,7 @@ def run(pg_url: str | None, findings: int, runs: int) -> dict:
     results = {}
     try:
         with time_machine.travel("2026-11-20 02:00 +0000", tick=True):
-            app, ids = make_app(database, findings)
+            app, ids = make_app(database, findings, TODAY, PASSWORD)
             dialect = "PostgreSQL" if pg_url else "SQLite"
             print(f"\n{dialect}, {ids['findings']:,} findings, {runs} runs each "
                   "(ms p50 / p95; ratio = baseline p95 ÷ tallies p95)")

@@ -42,8 +42,6 @@ class _Writer:
 
     def add(self, row: tuple) -> None:
         self.rows.append(row if self.pg else tuple(_sqlite(v) for v in row))
-        if len(self.rows) >= CHUNK:
-            self.flush()
 
     def flush(self) -> None:
         if not self.rows:
@@ -186,6 +184,9 @@ def seed_scale(findings: int, *, seed: int = 42, today: date | None = None, year
             fw.add((fid, 1, False, vid, site, sup, dept, titles[rnd.randrange(len(titles))],
                     f"抽查发现：{titles[rnd.randrange(len(titles))]}", "影响顾客体验", area, item, severity, status,
                     "[]", captured, repeat_of, captured, captured))
+        if len(fw.rows) >= CHUNK:  # parents before children (foreign keys)
+            for w in (fw, rw, aw):
+                w.flush()
     for w in (fw, rw, aw):
         w.flush()
     finding_rows, rect_rows = rebuild(tz)
