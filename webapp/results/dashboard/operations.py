@@ -10,6 +10,7 @@ from webapp.checklists.models import AREAS, TemplateItem
 from webapp.extensions import db
 from webapp.findings.models import SEVERITIES
 from webapp.org.models import Department, Site
+from webapp.org.operations import live_choices
 from webapp.results.dashboard import measures as m
 from webapp.results.dashboard import tallies
 from webapp.results.periods import Period, recent_periods
@@ -115,9 +116,8 @@ def period_options(today: date, chosen: Period) -> dict[str, list[Period]]:
 
 def reference() -> dict:
     return {
-        "departments": db.session.scalars(select(Department).where(Department.deleted_at.is_(None))
-                                          .order_by(Department.code)).all(),
-        "sites": db.session.scalars(select(Site).where(Site.deleted_at.is_(None)).order_by(Site.code)).all(),
+        "departments": live_choices(Department),
+        "sites": live_choices(Site),
         "items": {i.id: i for i in db.session.scalars(select(TemplateItem))},
         "areas": AREAS,
         "severities": SEVERITIES,
