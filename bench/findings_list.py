@@ -79,7 +79,7 @@ def _run(database, url, n, runs) -> int:  # noqa: C901
             from webapp.findings.search import encode_cursor
             deep = db.session.scalars(
                 __import__("sqlalchemy").select(Finding).order_by(Finding.captured_at.desc(), Finding.id.desc())
-                .offset(5000).limit(1)).one()
+                .offset(min(5000, n // 2)).limit(1)).one()
             cursor = encode_cursor(deep)
         scenarios = [
             ("list, no filter", client, ["/findings/"]),
