@@ -1,8 +1,15 @@
-"""What the benchmarks share: signing in through the login form, and timing a request."""
+"""What the benchmarks share: a temporary database that is always removed, a company seeded by
+`flask seed-scale`, signing in through the login form, and timing a request."""
 
+import os
 import re
+import secrets
+import shutil
 import statistics
+import tempfile
 import time
+
+from sqlalchemy import create_engine, text
 
 
 def login(client, username: str, password: str) -> None:
@@ -29,3 +36,53 @@ def timed(fn, runs: int, *, warm_up: bool = True):
         times.append((time.perf_counter() - t) * 1000)
         cpu.append((time.process_time() - c) * 1000)
     return statistics.median(times), p95(times), max(times), p95(cpu)
+
+
+class TempDatabase:
+    """A SQLite file in a temporary directory, or a PostgreSQL database made for the run; dropped on exit."""
+
+    def __init__(self, pg_url: str | None, prefix: str):
+        self.tmp = tempfile.mkdtemp(prefix=f"{prefix}-")
+        self.pg_url, self.name, self.app = pg_url, None, None
+        if pg_url:
+            self.name = f"{prefix.replace('-', '_')}_{os.getpid()}_{secrets.token_hex(3)}"
+            self.admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+            with self.admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{self.name}"'))
+            self.url = pg_url.rsplit("/", 1)[0] + "/" + self.name
+        else:
+            self.url = f"sqlite:///{self.tmp}/bench.db"
+
+    def close(self):
+        try:
+            if self.app is not None:
+                from webapp.extensions import db
+
+                with self.app.app_context():
+                    db.session.remove()
+                    db.engine.dispose()
+            if self.name:
+                with self.admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+                self.admin.dispose()
+        finally:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def make_app(database: TempDatabase, findings: int, today, password: str):
+    """An app on the database with `flask seed-scale`'s company of `findings` findings."""
+    from flask_migrate import upgrade
+
+    from webapp import create_app
+    from webapp.demo.scale import seed_scale
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database.url, "MEDIA_ROOT": f"{database.tmp}/media",
+                      "SECRET_KEY": "bench", "INSTANCE_PATH": database.tmp})
+    database.app = app
+    with app.app_context():
+        upgrade()
+        seeded = seed_scale(findings, seed=42, today=today, password=password)
+    print(f"seed-scale: {seeded['findings']:,} findings, {seeded['rectifications']:,} rectifications, "
+          f"{seeded['sites']:,} sites, {seeded['visits']:,} visits, {seeded['tally rows']:,} tally rows "
+          f"in {seeded['seconds']} s", flush=True)
+    return app, seeded

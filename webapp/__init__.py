@@ -96,6 +96,9 @@ def _init_extensions(app: Flask) -> None:
     from webapp.findings.repeats import install_repeat_detection
 
     install_repeat_detection()
+    from webapp.results.dashboard.tallies import install_tally_hooks
+
+    install_tally_hooks()  # after repeat detection's before_flush: recounts see the repeats it links
     from webapp.photos.refs import install_photo_refs
 
     install_photo_refs()

@@ -98,3 +98,31 @@ def register_cli(app: Flask) -> None:
         click.echo("demo logins (username / password):")
         for u in DEMO_USERS:
             click.echo(f"  {u['username']:<12} {u['password']:<20} {u['role']}")
+
+    @app.cli.group("aggregates")
+    def aggregates_group():
+        """The decision dashboard's tallies (kept with every write)."""
+
+    @aggregates_group.command("rebuild")
+    def aggregates_rebuild():
+        """Recount the dashboard's tallies from the raw findings and rectifications."""
+        from webapp.results.dashboard.tallies import rebuild
+
+        findings, rectifications = rebuild()
+        db.session.commit()
+        click.echo(f"tallies rebuilt: {findings} finding rows, {rectifications} rectification rows")
+
+    @app.cli.command("seed-scale")
+    @click.option("--findings", "count", type=click.IntRange(1, 20_000_000), default=100_000, show_default=True,
+                  help="how many findings to make")
+    @click.option("--seed", type=int, default=42, show_default=True, help="the same seed makes the same company")
+    @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                  help="the last day of the history (default: today in the company's time zone)")
+    @click.option("--years", type=click.IntRange(1, 10), default=3, show_default=True)
+    @click.option("--password", default=None, help="password of the scale-manager and scale-sup* accounts")
+    def seed_scale_command(count, seed, today, years, password):
+        """Build a large company fast (bulk inserts): sites, visits, findings, rectification histories."""
+        from webapp.demo.scale import seed_scale
+
+        result = seed_scale(count, seed=seed, today=today.date() if today else None, years=years, password=password)
+        click.echo(", ".join(f"{k} {v}" for k, v in result.items() if not k.endswith("_ids")))

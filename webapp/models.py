@@ -27,6 +27,7 @@ from webapp.rectification.models import (  # noqa: F401
 )
 from webapp.reports.models import CommunicationNote, Report, ShareLink  # noqa: F401
 from webapp.results.calibration.models import CalibrationPair  # noqa: F401
+from webapp.results.dashboard.models import FindingTally, RectificationTally, SiteDayTally  # noqa: F401
 from webapp.results.models import (  # noqa: F401
     DevelopmentNote,
     Evaluation,

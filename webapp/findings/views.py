@@ -19,6 +19,7 @@ from webapp.findings.schemas import AssignArgs, CommentArgs, list_args
 from webapp.findings.search import filtered, page
 from webapp.i18n import TERMS, current_locale_code
 from webapp.org.models import Department, Site
+from webapp.org.operations import live_choices
 from webapp.photos.operations import gallery_items
 from webapp.rectification.models import Rectification
 from webapp.rectification.operations import overdue_among
@@ -31,11 +32,8 @@ FILTER_KEYS = ("q", "date_from", "date_to", "department_id", "site_id", "area", 
 
 
 def _reference() -> dict:
-    return {
-        "departments": db.session.scalars(select(Department).where(Department.deleted_at.is_(None))
-                                          .order_by(Department.code)).all(),
-        "sites": db.session.scalars(select(Site).where(Site.deleted_at.is_(None)).order_by(Site.code)).all(),
-    }
+    # plain rows, not ORM objects: a chain has thousands of sites and every list request offers them
+    return {"departments": live_choices(Department), "sites": live_choices(Site)}
 
 
 def _options(ref: dict) -> dict:

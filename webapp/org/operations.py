@@ -3,6 +3,8 @@ for. Operations take values already loaded by webapp/org/schemas.py, flush, and 
 change is audited. Nothing is deleted: archiving keeps the history (visits, findings, people) and
 only stops offering the record for new work."""
 
+from typing import NamedTuple
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -206,3 +208,22 @@ def restore_site(site: Site, actor) -> None:
     site.archived_at = None
     db.session.flush()
     record_audit(actor, "site.restore", "site", site.id, {"code": site.code})
+
+
+class Choice(NamedTuple):
+    """A department or site as a filter offers it: no ORM object (thousands of sites at chain scale)."""
+
+    id: str
+    code: str
+    name: str
+    name_en: str | None
+
+    def label(self, locale: str) -> str:
+        return self.name_en if (locale == "en" and self.name_en) else self.name
+
+
+def live_choices(model) -> list[Choice]:
+    """The live departments or sites, by code, as plain rows (lists and dashboards build filters with them)."""
+    return [Choice(*row) for row in db.session.execute(
+        select(model.id, model.code, model.name, model.name_en).where(model.deleted_at.is_(None))
+        .order_by(model.code))]

@@ -27,7 +27,7 @@ from sqlalchemy import and_, case, func, or_, select
 
 from webapp.authz import scope_clause
 from webapp.extensions import db
-from webapp.findings.models import Finding
+from webapp.findings.models import FINDING_STATUSES, Finding
 from webapp.rectification import outcomes
 from webapp.rectification.models import Rectification
 from webapp.results.periods import Period, local_month
@@ -272,6 +272,8 @@ def open_rectifications(filters: Filters, window: Window, tz, department_ids: li
         return []
     stmt = (select(Finding, Rectification).outerjoin(Rectification, Rectification.finding_id == Finding.id)
             .where(*_finding_where(filters, window, tz), Finding.department_id.in_(department_ids),
-                   Finding.status != "closed")
+                   # "not closed" as the list of the other statuses: a range of ix_findings_status_captured
+                   # each, instead of every finding of the window (a tenth of them are still open)
+                   Finding.status.in_([s for s in FINDING_STATUSES if s != "closed"]))
             .order_by(Rectification.deadline.is_(None), Rectification.deadline, Finding.captured_at).limit(limit))
     return db.session.execute(stmt).all()

@@ -10,12 +10,15 @@ from webapp.checklists.models import AREAS, TemplateItem
 from webapp.extensions import db
 from webapp.findings.models import SEVERITIES
 from webapp.org.models import Department, Site
+from webapp.org.operations import live_choices
 from webapp.results.dashboard import measures as m
+from webapp.results.dashboard import tallies
 from webapp.results.periods import Period, recent_periods
 
 TREND_MONTHS = 12
 WORSE_DRIVERS = 3
 OPEN_PER_DEPARTMENT = 5
+SITES_SHOWN = 20  # a chain has thousands of sites; the chart and table show those with the most findings
 
 
 class DashboardError(ValueError):
@@ -36,36 +39,43 @@ class Worse:
         return self.now.total - self.before.total
 
 
-def build_dashboard(filters: m.Filters, period: Period, today: date, tz) -> dict:
+def build_dashboard(filters: m.Filters, period: Period, today: date, tz, source=None) -> dict:
+    """source: where the figures come from — the tallies kept with the writes (the default when they
+    can answer) or measures.py, the raw rows (what the tests and the benchmark compare them with)."""
     if period.start > today:
         raise DashboardError("future")
+    src = source or (tallies if tallies.serves(filters) else m)
     cur, prev = m.windows_for(period, today)
     windows = [("now", cur), ("before", prev)]
-    counts = m.finding_counts_by_window(filters, windows, tz)
+    counts = src.finding_counts_by_window(filters, windows, tz)
     totals = {w: counts.get((w,), m.Counts()) for w, _win in windows}
-    both = m.rectification_rates_by_window(filters, windows, tz, today)
+    both = src.rectification_rates_by_window(filters, windows, tz, today)
     rates = {w: both.get((w,), m.Rates()) for w, _win in windows}
-    plans = {w: m.plan_completion(filters, win, today)[()] for w, win in (("now", cur), ("before", prev))}
-    overdue = m.overdue_rectifications(filters, tz, today)[()]
+    plans = {w: src.plan_completion(filters, win, today)[()] for w, win in (("now", cur), ("before", prev))}
+    overdue = src.overdue_rectifications(filters, tz, today)[()]
 
     by = {}
     for dim in ("department", "area", "site"):
-        both = m.finding_counts_by_window(filters, windows, tz, by=(dim,))
+        both = src.finding_counts_by_window(filters, windows, tz, by=(dim,))
         by[dim] = {w: {k[1]: v for k, v in both.items() if k[0] == w} for w, _win in windows}
-    severity = {k[0]: v.total for k, v in m.finding_counts(filters, cur, tz, by=("severity",)).items()}
+    top_sites = sorted(set(by["site"]["now"]) | set(by["site"]["before"]),
+                       key=lambda s: (-by["site"]["now"].get(s, m.Counts()).total,
+                                      -by["site"]["before"].get(s, m.Counts()).total, s or ""))
+    severity = {k[0]: v.total for k, v in src.finding_counts(filters, cur, tz, by=("severity",)).items()}
     months = m.month_windows(cur, TREND_MONTHS)
-    by_month = {k[0]: v for k, v in m.finding_counts_by_window(filters, months, tz).items()}
+    by_month = {k[0]: v for k, v in src.finding_counts_by_window(filters, months, tz).items()}
     trend = [(code, win, by_month.get(code, m.Counts())) for code, win in months]
 
-    worse = _worse_departments(filters, cur, prev, tz, today, by["department"])
-    repeats = m.repeat_pairs(filters, cur, tz)
+    worse = _worse_departments(src, filters, cur, prev, tz, today, by["department"])
+    repeats = src.repeat_pairs(filters, cur, tz)
     return {
         "window": cur, "previous": prev, "period": period, "totals": totals, "rates": rates, "plans": plans,
         "overdue": overdue, "by": by, "severity": severity, "trend": trend, "worse": worse, "repeats": repeats,
+        "top_sites": top_sites[:SITES_SHOWN], "sites_with_findings": len(top_sites),
     }
 
 
-def _worse_departments(filters, cur, prev, tz, today, by_dept) -> list[Worse]:
+def _worse_departments(src, filters, cur, prev, tz, today, by_dept) -> list[Worse]:
     """Departments with more findings, or more high/critical ones, than in the previous window."""
     worse = []
     for dept_id in set(by_dept["now"]) | set(by_dept["before"]):
@@ -76,10 +86,10 @@ def _worse_departments(filters, cur, prev, tz, today, by_dept) -> list[Worse]:
     if not worse:
         return worse
     ids = [w.department_id for w in worse]
-    both = m.finding_counts_by_window(filters, [("now", cur), ("before", prev)], tz, by=("department", "item", "area"))
+    both = src.finding_counts_by_window(filters, [("now", cur), ("before", prev)], tz, by=("department", "item", "area"))
     items = {w: {k[1:]: v for k, v in both.items() if k[0] == w} for w in ("now", "before")}
-    overdue = {k[0]: v for k, v in m.overdue_rectifications(filters, tz, today, by=("department",)).items()}
-    open_rows = m.open_rectifications(filters, cur, tz, ids)
+    overdue = {k[0]: v for k, v in src.overdue_rectifications(filters, tz, today, by=("department",)).items()}
+    open_rows = src.open_rectifications(filters, cur, tz, ids)
     for w in worse:
         drivers = []
         for (dept, item, area), counts in items["now"].items():
@@ -106,9 +116,8 @@ def period_options(today: date, chosen: Period) -> dict[str, list[Period]]:
 
 def reference() -> dict:
     return {
-        "departments": db.session.scalars(select(Department).where(Department.deleted_at.is_(None))
-                                          .order_by(Department.code)).all(),
-        "sites": db.session.scalars(select(Site).where(Site.deleted_at.is_(None)).order_by(Site.code)).all(),
+        "departments": live_choices(Department),
+        "sites": live_choices(Site),
         "items": {i.id: i for i in db.session.scalars(select(TemplateItem))},
         "areas": AREAS,
         "severities": SEVERITIES,

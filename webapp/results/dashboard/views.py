@@ -52,10 +52,12 @@ def dashboard():
             errors["period"] = [_("This period has not started yet; choose one up to today.")]
     locale = current_locale_code()
     calibration = lowest_agreement_items(period, tz) if data is not None else []
+    site_by_id = {s.id: s for s in ref["sites"]}
     ctx = dict(data=data, calibration=calibration, errors=errors, raw=raw, period=period, today=today, locale=locale,
                options=period_options(today, period), **ref,
                base_filters={k: args[k] for k in ("department_id", "site_id") if args.get(k) and not errors},
-               dept_by_id={d.id: d for d in ref["departments"]}, site_by_id={s.id: s for s in ref["sites"]},
+               dept_by_id={d.id: d for d in ref["departments"]}, site_by_id=site_by_id,
+               top_sites=[site_by_id[s] for s in data["top_sites"] if s in site_by_id] if data else [],
                item_title=lambda item: item.title_en if locale == "en" and item.title_en else item.title)
     status = 400 if errors else 200
     if request.headers.get("HX-Request"):

@@ -1,0 +1,242 @@
+"""The dashboard's tallies equal a full recomputation from the raw rows after random writes — through
+the sync push (create, edit severity / item / capture time, delete), the rectification operations
+(plan, submit, pass, fail), and plain ORM writes standing for every other path (a finding moved to
+another site or day, a deadline moved into the past, a rectification removed, a finding hard-deleted).
+
+After every step: the tally tables equal what `rebuild()` counts from the raw rows, and the whole
+dashboard (quarter, month, year; with and without a department filter) built from the tallies equals
+the one built by measures.py from the raw rows."""
+
+import uuid
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from sqlalchemy import select
+
+from tests.conftest import PASSWORD, _cheap_hash
+from tests.sync.conftest import Device, new_id
+from webapp.extensions import db
+from webapp.models import ChecklistTemplate, Department, Finding, Site, TemplateItem, User, Visit
+from webapp.rectification import operations as ops
+from webapp.rectification.models import AcceptanceRound, Rectification
+from webapp.results.dashboard import measures as m
+from webapp.results.dashboard import tallies
+from webapp.results.dashboard.models import FindingTally, RectificationTally, SiteDayTally
+from webapp.results.dashboard.operations import build_dashboard
+from webapp.results.periods import period_containing
+
+TZ = "Asia/Shanghai"
+TODAY = date(2026, 11, 20)
+SEVERITIES = ("low", "medium", "high", "critical")
+# Capture times around local midnights, in this quarter, the previous one and last year.
+MOMENTS = [datetime(2026, 11, 19, 15, 59, tzinfo=UTC), datetime(2026, 11, 19, 16, 0, tzinfo=UTC),
+           datetime(2026, 10, 1, 1, 0, tzinfo=UTC), datetime(2026, 9, 30, 15, 30, tzinfo=UTC),
+           datetime(2026, 8, 14, 3, 0, tzinfo=UTC), datetime(2025, 12, 2, 8, 0, tzinfo=UTC)]
+
+
+def snapshot():
+    rows = Counter()
+    for table in (FindingTally, SiteDayTally, RectificationTally):
+        cols = [c for c in table.__table__.c if c.name != "id"]
+        rows.update((table.__tablename__, *row) for row in db.session.execute(select(*cols)))
+    return rows
+
+
+class TallyMachine(RuleBasedStateMachine):
+    client = None
+
+    def __init__(self):
+        super().__init__()
+        tag = uuid.uuid4().hex[:8]
+        d1, d2 = Department(code=f"A{tag}", name="一部"), Department(code=f"B{tag}", name="二部")
+        db.session.add_all([d1, d2])
+        db.session.flush()
+        self.sites = [Site(code=f"S{tag}", name="一店", department_id=d1.id),
+                      Site(code=f"T{tag}", name="二店", department_id=d2.id)]
+        tpl = ChecklistTemplate(code=f"C{tag}", name="模板")
+        pw = _cheap_hash(PASSWORD)
+        self.sup = User(username=f"sup{tag}", display_name="督导", role="supervisor", password_hash=pw)
+        self.heads = [User(username=f"head{i}{tag}", display_name="部长", role="dept_head", password_hash=pw,
+                           department_id=d.id) for i, d in enumerate((d1, d2))]
+        self.manager = User(username=f"mgr{tag}", display_name="经理", role="manager", password_hash=pw)
+        db.session.add_all([*self.sites, tpl, self.sup, *self.heads, self.manager])
+        db.session.flush()
+        self.items = [TemplateItem(template_id=tpl.id, area=area, code=f"I{i}", title=f"项{i}", position=i)
+                      for i, area in enumerate(("process", "risk", "service"))]
+        self.visits = [Visit(site_id=s.id, department_id=s.department_id, template_id=tpl.id,
+                             supervisor_id=self.sup.id, status="in_progress", scheduled_for=TODAY)
+                       for s in self.sites]
+        db.session.add_all([*self.items, *self.visits])
+        db.session.commit()
+        self.dept_ids = [d1.id, d2.id]
+        self.phone = Device(self.client, self.sup)
+        self.findings: list[str] = []
+
+    def _finding(self, k) -> Finding | None:
+        db.session.expire_all()
+        live = [f for f in (db.session.get(Finding, fid) for fid in self.findings) if f is not None]
+        return live[k % len(live)] if live else None
+
+    # -- the sync push --
+
+    @rule(v=st.integers(0, 1), at=st.sampled_from(MOMENTS), severity=st.sampled_from(SEVERITIES),
+          item=st.integers(0, 3))
+    def push_creates(self, v, at, severity, item):
+        fid = new_id()
+        data = {"visit_id": self.visits[v].id, "title": "问题", "severity": severity, "captured_at": at.isoformat()}
+        if item < 3:
+            data |= {"item_id": self.items[item].id, "area": self.items[item].area}
+        res = self.phone.push_one("finding", fid, data)
+        assert res["status"] == "applied", res
+        self.findings.append(fid)
+
+    @precondition(lambda self: self.findings)
+    @rule(k=st.integers(0, 50), severity=st.sampled_from(SEVERITIES), at=st.sampled_from(MOMENTS),
+          item=st.integers(0, 2))
+    def push_edits(self, k, severity, at, item):
+        f = self._finding(k)
+        if f is None:
+            return
+        data = {"severity": severity, "captured_at": at.isoformat(), "item_id": self.items[item].id,
+                "area": self.items[item].area}
+        res = self.phone.push_one("finding", f.id, data, base_version=f.version)
+        assert res["status"] in ("applied", "merged", "conflict"), res  # conflict: edited after a delete
+
+    @precondition(lambda self: self.findings)
+    @rule(k=st.integers(0, 50))
+    def push_deletes(self, k):
+        f = self._finding(k)
+        if f is None:
+            return
+        res = self.phone.push_one("finding", f.id, base_version=f.version, op="delete")
+        assert res["status"] in ("applied", "merged", "rejected"), res
+
+    # -- the rectification operations --
+
+    def _head(self, f):
+        return self.heads[self.dept_ids.index(f.department_id)]
+
+    @precondition(lambda self: self.findings)
+    @rule(k=st.integers(0, 50), days=st.integers(0, 30))
+    def plan(self, k, days):
+        f = self._finding(k)
+        if f is None or f.deleted_at is not None:
+            return
+        try:
+            ops.submit_plan(f, self._head(f), "整改", "吴敏", TODAY + timedelta(days=days))
+            db.session.commit()
+        except (ops.WorkflowError, ops.NotAllowed):
+            db.session.rollback()
+
+    @precondition(lambda self: self.findings)
+    @rule(k=st.integers(0, 50), passed=st.booleans())
+    def submit_and_decide(self, k, passed):
+        f = self._finding(k)
+        if f is None or f.deleted_at is not None:
+            return
+        try:
+            ops.submit_for_acceptance(f, self._head(f))
+            if passed:
+                ops.decide_acceptance(f, self.manager, "pass")
+            else:
+                ops.decide_acceptance(f, self.manager, "fail", "未整改到位", TODAY + timedelta(days=7))
+            db.session.commit()
+        except (ops.WorkflowError, ops.NotAllowed):
+            db.session.rollback()
+
+    # -- other writes, straight through the ORM --
+
+    @precondition(lambda self: self.findings)
+    @rule(k=st.integers(0, 50), back=st.integers(1, 90))
+    def deadline_passes(self, k, back):
+        f = self._finding(k)
+        rect = f and db.session.scalar(select(Rectification).where(Rectification.finding_id == f.id))
+        if rect is not None and rect.status != "accepted":
+            rect.deadline = TODAY - timedelta(days=back)
+            db.session.commit()
+
+    @precondition(lambda self: self.findings)
+    @rule(k=st.integers(0, 50), s=st.integers(0, 1))
+    def moves_site(self, k, s):
+        f = self._finding(k)
+        if f is not None:
+            f.visit_id, f.site_id, f.department_id = self.visits[s].id, self.sites[s].id, self.dept_ids[s]
+            db.session.commit()
+
+    @precondition(lambda self: self.findings)
+    @rule(k=st.integers(0, 50))
+    def hard_deletes(self, k):
+        f = self._finding(k)
+        if f is None:
+            return
+        rect = db.session.scalar(select(Rectification).where(Rectification.finding_id == f.id))
+        if rect is not None:
+            for r in db.session.scalars(select(AcceptanceRound).where(AcceptanceRound.rectification_id == rect.id)):
+                db.session.delete(r)
+            db.session.delete(rect)
+        db.session.flush()
+        for other in db.session.scalars(select(Finding).where(Finding.repeat_of_id == f.id)):
+            other.repeat_of_id = None
+        db.session.flush()
+        db.session.delete(f)
+        db.session.commit()
+
+    # -- what must hold --
+
+    @invariant()
+    def tallies_equal_a_recount(self):
+        db.session.expire_all()
+        kept = snapshot()
+        tallies.rebuild(TZ)
+        assert kept == snapshot()
+        db.session.commit()
+
+    @invariant()
+    def dashboard_equals_raw(self):
+        manager = db.session.get(User, self.manager.id)
+        for kind in ("quarter", "month", "year"):
+            for dept in (None, self.dept_ids[0]):
+                f = m.Filters(manager, department_id=dept)
+                period = period_containing(TODAY, kind)
+                raw = build_dashboard(f, period, TODAY, TZ, source=m)
+                kept = build_dashboard(f, period, TODAY, TZ, source=tallies)
+                assert raw == kept, (kind, dept)
+
+    def teardown(self):
+        db.session.rollback()
+
+
+@pytest.mark.slow
+def test_tallies_equal_the_raw_rows_after_random_writes(app, client):
+    TallyMachine.client = client
+    run_state_machine_as_test(TallyMachine, settings=settings(
+        max_examples=10 if db.engine.dialect.name == "sqlite" else 6, stateful_step_count=25, deadline=None,
+        database=None, suppress_health_check=list(HealthCheck), phases=[Phase.generate]))
+
+
+def test_dashboard_reads_the_tallies_for_managers_only(app, create_user):
+    manager, sup = create_user("mgr", "manager"), create_user("sup", "supervisor")
+    assert tallies.serves(m.Filters(manager))
+    assert not tallies.serves(m.Filters(manager, supervisor_id=sup.id))
+    assert not tallies.serves(m.Filters(sup))
+    with pytest.raises(ValueError):
+        tallies.finding_counts(m.Filters(sup), None)
+
+
+def test_rebuild_command(app, kpi):
+    db.session.commit()
+    kept = snapshot()
+    assert sum(n for key, n in kept.items() if key[0] == "finding_tallies") > 0
+    result = app.test_cli_runner().invoke(args=["aggregates", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert snapshot() == kept

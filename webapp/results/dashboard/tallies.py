@@ -1,0 +1,284 @@
+"""The dashboard's tallies (webapp/results/dashboard/models.py): kept with the writes, read by the
+dashboard instead of re-aggregating a million raw rows on every page.
+
+Why the figures stay equal to the raw data: a tally row is never adjusted by a delta. After every
+flush that creates, changes or deletes a finding or a rectification — whatever the path: a form, an
+operation, the sync push, a merge, a soft or hard delete — the (local day, site) partitions the
+changed rows were in before and are in now are recounted from the raw rows, in the same transaction
+(`_after_flush`). A partition is one site's findings of one day (a visit's worth), read through
+`ix_findings_site_captured`. `rebuild()` (`flask aggregates rebuild`) recounts everything, for bulk
+loads that bypass the ORM (`flask seed-scale`) or a changed time zone.
+
+The read functions below have the signatures of their raw twins in measures.py and return the same
+values (tests/results/dashboard/test_tallies.py recomputes and compares after random writes). They
+serve a user who sees everything (the dashboard's managers) and filters on department, site, area or
+checklist item; anything else (`serves()` is False) is answered from the raw rows by measures.py.
+"""
+
+from datetime import date, timedelta
+
+from flask import current_app, has_app_context
+from sqlalchemy import Date, and_, case, delete, event, func, insert, inspect, literal, null, or_, select
+from sqlalchemy.orm import Session
+
+from webapp.authz import EVERYTHING
+from webapp.extensions import db
+from webapp.findings.models import Finding
+from webapp.rectification import outcomes
+from webapp.rectification.models import Rectification
+from webapp.results.dashboard import measures as m
+from webapp.results.dashboard.models import FindingTally, RectificationTally, SiteDayTally
+from webapp.results.periods import local_date, local_day
+
+FT, RT, ST = FindingTally, RectificationTally, SiteDayTally
+_FINDING_FIELDS = ("captured_at", "site_id", "department_id", "area", "item_id", "severity", "repeat_of_id",
+                   "deleted_at")
+_RECT_FIELDS = ("finding_id", "status", "round", "deadline", "accepted_at")
+DEFAULT_TZ = "Asia/Shanghai"
+
+
+def _tz() -> str:
+    return current_app.config.get("BABEL_DEFAULT_TIMEZONE", DEFAULT_TZ) if has_app_context() else DEFAULT_TZ
+
+
+# ---- how a tally row is counted from the raw rows (one definition for the recount and the rebuild) ----
+
+def _finding_select(day):
+    dims = (Finding.department_id, Finding.site_id, Finding.item_id, Finding.area, Finding.severity)
+    return select(day, *dims, func.count(), func.count(Finding.repeat_of_id)).group_by(*dims)
+
+
+def _site_select(day):
+    dims = (Finding.department_id, Finding.site_id)
+    return select(day, *dims, func.count(), m._count_if(Finding.severity.in_(m.SEVERE)),
+                  func.count(Finding.repeat_of_id)).group_by(*dims)
+
+
+def _state():
+    return case((Rectification.status == "accepted", "accepted"), (Rectification.status == "rectifying", "rectifying"),
+                else_="waiting")
+
+
+def _rect_select(day, tz):
+    deadline = case((Rectification.status == "accepted", null()), else_=Rectification.deadline)
+    dims = (Finding.department_id, Finding.site_id, _state(), deadline)
+    return (select(day, *dims, func.count(), m._count_if(outcomes.accepted_on_time_clause(tz)),
+                   m._count_if(outcomes.accepted_first_round_clause()), m._count_if(outcomes.acceptance_decided_clause()))
+            .select_from(Finding).join(Rectification, Rectification.finding_id == Finding.id).group_by(*dims))
+
+
+_FT_COLS = ["day", "department_id", "site_id", "item_id", "area", "severity", "findings", "repeats"]
+_ST_COLS = ["day", "department_id", "site_id", "findings", "severe", "repeats"]
+_RT_COLS = ["day", "department_id", "site_id", "state", "deadline", "rectifications", "on_time", "first_round",
+            "decided"]
+
+
+def rebuild_statements(tz: str) -> list:
+    """Empty the tallies and count them again from the raw rows (also the migration's fill)."""
+    day = local_day(Finding.captured_at, tz)
+    live = Finding.deleted_at.is_(None)
+    return [delete(FT), delete(ST), delete(RT),
+            insert(FT).from_select(_FT_COLS, _finding_select(day).where(live).group_by(day)),
+            insert(ST).from_select(_ST_COLS, _site_select(day).where(live).group_by(day)),
+            insert(RT).from_select(_RT_COLS, _rect_select(day, tz).where(live).group_by(day))]
+
+
+def rebuild(tz: str | None = None) -> tuple[int, int]:
+    """Recount every tally from the raw rows (flushes, never commits). (finding rows, rectification rows)."""
+    session = db.session
+    session.flush()
+    for stmt in rebuild_statements(tz or _tz()):
+        session.execute(stmt)
+    return tuple(session.scalar(select(func.count()).select_from(t)) for t in (FT, RT))
+
+
+def _recount(conn, parts: set[tuple[date, str | None]], tz: str) -> None:
+    for day, site in sorted(parts, key=lambda p: (p[0], p[1] or "")):
+        start, end = m.Window(day, day + timedelta(days=1)).bounds(tz)
+        where = [Finding.site_id == site if site is not None else Finding.site_id.is_(None),
+                 Finding.captured_at >= start, Finding.captured_at < end, Finding.deleted_at.is_(None)]
+        day_ = literal(day, Date)
+        for table, select_, cols in ((FT, _finding_select(day_), _FT_COLS), (ST, _site_select(day_), _ST_COLS),
+                                     (RT, _rect_select(day_, tz), _RT_COLS)):
+            site_is = table.site_id == site if site is not None else table.site_id.is_(None)
+            conn.execute(delete(table).where(table.day == day, site_is))
+            conn.execute(insert(table).from_select(cols, select_.where(*where)))
+
+
+# ---- maintenance: every flush that touches findings or rectifications -------------------------------
+
+def _changed(obj, fields) -> bool:
+    attrs = inspect(obj).attrs
+    return any(attrs[name].history.has_changes() for name in fields)
+
+
+def _before(obj, name):
+    """The value as it was before this flush (for a row that moves out of its partition)."""
+    hist = inspect(obj).attrs[name].history
+    if hist.deleted:
+        return hist.deleted[0]
+    return (list(hist.unchanged) or list(hist.added) or [inspect(obj).dict.get(name)])[0]
+
+
+def _after_flush(session: Session, _ctx) -> None:
+    finding_ids, parts, tz = set(), set(), None
+    for obj in session.new:
+        if isinstance(obj, Finding):
+            finding_ids.add(obj.id)
+        elif isinstance(obj, Rectification):
+            finding_ids.add(obj.finding_id)
+    for group, deleted in ((session.dirty, False), (session.deleted, True)):
+        for obj in group:
+            if isinstance(obj, Finding) and (deleted or _changed(obj, _FINDING_FIELDS)):
+                tz = tz or _tz()
+                captured = _before(obj, "captured_at")
+                if captured is not None:
+                    parts.add((local_date(captured, tz), _before(obj, "site_id")))
+                if not deleted:
+                    finding_ids.add(obj.id)
+            elif isinstance(obj, Rectification) and (deleted or _changed(obj, _RECT_FIELDS)):
+                finding_ids.update(v for v in (_before(obj, "finding_id"), inspect(obj).dict.get("finding_id")) if v)
+    finding_ids.discard(None)
+    if not finding_ids and not parts:
+        return
+    tz = tz or _tz()
+    conn = session.connection()
+    ids = sorted(finding_ids)
+    for i in range(0, len(ids), 500):
+        rows = conn.execute(select(Finding.captured_at, Finding.site_id).where(Finding.id.in_(ids[i:i + 500])))
+        parts.update((local_date(captured, tz), site) for captured, site in rows if captured is not None)
+    _recount(conn, parts, tz)
+
+
+def install_tally_hooks() -> None:
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+
+
+# ---- reading: the raw measures' twins -----------------------------------------------------------------
+
+_DIMS = {"department": FT.department_id, "site": FT.site_id, "area": FT.area, "item": FT.item_id,
+         "severity": FT.severity}
+_RT_DIMS = {"department": RT.department_id, "site": RT.site_id}
+
+
+def serves(filters: m.Filters) -> bool:
+    """Whether the tallies can answer for this user and these filters (else: measures.py)."""
+    return getattr(filters.user, "role", None) in EVERYTHING and not filters.supervisor_id
+
+
+def _where(table, filters: m.Filters, window: m.Window | None) -> list:
+    if not serves(filters):
+        raise ValueError("the tallies answer only for a user who sees everything, without a supervisor filter")
+    where = []
+    for name in ("department_id", "site_id", "area", "item_id"):
+        if value := getattr(filters, name):
+            if not hasattr(table, name):
+                raise ValueError(f"no {name} in {table.__tablename__}")
+            where.append(getattr(table, name) == value)
+    if window is not None:
+        where += [table.day >= window.start, table.day < window.end]
+    return where
+
+
+def _bucket(column, windows: list[tuple[str, m.Window]]):
+    ordered = sorted(windows, key=lambda kw: kw[1].start)
+    for (_k1, a), (_k2, b) in zip(ordered, ordered[1:], strict=False):
+        if a.end > b.start:
+            raise ValueError("windows overlap")
+    ranges: list[list[date]] = []
+    for _key, win in ordered:
+        if ranges and ranges[-1][1] == win.start:
+            ranges[-1][1] = win.end
+        else:
+            ranges.append([win.start, win.end])
+    bucket = case(*[(column >= win.start, key) for key, win in reversed(ordered)], else_=None)
+    return bucket, or_(*[and_(column >= start, column < end) for start, end in ranges])
+
+
+def _table_for(filters: m.Filters, by: tuple[str, ...]):
+    """site_day_tallies when they hold every dimension asked for, else finding_tallies."""
+    if set(by) <= {"department", "site"} and not filters.area and not filters.item_id:
+        return ST
+    return FT
+
+
+def _counts_columns(table):
+    if table is ST:
+        return tuple(func.coalesce(func.sum(c), 0) for c in (ST.findings, ST.severe, ST.repeats))
+    return (func.coalesce(func.sum(FT.findings), 0),
+            func.coalesce(func.sum(case((FT.severity.in_(m.SEVERE), FT.findings), else_=0)), 0),
+            func.coalesce(func.sum(FT.repeats), 0))
+
+
+def _dims(table, by):
+    return [getattr(table, _DIMS[name].key) for name in by]
+
+
+def finding_counts(filters: m.Filters, window: m.Window | None, tz=None, by: tuple[str, ...] = ()) -> dict:
+    table = _table_for(filters, by)
+    dims = _dims(table, by)
+    stmt = select(*dims, *_counts_columns(table)).where(*_where(table, filters, window))
+    result = m._grouped(stmt, dims, lambda *v: m.Counts(*map(int, v)))
+    if not by:
+        result.setdefault((), m.Counts())
+    return result
+
+
+def finding_counts_by_window(filters: m.Filters, windows: list[tuple[str, m.Window]], tz=None,
+                             by: tuple[str, ...] = ()) -> dict:
+    table = _table_for(filters, by)
+    bucket, in_any = _bucket(table.day, windows)
+    dims = [bucket, *_dims(table, by)]
+    stmt = select(*dims, *_counts_columns(table)).where(*_where(table, filters, None), in_any)
+    return m._grouped(stmt, dims, lambda *v: m.Counts(*map(int, v)))
+
+
+def _rates_columns(today: date):
+    due = or_(RT.state == "accepted", and_(RT.deadline.is_not(None), RT.deadline < today))
+    return (func.coalesce(func.sum(case((due, RT.rectifications), else_=0)), 0),
+            func.coalesce(func.sum(RT.on_time), 0), func.coalesce(func.sum(RT.decided), 0),
+            func.coalesce(func.sum(RT.first_round), 0))
+
+
+def rectification_rates_by_window(filters: m.Filters, windows: list[tuple[str, m.Window]], tz, today: date,
+                                  by: tuple[str, ...] = ()) -> dict:
+    bucket, in_any = _bucket(RT.day, windows)
+    dims = [bucket, *[_RT_DIMS[name] for name in by]]
+    stmt = select(*dims, *_rates_columns(today)).where(*_where(RT, filters, None), in_any)
+    return m._grouped(stmt, dims, lambda *v: m.Rates(*map(int, v)))
+
+
+def rectification_rates(filters: m.Filters, window: m.Window | None, tz, today: date,
+                        by: tuple[str, ...] = ()) -> dict:
+    dims = [_RT_DIMS[name] for name in by]
+    stmt = select(*dims, *_rates_columns(today)).where(*_where(RT, filters, window))
+    result = m._grouped(stmt, dims, lambda *v: m.Rates(*map(int, v)))
+    if not by:
+        result.setdefault((), m.Rates())
+    return result
+
+
+def overdue_rectifications(filters: m.Filters, tz, today: date, window: m.Window | None = None,
+                           by: tuple[str, ...] = ()) -> dict:
+    dims = [_RT_DIMS[name] for name in by]
+    stmt = (select(*dims, func.coalesce(func.sum(RT.rectifications), 0))
+            .where(*_where(RT, filters, window), RT.state == "rectifying", RT.deadline < today))
+    result = m._grouped(stmt, dims, int)
+    if not by:
+        result.setdefault((), 0)
+    return result
+
+
+def repeat_pairs(filters: m.Filters, window: m.Window, tz=None, limit: int = 10) -> list[tuple[str, str, int]]:
+    n = func.sum(FT.repeats)
+    stmt = (select(FT.site_id, FT.item_id, n)
+            .where(*_where(FT, filters, window), FT.repeats > 0, FT.item_id.is_not(None))
+            .group_by(FT.site_id, FT.item_id).order_by(n.desc(), FT.site_id, FT.item_id).limit(limit))
+    return [(site, item, int(count)) for site, item, count in db.session.execute(stmt)]
+
+
+# Not tallied: read from the raw rows through their indexes (a window's planned visits; the first few
+# open rectifications of a few departments).
+plan_completion = m.plan_completion
+open_rectifications = m.open_rectifications
