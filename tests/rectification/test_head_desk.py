@@ -77,7 +77,7 @@ def test_the_rectification_page_shows_before_beside_after(client, auth, world):
     before = html.split('id="ba-before"')[1].split("</figure>")[0]
     after = html.split('id="ba-after"')[1].split("</figure>")[0]
     assert BEFORE in before and AFTER not in before
-    assert AFTER in after and "整改照片（整改后）" in after
+    assert AFTER in after and "整改后" in after
     # and the supervisor can accept right there
     r = post(client, f"/rectification/{f.id}/decide", {"result": "pass"})
     assert r.status_code == 303

@@ -305,15 +305,23 @@ class WebappPolicy:
 
     def pull_extras(self, spec, objs: list) -> dict:
         """A visit's plan title (the phone's visit list searches it; plans are not pulled) and, for
-        a visit not completed yet, the previous visit's results at its site (webapp/visits/completion.py)."""
+        a visit not completed yet, the previous visit's results at its site (webapp/visits/completion.py)
+        — except for the second visit of a blind double inspection, which must not see the first
+        inspector's answers (webapp/results/calibration)."""
         if spec.name != "visit":
             return {}
+        from webapp.results.calibration.models import CalibrationPair
+
+        ids = [v.id for v in objs]
+        blind = set(db.session.scalars(select(CalibrationPair.second_visit_id).where(
+            CalibrationPair.second_visit_id.in_(ids)))) if ids else set()
         plan_ids = sorted({v.plan_id for v in objs if v.plan_id})
         titles = dict(db.session.execute(select(Plan.id, Plan.title).where(Plan.id.in_(plan_ids))).all()) \
             if plan_ids else {}
         out = {v.id: {"plan_title": titles[v.plan_id]} for v in objs if v.plan_id in titles}
         for visit_id, prev in previous_results(
-                db.session, [v for v in objs if v.status != "completed" and v.deleted_at is None]).items():
+                db.session, [v for v in objs if v.status != "completed" and v.deleted_at is None
+                             and v.id not in blind]).items():
             out.setdefault(visit_id, {})["previous"] = prev
         return out
 
