@@ -127,7 +127,7 @@ def test_a_rich_visit_offline_on_the_phone_then_the_desk(browser, site):
     item("FS1").get_by_label("实测值").blur()
     expect(item("FS1")).to_contain_text("判定：不合格")
     expect(item("FS2")).to_be_visible()
-    item("FS1").locator("input[type=file]").set_input_files(photo_file("fs1-thermometer"))
+    item("FS1").locator("input[type=file][multiple]").set_input_files(photo_file("fs1-thermometer"))
     expect(item("FS1").locator(".m-photos img")).to_have_count(1)
     item("FS2").locator(".m-res-pass").click()
     # The 0–5 scale.

@@ -82,7 +82,7 @@ def test_scorecard_figures_and_a_rating_that_changes_satisfaction(browser, insta
     assert value == f"{100 * done / planned:.1f}%"
     assert mgr.locator("#planned-visits tbody tr").count() == planned
     # Every figure shows its formula; the found problems link to the filtered findings list.
-    assert mgr.locator("tr[data-figure] .sup-formula").count() == 7
+    assert mgr.locator("tr[data-figure] .sup-formula").count() == 8  # agreement with peers (calibration) included
     found_link = mgr.locator("tr[data-figure='found'] a").get_attribute("href")
     p = parse_period(period)
     assert f"date_from={p.start.isoformat()}" in found_link and "supervisor_id=" in found_link
