@@ -171,10 +171,9 @@ def finding_counts(filters: Filters, window: Window | None, tz, by: tuple[str, .
     return result
 
 
-def _window_bucket(windows: list[tuple[str, Window]], tz):
-    """(a CASE giving each row its window's key, the WHERE clause "in one of the windows") for disjoint
-    windows. The CASE tests the latest start first, so most rows take one comparison — far cheaper
-    than a per-row date function on SQLite; adjacent windows merge into one indexed range."""
+def window_ranges(windows: list[tuple[str, Window]]) -> tuple[list, list[list[date]]]:
+    """The windows by start (ValueError if two overlap) and their union as [start, end) date
+    ranges, adjacent windows merged — shared by the raw-row and the tally queries."""
     ordered = sorted(windows, key=lambda kw: kw[1].start)
     for (_k1, a), (_k2, b) in zip(ordered, ordered[1:], strict=False):
         if a.end > b.start:
@@ -185,6 +184,14 @@ def _window_bucket(windows: list[tuple[str, Window]], tz):
             ranges[-1][1] = win.end
         else:
             ranges.append([win.start, win.end])
+    return ordered, ranges
+
+
+def _window_bucket(windows: list[tuple[str, Window]], tz):
+    """(a CASE giving each row its window's key, the WHERE clause "in one of the windows") for disjoint
+    windows. The CASE tests the latest start first, so most rows take one comparison — far cheaper
+    than a per-row date function on SQLite; adjacent windows merge into one indexed range."""
+    ordered, ranges = window_ranges(windows)
     bucket = case(*[(Finding.captured_at >= win.bounds(tz)[0], key) for key, win in reversed(ordered)], else_=None)
     in_any = or_(*[and_(Finding.captured_at >= Window(start, end).bounds(tz)[0],
                         Finding.captured_at < Window(start, end).bounds(tz)[1]) for start, end in ranges])

@@ -182,16 +182,7 @@ def _where(table, filters: m.Filters, window: m.Window | None) -> list:
 
 
 def _bucket(column, windows: list[tuple[str, m.Window]]):
-    ordered = sorted(windows, key=lambda kw: kw[1].start)
-    for (_k1, a), (_k2, b) in zip(ordered, ordered[1:], strict=False):
-        if a.end > b.start:
-            raise ValueError("windows overlap")
-    ranges: list[list[date]] = []
-    for _key, win in ordered:
-        if ranges and ranges[-1][1] == win.start:
-            ranges[-1][1] = win.end
-        else:
-            ranges.append([win.start, win.end])
+    ordered, ranges = m.window_ranges(windows)
     bucket = case(*[(column >= win.start, key) for key, win in reversed(ordered)], else_=None)
     return bucket, or_(*[and_(column >= start, column < end) for start, end in ranges])
 
