@@ -3,8 +3,12 @@
 from collections import Counter
 from datetime import date
 
+import pytest
+import time_machine
 from sqlalchemy import func, select
 
+from tests.conftest import PINNED_NOW, _empty_all_tables
+from webapp import create_app
 from webapp.demo.seed import VISITS, demo_id, seed_demo
 from webapp.extensions import db
 from webapp.findings.models import SEVERITIES, Finding
@@ -28,8 +32,21 @@ def _by_dept(period):
     return {code: (n, high, rep) for code, n, high, rep in rows}
 
 
-def test_history_has_a_department_that_got_worse_and_one_that_improved(app):
-    seed_demo(today=TODAY)
+@pytest.fixture(scope="module")
+def seeded(_schema, tmp_path_factory):
+    """The demo seeded once for this module's tests (they only read it; seeding takes seconds)."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": _schema, "TESTING": True, "SECRET_KEY": "test-secret",
+                      "MEDIA_ROOT": str(tmp_path_factory.mktemp("demo-media"))})
+    with time_machine.travel(PINNED_NOW, tick=False), app.app_context():
+        first = seed_demo(today=TODAY)
+        db.session.commit()
+        yield first
+        db.session.remove()
+        _empty_all_tables()
+        db.engine.dispose()
+
+
+def test_history_has_a_department_that_got_worse_and_one_that_improved(seeded):
     now, before = _by_dept(parse_period("2026-Q4")), _by_dept(parse_period("2026-Q3"))
     assert now["SH"][0] > 1.3 * before["SH"][0] and now["SH"][1] > 2 * before["SH"][1]
     assert now["SH"][2] > before["SH"][2]
@@ -40,8 +57,7 @@ def test_history_has_a_department_that_got_worse_and_one_that_improved(app):
     assert {v.site_id for v in visits}.__len__() == 8 and len({v.supervisor_id for v in visits}) == 2
 
 
-def test_statuses_follow_the_rectification_and_rounds(app):
-    seed_demo(today=TODAY)
+def test_statuses_follow_the_rectification_and_rounds(seeded):
     pairs = Counter()
     older = [demo_id(f"finding:{key}:{m}") for key, *_rest, findings in VISITS for m in range(len(findings))]
     for f, r in db.session.execute(select(Finding, Rectification).outerjoin(
@@ -62,8 +78,7 @@ def test_statuses_follow_the_rectification_and_rounds(app):
         Rectification.status == "rectifying", Rectification.deadline < TODAY)) > 3
 
 
-def test_checklist_scores_change_over_time(app):
-    seed_demo(today=TODAY)
+def test_checklist_scores_change_over_time(seeded):
     scores = {}
     for v in db.session.scalars(select(Visit).where(Visit.status == "completed", Visit.id.in_(
             select(ChecklistAnswer.visit_id)))).all():
@@ -71,8 +86,6 @@ def test_checklist_scores_change_over_time(app):
     assert len({round(s) for per_site in scores.values() for s in per_site}) > 5
 
 
-def test_history_is_idempotent(app):
-    first = seed_demo(today=TODAY)
-    assert first["findings"] > 150
-    db.session.commit()
+def test_history_is_idempotent(seeded):
+    assert seeded["findings"] > 150
     assert seed_demo(today=TODAY) == {}
