@@ -48,6 +48,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from webapp.photos.storage import check_store_config
 
     check_store_config(app.config)  # S3 configured without boto3: refuse to start, saying why
+    from webapp.photos.ingest import resolve_backend
+
+    resolve_backend(app.config.get("PHOTO_BACKEND"))  # a wrong PHOTO_BACKEND: refuse to start, saying why
 
     _init_extensions(app)
     _register_blueprints(app)

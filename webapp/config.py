@@ -15,6 +15,9 @@ class Config:
     S3_PREFIX = os.environ.get("S3_PREFIX", "photos/")  # key prefix inside the bucket (docs/photos.md)
     MAX_PHOTO_BYTES = int(os.environ.get("MAX_PHOTO_BYTES", 20 * 1024 * 1024))
     MAX_PHOTO_PIXELS = int(os.environ.get("MAX_PHOTO_PIXELS", 120_000_000))  # declared size; bombs → 413
+    # Who renders photos (docs/photos.md "Ingest backends"): auto = libvips for JPEGs when pyvips is
+    # importable, else Pillow; "pillow" forces Pillow; "vips" refuses to start without libvips.
+    PHOTO_BACKEND = os.environ.get("PHOTO_BACKEND", "auto")
     CLOCK_SKEW_FLAG_SECONDS = float(os.environ.get("CLOCK_SKEW_FLAG_SECONDS", 300))  # docs/photo-evidence.md
     VERIFY_LIMIT = os.environ.get("VERIFY_LIMIT", "20 per 15 minutes")  # the public /verify page, per address
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 64 * 1024 * 1024))

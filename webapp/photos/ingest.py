@@ -1,12 +1,18 @@
 """Turn uploaded bytes into evidence: validate, read capture time/GPS, make the renditions.
 
-Pure Pillow, no Flask and no database, so the benchmark and the tests drive exactly this code.
-One decode serves every rendition: a JPEG is decoded at a reduced DCT scale (draft mode) just
-large enough for the biggest rendition, and the EXIF orientation is applied to the small results,
-never to the full image (which would decode it all at full size).
+No Flask and no database, so the benchmark and the tests drive exactly this code. One decode serves
+every rendition: a JPEG is decoded at a reduced DCT scale (draft mode / shrink-on-load) just large
+enough for the biggest rendition, and the EXIF orientation is applied to the small results, never to
+the full image (which would decode it all at full size).
+
+Two pixel backends (docs/photos.md "Ingest backends"): libvips through pyvips renders JPEGs when it
+is importable (`PHOTO_BACKEND=auto`, the default), Pillow renders everything else and everything when
+`PHOTO_BACKEND=pillow`. Validation (format, declared pixels, the JPEG end marker) and the EXIF
+evidence are read by Pillow from the header for both, so they cannot differ between backends.
 """
 
 import io
+import os
 import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -20,6 +26,19 @@ try:  # HEIC/HEIF from iPhones and many Android phones
     pillow_heif.register_heif_opener()
 except ImportError:  # pragma: no cover - pillow-heif is a declared dependency
     pillow_heif = None
+
+try:  # libvips: the faster JPEG path (pyvips[binary] bundles the library); Pillow is the fallback
+    import pyvips
+
+    pyvips.cache_set_max(0)  # every upload is new: an operation cache would only hold memory
+    if "VIPS_CONCURRENCY" not in os.environ:
+        # One thread per upload: the work is JPEG decoding (serial anyway); the web server's
+        # workers are the parallelism, and more threads only cost CPU time and memory.
+        pyvips.concurrency_set(1)
+except Exception:  # ImportError, or OSError/pyvips.Error when the shared library is missing
+    pyvips = None
+
+BACKENDS = ("auto", "vips", "pillow")
 
 # Renditions: name → longest side in pixels. Stored as JPEG, metadata stripped, sRGB.
 VARIANTS = {"display": 1600, "thumb": 320}
@@ -68,6 +87,7 @@ class Processed:
     lng: float | None = None
     renditions: dict[str, bytes] = field(default_factory=dict)  # variant → JPEG bytes
     sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
+    backend: str = "pillow"  # which library made the renditions: "vips" or "pillow"
 
 
 def fit(size: tuple[int, int], longest: int) -> tuple[int, int]:
@@ -129,9 +149,27 @@ def _jpeg_has_end(data: bytes) -> bool:
     return False
 
 
+def vips_available() -> bool:
+    return pyvips is not None
+
+
+def resolve_backend(backend: str | None = "auto") -> str:
+    """"vips" or "pillow" for a PHOTO_BACKEND setting; "vips" without libvips is a setup error."""
+    backend = (backend or "auto").strip().lower()
+    if backend not in BACKENDS:
+        raise ValueError(f"PHOTO_BACKEND must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    if backend == "auto":
+        return "vips" if pyvips is not None else "pillow"
+    if backend == "vips" and pyvips is None:
+        raise RuntimeError("PHOTO_BACKEND=vips but pyvips/libvips cannot be imported: "
+                           "pip install 'pyvips[binary]' (or set PHOTO_BACKEND=pillow)")
+    return backend
+
+
 def process(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, default_tz: str = "UTC",
-            variants: dict[str, int] = VARIANTS) -> Processed:
+            variants: dict[str, int] = VARIANTS, backend: str | None = "auto") -> Processed:
     """Validate `data` and make every rendition from a single decode."""
+    use_vips = resolve_backend(backend) == "vips"
     img = open_image(data, max_pixels)
     content_type = FORMATS[img.format]
     try:
@@ -144,36 +182,24 @@ def process(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, default_tz: str =
     stored_size = img.size
     largest = max(variants.values())
     target = fit(stored_size, largest)
-    if img.format == "JPEG" and target != stored_size:
-        # Aspect-correct target: draft() keeps scaling while BOTH sides stay >= the request, so a
-        # square (1600, 1600) box would stop a 4:3 landscape at scale 1 and decode it all.
-        img.draft("RGB", target)
+    # libvips takes the camera format (JPEG, RGB or greyscale); CMYK JPEGs, PNG, WebP and HEIC
+    # keep Pillow's conversions (pillow-heif applies the HEIF rotation itself).
+    use_vips = use_vips and img.format == "JPEG" and img.mode in ("RGB", "L")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img.load()
-        base = _to_rgb_or_rgba(img)
-        renditions: dict[str, bytes] = {}
-        sizes: dict[str, tuple[int, int]] = {}
-        source = base
-        for name, longest in sorted(variants.items(), key=lambda kv: -kv[1]):
-            size = fit(stored_size, longest)
-            # reducing_gap=2: a fast box reduce by an integer factor first (1600 → 320 is 5x), then
-            # LANCZOS for the rest; visually the same as LANCZOS all the way at a fraction of it.
-            small = source if source.size == size else source.resize(
-                size, RESAMPLE.get(name, Image.Resampling.LANCZOS), reducing_gap=2.0)
-            source = small  # the next (smaller) rendition is made from this one, not the original
-            out = _flatten(small)
-            out = _to_srgb(out, icc)
-            if transpose is not None:
-                out = out.transpose(transpose)
-            renditions[name] = _encode_jpeg(out, JPEG_QUALITY.get(name, 80))
-            sizes[name] = out.size
+        if use_vips:
+            img.close()  # only the header was read
+            renditions, sizes = _render_vips(data, stored_size, target, transpose, icc, variants)
+        else:
+            renditions, sizes = _render_pillow(img, stored_size, target, transpose, icc, variants)
     except PhotoRejected:
         raise
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as e:
         # "image file is truncated", broken Huffman data, bad PNG CRC, undecodable HEIC ...
         raise PhotoRejected(422, "corrupt_image", str(e)) from None
+    except Exception as e:
+        if pyvips is not None and isinstance(e, pyvips.Error):  # libvips' decode errors
+            raise PhotoRejected(422, "corrupt_image", str(e).strip()) from None
+        raise
     finally:
         img.close()
     w, h = stored_size
@@ -182,7 +208,100 @@ def process(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, default_tz: str =
         w, h = h, w
     captured_at, lat, lng = _evidence(exif, default_tz)
     return Processed(content_type=content_type, width=w, height=h, captured_at=captured_at, lat=lat,
-                     lng=lng, renditions=renditions, sizes=sizes)
+                     lng=lng, renditions=renditions, sizes=sizes, backend="vips" if use_vips else "pillow")
+
+
+def _render_pillow(img, stored_size, target, transpose, icc, variants):
+    if img.format == "JPEG" and target != stored_size:
+        # Aspect-correct target: draft() keeps scaling while BOTH sides stay >= the request, so a
+        # square (1600, 1600) box would stop a 4:3 landscape at scale 1 and decode it all.
+        img.draft("RGB", target)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        img.load()
+    base = _to_rgb_or_rgba(img)
+    renditions: dict[str, bytes] = {}
+    sizes: dict[str, tuple[int, int]] = {}
+    source = base
+    for name, longest in sorted(variants.items(), key=lambda kv: -kv[1]):
+        size = fit(stored_size, longest)
+        # reducing_gap=2: a fast box reduce by an integer factor first (1600 → 320 is 5x), then
+        # LANCZOS for the rest; visually the same as LANCZOS all the way at a fraction of it.
+        small = source if source.size == size else source.resize(
+            size, RESAMPLE.get(name, Image.Resampling.LANCZOS), reducing_gap=2.0)
+        source = small  # the next (smaller) rendition is made from this one, not the original
+        out = _flatten(small)
+        out = _to_srgb(out, icc)
+        if transpose is not None:
+            out = out.transpose(transpose)
+        renditions[name] = _encode_jpeg(out, JPEG_QUALITY.get(name, 80))
+        sizes[name] = out.size
+    return renditions, sizes
+
+
+# ---- the libvips backend (JPEG) ----------------------------------------------------------------
+
+# EXIF orientation → the libvips operations that show the picture upright (the same transposes as
+# _TRANSPOSE: Pillow's ROTATE_270 is a quarter turn clockwise, libvips' rot90).
+_VIPS_ORIENT = {
+    Image.Transpose.FLIP_LEFT_RIGHT: ("fliphor",),
+    Image.Transpose.ROTATE_180: ("rot180",),
+    Image.Transpose.FLIP_TOP_BOTTOM: ("flipver",),
+    Image.Transpose.TRANSPOSE: ("rot90", "fliphor"),
+    Image.Transpose.ROTATE_270: ("rot90",),
+    Image.Transpose.TRANSVERSE: ("rot270", "fliphor"),
+    Image.Transpose.ROTATE_90: ("rot270",),
+}
+_VIPS_KERNEL = {"display": "linear", "thumb": "lanczos3"}  # as RESAMPLE for Pillow
+
+
+def _draft_scale(stored_size, target) -> int:
+    """The DCT scale Pillow's draft() picks (1, 2, 4 or 8): the largest keeping both sides >= target."""
+    scale = min(stored_size[0] // target[0], stored_size[1] // target[1])
+    return next(s for s in (8, 4, 2, 1) if scale >= s)
+
+
+def _vips_resize(v, size: tuple[int, int], kernel: str):
+    if (v.width, v.height) == size:
+        return v
+    out = v.resize(size[0] / v.width, vscale=size[1] / v.height, kernel=kernel)
+    if (out.width, out.height) != size:  # a rounding pixel: the sizes must be fit()'s exactly
+        out = out.embed(0, 0, size[0], size[1], extend="copy")
+    return out
+
+
+def _render_vips(data, stored_size, target, transpose, icc, variants):
+    # jpegload itself (not new_from_buffer's sniffing): only the JPEG loader ever sees the bytes.
+    # Shrink-on-load at the scale Pillow's draft() uses; fail_on="error" refuses what Pillow refuses
+    # (broken Huffman data raises; libjpeg's warnings, like Pillow, do not).
+    v = pyvips.Image.jpegload_buffer(data, shrink=_draft_scale(stored_size, target) if target != stored_size
+                                     else 1, access="sequential", fail_on="error")
+    convert = bool(icc) and _needs_srgb(icc)
+    renditions: dict[str, bytes] = {}
+    sizes: dict[str, tuple[int, int]] = {}
+    source = None
+    for name, longest in sorted(variants.items(), key=lambda kv: -kv[1]):
+        size = fit(stored_size, longest)
+        if source is None:  # the largest: decoded, resized and converted in one streaming pass
+            small = _vips_resize(v, size, _VIPS_KERNEL.get(name, "lanczos3"))
+            if small.bands == 1:
+                small = small.colourspace("srgb")
+            if convert:
+                try:
+                    small = small.icc_transform("srgb", embedded=True, intent="perceptual")
+                except pyvips.Error:
+                    pass  # a broken profile: keep the pixels as they are (as Pillow does)
+            small = small.copy_memory()  # decoded here; the rotation and the next size need it whole
+        else:
+            small = _vips_resize(source, size, _VIPS_KERNEL.get(name, "lanczos3"))
+        source = small
+        out = small
+        for op in _VIPS_ORIENT.get(transpose, ()):
+            out = getattr(out, op)()
+        # keep="none": no EXIF, XMP, IPTC or ICC profile in the rendition.
+        renditions[name] = out.jpegsave_buffer(Q=JPEG_QUALITY.get(name, 80), keep="none")
+        sizes[name] = (out.width, out.height)
+    return renditions, sizes
 
 
 def _to_rgb_or_rgba(img: Image.Image) -> Image.Image:
@@ -212,18 +331,25 @@ def _to_srgb(img: Image.Image, icc: bytes | None) -> Image.Image:
     """Convert from an embedded colour profile (Display P3 on iPhones, Adobe RGB ...) to sRGB, on
     the small rendition only. Without a profile the pixels are taken as sRGB already."""
     global _SRGB
-    if not icc:
+    if not icc or not _needs_srgb(icc):
         return img
     try:
         src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        desc = ImageCms.getProfileDescription(src) or ""
-        if "srgb" in desc.lower():
-            return img
         if _SRGB is None:
             _SRGB = ImageCms.createProfile("sRGB")
         return ImageCms.profileToProfile(img, src, _SRGB, outputMode="RGB") or img
     except (ImageCms.PyCMSError, OSError, ValueError):
         return img  # a broken profile: keep the pixels as they are
+
+
+def _needs_srgb(icc: bytes) -> bool:
+    """Is the embedded profile one to convert from? Not when it says it is sRGB already; a profile
+    that cannot be read is not converted (both backends decide with this)."""
+    try:
+        desc = ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc))) or ""
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return False
+    return "srgb" not in desc.lower()
 
 
 def _encode_jpeg(img: Image.Image, quality: int) -> bytes:

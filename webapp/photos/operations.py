@@ -83,7 +83,7 @@ def process_upload(data: bytes) -> ingest.Processed:
     if len(data) > cfg["MAX_PHOTO_BYTES"]:
         raise ingest.PhotoRejected(413, "too_large", f"{len(data)} bytes")
     return ingest.process(data, max_pixels=cfg.get("MAX_PHOTO_PIXELS", ingest.DEFAULT_MAX_PIXELS),
-                          default_tz=cfg.get("BABEL_DEFAULT_TIMEZONE", "UTC"))
+                          default_tz=cfg.get("BABEL_DEFAULT_TIMEZONE", "UTC"), backend=cfg.get("PHOTO_BACKEND"))
 
 
 def store_photo_bytes(sha: str, data: bytes, processed: ingest.Processed) -> dict[str, str]:
