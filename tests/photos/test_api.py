@@ -32,6 +32,11 @@ def sup1(client, world):
     return token_for(client, "sup1")
 
 
+# The same API behaviour whichever pixel backend renders (docs/photos.md "Ingest backends").
+BOTH_BACKENDS = pytest.mark.parametrize("app_config", [{"PHOTO_BACKEND": "vips"}, {"PHOTO_BACKEND": "pillow"}],
+                                        ids=["vips", "pillow"])
+
+
 def test_round_trip(client, app, sup1):
     data = jpeg()
     digest = sha(data)
@@ -61,6 +66,7 @@ def test_caching_headers_and_etag(client, sup1):
     assert r2.status_code == 304 and r2.data == b""
 
 
+@BOTH_BACKENDS
 def test_exif_orientation_applied_and_metadata_stripped(client, world, sup1):
     data = jpeg((800, 600), orientation=6, gps=(31.2304, 121.4737))
     digest = sha(data)
@@ -117,6 +123,7 @@ def _bad_uploads():
     }
 
 
+@BOTH_BACKENDS
 @pytest.mark.parametrize("case", list(_bad_uploads()))
 def test_bad_uploads_get_status_and_json_error_and_store_nothing(client, app, sup1, case):
     app.config["MAX_PHOTO_BYTES"] = 2048

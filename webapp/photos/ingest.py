@@ -186,20 +186,22 @@ def process(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, default_tz: str =
     # keep Pillow's conversions (pillow-heif applies the HEIF rotation itself).
     use_vips = use_vips and img.format == "JPEG" and img.mode in ("RGB", "L")
     try:
+        renditions = None
         if use_vips:
-            img.close()  # only the header was read
-            renditions, sizes = _render_vips(data, stored_size, target, transpose, icc, variants)
-        else:
+            try:
+                renditions, sizes = _render_vips(data, stored_size, target, transpose, icc, variants)
+            except pyvips.Error:
+                # libvips saw damage in the compressed data (it is told to stop at libjpeg's first
+                # warning). Pillow accepts some such files and refuses others: its verdict decides,
+                # so a damaged photo gets the same answer whichever backend is installed.
+                use_vips = False
+        if renditions is None:
             renditions, sizes = _render_pillow(img, stored_size, target, transpose, icc, variants)
     except PhotoRejected:
         raise
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as e:
         # "image file is truncated", broken Huffman data, bad PNG CRC, undecodable HEIC ...
         raise PhotoRejected(422, "corrupt_image", str(e)) from None
-    except Exception as e:
-        if pyvips is not None and isinstance(e, pyvips.Error):  # libvips' decode errors
-            raise PhotoRejected(422, "corrupt_image", str(e).strip()) from None
-        raise
     finally:
         img.close()
     w, h = stored_size
@@ -272,10 +274,10 @@ def _vips_resize(v, size: tuple[int, int], kernel: str):
 
 def _render_vips(data, stored_size, target, transpose, icc, variants):
     # jpegload itself (not new_from_buffer's sniffing): only the JPEG loader ever sees the bytes.
-    # Shrink-on-load at the scale Pillow's draft() uses; fail_on="error" refuses what Pillow refuses
-    # (broken Huffman data raises; libjpeg's warnings, like Pillow, do not).
+    # Shrink-on-load at the scale Pillow's draft() uses. fail_on="warning": any damage raises
+    # pyvips.Error and process() lets Pillow decide about the file.
     v = pyvips.Image.jpegload_buffer(data, shrink=_draft_scale(stored_size, target) if target != stored_size
-                                     else 1, access="sequential", fail_on="error")
+                                     else 1, access="sequential", fail_on="warning")
     convert = bool(icc) and _needs_srgb(icc)
     renditions: dict[str, bytes] = {}
     sizes: dict[str, tuple[int, int]] = {}
