@@ -144,7 +144,7 @@ def detail(warning_id):
     warning = get_scoped_or_404(Warning, warning_id, current_user)
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.entity == "warning",
                                                           AuditEntry.entity_id == warning.id)
-                                 .order_by(AuditEntry.created_at, AuditEntry.id)).all()
+                                 .order_by(AuditEntry.id)).all()
     people = _people([warning])
     ids = {e.user_id for e in entries if e.user_id} - set(people)
     if ids:
