@@ -122,7 +122,8 @@ def _regroup():
 
 def _split(params, item):
     out = {k: v for k, v in params.items() if k != 'items'}
-    out.update(item={k: item.get(k) for k in ('id', 'code', 'title', 'title_en')}, count=item.get('count'), window=365)
+    out.update(problem={'item_id': item.get('id'), 'code': item.get('code'), 'title': item.get('title'),
+                        'title_en': item.get('title_en')}, count=item.get('count'), window=365)
     return out
 
 

@@ -144,12 +144,12 @@ def test_a_group_that_closed_and_opens_again_sends_again(world, item, create_fin
 def test_kinds_without_a_stored_rule_run_with_the_defaults(world, create_finding):
     assert {r.kind: (r.threshold, r.settings, r.active, r.rule_id) for r in effective_rules()} == {
         k: (t, s, True, None) for k, (t, s) in DEFAULT_RULES.items()}
-    assert DEFAULT_RULES["high_severity_open"][0] == 30
-    create_finding(world["visits"][0], "31 天", severity="high", captured_at=at(TODAY - timedelta(days=31)))
-    create_finding(world["visits"][1], "20 天", severity="critical", captured_at=at(TODAY - timedelta(days=20)))
+    assert DEFAULT_RULES["high_severity_open"][0] == 60
+    create_finding(world["visits"][0], "61 天", severity="high", captured_at=at(TODAY - timedelta(days=61)))
+    create_finding(world["visits"][1], "60 天", severity="critical", captured_at=at(TODAY - timedelta(days=60)))
     run()
     (w,) = live()
-    assert w.params["title"] == "31 天" and w.rule_id is None
+    assert w.params["title"] == "61 天" and w.rule_id is None
 
 
 def test_a_stored_inactive_rule_turns_the_default_off(world, create_finding):

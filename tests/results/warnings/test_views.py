@@ -142,7 +142,7 @@ def test_rules_page_offers_defaults_and_saves_a_kind_that_has_none(client, auth,
     auth.login("admin")
     page = client.get("/results/warnings/rules", headers=EN).get_data(as_text=True)
     assert page.count("Default rule (not changed yet).") == 3  # only high_severity_open is stored here
-    assert "Default: 30" in page and "Default: 90" in page and "Default: 7" in page
+    assert "Default: 60" in page and "Default: 90" in page and "Default: 14" in page
     resp = post(client, "/results/warnings/rules/repeat_problem", {"threshold": "4", "setting": "120", "active": "true"})
     assert resp.status_code == 303
     db.session.rollback()
@@ -177,5 +177,6 @@ def test_only_an_admin_saves_a_default_rule(client, auth, data):
     assert post(client, "/results/warnings/rules/repeat_problem", {"threshold": "4"}).status_code == 403
     # a rule that does not exist: 404 for whoever may see rules (docs/security.md)
     assert post(client, "/results/warnings/rules/no_such_kind", {"threshold": "4"}).status_code == 404
+    auth.logout()
     auth.login("admin")
     assert post(client, "/results/warnings/rules/no_such_kind", {"threshold": "4"}).status_code == 404

@@ -58,10 +58,12 @@ from webapp.visits.scoring import score_by_area
 # Sensible defaults (issue #19): a kind without a stored rule is evaluated with these; an administrator
 # overrides them on the rules page. (threshold, {extra setting: value})
 DEFAULT_RULES = {
-    "high_severity_open": (30, {}),  # more than 30 days open
-    "score_drop": (15, {}),  # more than 15 points down
-    "repeat_problem": (3, {"window_days": 90}),  # ≥ 3 in a repeat chain within 90 days
-    "overdue_rectifications": (3, {"grace_days": 7}),  # ≥ 3 overdue by more than 7 days
+    # the backstop for a high-severity finding still open after two months, whatever its deadline (a
+    # late rectification is the overdue rule's, two weeks after its deadline)
+    "high_severity_open": (60, {}),
+    "score_drop": (15, {}),  # more than 15 points down from the previous completed visit
+    "repeat_problem": (4, {"window_days": 90}),  # the same item ≥ 4 times in a repeat chain within a quarter
+    "overdue_rectifications": (3, {"grace_days": 14}),  # ≥ 3 rectifications more than 14 days past deadline
 }
 assert set(DEFAULT_RULES) == set(WARNING_KINDS)
 COUNT_KINDS = ("repeat_problem", "overdue_rectifications")  # thresholds that are whole counts ≥ 1
