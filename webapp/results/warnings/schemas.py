@@ -29,12 +29,17 @@ class SnoozeArgs(_Args):
 
     days = fields.Integer(load_default=None, validate=validate.OneOf((7, 14, 30)))
     until = fields.Date(load_default=None)
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    reason = fields.String(load_default=None, validate=validate.Length(max=1000))
 
     @validates_schema
-    def _one_of(self, data, **_kw):
+    def _complete(self, data, **_kw):
+        errors = {}
         if data.get("days") is None and data.get("until") is None:
-            raise ValidationError(_("Choose for how long, or a date."), "until")
+            errors["until"] = [_("Choose for how long, or a date.")]
+        if not (data.get("reason") or "").strip():
+            errors["reason"] = [_("Say why the warning is snoozed.")]
+        if errors:
+            raise ValidationError(errors)
 
 
 class WarningSchema(Schema):
