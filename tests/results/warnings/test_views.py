@@ -128,7 +128,7 @@ def test_rule_count_kind_needs_whole_number(client, auth, world):
 def test_cli_check(runner, data):
     result = runner.invoke(args=["warnings", "check"])
     assert result.exit_code == 0, result.output
-    assert "0 new, 0 closed automatically, 1 open or acknowledged" in result.output
+    assert "0 new, 0 with new occurrences, 0 closed automatically, 0 back from snooze, 1 open or acknowledged" in result.output
 
 
 def test_list_shows_the_group_count_and_last_seen(client, auth, data):
