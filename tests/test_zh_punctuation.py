@@ -47,3 +47,25 @@ def test_the_check_catches_what_it_should():
     assert ASCII_BETWEEN_CJK.search("计划(季度)")
     assert not ASCII_BETWEEN_CJK.search("督导报告：徐汇门店，2026-12-03")
     assert not ASCII_BETWEEN_CJK.search("10:00–11:30 高峰")
+
+
+def test_generated_problem_text_takes_the_readers_punctuation(app, world, create_finding):
+    """Issue #19 item 4: a report's prefilled problem list read "标题(严重):描述" in Chinese; the
+    punctuation now comes from the catalog, full-width in zh-CN and ASCII in English."""
+    from flask_babel import force_locale
+
+    from webapp.reports.operations import prefill
+    from webapp.results.warnings.operations import render_warning
+
+    visit = world["visits"][0]
+    create_finding(visit, "消防通道堆放货物", severity="high", description="安全出口被纸箱堵住")
+    with app.test_request_context(), force_locale("zh_CN"):
+        zh = prefill(visit)["problems"]
+        warning = render_warning("high_severity_open", {"title": "消防通道堆放货物", "severity": "high", "days": 70,
+                                                        "threshold": 60})
+    with app.test_request_context(), force_locale("en"):
+        en = prefill(visit)["problems"]
+    assert "消防通道堆放货物（严重）：安全出口被纸箱堵住" in zh and not ASCII_BETWEEN_CJK.search(zh)
+    assert not re.search(r"[(),:;]", zh.replace("1. ", "").replace("2. ", ""))
+    assert "（严重）" in warning and not ASCII_BETWEEN_CJK.search(warning)
+    assert "(High): 安全出口被纸箱堵住" in en

@@ -316,6 +316,12 @@ ACTIONS = {
     "plans.missed": lambda user, _obj: user.role in EVERYTHING,
     # Scheduling a blind double inspection (calibration): management.
     "calibration.schedule": lambda user, _obj: user.role == "manager",
+    # Early warnings (预警): management reads them and acts on them (acknowledge, snooze, close, check
+    # now); an administrator changes the rules' thresholds.
+    "warnings.view": lambda user, _obj: user.role in EVERYTHING,
+    "warnings.act": lambda user, warning: user.role in EVERYTHING and (
+        warning is None or isinstance(warning, Warning)),
+    "warnings.rules": lambda user, _rule: user.role == "admin",
     # Administration (管理员): people and their accounts, the organisation, bulk onboarding, the audit
     # log, sign-in and channel settings. Administrators only; every admin page and import asks here.
     "admin.users": lambda user, _obj: user.role == "admin",

@@ -9,6 +9,15 @@ document.addEventListener("htmx:responseError", (e) => {
   document.getElementById("main")?.prepend(box);
 });
 
+// A form marked data-swap-invalid shows the server's 400 answer (the same fragment with the reasons next to
+// the fields) in place, instead of the generic error box: a refused snooze says why where it was typed.
+document.addEventListener("htmx:beforeSwap", (e) => {
+  if (e.detail.xhr.status === 400 && e.detail.requestConfig?.elt?.closest?.("[data-swap-invalid]")) {
+    e.detail.shouldSwap = true;
+    e.detail.isError = false;
+  }
+});
+
 // Signing out while the phone app (/m/) holds unsynced records would strand them: blocked, with the reason.
 function phoneAppUnsynced() {
   return new Promise((resolve) => {

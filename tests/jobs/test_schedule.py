@@ -34,7 +34,8 @@ def _overdue_rectification(world, create_finding, n=3):
         db.session.add(Rectification(finding_id=f.id, measures="措施", owner="负责人",
                                      deadline=date(2026, 11, 15), status="rectifying",
                                      submitted_by=world["users"]["head1"].id))
-    db.session.add(WarningRule(kind="overdue_rectifications", threshold=2, active=True, params={}))
+    # no grace period: overdue since the 16th is enough to warn on the 21st (the default waits 14 days)
+    db.session.add(WarningRule(kind="overdue_rectifications", threshold=2, active=True, params={"grace_days": 0}))
     db.session.commit()
 
 

@@ -106,12 +106,6 @@ POINT_RULES = [
     ("DED-FAILED", "验收未通过扣分", "acceptance_failed", None, -2),
 ]
 
-WARNING_RULES = [
-    ("high_severity_open", 7, {}),
-    ("score_drop", 10, {}),
-    ("repeat_problem", 2, {}),
-    ("overdue_rectifications", 3, {}),
-]
 
 # (key, site, supervisor, status, days from today, findings: [(title, desc, impact, area, item, severity, status, dept)])
 VISITS = [
@@ -211,8 +205,10 @@ def seed_demo(today: date | None = None) -> dict:
     for code, name, trigger, severity, points in POINT_RULES:
         ensure(PointRule, f"rule:{code}", code=code, name=name, trigger=trigger, severity=severity,
                points=points)
-    for kind, threshold, params in WARNING_RULES:
-        ensure(WarningRule, f"warning-rule:{kind}", kind=kind, threshold=threshold, params=params)
+    from webapp.results.warnings.operations import DEFAULT_RULES
+
+    for kind, (threshold, params) in DEFAULT_RULES.items():  # the defaults, stored so the rules page shows them
+        ensure(WarningRule, f"warning-rule:{kind}", kind=kind, threshold=threshold, params=dict(params))
     for site_class, months in RECURRENCE:
         if db.session.scalar(select(RecurrenceRule.id).where(RecurrenceRule.scope_key == COMPANY_SCOPE,
                                                              RecurrenceRule.site_class == site_class)) is None:
@@ -309,7 +305,7 @@ def seed_demo(today: date | None = None) -> dict:
     added.update(seed_points())
     added.update(seed_supervisors())
     added.update(seed_training())
-    added.update(seed_warnings())
+    added.update(seed_warnings(today))
     from webapp.rectification.demo import seed_rectification_progress
 
     added.update(seed_rectification_progress())

@@ -44,6 +44,14 @@ def visit_findings(visit_id) -> list[Finding]:
                                    .order_by(Finding.captured_at)))
 
 
+def _problem_line(n: int, f: Finding) -> str:
+    """"1. title (severity): description", punctuated by the catalog (full-width in Chinese)."""
+    if f.description:
+        return _("%(n)d. %(title)s (%(severity)s): %(description)s", n=n, title=f.title,
+                 severity=term("severity", f.severity), description=f.description)
+    return _("%(n)d. %(title)s (%(severity)s)", n=n, title=f.title, severity=term("severity", f.severity))
+
+
 def prefill(visit: Visit) -> dict:
     """The draft's text from what the visit recorded (in the writer's language)."""
     answers = db.session.scalars(select(ChecklistAnswer).where(ChecklistAnswer.visit_id == visit.id)).all()
@@ -60,8 +68,7 @@ def prefill(visit: Visit) -> dict:
     execution.append(_("%(n)d checklist items checked, %(f)d failed.", n=checked, f=failed))
     good = [str(term("area", a)) for a, v in scores.items() if a != "overall" and v is not None and v >= 90]
     highlights = _("Areas meeting the standard: %(areas)s.", areas="、".join(good)) if good else ""
-    problems = "\n".join(f"{i}. {f.title}({term('severity', f.severity)})"
-                         + (f":{f.description}" if f.description else "") for i, f in enumerate(findings, 1))
+    problems = "\n".join(_problem_line(i, f) for i, f in enumerate(findings, 1))
     by_area = Counter(term("area", f.area) for f in findings)
     analysis = "\n".join(_("%(area)s: %(n)d problems", area=a, n=n) for a, n in by_area.most_common())
     return {"title": _("Supervision report: %(site)s, %(date)s", site=site, date=day.isoformat() if day else ""),

@@ -140,14 +140,20 @@ WARNING_LIVE = ("open", "acknowledged")
 
 
 class Warning(UUIDPK, Timestamps, db.Model):
-    """预警 raised to managers. The text is rendered when shown, in the reader's language, from `kind`
-    and `params`; `message` keeps the text in the default language (CLI output, exports)."""
+    """预警 raised to managers: ONE live warning per rule kind × subject (a site, a department) × problem
+    (the checklist item or problem category; "" when the kind has none). A new occurrence of the same
+    problem updates it (`occurrences`, `last_seen_on`) instead of raising another. The text is rendered
+    when shown, in the reader's language, from `kind` and `params`; `message` keeps the text in the
+    default language (CLI output, exports).
+
+    Snoozed: `snoozed_until` after today (local date) — hidden from the open list and the counts until
+    that day, when it is back by itself (the list's query decides; the daily check also clears it)."""
 
     __tablename__ = "warnings"
     __table_args__ = (
-        # At most one live (open or acknowledged) warning per rule kind and subject, even when two
-        # checks run at once (cron and the "Check now" button).
-        Index("uq_warnings_live_subject", "kind", "subject_type", "subject_id", unique=True,
+        # At most one live (open or acknowledged, snoozed or not) warning per kind, subject and problem,
+        # even when two checks run at once (cron and the "Check now" button).
+        Index("uq_warnings_live_subject", "kind", "subject_type", "subject_id", "problem_key", unique=True,
               sqlite_where=text("status IN ('open', 'acknowledged')"),
               postgresql_where=text("status IN ('open', 'acknowledged')")),
     )
@@ -156,14 +162,27 @@ class Warning(UUIDPK, Timestamps, db.Model):
     kind: Mapped[str] = mapped_column(String(40))
     subject_type: Mapped[str] = mapped_column(String(20))
     subject_id: Mapped[str] = mapped_column(String(40))
+    # The problem within the subject: a checklist item id, "area:<area>", or "" (the kind is the problem).
+    problem_key: Mapped[str] = mapped_column(String(60), default="", server_default="")
     message: Mapped[str] = mapped_column(Text)
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    # How many occurrences (findings, visits, rectifications) this warning has grouped since it was
+    # raised, their ids (so a re-check counts each once), and the local date of the latest.
+    occurrences: Mapped[int] = mapped_column(default=1, server_default="1")
+    occurrence_ids: Mapped[list] = mapped_column(JSON, default=list)
+    last_seen_on: Mapped[date | None] = mapped_column(Date)
     acknowledged_by: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("users.id"))
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    snoozed_until: Mapped[date | None] = mapped_column(Date)
+    snoozed_by: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("users.id"))
+    snoozed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    snooze_reason: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # NULL on a closed warning: closed by the check because its condition no longer held.
+    # NULL on a closed warning: closed by the check because its condition no longer held (or folded
+    # into `merged_into` by the 0120 migration).
     closed_by: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("users.id"))
+    merged_into: Mapped[str | None] = mapped_column(String(36))
 
 
 class PolicySuggestion(UUIDPK, Timestamps, db.Model):

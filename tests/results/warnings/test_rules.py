@@ -1,5 +1,6 @@
 """Each warning rule on hand-made data with known answers: boundaries, inactive rules, idempotent
-re-runs, auto-close, notifications and the text in both languages."""
+re-runs, auto-close, notifications and the text in both languages. (Grouping, defaults and snooze:
+test_grouping.py and test_snooze.py.)"""
 
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -29,8 +30,8 @@ def at(day: date, hour: int = 10, minute: int = 0) -> datetime:
 
 @pytest.fixture
 def rule(app):
-    def make(kind, threshold, active=True):
-        r = WarningRule(kind=kind, threshold=threshold, active=active, params={})
+    def make(kind, threshold, active=True, params=None):
+        r = WarningRule(kind=kind, threshold=threshold, active=active, params=params or {})
         db.session.add(r)
         db.session.commit()
         return r
@@ -69,9 +70,12 @@ def test_high_severity_open_boundary(world, rule, create_finding, captured, seve
     f = create_finding(world["visits"][0], "高风险", severity=severity, status=status, captured_at=captured)
     run()
     got = warnings("high_severity_open")
-    assert [(w.subject_type, w.subject_id) for w in got] == ([("finding", f.id)] if warns else [])
+    # one warning per site × problem (no checklist item: the finding's area)
+    assert [(w.subject_type, w.subject_id, w.problem_key) for w in got] == (
+        [("site", f.site_id, "area:process")] if warns else [])
     if warns:
         assert got[0].params["days"] == (TODAY - captured.date()).days
+        assert (got[0].occurrences, got[0].occurrence_ids) == (1, [f.id])
 
 
 def test_rerun_is_idempotent_and_notifies_managers_once(world, rule, create_finding):
@@ -83,8 +87,10 @@ def test_rerun_is_idempotent_and_notifies_managers_once(world, rule, create_find
     (w,) = warnings()
     assert w.params["days"] == 11  # refreshed figures, same warning
     notes = db.session.scalars(select(Notification).where(Notification.kind == "warning_high_severity_open")).all()
-    assert [(n.user_id, n.message, n.link) for n in notes] == [(world["users"]["manager"].id, f.title,
+    assert [(n.user_id, n.message, n.link) for n in notes] == [(world["users"]["manager"].id,
+                                                                f"{world['sites'][0].name} · 业务流程规范",
                                                                 "/results/warnings/")]
+    assert f.title in w.message
 
 
 def test_acknowledged_is_not_duplicated_and_auto_closes(world, rule, create_finding):
@@ -216,25 +222,36 @@ def chain(world, create_visit, create_finding, create_template):
 
 @pytest.mark.parametrize(("threshold", "warns"), [(3, True), (4, False), (2, True)])
 def test_repeat_problem_threshold(world, rule, chain, threshold, warns):
-    rule("repeat_problem", threshold)
+    rule("repeat_problem", threshold, params={"window_days": 365})
     item, found = chain([200, 100, 10])
     db.session.refresh(found[2])
     assert found[2].repeat_of_id == found[1].id  # set by the server (findings/repeats.py)
     run()
     got = warnings("repeat_problem")
     assert [(w.subject_type, w.subject_id) for w in got] == ([("site", world["sites"][0].id)] if warns else [])
-    if warns:
-        assert got[0].params["items"] == [{"id": item.id, "code": "P1", "title": "P1", "title_en": None, "count": 3}]
+    if warns:  # one warning per site × checklist item
+        assert got[0].problem_key == item.id and got[0].params["count"] == 3 and got[0].occurrences == 3
+        assert got[0].params["problem"] == {"item_id": item.id, "code": "P1", "title": "P1", "title_en": None}
 
 
-def test_repeat_problem_counts_only_the_last_365_days(world, rule, chain):
-    rule("repeat_problem", 2)
+def test_repeat_problem_counts_only_the_window(world, rule, chain):
+    rule("repeat_problem", 2, params={"window_days": 365})
     chain([500, 380, 366])  # a chain, but older than the window
     run()
     assert warnings() == []
     chain([300])  # repeats the one at 366 days: only one chain member inside the window... plus itself
     run()
     assert warnings() == []  # 366 is outside, the new one alone is 1 < 2
+
+
+@pytest.mark.parametrize(("window", "warns"), [(None, False), (120, True), (90, False)])
+def test_repeat_problem_window_is_the_rules_setting(world, rule, chain, window, warns):
+    rule("repeat_problem", 3, params={"window_days": window} if window else {})  # default: 90 days
+    chain([100, 60, 10])
+    run()
+    assert len(warnings("repeat_problem")) == (1 if warns else 0)
+    if warns:
+        assert warnings()[0].params["window"] == window
 
 
 def test_repeat_problem_needs_a_chain_not_just_findings(world, rule, create_visit, create_finding, create_template):
@@ -264,7 +281,7 @@ def overdue(world, create_finding):
 
 @pytest.mark.parametrize(("n", "threshold", "warns"), [(3, 3, True), (2, 3, False), (4, 3, True)])
 def test_overdue_rectifications_threshold(world, rule, overdue, n, threshold, warns):
-    rule("overdue_rectifications", threshold)
+    rule("overdue_rectifications", threshold, params={"grace_days": 0})
     overdue(n, TODAY - timedelta(days=1))
     overdue(5, TODAY)  # due today: not overdue yet
     run()
@@ -274,7 +291,7 @@ def test_overdue_rectifications_threshold(world, rule, overdue, n, threshold, wa
 
 
 def test_overdue_counts_per_department(world, rule, overdue):
-    rule("overdue_rectifications", 2)
+    rule("overdue_rectifications", 2, params={"grace_days": 0})
     overdue(1, TODAY - timedelta(days=3))
     overdue(1, TODAY - timedelta(days=3), department=world["depts"][1])
     run()
@@ -341,11 +358,14 @@ def test_the_database_refuses_a_second_live_warning(world, rule, create_finding)
     rule("high_severity_open", 7)
     f = create_finding(world["visits"][0], "高风险", severity="high", captured_at=at(TODAY - timedelta(days=10)))
     run()
-    db.session.add(Warning(kind="high_severity_open", subject_type="finding", subject_id=f.id, message="x",
-                           params={}, status="acknowledged"))
+    db.session.add(Warning(kind="high_severity_open", subject_type="site", subject_id=f.site_id,
+                           problem_key="area:process", message="x", params={}, status="acknowledged"))
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
-    db.session.add(Warning(kind="high_severity_open", subject_type="finding", subject_id=f.id, message="x",
-                           params={}, status="closed"))
+    db.session.add(Warning(kind="high_severity_open", subject_type="site", subject_id=f.site_id,
+                           problem_key="area:process", message="x", params={}, status="closed"))
     db.session.commit()  # closed ones may repeat
+    db.session.add(Warning(kind="high_severity_open", subject_type="site", subject_id=f.site_id,
+                           problem_key="area:service", message="x", params={}, status="open"))
+    db.session.commit()  # another problem at the same site is another warning

@@ -1,5 +1,6 @@
 """Warnings pages: role × URL table (incl. guessing), tabs full/htmx, acknowledge/close, check now,
-rules editing with bad input, the nav badge, the CLI."""
+rules editing with bad input (defaults, window and grace), the nav badge, the CLI. Snooze:
+test_snooze.py."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -34,6 +35,7 @@ ROLES = ("admin", "manager", "head1", "sup1", "staff1")
 TABLE = [
     ("/results/warnings/", (200, 200, 403, 403, 403)),
     ("/results/warnings/?status=closed", (200, 200, 403, 403, 403)),
+    ("/results/warnings/?status=snoozed", (200, 200, 403, 403, 403)),
     ("/results/warnings/rules", (200, 200, 403, 403, 403)),
 ]
 
@@ -91,7 +93,7 @@ def test_check_now_is_idempotent(client, auth, data):
     resp = post(client, "/results/warnings/check", headers=EN)
     assert resp.status_code == 303
     page = client.get(resp.location, headers=EN).get_data(as_text=True)
-    assert "Check done: 0 new warnings, 0 closed automatically." in page
+    assert "Check done: 0 new warnings, 0 with new occurrences, 0 closed automatically." in page
     db.session.rollback()
     assert len(db.session.scalars(select(Warning)).all()) == 1
 
@@ -126,4 +128,55 @@ def test_rule_count_kind_needs_whole_number(client, auth, world):
 def test_cli_check(runner, data):
     result = runner.invoke(args=["warnings", "check"])
     assert result.exit_code == 0, result.output
-    assert "0 new, 0 closed automatically, 1 open or acknowledged" in result.output
+    assert "0 new, 0 with new occurrences, 0 closed automatically, 0 back from snooze, 1 open or acknowledged" in result.output
+
+
+def test_list_shows_the_group_count_and_last_seen(client, auth, data):
+    auth.login("manager")
+    page = client.get("/results/warnings/", headers=EN).get_data(as_text=True)
+    assert "1 occurrence" in page and "last seen 2026-10-31" in page  # captured 20 days before the pinned day
+    assert client.get(f"/results/warnings/{data['warning']}", headers=EN).status_code == 200
+
+
+def test_rules_page_offers_defaults_and_saves_a_kind_that_has_none(client, auth, data):
+    auth.login("admin")
+    page = client.get("/results/warnings/rules", headers=EN).get_data(as_text=True)
+    assert page.count("Default rule (not changed yet).") == 3  # only high_severity_open is stored here
+    assert "Default: 60" in page and "Default: 90" in page and "Default: 14" in page
+    resp = post(client, "/results/warnings/rules/repeat_problem", {"threshold": "4", "setting": "120", "active": "true"})
+    assert resp.status_code == 303
+    db.session.rollback()
+    rule = db.session.scalar(select(WarningRule).where(WarningRule.kind == "repeat_problem"))
+    assert (rule.threshold, rule.params, rule.active) == (4, {"window_days": 120}, True)
+
+
+@pytest.mark.parametrize(("kind", "form", "message"), [
+    ("repeat_problem", {"threshold": "3", "setting": "400"}, "Enter a whole number of days from 7 to 365."),
+    ("repeat_problem", {"threshold": "3", "setting": "3"}, "Enter a whole number of days from 7 to 365."),
+    ("overdue_rectifications", {"threshold": "3", "setting": "91"}, "Enter a whole number of days from 0 to 90."),
+    ("overdue_rectifications", {"threshold": "3", "setting": "1.5"}, "Enter a whole number."),
+    ("overdue_rectifications", {"threshold": "0", "setting": "7"}, "Enter a whole number of at least 1."),
+])
+def test_rule_settings_are_validated(client, auth, data, kind, form, message):
+    auth.login("admin")
+    resp = post(client, f"/results/warnings/rules/{kind}", form, headers=EN)
+    assert resp.status_code == 400 and message in resp.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.scalar(select(WarningRule).where(WarningRule.kind == kind)) is None
+
+
+def test_rule_setting_error_in_chinese(client, auth, data):
+    auth.login("admin")
+    resp = post(client, "/results/warnings/rules/overdue_rectifications", {"threshold": "3", "setting": "91"},
+                headers=ZH)
+    assert resp.status_code == 400 and "请输入 0 至 90 之间的整数天数。" in resp.get_data(as_text=True)
+
+
+def test_only_an_admin_saves_a_default_rule(client, auth, data):
+    auth.login("manager")
+    assert post(client, "/results/warnings/rules/repeat_problem", {"threshold": "4"}).status_code == 403
+    # a rule that does not exist: 404 for whoever may see rules (docs/security.md)
+    assert post(client, "/results/warnings/rules/no_such_kind", {"threshold": "4"}).status_code == 404
+    auth.logout()
+    auth.login("admin")
+    assert post(client, "/results/warnings/rules/no_such_kind", {"threshold": "4"}).status_code == 404
