@@ -6,6 +6,7 @@ wire means adding it here (and never renaming one).
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 
 from sqlalchemy import inspect
 
@@ -116,28 +117,66 @@ def to_wire(value):
     return value
 
 
+def _as_set(value):
+    return sorted(value or [])
+
+
+def _as_list(value):
+    return list(value or [])
+
+
+@cache
+def wire_converters(spec: EntitySpec) -> tuple:
+    """One function per wire field putting a stored value on the wire: the single rule for a
+    record's `data`, used by serialize() (an ORM object) and by wire_row() (a row of columns, the
+    pull's fast path). A set is a sorted list, a template's site classes a list, a time ISO 8601."""
+    return tuple(_as_set if name in spec.set_fields else _as_list if name == "site_classes" else to_wire
+                 for name in spec.fields)
+
+
+_ROW_ENCODERS: dict[str, object] = {}
+
+
+def wire_row(spec: EntitySpec):
+    """A function from the stored values of spec.fields (in order, e.g. a row of columns) to their
+    wire values (a list). Not for a template's `items` (serialize() builds them from the items)."""
+    encoder = _ROW_ENCODERS.get(spec.name)
+    if encoder is None:
+        converters = wire_converters(spec)
+        plain = [i for i, c in enumerate(converters) if c is not to_wire]
+
+        def encoder(values, converters=converters, plain=plain):
+            # to_wire inline: most values are strings and numbers, passed through as they are.
+            out = [v.isoformat() if isinstance(v, datetime | date) else v for v in values]
+            for i in plain:
+                out[i] = converters[i](values[i])
+            return out
+
+        _ROW_ENCODERS[spec.name] = encoder
+    return encoder
+
+
+def _template_items(obj) -> list[dict]:
+    return [
+        {"id": i.id, "area": i.area, "code": i.code, "title": i.title, "title_en": i.title_en,
+         "weight": i.weight, "scoring": i.scoring, "max_points": i.max_points,
+         "photo_required_on_fail": bool(i.photo_required_on_fail), "position": i.position,
+         "common_problems": list(i.common_problems or []),
+         # Rich checklists (fields added in v1; older phones ignore them):
+         "answer_type": i.answer_type or "pass_fail", "criteria": i.criteria, "guidance": i.guidance,
+         "scale_min": i.scale_min, "scale_max": i.scale_max, "options": i.options or [],
+         "range_min": i.range_min, "range_max": i.range_max, "unit": i.unit, "condition": i.condition,
+         "reference_photos": list(i.reference_photos or [])}
+        for i in sorted(obj.items, key=lambda i: (i.position, i.code))
+    ]
+
+
 def serialize(spec: EntitySpec, obj) -> dict:
     """The record's wire `data` (fields only; id/version/deleted travel beside it)."""
     out = {}
-    for name in spec.fields:
+    for name, convert in zip(spec.fields, wire_converters(spec), strict=True):
         if name == "items" and spec.name == "template":
-            out["items"] = [
-                {"id": i.id, "area": i.area, "code": i.code, "title": i.title, "title_en": i.title_en,
-                 "weight": i.weight, "scoring": i.scoring, "max_points": i.max_points,
-                 "photo_required_on_fail": bool(i.photo_required_on_fail), "position": i.position,
-                 "common_problems": list(i.common_problems or []),
-                 # Rich checklists (fields added in v1; older phones ignore them):
-                 "answer_type": i.answer_type or "pass_fail", "criteria": i.criteria, "guidance": i.guidance,
-                 "scale_min": i.scale_min, "scale_max": i.scale_max, "options": i.options or [],
-                 "range_min": i.range_min, "range_max": i.range_max, "unit": i.unit, "condition": i.condition,
-                 "reference_photos": list(i.reference_photos or [])}
-                for i in sorted(obj.items, key=lambda i: (i.position, i.code))
-            ]
-            continue
-        value = getattr(obj, name)
-        if name == "site_classes":
-            value = list(value or [])
-        if name in spec.set_fields:
-            value = sorted(value or [])
-        out[name] = to_wire(value)
+            out["items"] = _template_items(obj)
+        else:
+            out[name] = convert(getattr(obj, name))
     return out
