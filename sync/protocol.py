@@ -55,9 +55,12 @@ class Policy(Protocol):
     def serialize(self, spec, obj) -> dict:
         """The record's wire data."""
 
+    def wire_columns(self, spec) -> tuple:
+        """The column expressions a pull selects for spec.fields, in order."""
+
     def wire_row(self, spec):
-        """A function from a row of the stored values of spec.fields to their wire values (a list):
-        the same rules as serialize(), for the pull's column reads."""
+        """A function from a row of wire_columns(spec) to the wire values (a list): the same rules
+        as serialize(), for the pull's column reads."""
 
     def pull_window(self, user):
         """WHERE clause on the Change model narrowing what a fresh phone of `user` pulls (the

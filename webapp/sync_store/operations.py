@@ -13,6 +13,7 @@ from webapp.evidence.operations import record_push_evidence
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.rectification.models import RectificationUpdate
+from webapp.sync_store import phone_scope
 from webapp.sync_store.entities import ENTITIES
 from webapp.sync_store.models import Conflict, Device, Revision
 from webapp.sync_store.policy import POLICY, ResolutionError, make_engine, stringify
@@ -81,7 +82,10 @@ def push_mutations(user, device_id: str, raw_mutations: list, *, parsed: list | 
 
 def pull_changes(user, cursor: int | None, limit: int, *, encoding: str = "json", phone: bool = False,
                  horizon: int | None = None) -> dict:
-    return make_engine().pull(user, cursor, limit, encoding=encoding, phone=phone, horizon=horizon)
+    page = make_engine().pull(user, cursor, limit, encoding=encoding, phone=phone, horizon=horizon)
+    if "horizon" in page:  # the phone's window applied: where its recent period begins (for "load older")
+        page["since"] = phone_scope.cutoff().date().isoformat()
+    return page
 
 
 def fetch_record(user, entity: str, record_id: str) -> dict | None:

@@ -26,7 +26,7 @@ from webapp.rectification.operations import (
     rectification_for,
     submit_for_acceptance,
 )
-from webapp.sync_store.entities import ENTITIES, HELD, REFERENCE, lookup, serialize, wire_row
+from webapp.sync_store.entities import ENTITIES, HELD, REFERENCE, lookup, serialize, wire_columns, wire_row
 from webapp.sync_store.models import AppliedMutation, Change, Conflict, Revision
 from webapp.sync_store.phone_scope import window_clause
 from webapp.sync_store.schemas import validate_data
@@ -303,6 +303,9 @@ class WebappPolicy:
 
     def serialize(self, spec, obj) -> dict:
         return serialize(spec, obj)
+
+    def wire_columns(self, spec) -> tuple:
+        return wire_columns(spec)
 
     def wire_row(self, spec):
         return wire_row(spec)
