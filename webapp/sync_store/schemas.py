@@ -415,9 +415,26 @@ class ChangeSchema(Schema):
 
 
 class PullResponse(Schema):
-    changes = fields.List(fields.Nested(ChangeSchema), required=True)
+    changes = fields.List(fields.Nested(ChangeSchema), metadata={"description": "encoding=json (the default)"})
     cursor = fields.Integer(required=True)
     more = fields.Boolean(required=True)
+    encoding = fields.String(metadata={"description": "\"columns\" when asked for"})
+    entities = fields.Dict(keys=fields.String(), values=fields.Dict(), metadata={
+        "description": "encoding=columns: per entity {fields: [data field names], rows: [[id, version, deleted, "
+                       "has_conflict, ...values in fields order, (an object of pull-only extras)]]}"})
+    removed = fields.List(fields.Dict(), metadata={"description": "encoding=columns: the deletion markers"})
+    horizon = fields.Integer(metadata={"description": "scope=phone, while the window applies: send it back"})
+    since = fields.String(metadata={"description": "scope=phone: the first day of the recent period"})
+
+
+class RecordResponse(Schema):
+    change = fields.Nested(ChangeSchema, required=True)
+
+
+class OlderResponse(Schema):
+    changes = fields.List(fields.Nested(ChangeSchema), required=True)
+    more = fields.Boolean(required=True)
+    next = fields.Dict(allow_none=True, metadata={"description": "{before, before_id}: the next page's parameters"})
 
 
 class FieldConflictSchema(Schema):
