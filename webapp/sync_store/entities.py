@@ -127,7 +127,7 @@ def _as_list(value):
 
 
 def _as_time(value):
-    return None if value is None else value.isoformat()
+    return value.isoformat() if isinstance(value, datetime | date) else value
 
 
 def _column_type(model, name):
