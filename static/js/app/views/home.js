@@ -11,19 +11,22 @@ import { localDay, visitList } from "./visitlist.js";
 // scope"); older visits are fetched on demand, online.
 const WINDOWED = ["manager", "admin", "dept_head"];
 
+let olderMessage = "";  // the last load's outcome, kept across the re-render it causes
+
 async function olderCard(visits, siteById) {
   const older = visits.filter((v) => v.older && !v.deleted)
     .sort((a, b) => String(b.data.scheduled_for ?? "").localeCompare(String(a.data.scheduled_for ?? "")));
   const next = await meta("older_next");
-  const status = h("p", { class: "m-hint", role: "status", "aria-live": "polite" });
+  const status = h("p", { class: "m-hint", role: "status", "aria-live": "polite" }, olderMessage);
   const button = h("button", { type: "button", class: "m-btn", id: "load-older", onclick: async () => {
-    if (!navigator.onLine) { status.textContent = t("older_offline"); toast(t("older_offline"), "error"); return; }
+    if (!navigator.onLine) { status.textContent = olderMessage = t("older_offline"); return; }
     button.disabled = true;
     status.textContent = t("syncing");
     const r = await loadOlder();
-    button.disabled = false;
-    status.textContent = r.offline ? t("older_offline") : !r.ok ? r.message
+    olderMessage = r.offline ? t("older_offline") : !r.ok ? r.message
       : r.count ? t("older_loaded", { n: r.count }) : t("older_none");
+    if (!r.ok) toast(olderMessage, "error");
+    window.dispatchEvent(new Event("route"));  // show what came
   } }, t("load_older"));
   return h("section", { class: "m-card m-older", "aria-labelledby": "older-head" },
     h("h2", { id: "older-head" }, t("older_title")),
