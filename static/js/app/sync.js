@@ -211,7 +211,7 @@ async function pull() {
     const page = await json(await api(`/api/v1/sync/pull?${q}`));
     const d = await db();
     const tx = d.transaction(["records", "outbox", "meta"], "readwrite");
-    await store(tx, decodePage(page));
+    await storeChanges(tx, decodePage(page));
     const m = tx.objectStore("meta");
     await m.put(page.cursor, "cursor");
     if (page.since) await m.put(page.since, "since");
@@ -241,7 +241,7 @@ export function decodePage(page) {
 
 // Pulled or fetched changes into the records store, under what the outbox still holds.
 // `older`: records fetched on demand, which never replace a newer copy already on the phone.
-async function store(tx, changes, { older = false } = {}) {
+async function storeChanges(tx, changes, { older = false } = {}) {
   const records = tx.objectStore("records");
   for (const c of changes) {
     const key = keyOf(c.entity, c.id);
@@ -276,7 +276,7 @@ export async function loadOlder() {
     const page = await json(await api(`/api/v1/sync/older?${q}`));
     const d = await db();
     const tx = d.transaction(["records", "outbox", "meta"], "readwrite");
-    await store(tx, page.changes, { older: true });
+    await storeChanges(tx, page.changes, { older: true });
     await tx.objectStore("meta").put(page.more ? page.next : { done: true }, "older_next");
     await tx.done;
     changed();
