@@ -13,7 +13,6 @@ from collections import defaultdict, namedtuple
 
 from sqlalchemy import func, or_, select
 
-ENCODINGS = ("json", "columns")
 _Ref = namedtuple("_Ref", "seq entity record_id")
 
 
@@ -24,6 +23,7 @@ class Pull:
              horizon: int | None = None) -> dict:
         # A page is thousands of short-lived lists and dicts and no cycles: the cyclic collector's
         # passes over them (a third of the time of a large page) are skipped while it is built.
+        # XXX: process-wide; with threads, whoever found it enabled turns it back on.
         enabled = gc.isenabled()
         gc.disable()
         try:

@@ -205,7 +205,7 @@ async function push() {
 async function pull() {
   for (let round = 0; round < 200; round++) {
     const [cursor, horizon] = [await meta("cursor"), await meta("horizon")];
-    const q = new URLSearchParams({ scope: "phone", encoding: "columns", limit: "2000" });
+    const q = new URLSearchParams({ scope: "phone", encoding: "columns", limit: "5000" });
     if (cursor != null) q.set("cursor", cursor);
     if (horizon != null) q.set("horizon", horizon);
     const page = await json(await api(`/api/v1/sync/pull?${q}`));
