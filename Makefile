@@ -51,6 +51,8 @@ bench: install
 	$(PY) bench/findings_list.py
 	$(PY) bench/findings_list.py --pg $(PG_BENCH)
 	$(PY) bench/sync_push.py --db both
+	$(PY) bench/sync_pull.py --db sqlite
+	$(PY) bench/sync_pull.py --db postgresql
 	$(PY) bench/phone_shell.py
 	$(PY) bench/dashboard.py
 	$(PY) bench/dashboard.py --pg $(PG_BENCH)

@@ -55,6 +55,17 @@ class Policy(Protocol):
     def serialize(self, spec, obj) -> dict:
         """The record's wire data."""
 
+    def wire_columns(self, spec) -> tuple:
+        """The column expressions a pull selects for spec.fields, in order."""
+
+    def wire_row(self, spec):
+        """A function from a row of wire_columns(spec) to the wire values (a list): the same rules
+        as serialize(), for the pull's column reads."""
+
+    def pull_window(self, user):
+        """WHERE clause on the Change model narrowing what a fresh phone of `user` pulls (the
+        phone scope), or None for the user's whole scope."""
+
     def pull_extras(self, spec, objs: list) -> dict:
         """{record id: {field: value}}: server-computed fields a pull adds to these records' data
         (read-only, never part of a record's history)."""

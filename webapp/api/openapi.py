@@ -12,16 +12,19 @@ from webapp.mobile.schemas import ImportArgs
 from webapp.rectification.schemas import FeedResponse as RectificationFeed
 from webapp.sync_store.schemas import (
     DATA_SCHEMAS,
+    FETCHED_ENTITIES,
     ConflictListResponse,
     ConflictResponse,
     MutationDoc,
+    OlderResponse,
     PullResponse,
     PushDoc,
     PushResponse,
+    RecordResponse,
     ResolveArgs,
 )
 
-PROTOCOL_VERSION = "1.0.0"
+PROTOCOL_VERSION = "1.1.0"
 
 
 class ImportResponse(Schema):
@@ -113,9 +116,27 @@ PATHS = {
         "summary": "Changes in the caller's scope after `cursor`, oldest first (omit it for a snapshot)",
         "parameters": [_query("cursor", {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}),
                        _query("limit", {"type": "integer", "minimum": 1, "maximum": 100000},
-                              "capped by the server (500)")],
+                              "capped by the server (500; 5,000 with encoding=columns)"),
+                       _query("encoding", {"type": "string", "enum": ["json", "columns"]},
+                              "columns: per entity the field names once and a row per record"),
+                       _query("scope", {"type": "string", "enum": ["all", "phone"]},
+                              "phone: a fresh phone's window (reference data, open work, the recent period)"),
+                       _query("horizon", {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+                              "scope=phone: the horizon the first page returned")],
         "responses": {"200": _linked(_json("PullResponse"), NextPage=(PULL, {"cursor": "$response.body#/cursor"})),
                       **_errors(400, 401)}}},
+    "/sync/records": {"get": {
+        "summary": "One record on demand (an older one a phone left out), in the caller's scope",
+        "parameters": [{**_query("entity", {"type": "string", "enum": list(FETCHED_ENTITIES)}), "required": True},
+                       {**_query("id", {"type": "string", "format": "uuid"}), "required": True}],
+        "responses": {"200": _json("RecordResponse"), **_errors(400, 401, 404)}}},
+    "/sync/older": {"get": {
+        "summary": "Older visits on demand, newest first, with the records inside them the caller may see",
+        "parameters": [_query("site_id", {"type": "string", "format": "uuid"}),
+                       _query("before", {"type": "string", "format": "date"}, "visits scheduled before this day"),
+                       _query("before_id", {"type": "string", "format": "uuid"}, "and, on that day, before this id"),
+                       _query("limit", {"type": "integer", "minimum": 1, "maximum": 50})],
+        "responses": {"200": _json("OlderResponse"), **_errors(400, 401)}}},
     "/sync/push": {"post": {
         "summary": "Apply a device's mutations in order; each gets its own status (batched, savepoint fallback)",
         "requestBody": {"required": True, **_json("PushDoc")},
@@ -155,7 +176,8 @@ def build_spec() -> dict:
                          ("PullResponse", PullResponse), ("Mutation", MutationDoc), ("PushDoc", PushDoc), ("PushResponse", PushResponse),
                          ("ConflictListResponse", ConflictListResponse), ("ConflictResponse", ConflictResponse),
                          ("ResolveArgs", ResolveArgs), ("ImportArgs", ImportArgs), ("ImportResponse", ImportResponse),
-                         ("RectificationFeed", RectificationFeed)):
+                         ("RectificationFeed", RectificationFeed), ("RecordResponse", RecordResponse),
+                         ("OlderResponse", OlderResponse)):
         spec.components.schema(name, schema=schema)
     spec.components.response("Error", {"description": "An error, as JSON", **_json("ErrorResponse")})
     spec.components.security_scheme("bearer", {

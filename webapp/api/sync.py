@@ -1,5 +1,6 @@
 """/api/v1/sync/* and /api/v1/conflicts: the sync protocol over HTTP (thin; the rules live in sync/)."""
 
+import json
 from datetime import UTC, datetime
 
 from flask import current_app, jsonify, request
@@ -8,7 +9,7 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from webapp.api import bp
-from webapp.api.helpers import BadPayload
+from webapp.api.helpers import BadPayload, compressed
 from webapp.core.database import WRITE_ATTEMPTS, reads_first, write_retrying
 from webapp.core.errors import api_error
 from webapp.evidence.operations import parse_device_time
@@ -17,9 +18,11 @@ from webapp.sync_store.operations import (
     AlreadyResolved,
     DeviceTaken,
     NotAllowed,
+    fetch_record,
     get_conflict,
     get_record,
     list_conflicts,
+    older_visits,
     parse_mutations,
     pull_changes,
     push_mutations,
@@ -27,7 +30,15 @@ from webapp.sync_store.operations import (
     wire_record,
 )
 from webapp.sync_store.policy import ResolutionError, stringify
-from webapp.sync_store.schemas import ConflictListArgs, ConflictSchema, PullArgs, PushArgs, ResolveArgs
+from webapp.sync_store.schemas import (
+    ConflictListArgs,
+    ConflictSchema,
+    OlderArgs,
+    PullArgs,
+    PushArgs,
+    RecordArgs,
+    ResolveArgs,
+)
 
 
 def _load(schema, payload):
@@ -47,10 +58,38 @@ def _json_body(schema):
 @bp.get("/sync/pull")
 @login_required
 def sync_pull():
-    """Changes in the caller's scope after `cursor`, oldest first."""
+    """Changes in the caller's scope after `cursor`, oldest first (JSON changes, or the column
+    encoding; a phone's pull in its phone scope)."""
     args = _load(PullArgs(), request.args.to_dict())
-    limit = min(args["limit"], current_app.config.get("SYNC_PULL_MAX_LIMIT", 500))
-    return jsonify(pull_changes(current_user, args["cursor"], limit))
+    columns = args["encoding"] == "columns"
+    cap = current_app.config.get("SYNC_PULL_MAX_LIMIT_COLUMNS" if columns else "SYNC_PULL_MAX_LIMIT",
+                                 5000 if columns else 500)
+    page = pull_changes(current_user, args["cursor"], min(args["limit"], cap), encoding=args["encoding"],
+                        phone=args["scope"] == "phone", horizon=args["horizon"])
+    if columns:
+        # Built for size and speed: no sorted keys, no indentation, text as UTF-8.
+        body = json.dumps(page, separators=(",", ":"), ensure_ascii=False)
+        return compressed(current_app.response_class(body, mimetype="application/json"))
+    return compressed(jsonify(page))
+
+
+@bp.get("/sync/records")
+@login_required
+def sync_record():
+    """One record on demand (a phone's older record); missing and out of scope alike are a 404."""
+    args = _load(RecordArgs(), request.args.to_dict())
+    change = fetch_record(current_user, args["entity"], args["id"])
+    if change is None:
+        return api_error(404, "not_found", _("Not found, or not yours to see."))
+    return jsonify(change=change)
+
+
+@bp.get("/sync/older")
+@login_required
+def sync_older():
+    """Older visits (and everything in them) on demand, newest first, a page at a time."""
+    args = _load(OlderArgs(), request.args.to_dict())
+    return compressed(jsonify(older_visits(current_user, **args)))
 
 
 PUSH_ATTEMPTS = WRITE_ATTEMPTS

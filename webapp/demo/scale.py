@@ -7,7 +7,8 @@ site and month over `years`, findings with severities, items, areas and repeats 
 item within a year), rectifications with their histories (accepted on time, late, after one or two
 failed acceptance rounds, still rectifying, some overdue, pending acceptance) and their acceptance
 rounds. Rows go in by bulk inserts — COPY on PostgreSQL, DB-API executemany on SQLite — never the ORM
-per row, so the sync history (revisions, change feed) is not written; the dashboard's tallies are
+per row, so the sync history (revisions) is not written; the change feed gets one row per visit and
+finding at the end (phones pull the company); the dashboard's tallies are
 rebuilt at the end. Accounts: scale-manager and scale-sup0… (password from --password; without one
 they cannot sign in).
 """
@@ -57,6 +58,19 @@ class _Writer:
             self.conn.exec_driver_sql(f"INSERT INTO {self.table} ({cols}) VALUES ({marks})", self.rows)
         self.count += len(self.rows)
         self.rows = []
+
+
+def _feed(conn) -> int:
+    """The change feed's rows of the bulk-inserted visits and findings (their revisions are not
+    written): one per record, in the order they were recorded, with the scope keys tracking.py
+    gives them, so that phones pull the company (docs/sync-protocol.md)."""
+    count = 0
+    for entity, table, order in (("visit", "visits", "scheduled_for, id"), ("finding", "findings", "captured_at, id")):
+        count += conn.execute(text(
+            f"INSERT INTO sync_changes (entity, record_id, version, deleted, department_id, supervisor_id, changed_at) "
+            f"SELECT '{entity}', id, version, false, department_id, supervisor_id, updated_at FROM {table} "
+            f"WHERE id NOT IN (SELECT record_id FROM sync_changes WHERE entity = '{entity}') ORDER BY {order}")).rowcount
+    return count
 
 
 def _sqlite(value):
@@ -190,12 +204,13 @@ def seed_scale(findings: int, *, seed: int = 42, today: date | None = None, year
     for w in (fw, rw, aw):
         w.flush()
     finding_rows, rect_rows = rebuild(tz)
+    feed = _feed(conn)
     db.session.commit()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
         c.execute(text("VACUUM ANALYZE" if db.engine.dialect.name == "postgresql" else "ANALYZE"))
     return {"departments": n_depts, "sites": n_sites, "supervisors": n_sups, "visits": len(visits),
             "findings": fw.count, "rectifications": rw.count, "acceptance rounds": aw.count,
-            "tally rows": finding_rows + rect_rows, "seconds": round(time.perf_counter() - t0, 1),
+            "tally rows": finding_rows + rect_rows, "feed rows": feed, "seconds": round(time.perf_counter() - t0, 1),
             "manager_ids": [manager.id], "department_ids": depts, "site_ids": [s for s, _d in sites],
             "supervisor_ids": sup_ids}
 

@@ -4,10 +4,12 @@ Both the change feed (tracking.py) and the sync engine read this table; adding a
 wire means adding it here (and never renaming one).
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 
-from sqlalchemy import inspect
+from sqlalchemy import JSON, Text, inspect, type_coerce
 
 from webapp.checklists.models import ChecklistTemplate
 from webapp.evidence.models import VisitCheckin
@@ -116,28 +118,124 @@ def to_wire(value):
     return value
 
 
+def _as_set(value):
+    return sorted(value or [])
+
+
+def _as_list(value):
+    return list(value or [])
+
+
+def _as_time(value):
+    return value.isoformat() if isinstance(value, datetime | date) else value
+
+
+def _column_type(model, name):
+    column = model.__table__.columns.get(name)
+    if column is None:
+        return None
+    kind = getattr(column.type, "impl", column.type)  # a TypeDecorator: the type it stores as
+    try:
+        return kind.python_type
+    except NotImplementedError:
+        return None
+
+
+@cache
+def wire_converters(spec: EntitySpec) -> tuple:
+    """One function per wire field putting a stored value on the wire, or None where the value goes
+    as it is: the single rule for a record's `data`, used by serialize() (an ORM object) and by
+    wire_row() (a row of columns, the pull's fast path). A set is a sorted list, a template's site
+    classes a list, a date or time ISO 8601 (chosen by the column's type; a field that is not a
+    plain column is checked value by value)."""
+    out = []
+    for name in spec.fields:
+        kind = _column_type(spec.model, name)
+        if name in spec.set_fields:
+            out.append(_as_set)
+        elif name == "site_classes":
+            out.append(_as_list)
+        elif kind in (datetime, date):
+            out.append(_as_time)
+        elif kind in (str, int, float, bool):
+            out.append(None)
+        else:
+            out.append(to_wire)
+    return tuple(out)
+
+
+def _is_json(model, name) -> bool:
+    column = model.__table__.columns.get(name)
+    return column is not None and isinstance(column.type, JSON)
+
+
+@cache
+def wire_columns(spec: EntitySpec) -> tuple:
+    """The columns a pull reads for spec.fields, in order, for wire_row(). A JSON column is read as
+    its text where the database keeps text (SQLite), and decoded by wire_row — most are an empty
+    set, decoded once."""
+    return tuple(type_coerce(getattr(spec.model, name), Text) if _is_json(spec.model, name)
+                 else getattr(spec.model, name) for name in spec.fields)
+
+
+def _json_reader(convert):
+    def read(value, _seen={}):  # noqa: B006 — a memo of the few small texts that repeat ("[]")
+        if isinstance(value, str):  # the text of a JSON column (its values are lists and objects)
+            if len(value) <= 8:
+                parsed = _seen.get(value)
+                if parsed is None:
+                    parsed = _seen[value] = json.loads(value)
+                value = list(parsed) if isinstance(parsed, list) else json.loads(value)
+            else:
+                value = json.loads(value)
+        return convert(value) if convert is not None else value
+
+    return read
+
+
+@cache
+def wire_row(spec: EntitySpec):
+    """A function from a row of wire_columns(spec) to the wire values (a list), by the same
+    converters as serialize(). Not for a template's `items` (serialize() builds them)."""
+    converted = []
+    for i, (name, convert) in enumerate(zip(spec.fields, wire_converters(spec), strict=True)):
+        if _is_json(spec.model, name):
+            converted.append((i, _json_reader(convert)))
+        elif convert is not None:
+            converted.append((i, convert))
+    converted = tuple(converted)
+
+    def encoder(values):
+        out = list(values)
+        for i, convert in converted:
+            out[i] = convert(out[i])
+        return out
+
+    return encoder
+
+
+def _template_items(obj) -> list[dict]:
+    return [
+        {"id": i.id, "area": i.area, "code": i.code, "title": i.title, "title_en": i.title_en,
+         "weight": i.weight, "scoring": i.scoring, "max_points": i.max_points,
+         "photo_required_on_fail": bool(i.photo_required_on_fail), "position": i.position,
+         "common_problems": list(i.common_problems or []),
+         # Rich checklists (fields added in v1; older phones ignore them):
+         "answer_type": i.answer_type or "pass_fail", "criteria": i.criteria, "guidance": i.guidance,
+         "scale_min": i.scale_min, "scale_max": i.scale_max, "options": i.options or [],
+         "range_min": i.range_min, "range_max": i.range_max, "unit": i.unit, "condition": i.condition,
+         "reference_photos": list(i.reference_photos or [])}
+        for i in sorted(obj.items, key=lambda i: (i.position, i.code))
+    ]
+
+
 def serialize(spec: EntitySpec, obj) -> dict:
     """The record's wire `data` (fields only; id/version/deleted travel beside it)."""
     out = {}
-    for name in spec.fields:
+    for name, convert in zip(spec.fields, wire_converters(spec), strict=True):
         if name == "items" and spec.name == "template":
-            out["items"] = [
-                {"id": i.id, "area": i.area, "code": i.code, "title": i.title, "title_en": i.title_en,
-                 "weight": i.weight, "scoring": i.scoring, "max_points": i.max_points,
-                 "photo_required_on_fail": bool(i.photo_required_on_fail), "position": i.position,
-                 "common_problems": list(i.common_problems or []),
-                 # Rich checklists (fields added in v1; older phones ignore them):
-                 "answer_type": i.answer_type or "pass_fail", "criteria": i.criteria, "guidance": i.guidance,
-                 "scale_min": i.scale_min, "scale_max": i.scale_max, "options": i.options or [],
-                 "range_min": i.range_min, "range_max": i.range_max, "unit": i.unit, "condition": i.condition,
-                 "reference_photos": list(i.reference_photos or [])}
-                for i in sorted(obj.items, key=lambda i: (i.position, i.code))
-            ]
-            continue
-        value = getattr(obj, name)
-        if name == "site_classes":
-            value = list(value or [])
-        if name in spec.set_fields:
-            value = sorted(value or [])
-        out[name] = to_wire(value)
+            out["items"] = _template_items(obj)
+        else:
+            value = getattr(obj, name)
+            out[name] = convert(value) if convert is not None else value
     return out

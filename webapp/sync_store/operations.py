@@ -1,20 +1,24 @@
 """Use cases of the sync store: push, pull, list and resolve conflicts, read a record's history.
 They flush and never commit; the request boundary commits once."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from sync.engine import Mutation, Rejection
-from webapp.authz import can
+from webapp.authz import can, can_see, scope_clause
 from webapp.evidence.operations import record_push_evidence
 from webapp.extensions import db
+from webapp.findings.models import Finding
+from webapp.rectification.models import RectificationUpdate
+from webapp.sync_store import phone_scope
 from webapp.sync_store.entities import ENTITIES
 from webapp.sync_store.models import Conflict, Device, Revision
 from webapp.sync_store.policy import POLICY, ResolutionError, make_engine, stringify
 from webapp.sync_store.schemas import MutationArgs
+from webapp.visits.models import Visit
 
 
 class NotAllowed(Exception):
@@ -76,8 +80,60 @@ def push_mutations(user, device_id: str, raw_mutations: list, *, parsed: list | 
     return results
 
 
-def pull_changes(user, cursor: int | None, limit: int) -> dict:
-    return make_engine().pull(user, cursor, limit)
+def pull_changes(user, cursor: int | None, limit: int, *, encoding: str = "json", phone: bool = False,
+                 horizon: int | None = None) -> dict:
+    page = make_engine().pull(user, cursor, limit, encoding=encoding, phone=phone, horizon=horizon)
+    if "horizon" in page:  # the phone's window applied: where its recent period begins (for "load older")
+        page["since"] = phone_scope.cutoff().date().isoformat()
+    return page
+
+
+def fetch_record(user, entity: str, record_id: str) -> dict | None:
+    """One record the user may see, as a pulled change; None when it is missing or out of scope
+    (the caller answers both alike, 404)."""
+    spec = ENTITIES[entity]
+    if spec.reference or not can_see(spec.model, record_id, user):
+        return None
+    changes = make_engine().fetch([(entity, record_id)])
+    return changes[0] if changes else None
+
+
+def older_visits(user, *, site_id: str | None = None, before: date | None = None, before_id: str | None = None,
+                 limit: int = 20) -> dict:
+    """A page of the visits the user may see, newest first, before (`before`, `before_id`) — with
+    everything recorded in them that the user may see — for a phone whose first pull left them out
+    (webapp/sync_store/phone_scope.py). Every record is asked of the authorization module."""
+    q = select(Visit.id, Visit.scheduled_for).where(scope_clause(Visit, user), Visit.deleted_at.is_(None),
+                                                    Visit.scheduled_for.is_not(None))
+    if site_id:
+        q = q.where(Visit.site_id == site_id)
+    if before is not None:
+        q = q.where(or_(Visit.scheduled_for < before, and_(Visit.scheduled_for == before, Visit.id < before_id))
+                    if before_id else Visit.scheduled_for < before)
+    rows = db.session.execute(q.order_by(Visit.scheduled_for.desc(), Visit.id.desc()).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    visit_ids = [row.id for row in rows]
+    refs = [("visit", pk) for pk in visit_ids]
+    finding_ids = []
+    if visit_ids:
+        for name, spec in ENTITIES.items():
+            if spec.reference or not hasattr(spec.model, "visit_id"):
+                continue
+            model = spec.model
+            ids = list(db.session.scalars(select(model.id).where(
+                model.visit_id.in_(visit_ids), model.deleted_at.is_(None), scope_clause(model, user))
+                .order_by(model.id)))
+            refs += [(name, pk) for pk in ids]
+            if model is Finding:
+                finding_ids = ids
+    if finding_ids:
+        refs += [("rectification_update", pk) for pk in db.session.scalars(select(RectificationUpdate.id).where(
+            RectificationUpdate.finding_id.in_(finding_ids), RectificationUpdate.deleted_at.is_(None),
+            scope_clause(RectificationUpdate, user)).order_by(RectificationUpdate.id))]
+    last = rows[-1] if rows else None
+    return {"changes": make_engine().fetch(refs) if refs else [], "more": more,
+            "next": {"before": last.scheduled_for.isoformat(), "before_id": last.id} if more else None}
 
 
 def conflicts_query(user, *, status="open", entity=None, record_id=None):

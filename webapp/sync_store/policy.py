@@ -26,8 +26,9 @@ from webapp.rectification.operations import (
     rectification_for,
     submit_for_acceptance,
 )
-from webapp.sync_store.entities import ENTITIES, HELD, REFERENCE, lookup, serialize
+from webapp.sync_store.entities import ENTITIES, HELD, REFERENCE, lookup, serialize, wire_columns, wire_row
 from webapp.sync_store.models import AppliedMutation, Change, Conflict, Revision
+from webapp.sync_store.phone_scope import window_clause
 from webapp.sync_store.schemas import validate_data
 from webapp.sync_store.scope_moves import SCOPE_EXIT, exit_clause, exit_markers
 from webapp.sync_store.tracking import clear_sync_context, lock_device, mark_current, set_sync_context
@@ -302,6 +303,16 @@ class WebappPolicy:
 
     def serialize(self, spec, obj) -> dict:
         return serialize(spec, obj)
+
+    def wire_columns(self, spec) -> tuple:
+        return wire_columns(spec)
+
+    def wire_row(self, spec):
+        return wire_row(spec)
+
+    def pull_window(self, user):
+        """The phone scope's window for a fresh phone of `user` (webapp/sync_store/phone_scope.py)."""
+        return window_clause(user)
 
     def pull_extras(self, spec, objs: list) -> dict:
         """A visit's plan title (the phone's visit list searches it; plans are not pulled) and, for

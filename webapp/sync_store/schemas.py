@@ -350,6 +350,38 @@ class PullArgs(TranslatedSchema):
         min=0, max=2**63 - 1, error=_l("Must be between {min} and {max}.")))
     limit = fields.Integer(load_default=200, validate=validate.Range(
         min=1, max=100000, error=_l("Must be between {min} and {max}.")))
+    # The compact column encoding (docs/sync-protocol.md); without it, JSON changes.
+    encoding = fields.String(load_default="json", validate=one_of(("json", "columns")))
+    # A phone's pull: its phone scope (reference data, open work, the recent period); without it,
+    # the user's whole scope (API clients).
+    scope = fields.String(load_default="all", validate=one_of(("all", "phone")))
+    horizon = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(
+        min=0, max=2**63 - 1, error=_l("Must be between {min} and {max}.")))
+
+
+# Records a phone fetches on demand (GET /api/v1/sync/records): every pulled kind but reference data,
+# which a phone always has.
+FETCHED_ENTITIES = ("visit", "meeting", "checklist_answer", "metric", "interview", "finding",
+                    "rectification_update", "visit_checkin")
+
+
+class RecordArgs(TranslatedSchema):
+    class Meta:
+        unknown = EXCLUDE
+
+    entity = fields.String(required=True, validate=one_of(FETCHED_ENTITIES))
+    id = UUIDString(required=True)
+
+
+class OlderArgs(TranslatedSchema):
+    class Meta:
+        unknown = EXCLUDE
+
+    site_id = UUIDString(load_default=None)
+    before = fields.Date(load_default=None)
+    before_id = UUIDString(load_default=None)
+    limit = fields.Integer(load_default=20, validate=validate.Range(
+        min=1, max=50, error=_l("Must be between {min} and {max}.")))
 
 
 class ResolveArgs(TranslatedSchema):
@@ -383,9 +415,26 @@ class ChangeSchema(Schema):
 
 
 class PullResponse(Schema):
-    changes = fields.List(fields.Nested(ChangeSchema), required=True)
+    changes = fields.List(fields.Nested(ChangeSchema), metadata={"description": "encoding=json (the default)"})
     cursor = fields.Integer(required=True)
     more = fields.Boolean(required=True)
+    encoding = fields.String(metadata={"description": "\"columns\" when asked for"})
+    entities = fields.Dict(keys=fields.String(), values=fields.Dict(), metadata={
+        "description": "encoding=columns: per entity {fields: [data field names], rows: [[id, version, deleted, "
+                       "has_conflict, ...values in fields order, (an object of pull-only extras)]]}"})
+    removed = fields.List(fields.Dict(), metadata={"description": "encoding=columns: the deletion markers"})
+    horizon = fields.Integer(metadata={"description": "scope=phone, while the window applies: send it back"})
+    since = fields.String(metadata={"description": "scope=phone: the first day of the recent period"})
+
+
+class RecordResponse(Schema):
+    change = fields.Nested(ChangeSchema, required=True)
+
+
+class OlderResponse(Schema):
+    changes = fields.List(fields.Nested(ChangeSchema), required=True)
+    more = fields.Boolean(required=True)
+    next = fields.Dict(allow_none=True, metadata={"description": "{before, before_id}: the next page's parameters"})
 
 
 class FieldConflictSchema(Schema):

@@ -22,9 +22,11 @@ from webapp.org.models import Site
 from webapp.rectification.models import RectificationUpdate
 from webapp.sync_store.entities import BY_MODEL, ENTITIES
 from webapp.sync_store.models import Change, ScopeExit
+from webapp.sync_store.phone_scope import entered
 from webapp.visits.models import Visit
 
 SCOPE_EXIT = "scope_exit"  # the change feed's entity name for an exit row
+ENTER = "enter:"  # a move's kind prefix: records entering the phone scope (no exit)
 MOVES = "sync_scope_moves"  # session.info: [(kind, record id, old department, old supervisor)]
 VISIT_CHILDREN = tuple(spec for spec in ENTITIES.values() if spec.model is not Visit
                        and hasattr(spec.model, "visit_id"))
@@ -41,6 +43,9 @@ def follow_owners(session: Session) -> None:
     """Before the flush: derive owners, and note every owner change for the commit."""
     moves = session.info.setdefault(MOVES, [])
     for obj in list(session.dirty):
+        kind = entered(obj) if isinstance(obj, Visit | Finding) else None
+        if kind is not None:  # the records inside enter the phone scope too (phone_scope.py)
+            moves.append((ENTER + kind, obj.id, None, None))
         if isinstance(obj, Visit):
             if get_history(obj, "site_id").has_changes() and obj.site_id:
                 site = session.get(Site, obj.site_id)
@@ -92,25 +97,36 @@ def moved_rows(session: Session) -> list[dict]:
     now = utcnow()
     out = []
     for kind, record_id, old_dept, old_sup in moves:
+        if kind.startswith(ENTER):  # nobody lost anything: the records only get a new place
+            records = _records_of(session, kind.removeprefix(ENTER), record_id)
+            out.extend(_replaced(session, records, now))
+            continue
         records = _records_of(session, kind, record_id)
         exit_row = ScopeExit(id=new_id(), records=[list(r) for r in records], created_at=now)
         session.add(exit_row)
         out.append({"entity": SCOPE_EXIT, "record_id": exit_row.id, "version": 1, "deleted": False,
                     "department_id": old_dept, "supervisor_id": old_sup, "changed_at": now, "_new": True})
-        by_entity: dict[str, list[str]] = {}
-        for entity, pk in records:
-            by_entity.setdefault(entity, []).append(pk)
-        for entity, ids in by_entity.items():
-            for i in range(0, len(ids), 500):
-                for row in session.execute(select(Change).where(Change.entity == entity,
-                                                                Change.record_id.in_(ids[i:i + 500]))).scalars():
-                    spec = ENTITIES[entity]
-                    obj = session.get(spec.model, row.record_id)
-                    dept, sup = spec.scope_keys(obj) if obj is not None else (row.department_id, row.supervisor_id)
-                    out.append({"entity": entity, "record_id": row.record_id, "version": row.version,
-                                "deleted": row.deleted, "department_id": dept, "supervisor_id": sup,
-                                "changed_at": now})
+        out.extend(_replaced(session, records, now))
     session.flush()
+    return out
+
+
+def _replaced(session: Session, records: list[tuple[str, str]], now) -> list[dict]:
+    """The feed rows of these records, with their scope keys as they are now, to be given a new place."""
+    out = []
+    by_entity: dict[str, list[str]] = {}
+    for entity, pk in records:
+        by_entity.setdefault(entity, []).append(pk)
+    for entity, ids in by_entity.items():
+        for i in range(0, len(ids), 500):
+            for row in session.execute(select(Change).where(Change.entity == entity,
+                                                            Change.record_id.in_(ids[i:i + 500]))).scalars():
+                spec = ENTITIES[entity]
+                obj = session.get(spec.model, row.record_id)
+                dept, sup = spec.scope_keys(obj) if obj is not None else (row.department_id, row.supervisor_id)
+                out.append({"entity": entity, "record_id": row.record_id, "version": row.version,
+                            "deleted": row.deleted, "department_id": dept, "supervisor_id": sup,
+                            "changed_at": now})
     return out
 
 

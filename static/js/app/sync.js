@@ -200,32 +200,89 @@ async function push() {
   }
 }
 
+// The phone pulls its phone scope (docs/sync-protocol.md): reference data, open work and the
+// recent period on a first pull, every change after that. Pages come in the column encoding.
 async function pull() {
   for (let round = 0; round < 200; round++) {
-    const cursor = await meta("cursor");
-    const q = cursor != null ? `?cursor=${encodeURIComponent(cursor)}&limit=500` : "?limit=500";
-    const page = await json(await api(`/api/v1/sync/pull${q}`));
+    const [cursor, horizon] = [await meta("cursor"), await meta("horizon")];
+    const q = new URLSearchParams({ scope: "phone", encoding: "columns", limit: "5000" });
+    if (cursor != null) q.set("cursor", cursor);
+    if (horizon != null) q.set("horizon", horizon);
+    const page = await json(await api(`/api/v1/sync/pull?${q}`));
     const d = await db();
     const tx = d.transaction(["records", "outbox", "meta"], "readwrite");
-    const records = tx.objectStore("records");
-    for (const c of page.changes) {
-      const key = keyOf(c.entity, c.id);
-      const pending = await tx.objectStore("outbox").index("key").getAll(key);
-      const rec = (await records.get(key)) ?? { key, entity: c.entity, id: c.id, version: 0, data: {} };
-      if (c.deleted && !pending.length) { await records.delete(key); continue; }
-      rec.version = c.version;
-      rec.server = c.data;
-      rec.deleted = !!c.deleted || pending.some((m) => m.op === "delete");
-      rec.data = Object.assign({}, c.data, ...pending.map((m) => m.data));
-      rec.visit_id = c.entity === "visit" ? c.id : rec.data.visit_id;
-      if (rec.conflicts && (c.entity === "finding" ? !c.data.has_conflict : c.version > (rec.conflict_version ?? 0))) {
-        rec.conflicts = null;
-      }
-      await records.put(rec);
-    }
-    await tx.objectStore("meta").put(page.cursor, "cursor");
+    await storeChanges(tx, decodePage(page));
+    const m = tx.objectStore("meta");
+    await m.put(page.cursor, "cursor");
+    if (page.since) await m.put(page.since, "since");
+    // The first pull's window ends with it: later pulls bring every change (no horizon).
+    if (page.more && page.horizon != null) await m.put(page.horizon, "horizon");
+    else await m.delete("horizon");
     await tx.done;
-    if (!page.more || !page.changes.length) break;
+    if (!page.more || !page.cursor) break;
+  }
+}
+
+// A page in the column encoding as changes ({entity, id, version, deleted, has_conflict, data}).
+export function decodePage(page) {
+  if (page.encoding !== "columns") return page.changes;
+  const out = [];
+  for (const [entity, block] of Object.entries(page.entities)) {
+    const n = block.fields.length;
+    for (const row of block.rows) {
+      const data = {};
+      for (let i = 0; i < n; i++) data[block.fields[i]] = row[4 + i];
+      if (row.length > 4 + n) Object.assign(data, row[4 + n]);
+      out.push({ entity, id: row[0], version: row[1], deleted: row[2], has_conflict: row[3], data });
+    }
+  }
+  return out.concat(page.removed);
+}
+
+// Pulled or fetched changes into the records store, under what the outbox still holds.
+// `older`: records fetched on demand, which never replace a newer copy already on the phone.
+async function storeChanges(tx, changes, { older = false } = {}) {
+  const records = tx.objectStore("records");
+  for (const c of changes) {
+    const key = keyOf(c.entity, c.id);
+    const pending = await tx.objectStore("outbox").index("key").getAll(key);
+    const have = await records.get(key);
+    if (older && have && have.version >= c.version) continue;
+    const rec = have ?? { key, entity: c.entity, id: c.id, version: 0, data: {} };
+    if (c.deleted && !pending.length) { await records.delete(key); continue; }
+    rec.version = c.version;
+    rec.server = c.data;
+    rec.deleted = !!c.deleted || pending.some((m) => m.op === "delete");
+    rec.data = Object.assign({}, c.data, ...pending.map((m) => m.data));
+    rec.visit_id = c.entity === "visit" ? c.id : rec.data.visit_id;
+    if (older) rec.older = true;
+    if (rec.conflicts && (c.entity === "finding" ? !c.data.has_conflict : c.version > (rec.conflict_version ?? 0))) {
+      rec.conflicts = null;
+    }
+    await records.put(rec);
+  }
+}
+
+// "Load older visits": the next page of visits before the phone's recent period, with what was
+// recorded in them (GET /api/v1/sync/older, in the user's scope). Online only.
+export async function loadOlder() {
+  if (!navigator.onLine) return { ok: false, offline: true };
+  const next = (await meta("older_next")) ?? { before: await meta("since") };
+  if (next.done) return { ok: true, count: 0, more: false };
+  const q = new URLSearchParams({ limit: "20" });
+  if (next.before) q.set("before", next.before);
+  if (next.before_id) q.set("before_id", next.before_id);
+  try {
+    const page = await json(await api(`/api/v1/sync/older?${q}`));
+    const d = await db();
+    const tx = d.transaction(["records", "outbox", "meta"], "readwrite");
+    await storeChanges(tx, page.changes, { older: true });
+    await tx.objectStore("meta").put(page.more ? page.next : { done: true }, "older_next");
+    await tx.done;
+    changed();
+    return { ok: true, count: page.changes.filter((c) => c.entity === "visit").length, more: page.more };
+  } catch (e) {
+    return { ok: false, message: e instanceof TypeError ? t("network_error") : e.message };
   }
 }
 

@@ -3,8 +3,40 @@ import * as store from "../db.js";
 import { meta } from "../db.js";
 import { save } from "../outbox.js";
 import { visitState } from "../status.js";
-import { h, name, navigate, select, t, user, field } from "../ui.js";
+import { loadOlder } from "../sync.js";
+import { fmtDate, h, label, link, name, navigate, select, t, toast, user, field } from "../ui.js";
 import { localDay, visitList } from "./visitlist.js";
+
+// Roles whose phone pulls a window (open work and the recent period, docs/sync-protocol.md "Phone
+// scope"); older visits are fetched on demand, online.
+const WINDOWED = ["manager", "admin", "dept_head"];
+
+let olderMessage = "";  // the last load's outcome, kept across the re-render it causes
+
+async function olderCard(visits, siteById) {
+  const older = visits.filter((v) => v.older && !v.deleted)
+    .sort((a, b) => String(b.data.scheduled_for ?? "").localeCompare(String(a.data.scheduled_for ?? "")));
+  const next = await meta("older_next");
+  const status = h("p", { class: "m-hint", role: "status", "aria-live": "polite" }, olderMessage);
+  const button = h("button", { type: "button", class: "m-btn", id: "load-older", onclick: async () => {
+    if (!navigator.onLine) { status.textContent = olderMessage = t("older_offline"); return; }
+    button.disabled = true;
+    status.textContent = t("syncing");
+    const r = await loadOlder();
+    olderMessage = r.offline ? t("older_offline") : !r.ok ? r.message
+      : r.count ? t("older_loaded", { n: r.count }) : t("older_none");
+    if (!r.ok) toast(olderMessage, "error");
+    window.dispatchEvent(new Event("route"));  // show what came
+  } }, t("load_older"));
+  return h("section", { class: "m-card m-older", "aria-labelledby": "older-head" },
+    h("h2", { id: "older-head" }, t("older_title")),
+    older.length ? h("ul", { class: "m-list" }, older.map((v) => h("li", {}, link(`/m/visit/${v.id}`, { class: "m-row" },
+      h("span", { class: "m-row-title" }, name(siteById.get(v.data.site_id)) || "—"),
+      h("span", { class: "m-row-meta" }, v.data.scheduled_for ? fmtDate(v.data.scheduled_for) : ""),
+      h("span", { class: "m-badges" }, h("span", { class: `m-badge st-${v.data.status}` }, label("visit_status", v.data.status))))))) : null,
+    next?.done ? h("p", { class: "m-hint" }, t("older_none")) : button,
+    status);
+}
 
 export async function currentTemplate() {
   const templates = (await store.all("template")).filter((r) => !r.deleted);
@@ -14,7 +46,7 @@ export async function currentTemplate() {
 export async function render(root) {
   const [visits, sites] = await Promise.all([store.all("visit"), store.all("site")]);
   const siteById = new Map(sites.map((s) => [s.id, s]));
-  const mine = visits.filter((v) => !v.deleted && (!v.data.supervisor_id || v.data.supervisor_id === user.id));
+  const mine = visits.filter((v) => !v.deleted && !v.older && (!v.data.supervisor_id || v.data.supervisor_id === user.id));
   const rows = await Promise.all(mine.map(async (v) => ({
     v, site: siteById.get(v.data.site_id), title: name(siteById.get(v.data.site_id)),
     badge: syncBadge(await visitState(await store.forVisit(v.id))),
@@ -34,6 +66,7 @@ export async function render(root) {
   root.replaceChildren(...[
     h("h1", {}, t("my_visits")),
     ...(rows.length ? visitList(rows, localDay()) : [empty]),
+    WINDOWED.includes(user.role) ? await olderCard(visits, siteById) : null,
     !mayStart ? null : h("details", { class: "m-card" },
       h("summary", {}, t("start_adhoc")),
       h("form", { class: "m-form", onsubmit: async (e) => {
