@@ -109,9 +109,13 @@ def push_mutations(user, device_id: str, raw_mutations: list, *, parsed: list | 
     """Apply a device's mutations (`parsed`: already parse_mutations(raw_mutations)), then record the
     trusted time of the records with a capture time it brought (`device_time`: the device's clock
     when it sent the push, `received`: the server's; see webapp/evidence/operations.py)."""
-    bind_device(user, device_id)
     parsed = parsed if parsed is not None else parse_mutations(raw_mutations)
-    results = make_engine().push(user, device_id, parsed)
+    engine = make_engine()
+    # Before the first statement: on SQLite that one takes the writer lock (BEGIN IMMEDIATE), and
+    # validating the data needs nothing stored.
+    prevalidated = engine.prevalidate(parsed)
+    bind_device(user, device_id)
+    results = engine.push(user, device_id, parsed, prevalidated=prevalidated)
     record_push_evidence(user, device_id, parsed, results, device_time, received or datetime.now(UTC))
     return results
 
