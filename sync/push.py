@@ -33,7 +33,13 @@ class Push:
         """The record, re-read and (PostgreSQL) locked for this transaction."""
         return self._get_for_update(self.entities[entity].model, record_id)
 
-    def push(self, user, device_id: str, mutations: list, *, batched: bool = True) -> list[dict]:
+    def prevalidate(self, mutations: list) -> dict:
+        """The typed values of the mutations' data, for `push(..., prevalidated=)`: validating needs
+        nothing stored, so a caller can do it before its transaction takes any lock."""
+        return self._prevalidate([m for m in mutations if isinstance(m, Mutation)])
+
+    def push(self, user, device_id: str, mutations: list, *, batched: bool = True,
+             prevalidated: dict | None = None) -> list[dict]:
         """Apply mutations in order. Items of `mutations` are Mutation objects or (mutation_id, id,
         Rejection) for a mutation whose envelope did not validate. Flushes, never commits.
 
@@ -41,11 +47,15 @@ class Push:
         carry distinct mutation ids. A segment is applied in memory and written in one flush inside
         one savepoint; if that flush fails (a constraint the checks did not foresee), the segment is
         rolled back and redone one mutation per savepoint, which gives each mutation the status it
-        would get alone. `batched=False` applies every mutation that way (the reference path)."""
+        would get alone. `batched=False` applies every mutation that way (the reference path).
+        `prevalidated`: what `prevalidate(mutations)` returned for these very mutations."""
         real = [m for m in mutations if isinstance(m, Mutation)]
         # Validating the data needs nothing stored: done before the lock, so concurrent pushes
         # wait for each other only while they read and write records.
-        self._prevalidated = self._prevalidate(real) if batched else {}
+        if not batched:
+            self._prevalidated = {}
+        else:
+            self._prevalidated = prevalidated if prevalidated is not None else self._prevalidate(real)
         if self.is_pg:
             self.store.lock_device(self.session, device_id)
         self._prefetch(real)

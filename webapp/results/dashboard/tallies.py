@@ -4,10 +4,17 @@ dashboard instead of re-aggregating a million raw rows on every page.
 Why the figures stay equal to the raw data: a tally row is never adjusted by a delta. After every
 flush that creates, changes or deletes a finding or a rectification — whatever the path: a form, an
 operation, the sync push, a merge, a soft or hard delete — the (local day, site) partitions the
-changed rows were in before and are in now are recounted from the raw rows, in the same transaction
-(`_after_flush`). A partition is one site's findings of one day (a visit's worth), read through
-`ix_findings_site_captured`. `rebuild()` (`flask aggregates rebuild`) recounts everything, for bulk
-loads that bypass the ORM (`flask seed-scale`) or a changed time zone.
+changed rows were in before and are in now are recounted from the raw rows, in the same transaction:
+each flush notes the partitions it touched (`_after_flush`), and they are recounted once, right
+before the transaction commits (`_before_commit`) — a push of many findings into one visit's
+partition recounts it once, not once per flush. On PostgreSQL each partition's recount runs under a
+transaction-scoped advisory lock of that partition (taken in key order, before the change feed's
+lock), so two transactions writing the same partition recount it one after the other, the second
+seeing the first's committed rows: a recount under READ COMMITTED never counts a partition from a
+snapshot that misses a concurrent writer's rows, nor leaves both writers' tally rows behind. The
+lock is held only from the recount to COMMIT. A partition is one site's findings of one day (a
+visit's worth), read through `ix_findings_site_captured`. `rebuild()` (`flask aggregates rebuild`)
+recounts everything, for bulk loads that bypass the ORM (`flask seed-scale`) or a changed time zone.
 
 The read functions below have the signatures of their raw twins in measures.py and return the same
 values (tests/results/dashboard/test_tallies.py recomputes and compares after random writes). They
@@ -18,7 +25,21 @@ checklist item; anything else (`serves()` is False) is answered from the raw row
 from datetime import date, timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import Date, and_, case, delete, event, func, insert, inspect, literal, null, or_, select
+from sqlalchemy import (
+    Date,
+    and_,
+    bindparam,
+    case,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    null,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from webapp.authz import EVERYTHING
@@ -92,17 +113,34 @@ def rebuild(tz: str | None = None) -> tuple[int, int]:
     return tuple(session.scalar(select(func.count()).select_from(t)) for t in (FT, RT))
 
 
+_RECOUNT: dict = {}  # (tz, whether the site is NULL) → the statements, built once (bound per partition)
+
+
+def _recount_statements(tz: str, null_site: bool) -> list:
+    key = (tz, null_site)
+    if key not in _RECOUNT:
+        day_ = bindparam("day", type_=Date)
+        where = [Finding.site_id.is_(None) if null_site else Finding.site_id == bindparam("site"),
+                 Finding.captured_at >= bindparam("start"), Finding.captured_at < bindparam("end"),
+                 Finding.deleted_at.is_(None)]
+        stmts = []
+        for table, select_, cols in ((FT, _finding_select(day_), _FT_COLS), (ST, _site_select(day_), _ST_COLS),
+                                     (RT, _rect_select(day_, tz), _RT_COLS)):
+            site_is = table.site_id.is_(None) if null_site else table.site_id == bindparam("site")
+            stmts.append(delete(table).where(table.day == bindparam("day", type_=Date), site_is))
+            stmts.append(insert(table).from_select(cols, select_.where(*where)))
+        _RECOUNT[key] = stmts
+    return _RECOUNT[key]
+
+
 def _recount(conn, parts: set[tuple[date, str | None]], tz: str) -> None:
     for day, site in sorted(parts, key=lambda p: (p[0], p[1] or "")):
         start, end = m.Window(day, day + timedelta(days=1)).bounds(tz)
-        where = [Finding.site_id == site if site is not None else Finding.site_id.is_(None),
-                 Finding.captured_at >= start, Finding.captured_at < end, Finding.deleted_at.is_(None)]
-        day_ = literal(day, Date)
-        for table, select_, cols in ((FT, _finding_select(day_), _FT_COLS), (ST, _site_select(day_), _ST_COLS),
-                                     (RT, _rect_select(day_, tz), _RT_COLS)):
-            site_is = table.site_id == site if site is not None else table.site_id.is_(None)
-            conn.execute(delete(table).where(table.day == day, site_is))
-            conn.execute(insert(table).from_select(cols, select_.where(*where)))
+        params = {"day": day, "start": start, "end": end}
+        if site is not None:
+            params["site"] = site
+        for stmt in _recount_statements(tz, site is None):
+            conn.execute(stmt, params)
 
 
 # ---- maintenance: every flush that touches findings or rectifications -------------------------------
@@ -120,7 +158,13 @@ def _before(obj, name):
     return (list(hist.unchanged) or list(hist.added) or [inspect(obj).dict.get(name)])[0]
 
 
+PENDING = "tally_pending"  # session.info: ({(day, site)} left, {finding id} whose partition is counted at commit)
+TALLY_LOCK_SPACE = 0x7A11  # first key of the two-key advisory locks: "a tally partition"
+
+
 def _after_flush(session: Session, _ctx) -> None:
+    """Note the partitions this flush touched: where changed rows were (their values before the
+    flush) and the findings whose partition (where they are at commit) is recounted."""
     finding_ids, parts, tz = set(), set(), None
     for obj in session.new:
         if isinstance(obj, Finding):
@@ -141,18 +185,52 @@ def _after_flush(session: Session, _ctx) -> None:
     finding_ids.discard(None)
     if not finding_ids and not parts:
         return
-    tz = tz or _tz()
+    # Kept past a savepoint's rollback too: recounting a partition nothing changed in is harmless.
+    pending = session.info.setdefault(PENDING, (set(), set()))
+    pending[0].update(parts)
+    pending[1].update(finding_ids)
+
+
+def _before_commit(session: Session) -> None:
+    """Recount the partitions the transaction touched, the last writes before the feed's and COMMIT.
+    XXX: a finding changed by a before_commit hook that runs after this one would go uncounted; the
+    only other one (webapp/sync_store/tracking.py) writes the change feed through Core."""
+    if session.get_nested_transaction() is not None:
+        return
+    session.flush()
+    pending = session.info.pop(PENDING, None)
+    if not pending:
+        return
+    parts, finding_ids = pending
+    tz = _tz()
     conn = session.connection()
     ids = sorted(finding_ids)
     for i in range(0, len(ids), 500):
         rows = conn.execute(select(Finding.captured_at, Finding.site_id).where(Finding.id.in_(ids[i:i + 500])))
         parts.update((local_date(captured, tz), site) for captured, site in rows if captured is not None)
+    if not parts:
+        return
+    if conn.dialect.name == "postgresql":
+        for key in sorted(f"{day.isoformat()}|{site or ''}" for day, site in parts):
+            conn.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
+                         {"space": TALLY_LOCK_SPACE, "key": key})
     _recount(conn, parts, tz)
+
+
+def _forget(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(PENDING, None)
 
 
 def install_tally_hooks() -> None:
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
+    if not event.contains(Session, "before_commit", _before_commit):
+        # First among the before_commit hooks: the recount's partition locks are taken before the
+        # change feed's lock (webapp/sync_store/tracking.py), never while holding it.
+        event.listen(Session, "before_commit", _before_commit, insert=True)
+    if not event.contains(Session, "after_transaction_end", _forget):
+        event.listen(Session, "after_transaction_end", _forget)
 
 
 # ---- reading: the raw measures' twins -----------------------------------------------------------------
