@@ -300,6 +300,8 @@ ACTIONS = {
     "rectification.manage": _is_responsible_head,
     "acceptance.decide": _may_decide_acceptance,
     "conflict.resolve": lambda user, _c: user.role in EVERYTHING,
+    # The review of a synced finding (confirm, correct, reject, merge): management, the findings it sees.
+    "finding.review": lambda user, _finding: user.role in EVERYTHING,
     # Administration (管理员): people and their accounts, the organisation, bulk onboarding, the audit
     # log, sign-in and channel settings. Administrators only; every admin page and import asks here.
     "admin.users": lambda user, _obj: user.role == "admin",

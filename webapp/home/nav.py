@@ -10,6 +10,7 @@ ENTRIES = [
     ("mobile.app", _l("Site app"), "visit", ("supervisor",)),
     ("visits.index", _l("Visits"), "visit", ("manager", "supervisor", "dept_head", "admin")),
     ("findings.index", _l("Findings"), "finding", ("admin", "manager", "supervisor", "dept_head", "staff")),
+    ("findings.review_queue", _l("Review queue"), "finding", ("admin", "manager")),
     ("plans.index", _l("Plans"), "plan", ("admin", "manager", "supervisor")),
     ("reports.index", _l("Reports"), "report", ("admin", "manager", "supervisor", "dept_head")),
     ("rectification.index", _l("Rectification"), "fix", ("admin", "manager", "supervisor", "dept_head")),

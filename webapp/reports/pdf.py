@@ -15,7 +15,6 @@ from flask_babel import gettext as _
 from fpdf import FPDF, XPos, YPos
 from fpdf.fonts import FontFace
 
-from webapp.evidence.operations import evidence_lines
 from webapp.i18n import term
 from webapp.photos.operations import variant_key
 from webapp.photos.storage import StorageError, get_store
@@ -93,12 +92,21 @@ def photo_row(pdf, jpegs: list[bytes]) -> None:
     pdf.set_xy(pdf.l_margin, top + row_h + PHOTO_GAP_MM)
 
 
-def render_report_pdf(report, findings, photos=None) -> bytes:
+def render_report_pdf(report, findings=None, photos=None, *, doc=None, snap=None) -> bytes:
+    """The report's document as PDF: the frozen snapshot of an approved version (`doc`, `snap`: its
+    version and hash are printed), else the live document built from `findings`."""
+    from flask_babel import get_locale
+
+    from webapp.reports.snapshots import build_document
+
+    if doc is None:
+        doc = build_document(report, findings)
+    locale = "en" if str(get_locale() or "").startswith("en") else "zh_CN"
     font, index = find_font()
     pdf = _Doc(format="A4")
     pdf.set_auto_page_break(True, margin=16)
     pdf.add_font("cjk", "", font, collection_font_number=index)
-    pdf.set_title(report.title)
+    pdf.set_title(doc["title"])
     pdf.add_page()
     width = pdf.w - pdf.l_margin - pdf.r_margin
 
@@ -117,17 +125,22 @@ def render_report_pdf(report, findings, photos=None) -> bytes:
     company = current_app.config.get("COMPANY_NAME")
     if company:
         para(company, 9)
-    heading(report.title, 18)
-    visit = report.visit
-    para(f"{_('Site')}{colon}{visit.site.name}    {_('Supervisor')}{colon}{visit.supervisor.display_name}    "
-         f"{_('Version')}{colon}v{report.version_no}    {_('Status')}{colon}{term('report_status', report.status)}", 9)
-    if report.approved_at:
+    heading(doc["title"], 18)
+    site = doc["site"]["name_en"] if locale == "en" and doc["site"].get("name_en") else doc["site"]["name"]
+    status = term("report_status", "approved") if snap is not None else term("report_status", report.status)
+    para(f"{_('Site')}{colon}{site}    {_('Supervisor')}{colon}{doc.get('supervisor') or '—'}    "
+         f"{_('Version')}{colon}v{doc['version_no']}    {_('Status')}{colon}{status}", 9)
+    if snap is not None:
+        para(f"{_('Approved')}{colon}{format_datetime(snap.approved_at, 'short')}    "
+             f"{_('Approved by')}{colon}{doc.get('approved_by') or '—'}", 9)
+        para(f"SHA-256{colon}{snap.sha256}", 8)
+    elif report.approved_at:
         para(f"{_('Approved')}{colon}{format_datetime(report.approved_at, 'short')}", 9)
     heading(_("Plan execution"))
-    para(report.plan_execution)
+    para(doc["plan_execution"])
     heading(_("Checklist scores by area"))
     pdf.set_font("cjk", size=10)
-    scores = report.area_scores or {}
+    scores = doc.get("area_scores") or {}
     with pdf.table(col_widths=(3, 1), text_align=("LEFT", "RIGHT"), line_height=6,
                    headings_style=FontFace(emphasis="", fill_color=(240, 243, 246))) as table:
         table.row([_("Content area"), _("Score")])
@@ -136,22 +149,27 @@ def render_report_pdf(report, findings, photos=None) -> bytes:
                 table.row([str(term("area", area)), "—" if value is None else f"{value}"])
         table.row([_("Overall"), "—" if scores.get("overall") is None else f"{scores['overall']}"])
     heading(_("Highlights"))
-    para(report.highlights)
+    para(doc["highlights"])
     heading(_("Problems"))
-    para(report.problems)
-    for i, f in enumerate(findings, 1):
+    para(doc["problems"])
+    for i, f in enumerate(doc["findings"], 1):
         pdf.ln(1)
         pdf.set_font("cjk", size=11)
-        pdf.multi_cell(width, 6, _("%(n)d. %(title)s (%(severity)s · %(status)s)", n=i, title=f.title,
-                                   severity=term("severity", f.severity), status=term("finding_status", f.status)),
+        pdf.multi_cell(width, 6, _("%(n)d. %(title)s (%(severity)s · %(status)s)", n=i, title=f["title"],
+                                   severity=term("severity", f["severity"]),
+                                   status=term("finding_status", f["status"])),
                        **NEXT_LINE)
-        if f.description:
-            para(f.description, 9)
-        photo_row(pdf, [t for t in (thumbnail_jpeg(sha) for sha in (f.photos or [])[:4]) if t is not None])
-        for line in evidence_lines(f):  # the evidence panel (templates/photos/_evidence.html) as text
+        if f.get("description"):
+            para(f["description"], 9)
+        photo_row(pdf, [t for t in (thumbnail_jpeg(sha) for sha in (f.get("photos") or [])[:4]) if t is not None])
+        for line in (f.get("evidence") or {}).get(locale, []):  # the evidence panel as text
             para(line, 7)
     heading(_("Analysis"))
-    para(report.analysis)
+    para(doc["analysis"])
     heading(_("Recommendations"))
-    para(report.recommendations)
+    para(doc["recommendations"])
+    if snap is not None:
+        pdf.ln(2)
+        para(_("Version %(n)d, frozen at approval. SHA-256 of the approved content: %(hash)s",
+               n=doc["version_no"], hash=snap.sha256), 8)
     return bytes(pdf.output())

@@ -25,9 +25,9 @@ from webapp.authz import get_scoped_or_404, scoped
 from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.findings.operations import NotAllowed, WorkflowError
-from webapp.photos.models import Photo
 from webapp.rectification.schemas import form_data
 from webapp.reports import operations as ops
+from webapp.reports import snapshots
 from webapp.reports.models import REPORT_STATUSES, CommunicationNote, Report, ShareLink
 from webapp.reports.schemas import CommunicationNoteArgs, NewReportArgs, ReportEditArgs, ReviewArgs, ShareArgs
 from webapp.visits.models import Visit
@@ -95,14 +95,15 @@ def new():
 
 
 def _context(report):
+    """The report's document — its frozen snapshot once approved (webapp/reports/snapshots.py), else
+    the live one — and the list of its versions with their hashes."""
     visit = report.visit
-    findings = ops.visit_findings(visit.id)
-    shas = {s for f in findings for s in (f.photos or [])}
-    photos = {p.sha256: p for p in db.session.scalars(select(Photo).where(Photo.sha256.in_(shas)))} if shas else {}
+    doc, snap = snapshots.document_for(report)
+    live = {} if snap else {f.id: f for f in snapshots.report_findings(visit.id)}
     versions = db.session.scalars(select(Report).where(Report.visit_id == visit.id)
                                   .order_by(Report.version_no.desc())).all()
-    return dict(report=report, visit=visit, findings=findings, photos=photos, versions=versions,
-                latest=versions[0] if versions else report)
+    return dict(report=report, visit=visit, doc=doc, snap=snap, live=live, versions=versions,
+                version_snaps=snapshots.snapshots_of_visit(visit.id), latest=versions[0] if versions else report)
 
 
 def _render(report, errors=None, form=None, status=200, new_token=None):
@@ -255,7 +256,8 @@ def shared_photo(token, sha256):
     if report is None or variant not in ("thumb", "display"):
         abort(404)
     sha = sha256.lower()
-    if sha not in {s for f in ops.visit_findings(report.visit_id) for s in (f.photos or [])}:
+    doc, _snap = snapshots.document_for(report)
+    if sha not in {s for f in doc["findings"] for s in (f.get("photos") or [])}:
         abort(404)
     photo = find_stored_photo(sha)
     if photo is None:
@@ -270,7 +272,8 @@ def pdf(report_id):
 
     report = _get_report(report_id)
     try:
-        data = render_report_pdf(report, ops.visit_findings(report.visit_id))
+        doc, snap = snapshots.document_for(report)
+        data = render_report_pdf(report, doc=doc, snap=snap)
     except FontMissing:
         flash(_("The PDF needs a Chinese font on the server (Debian package fonts-noto-cjk)."), "error")
         return redirect(url_for(".detail", report_id=report.id))

@@ -49,7 +49,9 @@ def dashboard():
         except DashboardError:
             errors["period"] = [_("This period has not started yet; choose one up to today.")]
     locale = current_locale_code()
-    ctx = dict(data=data, errors=errors, raw=raw, period=period, today=today, locale=locale,
+    from webapp.findings.review import awaiting_review_count
+
+    ctx = dict(awaiting_review=awaiting_review_count(current_user), data=data, errors=errors, raw=raw, period=period, today=today, locale=locale,
                options=period_options(today, period), **ref,
                base_filters={k: args[k] for k in ("department_id", "site_id") if args.get(k) and not errors},
                dept_by_id={d.id: d for d in ref["departments"]}, site_by_id={s.id: s for s in ref["sites"]},

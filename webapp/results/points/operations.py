@@ -172,7 +172,7 @@ def _local_midnight(day: date, tz) -> datetime:
 
 
 def _alive(q):
-    return q.where(Finding.deleted_at.is_(None))
+    return q.where(Finding.counted())
 
 
 def collect_causes(period: Period, today: date, tz) -> list[Cause]:
