@@ -248,6 +248,8 @@ def seed_demo(today: date | None = None) -> dict:
                        title=title, description=desc, impact=impact, area=area, item_id=items[item].id,
                        severity=severity, department_id=depts[dept].id,
                        responsible_person="赵磊" if dept == "SVC" else None, photos=[sha], status=fstatus,
+                       # The review queue shows the newest synced ones; the rest were confirmed.
+                       review_status="pending" if key == "v4" or fkey == "finding:v3:0" else "confirmed",
                        captured_at=start + timedelta(minutes=40 + m * 15), lat=31.23 + n / 100, lng=121.47 + m / 100)
     db.session.flush()
     people = {code: [name for name, _pos, dept in PEOPLE if dept == code] for code in depts}
