@@ -7,6 +7,7 @@ from sqlalchemy.orm import selectinload
 from webapp.authz import can, get_scoped_or_404, scoped
 from webapp.extensions import db
 from webapp.findings.models import Finding
+from webapp.photos.operations import gallery_items
 from webapp.visits import operations as ops
 from webapp.visits.models import ChecklistAnswer, Interview, Meeting, Metric, Visit
 from webapp.visits.scoring import score_by_area
@@ -37,6 +38,7 @@ def detail(visit_id):
     answers = live(ChecklistAnswer)
     return render_template(
         "visits/detail.html",
+        **_answers_by_area(visit, answers),
         visit=visit,
         meetings=live(Meeting),
         answers=answers,
@@ -46,6 +48,20 @@ def detail(visit_id):
         scores=score_by_area(visit.template.items, answers),
         supervisors=ops.active_supervisors() if can(current_user, "visit.reassign", visit) else [],
     )
+
+
+def _answers_by_area(visit, answers) -> dict:
+    """The checklist as answered, grouped by content area in the template's order: each item with its
+    answer (or none), the failed ones counted, and the photos of every answer for the viewer."""
+    by_item = {a.item_id: a for a in answers}
+    groups: dict[str, list] = {}
+    for item in sorted(visit.template.items, key=lambda i: (i.position, i.code)):
+        groups.setdefault(item.area, []).append((item, by_item.get(item.id)))
+    shas = sorted({s for a in answers for s in (a.photos or [])})
+    photos = {g["photo"].sha256: g for g in gallery_items(shas, current_user)} if shas else {}
+    failed = sum(1 for a in answers if a.result == "fail")
+    return {"answer_groups": list(groups.items()), "answer_photos": photos, "failed_count": failed,
+            "answered_count": sum(1 for a in answers if a.result)}
 
 
 @bp.post("/<visit_id>/reassign")
