@@ -164,8 +164,12 @@ def new_version(report: Report, user) -> Report:
     if latest.id != report.id:
         raise WorkflowError(_("A newer version of this report exists."))
     fields = {name: getattr(report, name) for name in EDITABLE}
+    # The problems list and the scores are drawn from the visit again: a finding corrected since the
+    # last approval reads the same in the text as in its badge (docs/review.md#the-frozen-report).
+    fresh = prefill(report.visit)
+    fields["problems"] = fresh["problems"]
     new = Report(visit_id=report.visit_id, version_no=report.version_no + 1, status="draft", author_id=user.id,
-                 supersedes_id=report.id, area_scores=dict(report.area_scores or {}), **fields)
+                 supersedes_id=report.id, area_scores=fresh["area_scores"], **fields)
     db.session.add(new)
     db.session.flush()
     record_audit(user, "report.new_version", "report", new.id, {"supersedes": report.id, "version": new.version_no})
