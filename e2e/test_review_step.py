@@ -151,11 +151,17 @@ def test_review_and_frozen_report(browser, server, tmp_path):
     _shot(mgr, "report-versions-zh")
 
     # The visit on the desk: its checklist answers by area.
-    mgr.goto(f"{server}/visits/")
-    mgr.locator("a", has_text="南京路门店").first.click()
+    mgr.goto(f"{server}/findings/?q=收银台现金未按规定日结")
+    mgr.locator("a.finding-link", has_text="收银台现金未按规定日结").first.click()
+    mgr.locator("a", has_text="打开完整页面").first.click()
+    mgr.wait_for_url("**/findings/*")
+    mgr.locator(".facts a", has_text="南京路门店").click()
     mgr.wait_for_url("**/visits/*")
     visit_url = mgr.url
     assert mgr.locator("tr.answer-fail").count() >= 1
+    mgr.locator("tr.answer-fail a.pv-open").first.click()  # the photo viewer, not the bare image
+    assert mgr.url == visit_url
+    mgr.keyboard.press("Escape")
     _shot(mgr, "visit-answers-zh")
     assert not [e for e in errors if "Content Security Policy" in e], errors
 

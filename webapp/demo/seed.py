@@ -256,6 +256,9 @@ def seed_demo(today: date | None = None) -> dict:
                        # The review queue shows the newest synced ones; the rest were confirmed.
                        review_status="pending" if key == "v4" else "confirmed",
                        captured_at=start + timedelta(minutes=40 + m * 15), lat=31.23 + n / 100, lng=121.47 + m / 100)
+                answer = db.session.get(ChecklistAnswer, demo_id(f"answer:{key}:{item}"))
+                if answer is not None and answer.result == "fail" and not answer.photos:
+                    answer.photos, answer.note = [sha], f"{title}：{desc}"  # the failed item's evidence
     db.session.flush()
     people = {code: [name for name, _pos, dept in PEOPLE if dept == code] for code in depts}
     seed_history(ensure, today=today, local=LOCAL, template=template, items=items, sites=sites, depts=depts,
