@@ -10,8 +10,8 @@ from tests.conftest import AuthActions
 from tests.sync.conftest import Device, new_id
 from webapp.audit.models import AuditEntry
 from webapp.extensions import db
-from webapp.models import Finding, Interview, Metric, Revision, Visit
 from webapp.findings.review import confirm_finding
+from webapp.models import Finding, Interview, Metric, Revision, Visit
 from webapp.rectification import operations as rect_ops
 
 DEADLINE = date(2026, 12, 20)  # after the pinned today
