@@ -316,6 +316,8 @@ ACTIONS = {
     "plans.missed": lambda user, _obj: user.role in EVERYTHING,
     # Scheduling a blind double inspection (calibration): management.
     "calibration.schedule": lambda user, _obj: user.role == "manager",
+    # The review of a synced finding (confirm, correct, reject, merge): management, the findings it sees.
+    "finding.review": lambda user, _finding: user.role in EVERYTHING,
     # Administration (管理员): people and their accounts, the organisation, bulk onboarding, the audit
     # log, sign-in and channel settings. Administrators only; every admin page and import asks here.
     "admin.users": lambda user, _obj: user.role == "admin",

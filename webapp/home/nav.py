@@ -10,6 +10,7 @@ ENTRIES = [
     ("mobile.app", _l("Site app"), "visit", ("supervisor",)),
     ("visits.index", _l("Visits"), "visit", ("manager", "supervisor", "dept_head", "admin")),
     ("findings.index", _l("Findings"), "finding", ("admin", "manager", "supervisor", "dept_head", "staff")),
+    ("findings.review_queue", _l("Review queue"), "finding", ("admin", "manager")),
     ("plans.index", _l("Plans"), "plan", ("admin", "manager", "supervisor")),
     ("reports.index", _l("Reports"), "report", ("admin", "manager", "supervisor", "dept_head")),
     ("rectification.index", _l("Rectification"), "fix", ("admin", "manager", "supervisor", "dept_head")),
@@ -33,7 +34,10 @@ def nav_for(user):
     for endpoint, label, icon, roles in ENTRIES:
         if user.role in roles and endpoint in views:
             blueprint = endpoint.split(".")[0]
-            active = request.blueprint == blueprint and request.endpoint != "home.more"
+            # A page with its own entry (the review queue inside findings) lights only that entry.
+            exact = request.endpoint in {e[0] for e in ENTRIES}
+            active = (request.endpoint == endpoint) if exact else (
+                request.blueprint == blueprint and request.endpoint != "home.more")
             items.append({"endpoint": endpoint, "label": label, "icon": icon, "active": active})
     return items
 

@@ -90,7 +90,7 @@ def _high_severity_open(threshold: float, today: date) -> list[Hit]:
     # age in whole local days > threshold ⟺ captured before local midnight of today − floor(threshold)
     cutoff = _local_midnight(today - timedelta(days=math.floor(threshold)))
     rows = db.session.scalars(select(Finding).where(
-        Finding.deleted_at.is_(None), Finding.severity.in_(("high", "critical")), Finding.status != "closed",
+        Finding.counted(), Finding.severity.in_(("high", "critical")), Finding.status != "closed",
         Finding.captured_at < cutoff)).all()
     hits = []
     for f in rows:
@@ -145,11 +145,11 @@ def _score_drop(threshold: float, today: date) -> list[Hit]:
 def _repeat_problem(threshold: float, today: date) -> list[Hit]:
     since = _local_midnight(today - timedelta(days=REPEAT_WINDOW_DAYS))
     earlier = aliased(Finding)
-    in_window = (Finding.deleted_at.is_(None), Finding.site_id.is_not(None), Finding.item_id.is_not(None),
+    in_window = (Finding.counted(), Finding.site_id.is_not(None), Finding.item_id.is_not(None),
                  Finding.captured_at >= since)
     # a chain member: a repeat, or the finding a repeat points to
     members = (Finding.repeat_of_id.is_not(None)) | Finding.id.in_(
-        select(earlier.repeat_of_id).where(earlier.repeat_of_id.is_not(None), earlier.deleted_at.is_(None)))
+        select(earlier.repeat_of_id).where(earlier.repeat_of_id.is_not(None), earlier.deleted_at.is_(None), earlier.review_status == "confirmed"))
     counts = db.session.execute(select(Finding.site_id, Finding.item_id, func.count()).where(*in_window, members)
                                 .group_by(Finding.site_id, Finding.item_id)).all()
     by_site = defaultdict(list)
@@ -176,7 +176,7 @@ def _repeat_problem(threshold: float, today: date) -> list[Hit]:
 def _overdue_rectifications(threshold: float, today: date) -> list[Hit]:
     rows = db.session.execute(
         select(Finding.department_id, func.count()).join(Rectification, Rectification.finding_id == Finding.id)
-        .where(overdue_clause(today), Finding.deleted_at.is_(None), Finding.department_id.is_not(None))
+        .where(overdue_clause(today), Finding.counted(), Finding.department_id.is_not(None))
         .group_by(Finding.department_id)).all()
     wanted = {d: n for d, n in rows if n >= threshold}
     if not wanted:
