@@ -3,9 +3,9 @@ render from the snapshot; a later change to a finding changes none of them; a ne
 has its own snapshot and hash."""
 
 import re
-from datetime import date
 import shutil
 import subprocess
+from datetime import date
 
 import pytest
 from sqlalchemy import select

@@ -151,8 +151,10 @@ def _detail_context(finding):
         candidates = db.session.scalars(scoped(Finding, current_user).where(
             Finding.site_id == finding.site_id, Finding.id != finding.id, Finding.deleted_at.is_(None),
             Finding.review_status.in_(("pending", "confirmed"))).order_by(Finding.captured_at.desc()).limit(50)).all()
-    items = db.session.scalars(select(TemplateItem).join(ChecklistTemplate).where(
-        ChecklistTemplate.is_current.is_(True)).order_by(TemplateItem.position)).all() if reviewer else []
+    # The items a correction may point to: those of the checklist the visit used.
+    items = db.session.scalars(select(TemplateItem).where(
+        TemplateItem.template_id == finding.visit.template_id).order_by(TemplateItem.position)).all() \
+        if reviewer and finding.visit is not None else []
     item_ids = {v for r in reviews for v in (r.changes or {}).get("item_id", []) if v}
     item_titles = {i.id: (i.title_en if current_locale_code() == "en" and i.title_en else i.title)
                    for i in db.session.scalars(select(TemplateItem).where(TemplateItem.id.in_(item_ids)))}
@@ -253,8 +255,10 @@ def review(finding_id, action):
             review_ops.reject_finding(finding, current_user, args.get("reason"))
             message = _("Finding rejected: the supervisor sees the reason.")
         elif action == "correct":
-            if args.get("item_id") and db.session.get(TemplateItem, args["item_id"]) is None:
-                raise ops.WorkflowError(_("No such checklist item."))
+            item = db.session.get(TemplateItem, args["item_id"]) if args.get("item_id") else None
+            if args.get("item_id") and (item is None or finding.visit is None
+                                        or item.template_id != finding.visit.template_id):
+                raise ops.WorkflowError(_("No such checklist item."))  # only the visit's checklist
             review_ops.correct_finding(finding, current_user, {k: v for k, v in args.items() if k in CORRECTABLE},
                                        args.get("reason"))
             message = _("Finding corrected.")
