@@ -274,7 +274,8 @@ def head_worklist(user, today: date | None = None, limit: int = 8) -> dict:
         out[key] = db.session.execute(q.order_by(Finding.id).limit(limit)).all()
         out["counts"][key] = db.session.scalar(
             select(func.count()).select_from(q.order_by(None).subquery()))
-    to_plan = scoped(Finding, user).where(Finding.deleted_at.is_(None), Finding.status == "open")
+    # only a confirmed finding awaits a plan (require_confirmed): pending review is management's turn
+    to_plan = scoped(Finding, user).where(Finding.counted(), Finding.status == "open")
     out["to_plan"] = db.session.scalars(to_plan.order_by(Finding.captured_at.desc()).limit(limit)).all()
     out["counts"]["to_plan"] = db.session.scalar(select(func.count()).select_from(to_plan.subquery()))
     return out
