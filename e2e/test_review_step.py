@@ -149,7 +149,7 @@ def test_review_and_frozen_report(browser, server, tmp_path):
     ph.locator(".m-review-rejected").wait_for()
     assert "当日为新员工培训日" in ph.locator(".m-review-rejected").inner_text()
     _no_horizontal_scroll(ph)
-    _scroll_to(ph, "h1")
+    _scroll_to(ph, ".m-back")
     _shot(ph, "phone-rejected-zh")
 
     # 4. The frozen report: written, approved, shared.
