@@ -275,6 +275,7 @@ def create_visit(app, create_template):
 @pytest.fixture
 def create_finding(app):
     def make(visit, title="问题", department=None, severity="medium", **kw):
+        kw.setdefault("review_status", "confirmed")  # a finding made here stands as already reviewed
         f = Finding(visit_id=visit.id, site_id=visit.site_id, supervisor_id=visit.supervisor_id, title=title,
                     department_id=(department.id if department else visit.department_id), severity=severity,
                     area=kw.pop("area", "process"), captured_at=kw.pop("captured_at", datetime.now(UTC)), **kw)

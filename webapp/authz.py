@@ -322,6 +322,8 @@ ACTIONS = {
     "warnings.act": lambda user, warning: user.role in EVERYTHING and (
         warning is None or isinstance(warning, Warning)),
     "warnings.rules": lambda user, _rule: user.role == "admin",
+    # The review of a synced finding (confirm, correct, reject, merge): management, the findings it sees.
+    "finding.review": lambda user, _finding: user.role in EVERYTHING,
     # Administration (管理员): people and their accounts, the organisation, bulk onboarding, the audit
     # log, sign-in and channel settings. Administrators only; every admin page and import asks here.
     "admin.users": lambda user, _obj: user.role == "admin",

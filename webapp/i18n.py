@@ -64,6 +64,20 @@ TERMS = {
         "pending_acceptance": _l("Awaiting acceptance"),
         "closed": _l("Closed"),
     },
+    # The manager's review of a synced finding (webapp/findings/review.py).
+    "review_status": {
+        "pending": _l("Awaiting review"),
+        "confirmed": _l("Confirmed"),
+        "rejected": _l("Rejected: not a problem"),
+        "merged": _l("Merged"),
+    },
+    "review_action": {
+        "confirm": _l("Confirmed"),
+        "reject": _l("Rejected: not a problem"),
+        "correct": _l("Corrected"),
+        "merge": _l("Merged into another finding"),
+        "merged_in": _l("Another finding merged into this one"),
+    },
     "rectification_status": {
         "planned": _l("Rectification planned"),
         "rectifying": _l("Rectifying"),
@@ -176,6 +190,11 @@ TERMS = {
         "template_id": _l("Checklist template"),
         "plan_id": _l("Plan"),
         "has_conflict": _l("Open conflict"),
+        "review_status": _l("Review"),
+        "review_reason": _l("Review reason"),
+        "merged_into_id": _l("Merged into"),
+        "reviewed_by": _l("Reviewed by"),
+        "reviewed_at": _l("Reviewed at"),
     },
     # How a version of a synced record came to be (revision history).
     "revision_kind": {

@@ -6,7 +6,7 @@ from webapp.checklists.models import ChecklistTemplate, TemplateItem  # noqa: F4
 from webapp.core.settings import AppSetting  # noqa: F401
 from webapp.evidence.models import RecordEvidence, VisitCheckin  # noqa: F401
 from webapp.exports.models import ExportJob  # noqa: F401
-from webapp.findings.models import Finding, FindingComment  # noqa: F401
+from webapp.findings.models import Finding, FindingComment, FindingReview  # noqa: F401
 from webapp.notifications.models import Notification  # noqa: F401
 from webapp.org.models import Department, Person, Site  # noqa: F401
 from webapp.outbox.models import DeliveryAttempt, OutboxMessage, WebhookEndpoint  # noqa: F401
@@ -25,7 +25,7 @@ from webapp.rectification.models import (  # noqa: F401
     Rectification,
     RectificationUpdate,
 )
-from webapp.reports.models import CommunicationNote, Report, ShareLink  # noqa: F401
+from webapp.reports.models import CommunicationNote, Report, ReportSnapshot, ShareLink  # noqa: F401
 from webapp.results.calibration.models import CalibrationPair  # noqa: F401
 from webapp.results.dashboard.models import FindingTally, RectificationTally, SiteDayTally  # noqa: F401
 from webapp.results.models import (  # noqa: F401

@@ -80,7 +80,7 @@ def _fill():
         tz = current_app.config.get("BABEL_DEFAULT_TIMEZONE", tz)
     except RuntimeError:
         pass
-    for stmt in tallies.rebuild_statements(tz):
+    for stmt in tallies.rebuild_statements(tz, reviewed=False):  # no review status before 0121_review
         bind.execute(stmt)
 
 

@@ -10,6 +10,7 @@ from tests.conftest import AuthActions
 from tests.sync.conftest import Device, new_id
 from webapp.audit.models import AuditEntry
 from webapp.extensions import db
+from webapp.findings.review import confirm_finding
 from webapp.models import Finding, Interview, Metric, Revision, Visit
 from webapp.rectification import operations as rect_ops
 
@@ -38,7 +39,8 @@ def test_a_phone_cannot_move_a_finding_through_the_loop(world, phones, client, s
     assert "整改" in res["errors"]["status"][0]  # in the user's language: the loop goes through rectification
     f = db.session.get(Finding, fid)
     assert f.status == "open"
-    # the desk's loop is not stuck: the department head can still plan
+    # the desk's loop is not stuck: once management confirmed it in review, the department head can plan
+    confirm_finding(f, world["users"]["manager"])
     rect_ops.submit_plan(f, world["users"]["head1"], "清理通道", "吴敏", DEADLINE)
     db.session.commit()
     assert db.session.get(Finding, fid).status == "rectifying"

@@ -23,6 +23,7 @@ def _loop(world, create_finding):
         ops.submit_plan(f, head, "措施", "责任人", TODAY + timedelta(days=5))
         made[key] = f
     made["open"] = create_finding(v1, "一部-open")
+    create_finding(v1, "一部-待审核", review_status="pending")  # management's turn: no plan awaited yet
     other = world["findings"][1]
     ops.submit_plan(other, world["users"]["head2"], "措施", "责任人", TODAY + timedelta(days=3))
     ops.submit_for_acceptance(made["failed"], head)
@@ -42,6 +43,7 @@ def test_the_worklist_groups_the_heads_own_deadlines(world, create_finding):
     assert titles == {"overdue": ["一部-overdue"], "due": ["一部-due"], "failed": ["一部-failed"],
                       "awaiting": ["一部-awaiting"]}
     assert "一部-open" in [f.title for f in w["to_plan"]] and made["open"] in w["to_plan"]
+    assert "一部-待审核" not in [f.title for f in w["to_plan"]]
     assert w["counts"] == {"overdue": 1, "due": 1, "failed": 1, "awaiting": 1, "to_plan": 2}
     # department 2's head sees only theirs
     w2 = ops.head_worklist(world["users"]["head2"], TODAY)

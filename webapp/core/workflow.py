@@ -15,3 +15,11 @@ def move_status(obj, to: str, transitions: dict, *, user, entity: str, illegal: 
     obj.status = to
     record_audit(user, f"{entity}.{to}", entity, obj.id, {"from": before, "to": to, **(data or {})})
     return before
+
+
+def require_confirmed(obj, *, illegal: Callable[[], Exception]) -> None:
+    """The review rule (docs/review.md#the-review-step): work on a finding's rectification — a plan,
+    progress from the desk or from a phone — starts only once management has confirmed the finding.
+    Pending, rejected and merged findings raise `illegal()`."""
+    if getattr(obj, "review_status", None) != "confirmed":
+        raise illegal()

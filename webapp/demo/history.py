@@ -237,7 +237,7 @@ def _add_visit(ensure, demo_id, key, *, day, today, local, site, dept_code, qi, 
                          title=title, description=desc, impact=impact, area=items[code].area, item_id=items[code].id,
                          severity=severity, department_id=site.department_id, responsible_person=person,
                          photos=[photos[(m + len(key)) % len(photos)]], status="open", captured_at=captured,
-                         lat=31.2 + rng.random() / 10, lng=121.4 + rng.random() / 10)
+                         review_status="confirmed", lat=31.2 + rng.random() / 10, lng=121.4 + rng.random() / 10)
         outcome = _weighted(rng, ("on_time", "late", "failed_once", "never"), outcome_weights)
         _rectify(ensure, demo_id, fkey, finding, rng=rng, outcome=outcome, day=day, today=today, local=local,
                  owner=person, head=head, supervisor=supervisor)

@@ -125,6 +125,11 @@ VISITS = [
     ]),
     ("v4", "XH-ST", "supervisor", "in_progress", 0, [
         ("门店与仓库补货沟通不畅", "畅销品缺货 3 天未补，门店与仓库各执一词", "销售损失", "teamwork", "T1", "medium", "open", "SVC"),
+        # Synced from the phone today and awaiting management's review (docs/review.md#the-review-step).
+        ("收银台备用金不足", "早班开班时备用零钱仅 200 元，低于规定的 500 元", "找零困难", "risk", "R2", "low", "open", "SVC"),
+        ("店员未佩戴工牌", "3 名店员未佩戴工牌", "顾客无法识别服务人员", "service", "S1", "medium", "open", "SVC"),
+        ("补货单未及时提交", "畅销品补货单晚交 2 天", "缺货", "process", "P1", "medium", "open", "SVC"),
+        ("畅销品补货延误", "畅销品补货单晚交，货架空置", "缺货", "process", "P1", "medium", "open", "SVC"),
     ]),
     ("v5", "SH-HQ", "supervisor", "scheduled", 3, []),
     ("v6", "FIN-SSC", "supervisor2", "scheduled", 7, []),
@@ -279,7 +284,12 @@ def seed_demo(today: date | None = None) -> dict:
                        title=title, description=desc, impact=impact, area=area, item_id=items[item].id,
                        severity=severity, department_id=depts[dept].id,
                        responsible_person="赵磊" if dept == "SVC" else None, photos=[sha], status=fstatus,
+                       # The review queue shows the newest synced ones; the rest were confirmed.
+                       review_status="pending" if key == "v4" else "confirmed",
                        captured_at=start + timedelta(minutes=40 + m * 15), lat=31.23 + n / 100, lng=121.47 + m / 100)
+                answer = db.session.get(ChecklistAnswer, demo_id(f"answer:{key}:{item}"))
+                if answer is not None and answer.result == "fail" and not answer.photos:
+                    answer.photos, answer.note = [sha], f"{title}：{desc}"  # the failed item's evidence
     db.session.flush()
     # Photo markup, signatures and a before/after pair (webapp/demo/markup.py).
     from webapp.demo.markup import seed_markup

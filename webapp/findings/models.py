@@ -17,6 +17,17 @@ FINDING_TRANSITIONS = {  # moved only by the rectification operations (webapp/re
     "pending_acceptance": ("rectifying", "closed"),
     "closed": (),
 }
+# The manager's review of a finding (docs/review.md#the-review-step): a finding synced from a phone awaits
+# review; only confirmed findings count in the KPIs and may start a rectification.
+REVIEW_STATUSES = ("pending", "confirmed", "rejected", "merged")
+REVIEW_TRANSITIONS = {
+    "pending": ("confirmed", "rejected", "merged"),
+    "confirmed": ("rejected", "merged"),  # while no rectification has started (webapp/findings/review.py)
+    "rejected": ("confirmed",),
+    "merged": (),
+}
+# The fields a reviewer may correct, in the order the form shows them.
+CORRECTABLE = ("title", "severity", "area", "item_id", "description", "impact")
 
 
 class Finding(Synced, db.Model):
@@ -58,15 +69,28 @@ class Finding(Synced, db.Model):
     lat: Mapped[float | None]
     lng: Mapped[float | None]
     repeat_of_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("findings.id"))
+    review_status: Mapped[str] = mapped_column(String(20), default="pending", server_default="confirmed",
+                                               index=True)
+    review_reason: Mapped[str | None] = mapped_column(Text)  # why rejected (the supervisor sees it)
+    # Plain columns, no foreign keys: adding one would make SQLite rebuild the table and drop the
+    # full-text triggers of migration 0002.
+    merged_into_id: Mapped[str | None] = mapped_column(UUIDStr)  # the finding this one was merged into
+    reviewed_by: Mapped[str | None] = mapped_column(UUIDStr)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     visit = relationship("Visit", back_populates="findings")
     site = relationship("Site")
     department = relationship("Department")
-    supervisor = relationship("User")
+    supervisor = relationship("User", foreign_keys=[supervisor_id])
     item = relationship("TemplateItem")
     # Set by webapp/findings/repeats.py; a relationship so a stored finding can point to one inserted in
     # the same flush (the unit of work then inserts before it updates).
     repeat_of = relationship("Finding", remote_side="Finding.id", foreign_keys=[repeat_of_id])
+
+    @classmethod
+    def counted(cls):
+        """The findings the KPIs count: not deleted, confirmed by review."""
+        return cls.deleted_at.is_(None) & (cls.review_status == "confirmed")
     comments: Mapped[list["FindingComment"]] = relationship(order_by="FindingComment.created_at")
 
 
@@ -81,3 +105,20 @@ class FindingComment(db.Model):
 
     author = relationship("User")
 
+
+
+class FindingReview(db.Model):
+    """One review act on a finding — who, when, why, what changed (field: [before, after])."""
+
+    __tablename__ = "finding_reviews"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    finding_id: Mapped[str] = mapped_column(UUIDStr, ForeignKey("findings.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))  # confirm | reject | correct | merge | merged_in
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    reason: Mapped[str | None] = mapped_column(Text)
+    other_id: Mapped[str | None] = mapped_column(UUIDStr)  # the other finding of a merge
+    user_id: Mapped[str] = mapped_column(UUIDStr, ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user = relationship("User")

@@ -1,4 +1,4 @@
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from webapp.checklists.models import AREAS
 from webapp.findings.models import FINDING_STATUSES, SEVERITIES
@@ -51,5 +51,54 @@ def list_args(multidict) -> dict:
     schema = FindingListArgs()
     errors = schema.validate(data)
     for key in errors:
+        data.pop(key, None)
+    return schema.load(data)
+
+
+class ReviewText(fields.String):
+    """User text of a review: control characters refused (NUL above all, webapp/core/text.py)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        from flask_babel import gettext as _
+
+        from webapp.core.text import first_forbidden
+
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if first_forbidden(value) is not None:
+            raise ValidationError(_("This text contains a character that cannot be stored."))
+        return value
+
+
+class ReviewArgs(_Args):
+    reason = ReviewText(load_default=None, validate=validate.Length(max=2000))
+
+
+class CorrectArgs(ReviewArgs):
+    title = ReviewText(validate=validate.Length(min=1, max=200))
+    severity = fields.String(validate=validate.OneOf(SEVERITIES))
+    area = fields.String(allow_none=True, validate=validate.OneOf(AREAS))
+    item_id = fields.String(allow_none=True, validate=validate.Length(max=36))
+    description = ReviewText(allow_none=True, validate=validate.Length(max=20000))
+    impact = ReviewText(allow_none=True, validate=validate.Length(max=20000))
+
+
+class MergeArgs(ReviewArgs):
+    into_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+
+
+class QueueArgs(_Args):
+    review = fields.String(load_default="pending", validate=validate.OneOf(("pending", "confirmed", "rejected",
+                                                                            "merged")))
+    site_id = fields.String(load_default=None, validate=validate.Length(max=36))
+    supervisor_id = fields.String(load_default=None, validate=validate.Length(max=36))
+    date_from = fields.Date(load_default=None)
+    date_to = fields.Date(load_default=None)
+
+
+def queue_args(multidict) -> dict:
+    """Like list_args: a bad filter is dropped, never an error page."""
+    data = {k: v for k, v in multidict.items() if v != ""}
+    schema = QueueArgs()
+    for key in schema.validate(data):
         data.pop(key, None)
     return schema.load(data)

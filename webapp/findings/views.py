@@ -9,15 +9,24 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from webapp.auth.models import User
-from webapp.authz import get_scoped_or_404, scoped
+from webapp.authz import can, get_scoped_or_404, scoped
 from webapp.checklists.models import ChecklistTemplate, TemplateItem
 from webapp.extensions import db
 from webapp.findings import operations as ops
+from webapp.findings import review as review_ops
 from webapp.findings.export import export_params, findings_export
-from webapp.findings.models import Finding
-from webapp.findings.schemas import AssignArgs, CommentArgs, list_args
+from webapp.findings.models import CORRECTABLE, SEVERITIES, Finding
+from webapp.findings.schemas import (
+    AssignArgs,
+    CommentArgs,
+    CorrectArgs,
+    MergeArgs,
+    ReviewArgs,
+    list_args,
+    queue_args,
+)
 from webapp.findings.search import filtered, page
-from webapp.i18n import TERMS, current_locale_code
+from webapp.i18n import TERMS, current_locale_code, term
 from webapp.org.models import Department, Site
 from webapp.org.operations import live_choices
 from webapp.photos.operations import gallery_items
@@ -130,7 +139,39 @@ def _detail_context(finding):
     users = {u.id: u.display_name for u in db.session.scalars(select(User).where(
         User.id.in_({r.user_id for r in revisions if r.user_id} | {c.author_id for c in finding.comments})))}
     rect = db.session.scalar(select(Rectification).where(Rectification.finding_id == finding.id))
-    return dict(finding=finding, photos=photos, revisions=revisions, users=users, rect=rect)
+    reviews = review_ops.review_log([finding.id])
+    users.update({u.id: u.display_name for u in db.session.scalars(select(User).where(
+        User.id.in_({r.user_id for r in reviews} | ({finding.reviewed_by} if finding.reviewed_by else set()))))})
+    linked = {f.id: f for f in db.session.scalars(scoped(Finding, current_user).where(Finding.id.in_(
+        {r.other_id for r in reviews if r.other_id} | ({finding.merged_into_id} if finding.merged_into_id else set()))))}
+    reviewer = can(current_user, "finding.review", finding)
+    candidates = []
+    if reviewer and finding.review_status in ("pending", "confirmed") and finding.status == "open":
+        # Findings that may describe the same problem: the same site's, pending or confirmed.
+        candidates = db.session.scalars(scoped(Finding, current_user).where(
+            Finding.site_id == finding.site_id, Finding.id != finding.id, Finding.deleted_at.is_(None),
+            Finding.review_status.in_(("pending", "confirmed"))).order_by(Finding.captured_at.desc()).limit(50)).all()
+    # The items a correction may point to: those of the checklist the visit used.
+    items = db.session.scalars(select(TemplateItem).where(
+        TemplateItem.template_id == finding.visit.template_id).order_by(TemplateItem.position)).all() \
+        if reviewer and finding.visit is not None else []
+    item_ids = {v for r in reviews for v in (r.changes or {}).get("item_id", []) if v}
+    item_titles = {i.id: (i.title_en if current_locale_code() == "en" and i.title_en else i.title)
+                   for i in db.session.scalars(select(TemplateItem).where(TemplateItem.id.in_(item_ids)))}
+
+    def review_value(name, value):
+        """A corrected value as the reader says it: labels for codes, the item's title for its id."""
+        if value in (None, ""):
+            return "—"
+        if name in ("severity", "area"):
+            return term(name, value)
+        if name == "item_id":
+            return item_titles.get(value, "—")
+        return value
+
+    return dict(finding=finding, photos=photos, revisions=revisions, users=users, rect=rect, reviews=reviews,
+                review_value=review_value,
+                linked=linked, reviewer=reviewer, merge_candidates=candidates, items=items, severities=SEVERITIES)
 
 
 @bp.get("/<finding_id>")
@@ -163,3 +204,83 @@ def comment(finding_id):
     return redirect(url_for(".detail", finding_id=finding_id), 303)
 
 
+
+
+# ---- the review step (docs/review.md#the-review-step) ------------------------------------------
+
+@bp.get("/review")
+@login_required
+def review_queue():
+    if not can(current_user, "finding.review"):
+        abort(404)
+    args = queue_args(request.args)
+    rows = review_ops.review_queue(current_user, args)
+    ref = _reference()
+    supervisors = db.session.scalars(select(User).where(User.role == "supervisor").order_by(User.display_name)).all()
+    return render_template("findings/review.html", findings=rows, args=args, sites=ref["sites"],
+                           supervisors=supervisors, awaiting=review_ops.awaiting_review_count(current_user),
+                           **_row_labels(ref))
+
+
+def _review_form(schema):
+    data = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    for name in ("area", "item_id", "description", "impact"):
+        if name in data and data[name] == "":
+            data[name] = None
+    return schema.load(data)
+
+
+def _after_review(finding, message):
+    db.session.commit()
+    flash(message, "info")
+    target = request.form.get("next")
+    if target == "queue":
+        return redirect(url_for(".review_queue"), 303)
+    return redirect(url_for(".detail", finding_id=finding.id), 303)
+
+
+@bp.post("/<finding_id>/review/<action>")
+@login_required
+def review(finding_id, action):
+    finding = get_scoped_or_404(Finding, finding_id, current_user)
+    if action not in ("confirm", "reject", "correct", "merge"):
+        abort(404)
+    schema = {"confirm": ReviewArgs, "reject": ReviewArgs, "correct": CorrectArgs, "merge": MergeArgs}[action]()
+    try:
+        args = _review_form(schema)
+        if action == "confirm":
+            review_ops.confirm_finding(finding, current_user, args.get("reason"))
+            message = _("Finding confirmed.")
+        elif action == "reject":
+            review_ops.reject_finding(finding, current_user, args.get("reason"))
+            message = _("Finding rejected: the supervisor sees the reason.")
+        elif action == "correct":
+            item = db.session.get(TemplateItem, args["item_id"]) if args.get("item_id") else None
+            if args.get("item_id") and (item is None or finding.visit is None
+                                        or item.template_id != finding.visit.template_id):
+                raise ops.WorkflowError(_("No such checklist item."))  # only the visit's checklist
+            review_ops.correct_finding(finding, current_user, {k: v for k, v in args.items() if k in CORRECTABLE},
+                                       args.get("reason"))
+            message = _("Finding corrected.")
+        else:
+            survivor = get_scoped_or_404(Finding, args["into_id"], current_user)
+            review_ops.merge_findings(finding, survivor, current_user, args.get("reason"))
+            return _after_review(survivor, _("Findings merged."))
+    except ValidationError as e:
+        db.session.rollback()
+        return _review_error(finding, "; ".join(
+            f"{v[0] if isinstance(v, list) else v}" for v in e.messages.values()), 400)
+    except ops.NotAllowed as e:
+        db.session.rollback()
+        return _review_error(finding, str(e), 403)
+    except ops.WorkflowError as e:
+        db.session.rollback()
+        return _review_error(finding, str(e), 409)
+    return _after_review(finding, message)
+
+
+def _review_error(finding, message, status):
+    db.session.refresh(finding)
+    ctx = _detail_context(finding)
+    ctx["review_error"] = message
+    return render_template("findings/detail.html", **ctx), status

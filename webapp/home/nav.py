@@ -10,6 +10,7 @@ ENTRIES = [
     ("mobile.app", _l("Site app"), "visit", ("supervisor",)),
     ("visits.index", _l("Visits"), "visit", ("manager", "supervisor", "dept_head", "admin")),
     ("findings.index", _l("Findings"), "finding", ("admin", "manager", "supervisor", "dept_head", "staff")),
+    ("findings.review_queue", _l("To review"), "review", ("admin", "manager")),
     ("plans.index", _l("Plans"), "plan", ("admin", "manager", "supervisor")),
     ("reports.index", _l("Reports"), "report", ("admin", "manager", "supervisor", "dept_head")),
     ("rectification.index", _l("Rectification"), "fix", ("admin", "manager", "supervisor", "dept_head")),
@@ -30,10 +31,17 @@ ENTRIES = [
 def nav_for(user):
     views = current_app.view_functions
     items = []
+    # A page with its own entry (the review queue inside findings) lights only that entry; another
+    # page of a blueprint lights the blueprint's first entry (a finding's page: Findings).
+    exact = request.endpoint in {e[0] for e in ENTRIES}
+    firsts = {}
+    for e in ENTRIES:
+        firsts.setdefault(e[0].split(".")[0], e[0])
     for endpoint, label, icon, roles in ENTRIES:
         if user.role in roles and endpoint in views:
             blueprint = endpoint.split(".")[0]
-            active = request.blueprint == blueprint and request.endpoint != "home.more"
+            active = (request.endpoint == endpoint) if exact else (
+                request.blueprint == blueprint and firsts[blueprint] == endpoint and request.endpoint != "home.more")
             items.append({"endpoint": endpoint, "label": label, "icon": icon, "active": active})
     return items
 

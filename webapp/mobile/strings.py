@@ -137,6 +137,7 @@ ENUMS = {
     "result": TERMS["result"],
     "visit_status": TERMS["visit_status"],
     "finding_status": TERMS["finding_status"],
+    "review_status": TERMS["review_status"],
     "metric_kind": TERMS["metric_kind"],
     "field": TERMS["field"],
 }
@@ -155,6 +156,9 @@ STRINGS.update(RECTIFICATION_STRINGS)
 from webapp.checklists.strings import PHONE_STRINGS as CHECKLIST_STRINGS  # noqa: E402  (rich checklist items)
 
 STRINGS.update(CHECKLIST_STRINGS)
+from webapp.findings.phone_strings import PHONE_STRINGS as REVIEW_STRINGS  # noqa: E402  (the review step)
+
+STRINGS.update(REVIEW_STRINGS)
 
 
 def app_strings() -> dict:

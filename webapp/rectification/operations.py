@@ -14,7 +14,7 @@ from webapp.audit.operations import record_audit
 from webapp.auth.models import User
 from webapp.authz import can, scoped
 from webapp.core.models import utcnow
-from webapp.core.workflow import move_status
+from webapp.core.workflow import move_status, require_confirmed
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.findings.operations import NotAllowed, WorkflowError, transition_finding
@@ -43,10 +43,16 @@ def _require_head(user, finding):
         raise NotAllowed(_("Only the head of the responsible department can do this."))
 
 
+def _require_confirmed(finding: Finding) -> None:
+    require_confirmed(finding, illegal=lambda: WorkflowError(
+        _("Rectification starts once management has confirmed the finding in review.")))
+
+
 def check_progress(finding: Finding, user) -> Rectification:
     """Progress may be reported by the responsible department's head, while rectifying: on the desk
     and from a phone alike. Returns the rectification."""
     _require_head(user, finding)
+    _require_confirmed(finding)
     rect = rectification_for(finding)
     if rect is None or rect.status != "rectifying":
         raise WorkflowError(_("Progress can only be reported while rectifying."))
@@ -88,6 +94,7 @@ def submit_plan(finding: Finding, user, measures: str, owner: str, deadline: dat
     """The department's plan: measures, owner, deadline. An open finding starts rectifying; while
     rectifying the plan may be revised."""
     _require_head(user, finding)
+    _require_confirmed(finding)
     _check_deadline(deadline)
     rect = rectification_for(finding)
     if rect is None:
@@ -267,7 +274,8 @@ def head_worklist(user, today: date | None = None, limit: int = 8) -> dict:
         out[key] = db.session.execute(q.order_by(Finding.id).limit(limit)).all()
         out["counts"][key] = db.session.scalar(
             select(func.count()).select_from(q.order_by(None).subquery()))
-    to_plan = scoped(Finding, user).where(Finding.deleted_at.is_(None), Finding.status == "open")
+    # only a confirmed finding awaits a plan (require_confirmed): pending review is management's turn
+    to_plan = scoped(Finding, user).where(Finding.counted(), Finding.status == "open")
     out["to_plan"] = db.session.scalars(to_plan.order_by(Finding.captured_at.desc()).limit(limit)).all()
     out["counts"]["to_plan"] = db.session.scalar(select(func.count()).select_from(to_plan.subquery()))
     return out

@@ -78,3 +78,20 @@ class ShareLink(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReportSnapshot(db.Model):
+    """What an approved report version showed, frozen at approval: everything the page, the PDF and the
+    share link render (`data`), its SHA-256 over the canonical JSON, who approved it and when."""
+
+    __tablename__ = "report_snapshots"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    report_id: Mapped[str] = mapped_column(UUIDStr, ForeignKey("reports.id"), unique=True)
+    version_no: Mapped[int]
+    data: Mapped[dict] = mapped_column(JSON)
+    sha256: Mapped[str] = mapped_column(String(64))
+    approved_by: Mapped[str] = mapped_column(UUIDStr, ForeignKey("users.id"))
+    approved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    approver = relationship("User")

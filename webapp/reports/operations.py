@@ -40,7 +40,9 @@ def latest_report(visit_id) -> Report | None:
 
 
 def visit_findings(visit_id) -> list[Finding]:
-    return list(db.session.scalars(select(Finding).where(Finding.visit_id == visit_id, Finding.deleted_at.is_(None))
+    """The visit's findings a report lists (rejected and merged ones are not problems any more)."""
+    return list(db.session.scalars(select(Finding).where(Finding.visit_id == visit_id, Finding.deleted_at.is_(None),
+                                                         Finding.review_status.in_(("pending", "confirmed")))
                                    .order_by(Finding.captured_at)))
 
 
@@ -126,7 +128,10 @@ def review_report(report: Report, user, decision: str, comment: str | None = Non
     report.reviewer_id = user.id
     report.review_comment = (comment or "").strip() or None
     if to == "approved":
+        from webapp.reports.snapshots import freeze_report
+
         report.approved_at = utcnow()
+        freeze_report(report, user)
     author = db.session.get(User, report.author_id)
     notify([author], "report_approved" if to == "approved" else "report_returned", report.title, _link(report))
     if to == "approved":
@@ -144,7 +149,7 @@ def communicate_report(report: Report, user) -> None:
     heads = department_heads(report.visit.department_id)
     notify(heads, "report_to_acknowledge", report.title, _link(report))
     for f in visit_findings(report.visit_id):
-        if f.status == "open":
+        if f.status == "open" and f.review_status == "confirmed":  # rectification starts once confirmed
             notify(department_heads(f.department_id) or heads, "plan_to_submit", f.title, f"/rectification/{f.id}")
 
 
@@ -166,8 +171,12 @@ def new_version(report: Report, user) -> Report:
     if latest.id != report.id:
         raise WorkflowError(_("A newer version of this report exists."))
     fields = {name: getattr(report, name) for name in EDITABLE}
+    # The problems list and the scores are drawn from the visit again: a finding corrected since the
+    # last approval reads the same in the text as in its badge (docs/review.md#the-frozen-report).
+    fresh = prefill(report.visit)
+    fields["problems"] = fresh["problems"]
     new = Report(visit_id=report.visit_id, version_no=report.version_no + 1, status="draft", author_id=user.id,
-                 supersedes_id=report.id, area_scores=dict(report.area_scores or {}), **fields)
+                 supersedes_id=report.id, area_scores=fresh["area_scores"], **fields)
     db.session.add(new)
     db.session.flush()
     record_audit(user, "report.new_version", "report", new.id, {"supersedes": report.id, "version": new.version_no})

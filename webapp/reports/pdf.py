@@ -16,8 +16,7 @@ from fpdf import FPDF, XPos, YPos
 from fpdf.fonts import FontFace
 
 from webapp.core.exports import ExportDenied, ExportError, ExportFile, no_progress
-from webapp.evidence.markup import marked_jpeg, markup_for, signature_png
-from webapp.evidence.operations import evidence_lines, rectification_photos
+from webapp.evidence.markup import marked_jpeg, signature_png
 from webapp.i18n import term
 from webapp.photos.operations import variant_key
 from webapp.photos.storage import StorageError, get_store
@@ -57,10 +56,9 @@ def thumbnail_jpeg(sha: str) -> bytes | None:
         return None
 
 
-def marked_thumbnail(finding, sha: str) -> bytes | None:
-    """The thumbnail with the finding's markup of that photo drawn on it (the original untouched)."""
+def marked_thumbnail(sha: str, shapes: list | None) -> bytes | None:
+    """The thumbnail with the document's markup of that photo drawn on it (the original untouched)."""
     thumb = thumbnail_jpeg(sha)
-    shapes = markup_for(finding, sha)
     if thumb is None or not shapes:
         return thumb
     return marked_jpeg(thumb, shapes, quality=85)
@@ -104,24 +102,22 @@ def photo_row(pdf, jpegs: list[bytes]) -> None:
     pdf.set_xy(pdf.l_margin, top + row_h + PHOTO_GAP_MM)
 
 
-def acceptance_signatures(finding) -> list:
-    """The signed acceptance rounds of a finding, oldest first."""
-    from sqlalchemy import select
+def render_report_pdf(report, findings=None, photos=None, progress=no_progress, *, doc=None, snap=None) -> bytes:
+    """The report's document as PDF: the frozen snapshot of an approved version (`doc`, `snap`: its
+    version and hash are printed), else the live document built from `findings`. The photos carry
+    the document's markup; before/after and the signatures are the document's too."""
+    from flask_babel import get_locale
 
-    from webapp.extensions import db
-    from webapp.rectification.models import AcceptanceRound, Rectification
+    from webapp.reports.snapshots import build_document
 
-    return [r for r in db.session.scalars(select(AcceptanceRound).join(
-        Rectification, Rectification.id == AcceptanceRound.rectification_id).where(
-        Rectification.finding_id == finding.id).order_by(AcceptanceRound.id)) if r.signature]
-
-
-def render_report_pdf(report, findings, photos=None, progress=no_progress) -> bytes:
+    if doc is None:
+        doc = build_document(report, findings)
+    locale = "en" if str(get_locale() or "").startswith("en") else "zh_CN"
     font, index = find_font()
     pdf = _Doc(format="A4")
     pdf.set_auto_page_break(True, margin=16)
     pdf.add_font("cjk", "", font, collection_font_number=index)
-    pdf.set_title(report.title)
+    pdf.set_title(doc["title"])
     pdf.add_page()
     width = pdf.w - pdf.l_margin - pdf.r_margin
 
@@ -156,17 +152,22 @@ def render_report_pdf(report, findings, photos=None, progress=no_progress) -> by
     company = current_app.config.get("COMPANY_NAME")
     if company:
         para(company, 9)
-    heading(report.title, 18)
-    visit = report.visit
-    para(f"{_('Site')}{colon}{visit.site.name}    {_('Supervisor')}{colon}{visit.supervisor.display_name}    "
-         f"{_('Version')}{colon}v{report.version_no}    {_('Status')}{colon}{term('report_status', report.status)}", 9)
-    if report.approved_at:
+    heading(doc["title"], 18)
+    site = doc["site"]["name_en"] if locale == "en" and doc["site"].get("name_en") else doc["site"]["name"]
+    status = term("report_status", "approved") if snap is not None else term("report_status", report.status)
+    para(f"{_('Site')}{colon}{site}    {_('Supervisor')}{colon}{doc.get('supervisor') or '—'}    "
+         f"{_('Version')}{colon}v{doc['version_no']}    {_('Status')}{colon}{status}", 9)
+    if snap is not None:
+        para(f"{_('Approved')}{colon}{format_datetime(snap.approved_at, 'short')}    "
+             f"{_('Approved by')}{colon}{doc.get('approved_by') or '—'}", 9)
+        para(f"SHA-256{colon}{snap.sha256}", 8)
+    elif report.approved_at:
         para(f"{_('Approved')}{colon}{format_datetime(report.approved_at, 'short')}", 9)
     heading(_("Plan execution"))
-    para(report.plan_execution)
+    para(doc["plan_execution"])
     heading(_("Checklist scores by area"))
     pdf.set_font("cjk", size=10)
-    scores = report.area_scores or {}
+    scores = doc.get("area_scores") or {}
     with pdf.table(col_widths=(3, 1), text_align=("LEFT", "RIGHT"), line_height=6,
                    headings_style=FontFace(emphasis="", fill_color=(240, 243, 246))) as table:
         table.row([_("Content area"), _("Score")])
@@ -175,45 +176,54 @@ def render_report_pdf(report, findings, photos=None, progress=no_progress) -> by
                 table.row([str(term("area", area)), "—" if value is None else f"{value}"])
         table.row([_("Overall"), "—" if scores.get("overall") is None else f"{scores['overall']}"])
     heading(_("Highlights"))
-    para(report.highlights)
+    para(doc["highlights"])
     heading(_("Problems"))
-    para(report.problems)
+    para(doc["problems"])
+    findings = doc["findings"]
     for i, f in enumerate(findings, 1):
         progress(10 + 80 * i // max(1, len(findings)))
         pdf.ln(1)
         pdf.set_font("cjk", size=11)
-        pdf.multi_cell(width, 6, _("%(n)d. %(title)s (%(severity)s · %(status)s)", n=i, title=f.title,
-                                   severity=term("severity", f.severity), status=term("finding_status", f.status)),
+        pdf.multi_cell(width, 6, _("%(n)d. %(title)s (%(severity)s · %(status)s)", n=i, title=f["title"],
+                                   severity=term("severity", f["severity"]),
+                                   status=term("finding_status", f["status"])),
                        **NEXT_LINE)
-        if f.description:
-            para(f.description, 9)
-        after = rectification_photos(f.id)
+        if f.get("description"):
+            para(f["description"], 9)
+        after = f.get("after_photos") or []
+        marked = f.get("markup") or {}
         if after:
             para(_("Before rectification"), 8)
-        photo_row(pdf, [t for t in (marked_thumbnail(f, sha) for sha in (f.photos or [])[:4]) if t is not None])
+        photo_row(pdf, [t for t in (marked_thumbnail(sha, marked.get(sha)) for sha in (f.get("photos") or [])[:4])
+                        if t is not None])
         if after:  # before/after: the rectification's photos under the finding's
             para(_("After rectification"), 8)
             photo_row(pdf, [t for t in (thumbnail_jpeg(sha) for sha in after[:4]) if t is not None])
-        if f.markup and any(markup_for(f, sha) for sha in f.photos or []):
+        if marked:
             para(_("Photos marked up on site; the originals are unchanged."), 7)
-        for line in evidence_lines(f):  # the evidence panel (templates/photos/_evidence.html) as text
+        for line in (f.get("evidence") or {}).get(locale, []):  # the evidence panel as text
             para(line, 7)
-        for r in acceptance_signatures(f):
-            signature_block(r.signature, _("Signature at acceptance"))
+        for sig in f.get("acceptance_signatures") or []:
+            signature_block(sig, _("Signature at acceptance"))
     if pdf.get_y() + 40 > pdf.h - pdf.b_margin:  # the heading stays with its first signature
         pdf.add_page()
     heading(_("Signatures"))
-    signed = [(visit.opening_signature, _("Signature at the opening meeting")),
-              (visit.closing_signature, _("Signature at the closing meeting"))]
+    sigs = doc.get("signatures") or {}
+    signed = [(sigs.get("opening"), _("Signature at the opening meeting")),
+              (sigs.get("closing"), _("Signature at the closing meeting"))]
     if not any(sig for sig, _caption in signed):
         para(_("Not signed yet."), 9)
     for sig, caption in signed:
         if sig:
             signature_block(sig, caption)
     heading(_("Analysis"))
-    para(report.analysis)
+    para(doc["analysis"])
     heading(_("Recommendations"))
-    para(report.recommendations)
+    para(doc["recommendations"])
+    if snap is not None:
+        pdf.ln(2)
+        para(_("Version %(n)d, frozen at approval. SHA-256 of the approved content: %(hash)s",
+               n=doc["version_no"], hash=snap.sha256), 8)
     return bytes(pdf.output())
 
 
@@ -235,14 +245,15 @@ def visible_report(user, report_id):
 
 def report_export(user, params: dict, progress=no_progress) -> ExportFile:
     """The report's PDF, made for `user` (the export job and the direct download both call this)."""
-    from webapp.reports.operations import visit_findings
+    from webapp.reports.snapshots import document_for
 
     report = visible_report(user, (params or {}).get("report_id"))
     if report is None:
         raise ExportDenied()
     progress(5)
+    doc, snap = document_for(report)  # an approved version: its frozen snapshot
     try:
-        data = render_report_pdf(report, visit_findings(report.visit_id), progress=progress)
+        data = render_report_pdf(report, doc=doc, snap=snap, progress=progress)
     except FontMissing as e:
         raise ExportError("font_missing") from e
     return ExportFile(data, f"report-{report.visit_id[:8]}-v{report.version_no}.pdf", "application/pdf")

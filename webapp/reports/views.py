@@ -3,6 +3,7 @@ import re
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -25,9 +26,9 @@ from webapp.authz import get_scoped_or_404, scoped
 from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.findings.operations import NotAllowed, WorkflowError
-from webapp.photos.models import Photo
 from webapp.rectification.schemas import form_data
 from webapp.reports import operations as ops
+from webapp.reports import snapshots
 from webapp.reports.models import REPORT_STATUSES, CommunicationNote, Report, ShareLink
 from webapp.reports.pdf import DEPARTMENT_VISIBLE
 from webapp.reports.schemas import CommunicationNoteArgs, NewReportArgs, ReportEditArgs, ReviewArgs, ShareArgs
@@ -94,14 +95,20 @@ def new():
 
 
 def _context(report):
+    """The report's document — its frozen snapshot once approved (webapp/reports/snapshots.py), else
+    the live one — and the list of its versions with their hashes."""
     visit = report.visit
-    findings = ops.visit_findings(visit.id)
-    shas = {s for f in findings for s in (f.photos or [])}
-    photos = {p.sha256: p for p in db.session.scalars(select(Photo).where(Photo.sha256.in_(shas)))} if shas else {}
+    doc, snap = snapshots.document_for(report)
+    live = {} if snap else {f.id: f for f in snapshots.report_findings(visit.id)}
     versions = db.session.scalars(select(Report).where(Report.visit_id == visit.id)
                                   .order_by(Report.version_no.desc())).all()
-    return dict(report=report, visit=visit, findings=findings, photos=photos, versions=versions,
-                latest=versions[0] if versions else report)
+    return dict(report=report, visit=visit, doc=doc, snap=snap, live=live, versions=versions,
+                version_snaps=snapshots.snapshots_of_visit(visit.id), latest=versions[0] if versions else report)
+
+
+def _photo_base(report, snap) -> str | None:
+    """Where the page's photos come from: a frozen report's own route (its markup as approved)."""
+    return url_for(".photo", report_id=report.id, sha256="x")[:-1] if snap is not None else None
 
 
 def _render(report, errors=None, form=None, status=200, new_token=None):
@@ -113,7 +120,7 @@ def _render(report, errors=None, form=None, status=200, new_token=None):
     can_write = ops.can_write(current_user, visit)
     ctx = _context(report)
     return render_template(
-        "reports/detail.html", **ctx, notes=notes, links=links, errors=errors or {}, form=form or {},
+        "reports/detail.html", **ctx, photo_base=_photo_base(report, ctx["snap"]), notes=notes, links=links, errors=errors or {}, form=form or {},
         can_write=can_write, editable=can_write and report.status in ("draft", "returned"),
         is_manager=current_user.role in ("manager", "admin"),
         is_head=current_user.role == "dept_head" and current_user.department_id == visit.department_id,
@@ -246,24 +253,53 @@ def _no_store(resp):
 def shared_photo(token, sha256):
     """The evidence photos of a shared report, for whoever holds its link (thumb and display only:
     originals stay with management)."""
+    report = ops.report_by_token(token)
+    if report is None:
+        abort(404)
+    return _no_store(_report_photo(report, sha256))
+
+
+@bp.get("/<report_id>/photos/<sha256>")
+@login_required
+def photo(report_id, sha256):
+    """A photo of an approved report as it was approved (its frozen markup and band); the page of a
+    draft shows the live photos (/api/v1/photos)."""
+    return _report_photo(_get_report(report_id), sha256)
+
+
+def _report_photo(report, sha256):
+    """One of the report's photos (a finding's or its after-rectification photo), thumb or display:
+    drawn from the frozen snapshot once approved (webapp/reports/snapshots.py), else live."""
     from webapp.api.photos import photo_response
     from webapp.photos.operations import find_stored_photo
+    from webapp.photos.storage import ObjectMissing, StorageError
 
-    report = ops.report_by_token(token)
     variant = request.args.get("variant", "thumb")
-    if report is None or variant not in ("thumb", "display"):
-        abort(404)
     sha = sha256.lower()
-    from webapp.evidence.operations import rectification_photos
-
-    findings = ops.visit_findings(report.visit_id)
-    if sha not in {s for f in findings for s in (f.photos or [])} \
-            and not any(sha in rectification_photos(f.id) for f in findings):  # the report's before/after
+    if variant not in ("thumb", "display"):
+        abort(404)
+    snap = snapshots.snapshot_of(report) if report.locked else None
+    if snap is not None:
+        if sha not in snapshots.document_photos(snap.data) or find_stored_photo(sha) is None:
+            abort(404)
+        try:
+            blob, etag = snapshots.frozen_rendition(snap.data, sha, variant)
+        except ObjectMissing:
+            abort(404)
+        except StorageError:
+            abort(503)
+        headers = {"ETag": f'"{etag}"', "Cache-Control": "private, no-cache"}
+        if request.if_none_match.contains(etag):
+            return Response(status=304, headers=headers)
+        resp = Response(blob, mimetype="image/jpeg")
+        resp.headers.update(headers)
+        return resp
+    if sha not in snapshots.live_photos(report.visit_id):
         abort(404)
     photo = find_stored_photo(sha)
     if photo is None:
         abort(404)
-    return _no_store(photo_response(photo, variant))
+    return photo_response(photo, variant)
 
 
 @bp.get("/<report_id>/report.pdf")

@@ -36,7 +36,9 @@ from webapp.visits.completion import CompletionError, answered_item_ids, check_c
 from webapp.visits.models import VISIT_TRANSITIONS, Visit
 
 # Fields the server derives: a device's value for them is never taken (see docs/sync-protocol.md).
-SERVER_FIELDS = {"visit": ("department_id",), "finding": ("site_id", "supervisor_id", "has_conflict"),
+SERVER_FIELDS = {"visit": ("department_id",),
+                 "finding": ("site_id", "supervisor_id", "has_conflict", "review_status", "review_reason",
+                             "merged_into_id"),
                  "rectification_update": ("author_id",), "visit_checkin": ("distance_m", "in_fence")}
 PARENT_KEYS = {"meeting": "visit_id", "checklist_answer": "visit_id", "metric": "visit_id", "interview": "visit_id",
                "finding": "visit_id", "rectification_update": "finding_id",
@@ -82,6 +84,7 @@ class WebappPolicy:
             "no_push": lambda: _("Your account reads records; it cannot send any from a device."),
             "status_workflow": lambda: _("A finding's status changes only through rectification and acceptance: "
                                          "the department head submits a plan and progress, the supervisor accepts."),
+            "merged": lambda: _("This finding was merged into another in review; record on that one."),
             "reassign": lambda: _("Only management reassigns a visit to another supervisor."),
             "read_only": lambda: _("This field is set by the server and cannot be changed from a device."),
             "unknown_option": lambda: _("This option is not one of the checklist item's options."),
@@ -114,6 +117,8 @@ class WebappPolicy:
                 obj.site_id, obj.supervisor_id = visit.site_id, visit.supervisor_id
                 if creating and obj.department_id is None:
                     obj.department_id = visit.department_id
+            if creating:
+                obj.review_status = "pending"  # a synced finding awaits management's review
         elif spec.name == "rectification_update" and creating:
             obj.author_id = user.id
         elif spec.name == "visit_checkin":
@@ -187,6 +192,9 @@ class WebappPolicy:
         elif not self._may_touch(user, spec, obj, creating=False):
             # Out of scope and missing look the same.
             raise Rejection({"id": [self.message("unknown_record")]})
+        if spec.name == "finding" and obj.review_status == "merged":
+            # The review's rule, as on the desk (webapp/findings/review.py): a merged finding is closed to edits.
+            raise Rejection({"id": [self.message("merged")]})
         parent = PARENT_KEYS.get(spec.name)
         if parent and parent in values and values[parent] != getattr(obj, parent):
             raise Rejection({parent: [self.message("fixed")]})

@@ -252,7 +252,8 @@ class InterviewData(EntityData):
 
 
 class FindingData(EntityData):
-    SERVER_OWNED = ("has_conflict", "site_id", "supervisor_id")
+    # The review (webapp/findings/review.py) is management's: a device's copy is ignored.
+    SERVER_OWNED = ("has_conflict", "site_id", "supervisor_id", "review_status", "review_reason", "merged_into_id")
     REQUIRED_ON_CREATE = ("visit_id", "title")
     visit_id = ref(allow_none=False)
     title = Text(validate=[length(200), validate.Length(min=1, error=_l("This field may not be empty."))])

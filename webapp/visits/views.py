@@ -9,6 +9,7 @@ from webapp.core.text import clean_text
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.i18n import current_locale_code
+from webapp.photos.operations import gallery_items
 from webapp.visits import operations as ops
 from webapp.visits.answers import answer_rows, range_text
 from webapp.visits.completion import REASON_MAX, unanswered_items
@@ -41,6 +42,7 @@ def detail(visit_id):
     answers = live(ChecklistAnswer)
     return render_template(
         "visits/detail.html",
+        **_answers_by_area(visit, answers),
         visit=visit,
         meetings=live(Meeting),
         answers=answers,
@@ -48,12 +50,28 @@ def detail(visit_id):
         interviews=live(Interview),
         findings=live(Finding),
         scores=score_by_area(visit.template.items, answers),
-        answer_rows=answer_rows(visit.template.items, answers, current_locale_code()), range_text=range_text,
+        range_text=range_text,
         supervisors=ops.active_supervisors() if can(current_user, "visit.reassign", visit) else [],
         unanswered=len(unanswered_items(visit.template, {a.item_id: a for a in answers if a.result})),
         may_complete=visit.status != "completed" and can(current_user, "visit.complete", visit),
         reason_max=REASON_MAX,
     )
+
+
+def _answers_by_area(visit, answers) -> dict:
+    """The checklist as answered (webapp/visits/answers.py: each answer in its item's own terms),
+    grouped by content area in the template's order, the failed ones counted per area and in all,
+    and the photos of every answer the reader may see, for the photo viewer."""
+    rows = answer_rows(visit.template.items, answers, current_locale_code())
+    groups: dict[str, list] = {}
+    for row in rows:
+        groups.setdefault(row["item"].area, []).append(row)
+    shas = sorted({s for a in answers for s in (a.photos or [])})
+    photos = {g["photo"].sha256: g for g in gallery_items(shas, current_user)} if shas else {}
+    asked = [r for r in rows if r["shown"]]
+    return {"answer_rows": rows, "answer_groups": list(groups.items()), "answer_photos": photos,
+            "answered_count": sum(1 for r in asked if r["result"]), "asked_count": len(asked),
+            "failed_count": sum(1 for r in asked if r["result"] == "fail")}
 
 
 @bp.post("/<visit_id>/reassign")

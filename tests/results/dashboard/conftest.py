@@ -66,7 +66,7 @@ def kpi(app, create_department, create_site, create_user, create_template):
     def finding(v, title, severity, at, area="process", item=None, status="open", **kw):
         f = Finding(visit_id=v.id, site_id=v.site_id, department_id=v.department_id, supervisor_id=sup.id,
                     title=title, severity=severity, area=area, item_id=item.id if item else None, status=status,
-                    captured_at=at, **kw)
+                    captured_at=at, **{"review_status": "confirmed", **kw})
         db.session.add(f)
         db.session.flush()
         return f

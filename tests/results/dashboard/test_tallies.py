@@ -1,5 +1,6 @@
 """The dashboard's tallies equal a full recomputation from the raw rows after random writes — through
-the sync push (create, edit severity / item / capture time, delete), the rectification operations
+the sync push (create, edit severity / item / capture time, delete), the review step (confirm,
+correct the severity, reject, merge: only confirmed findings count), the rectification operations
 (plan, submit, pass, fail), and plain ORM writes standing for every other path (a finding moved to
 another site or day, a deadline moved into the past, a rectification removed, a finding hard-deleted).
 
@@ -28,6 +29,9 @@ from sqlalchemy import select
 from tests.conftest import PASSWORD, _cheap_hash
 from tests.sync.conftest import Device, new_id
 from webapp.extensions import db
+from webapp.findings import review
+from webapp.findings.models import FindingReview
+from webapp.findings.operations import NotAllowed, WorkflowError
 from webapp.models import ChecklistTemplate, Department, Finding, Site, TemplateItem, User, Visit
 from webapp.rectification import operations as ops
 from webapp.rectification.models import AcceptanceRound, Rectification
@@ -123,6 +127,43 @@ class TallyMachine(RuleBasedStateMachine):
         res = self.phone.push_one("finding", f.id, base_version=f.version, op="delete")
         assert res["status"] in ("applied", "merged", "rejected"), res
 
+    # -- the review step (a pushed finding awaits review and is counted once confirmed) --
+
+    def _review(self, act):
+        try:
+            act()
+            db.session.commit()
+        except (WorkflowError, NotAllowed):
+            db.session.rollback()
+
+    @precondition(lambda self: self.findings)
+    @rule(k=st.integers(0, 50))
+    def review_confirms(self, k):
+        f = self._finding(k)
+        if f is not None and f.deleted_at is None:
+            self._review(lambda: review.confirm_finding(f, self.manager))
+
+    @precondition(lambda self: self.findings)
+    @rule(k=st.integers(0, 50), severity=st.sampled_from(SEVERITIES))
+    def review_corrects(self, k, severity):
+        f = self._finding(k)
+        if f is not None and f.deleted_at is None:
+            self._review(lambda: review.correct_finding(f, self.manager, {"severity": severity}, "复核"))
+
+    @precondition(lambda self: self.findings)
+    @rule(k=st.integers(0, 50))
+    def review_rejects(self, k):
+        f = self._finding(k)
+        if f is not None and f.deleted_at is None:
+            self._review(lambda: review.reject_finding(f, self.manager, "不是问题"))
+
+    @precondition(lambda self: len(self.findings) > 1)
+    @rule(k=st.integers(0, 50), j=st.integers(0, 50))
+    def review_merges(self, k, j):
+        a, b = self._finding(k), self._finding(j)
+        if a is not None and b is not None and a.deleted_at is None and b.deleted_at is None:
+            self._review(lambda: review.merge_findings(a, b, self.manager, None))
+
     # -- the rectification operations --
 
     def _head(self, f):
@@ -186,6 +227,8 @@ class TallyMachine(RuleBasedStateMachine):
             for r in db.session.scalars(select(AcceptanceRound).where(AcceptanceRound.rectification_id == rect.id)):
                 db.session.delete(r)
             db.session.delete(rect)
+        for log in db.session.scalars(select(FindingReview).where(FindingReview.finding_id == f.id)):
+            db.session.delete(log)
         db.session.flush()
         for other in db.session.scalars(select(Finding).where(Finding.repeat_of_id == f.id)):
             other.repeat_of_id = None
@@ -224,6 +267,40 @@ def test_tallies_equal_the_raw_rows_after_random_writes(app, client):
     run_state_machine_as_test(TallyMachine, settings=settings(
         max_examples=10 if db.engine.dialect.name == "sqlite" else 6, stateful_step_count=25, deadline=None,
         database=None, suppress_health_check=list(HealthCheck), phases=[Phase.generate]))
+
+
+def test_only_confirmed_findings_are_tallied(app, kpi):
+    """A finding awaiting review, rejected or merged is in neither the tallies nor the raw measures;
+    each review act recounts its day at once."""
+    db.session.commit()
+    manager = kpi["manager"]
+    f, other = db.session.scalars(select(Finding).where(Finding.deleted_at.is_(None), Finding.status == "open")
+                                  .order_by(Finding.captured_at, Finding.id)).all()[:2]
+
+    def tallied() -> int:
+        for kind in ("quarter", "year"):  # the tallies and the raw rows agree at every step
+            period = period_containing(TODAY, kind)
+            kept = build_dashboard(m.Filters(manager), period, TODAY, TZ, source=tallies)
+            assert kept == build_dashboard(m.Filters(manager), period, TODAY, TZ, source=m)
+        kept = snapshot()
+        tallies.rebuild(TZ)
+        assert snapshot() == kept
+        return sum(db.session.scalars(select(SiteDayTally.findings)))
+
+    start = tallied()
+    f.review_status = "pending"  # as a phone's finding arrives
+    db.session.commit()
+    assert tallied() == start - 1
+    review.confirm_finding(f, manager)
+    db.session.commit()
+    assert tallied() == start
+    review.reject_finding(f, manager, "不是问题")
+    db.session.commit()
+    assert tallied() == start - 1
+    review.confirm_finding(f, manager)
+    review.merge_findings(other, f, manager, "同一问题")
+    db.session.commit()
+    assert tallied() == start - 1  # the two are one problem, counted once
 
 
 def test_dashboard_reads_the_tallies_for_managers_only(app, create_user):

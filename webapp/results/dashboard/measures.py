@@ -137,7 +137,7 @@ def _finding_dim(name: str, tz):
 
 
 def _finding_where(filters: Filters, window: Window | None, tz) -> list:
-    where = [scope_clause(Finding, filters.user), Finding.deleted_at.is_(None)]
+    where = [scope_clause(Finding, filters.user), Finding.counted()]
     for name in ("department_id", "site_id", "supervisor_id", "area", "item_id"):
         if value := getattr(filters, name):
             where.append(getattr(Finding, name) == value)

@@ -1,9 +1,13 @@
 """The dashboard's tallies (webapp/results/dashboard/models.py): kept with the writes, read by the
 dashboard instead of re-aggregating a million raw rows on every page.
 
+Only confirmed findings count (`Finding.counted()`, docs/review.md): a finding awaiting review,
+rejected or merged is in no tally, exactly as the raw measures leave it out; a review act changes
+`review_status`, which is one of the fields that trigger a recount.
+
 Why the figures stay equal to the raw data: a tally row is never adjusted by a delta. After every
 flush that creates, changes or deletes a finding or a rectification — whatever the path: a form, an
-operation, the sync push, a merge, a soft or hard delete — the (local day, site) partitions the
+operation, the sync push, a merge, a review, a soft or hard delete — the (local day, site) partitions the
 changed rows were in before and are in now are recounted from the raw rows, in the same transaction:
 each flush notes the partitions it touched (`_after_flush`), and they are recounted once, right
 before the transaction commits (`_before_commit`) — a push of many findings into one visit's
@@ -53,7 +57,7 @@ from webapp.results.periods import local_date, local_day
 
 FT, RT, ST = FindingTally, RectificationTally, SiteDayTally
 _FINDING_FIELDS = ("captured_at", "site_id", "department_id", "area", "item_id", "severity", "repeat_of_id",
-                   "deleted_at")
+                   "deleted_at", "review_status")
 _RECT_FIELDS = ("finding_id", "status", "round", "deadline", "accepted_at")
 DEFAULT_TZ = "Asia/Shanghai"
 
@@ -94,10 +98,12 @@ _RT_COLS = ["day", "department_id", "site_id", "state", "deadline", "rectificati
             "decided"]
 
 
-def rebuild_statements(tz: str) -> list:
-    """Empty the tallies and count them again from the raw rows (also the migration's fill)."""
+def rebuild_statements(tz: str, reviewed: bool = True) -> list:
+    """Empty the tallies and count them again from the raw rows (also the migration's fill).
+    `reviewed=False` only for migration 0119, which runs before findings had a review status (0120)."""
     day = local_day(Finding.captured_at, tz)
-    live = Finding.deleted_at.is_(None)
+    # not deleted, confirmed in review (the raw measures' rule)
+    live = Finding.counted() if reviewed else Finding.deleted_at.is_(None)
     return [delete(FT), delete(ST), delete(RT),
             insert(FT).from_select(_FT_COLS, _finding_select(day).where(live).group_by(day)),
             insert(ST).from_select(_ST_COLS, _site_select(day).where(live).group_by(day)),
@@ -122,7 +128,7 @@ def _recount_statements(tz: str, null_site: bool) -> list:
         day_ = bindparam("day", type_=Date)
         where = [Finding.site_id.is_(None) if null_site else Finding.site_id == bindparam("site"),
                  Finding.captured_at >= bindparam("start"), Finding.captured_at < bindparam("end"),
-                 Finding.deleted_at.is_(None)]
+                 Finding.counted()]
         stmts = []
         for table, select_, cols in ((FT, _finding_select(day_), _FT_COLS), (ST, _site_select(day_), _ST_COLS),
                                      (RT, _rect_select(day_, tz), _RT_COLS)):

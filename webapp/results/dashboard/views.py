@@ -51,9 +51,12 @@ def dashboard():
         except DashboardError:
             errors["period"] = [_("This period has not started yet; choose one up to today.")]
     locale = current_locale_code()
+    from webapp.findings.review import awaiting_review_count
+
     calibration = lowest_agreement_items(period, tz) if data is not None else []
     site_by_id = {s.id: s for s in ref["sites"]}
-    ctx = dict(data=data, calibration=calibration, errors=errors, raw=raw, period=period, today=today, locale=locale,
+    ctx = dict(awaiting_review=awaiting_review_count(current_user), data=data, calibration=calibration, errors=errors,
+               raw=raw, period=period, today=today, locale=locale,
                options=period_options(today, period), **ref,
                base_filters={k: args[k] for k in ("department_id", "site_id") if args.get(k) and not errors},
                dept_by_id={d.id: d for d in ref["departments"]}, site_by_id=site_by_id,

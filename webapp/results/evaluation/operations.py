@@ -157,7 +157,7 @@ def _utc_bounds(window, tz) -> tuple[datetime, datetime]:
 def _window_data(user, site_ids, window, tz) -> dict:
     start, end = _utc_bounds(window, tz)
     findings = db.session.execute(select(Finding.site_id, Finding.severity, Finding.repeat_of_id).where(
-        scope_clause(Finding, user), Finding.site_id.in_(site_ids), Finding.deleted_at.is_(None),
+        scope_clause(Finding, user), Finding.site_id.in_(site_ids), Finding.counted(),
         Finding.captured_at >= start, Finding.captured_at < end)).all()
     visits = db.session.scalars(scoped(Visit, user).where(
         Visit.site_id.in_(site_ids), Visit.status == "completed", Visit.deleted_at.is_(None),

@@ -2,7 +2,12 @@
 
 from flask_babel import lazy_gettext as _l
 
-from webapp.results.points.operations import VOID_APPEAL_UPHELD, VOID_FINDING_DELETED
+from webapp.results.points.operations import (
+    VOID_APPEAL_UPHELD,
+    VOID_FINDING_DELETED,
+    VOID_FINDING_MERGED,
+    VOID_FINDING_REJECTED,
+)
 
 TRIGGERS = {
     "finding_severity": _l("Finding, by severity"),
@@ -16,6 +21,8 @@ APPEAL_STATUSES = {"pending": _l("Pending"), "upheld": _l("Upheld"), "rejected":
 VOID_NOTES = {
     VOID_FINDING_DELETED: _l("The finding was deleted."),
     VOID_APPEAL_UPHELD: _l("Appeal upheld."),
+    VOID_FINDING_REJECTED: _l("The finding was rejected in review: not a problem."),
+    VOID_FINDING_MERGED: _l("The finding was merged into another; that one counts."),
 }
 
 

@@ -5,7 +5,9 @@ ledger entries (PointEntry), one per cause and matching active rule and target. 
 entry is unique per (rule, cause, target) over all periods (uq_point_entries_cause), so re-running
 adds only what is new, and an overdue rectification is counted once, in the first period posted.
 The ledger is history: an entry keeps the points of the rule as it was when posted; a later rule
-change affects only entries posted afterwards. A deleted finding's entries are voided, never removed.
+change affects only entries posted afterwards. A deleted finding's entries are voided, never removed;
+so are those of a finding rejected or merged in review (docs/review.md): only confirmed findings are
+causes, and a rejected finding confirmed again gets its entries back.
 
 Causes, in the company's local time (webapp/results/periods.py):
 - finding_severity: a finding captured in the period with the rule's severity;
@@ -46,6 +48,11 @@ APPEAL_RESULTS = ("upheld", "rejected")
 # Machine notes on voided entries, shown translated (views.VOID_NOTES).
 VOID_FINDING_DELETED = "finding_deleted"
 VOID_APPEAL_UPHELD = "appeal_upheld"
+# The review step (webapp/findings/review.py): a rejected finding is not a problem, a merged one is
+# counted once, in the finding it was merged into.
+VOID_FINDING_REJECTED = "finding_rejected"
+VOID_FINDING_MERGED = "finding_merged"
+REVIEW_VOIDS = {"rejected": VOID_FINDING_REJECTED, "merged": VOID_FINDING_MERGED}
 COUNTED = ("active", "appealed")  # an appealed entry counts until the appeal is upheld
 
 
@@ -172,7 +179,7 @@ def _local_midnight(day: date, tz) -> datetime:
 
 
 def _alive(q):
-    return q.where(Finding.deleted_at.is_(None))
+    return q.where(Finding.counted())
 
 
 def collect_causes(period: Period, today: date, tz) -> list[Cause]:
@@ -235,11 +242,42 @@ def _existing_keys(cause_ids: list[str]) -> set:
 
 
 def void_deleted_causes() -> int:
-    """Entries whose finding was deleted are voided (kept, with a note), never removed."""
-    entries = db.session.scalars(select(PointEntry).join(Finding, Finding.id == PointEntry.finding_id).where(
-        Finding.deleted_at.is_not(None), PointEntry.status != "voided")).all()
+    """Entries whose finding was deleted, rejected or merged in review are voided (kept, with a
+    note), never removed."""
+    entries = db.session.execute(select(PointEntry, Finding.deleted_at, Finding.review_status).join(
+        Finding, Finding.id == PointEntry.finding_id).where(
+        Finding.deleted_at.is_not(None) | Finding.review_status.in_(tuple(REVIEW_VOIDS)),
+        PointEntry.status != "voided")).all()
+    for entry, deleted_at, review_status in entries:
+        entry.status = "voided"
+        entry.note = VOID_FINDING_DELETED if deleted_at is not None else REVIEW_VOIDS[review_status]
+    return len(entries)
+
+
+def void_after_review(finding: Finding) -> int:
+    """At once when a finding is rejected or merged in review: its entries stop counting."""
+    note = REVIEW_VOIDS.get(finding.review_status)
+    if note is None:
+        return 0
+    entries = db.session.scalars(select(PointEntry).where(PointEntry.finding_id == finding.id,
+                                                          PointEntry.status != "voided")).all()
     for entry in entries:
-        entry.status, entry.note = "voided", VOID_FINDING_DELETED
+        entry.status, entry.note = "voided", note
+    db.session.flush()
+    return len(entries)
+
+
+def restore_after_review(finding: Finding) -> int:
+    """A rejected finding confirmed again: the entries its rejection voided count again (appealed
+    while an appeal is pending)."""
+    entries = db.session.scalars(select(PointEntry).where(PointEntry.finding_id == finding.id,
+                                                          PointEntry.status == "voided",
+                                                          PointEntry.note == VOID_FINDING_REJECTED)).all()
+    for entry in entries:
+        pending = db.session.scalar(select(PointAppeal.id).where(PointAppeal.entry_id == entry.id,
+                                                                 PointAppeal.status == "pending"))
+        entry.status, entry.note = ("appealed" if pending else "active"), None
+    db.session.flush()
     return len(entries)
 
 

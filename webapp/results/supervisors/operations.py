@@ -141,11 +141,11 @@ def scorecard_for(user, supervisor_id: str, period: Period, today: date | None =
         Visit.scheduled_for >= period.start, Visit.scheduled_for < period.end)
         .options(selectinload(Visit.site))).all()
     findings = db.session.scalars(scoped(Finding, user).where(
-        Finding.supervisor_id == supervisor_id, Finding.deleted_at.is_(None),
+        Finding.supervisor_id == supervisor_id, Finding.counted(),
         Finding.captured_at >= start, Finding.captured_at < end)).all()
     rectifications = db.session.scalars(scoped(Rectification, user).join(
         Finding, Finding.id == Rectification.finding_id).where(
-        Finding.supervisor_id == supervisor_id, Finding.deleted_at.is_(None),
+        Finding.supervisor_id == supervisor_id, Finding.counted(),
         Rectification.status == "accepted", Rectification.accepted_at >= start, Rectification.accepted_at < end)
         .options(selectinload(Rectification.finding))).all()
     ratings = db.session.scalars(scoped(VisitRating, user).join(Visit, Visit.id == VisitRating.visit_id).where(

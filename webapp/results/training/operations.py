@@ -57,7 +57,7 @@ def suggest_training_needs(period: Period, min_departments: int = 2, user=None) 
     responsible departments, captured in `period` (local time). Most widespread first."""
     start, end = period.bounds(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     q = (select(Finding.item_id, Finding.area, Finding.department_id, func.count())
-         .where(Finding.deleted_at.is_(None), Finding.department_id.is_not(None),
+         .where(Finding.counted(), Finding.department_id.is_not(None),
                 Finding.captured_at >= start, Finding.captured_at < end)
          .group_by(Finding.item_id, Finding.area, Finding.department_id))
     if user is not None:
@@ -150,7 +150,7 @@ def person_findings_clause(person: Person):
     if person.department_id is None:
         return false()
     return ((Finding.department_id == person.department_id) & (Finding.responsible_person == person.name)
-            & Finding.deleted_at.is_(None))
+            & Finding.counted())
 
 
 def findings_of(person: Person, user) -> list[Finding]:

@@ -133,7 +133,7 @@ def _high_severity_open(threshold: float, settings: dict, today: date) -> list[H
     # age in whole local days > threshold ⟺ captured before local midnight of today − floor(threshold)
     cutoff = _local_midnight(today - timedelta(days=math.floor(threshold)))
     rows = db.session.scalars(select(Finding).where(
-        Finding.deleted_at.is_(None), Finding.severity.in_(("high", "critical")), Finding.status != "closed",
+        Finding.counted(), Finding.severity.in_(("high", "critical")), Finding.status != "closed",
         Finding.captured_at < cutoff).order_by(Finding.captured_at, Finding.id)).all()
     groups = defaultdict(list)
     for f in rows:
@@ -239,11 +239,12 @@ def _repeat_problem(threshold: float, settings: dict, today: date) -> list[Hit]:
     window = int(settings.get("window_days") or DEFAULT_RULES["repeat_problem"][1]["window_days"])
     since = _local_midnight(today - timedelta(days=window))
     earlier = aliased(Finding)
-    in_window = (Finding.deleted_at.is_(None), Finding.site_id.is_not(None), Finding.item_id.is_not(None),
+    in_window = (Finding.counted(), Finding.site_id.is_not(None), Finding.item_id.is_not(None),
                  Finding.captured_at >= since)
     # a chain member: a repeat, or the finding a repeat points to
     members = (Finding.repeat_of_id.is_not(None)) | Finding.id.in_(
-        select(earlier.repeat_of_id).where(earlier.repeat_of_id.is_not(None), earlier.deleted_at.is_(None)))
+        select(earlier.repeat_of_id).where(earlier.repeat_of_id.is_not(None), earlier.deleted_at.is_(None),
+               earlier.review_status == "confirmed"))
     rows = db.session.execute(select(Finding.site_id, Finding.item_id, Finding.id, Finding.captured_at)
                               .where(*in_window, members).order_by(Finding.captured_at, Finding.id)).all()
     groups = defaultdict(list)
@@ -275,7 +276,7 @@ def _overdue_rectifications(threshold: float, settings: dict, today: date) -> li
         select(Finding.department_id, Rectification.id, Rectification.deadline)
         .join(Rectification, Rectification.finding_id == Finding.id)
         .where(Rectification.status == "rectifying", Rectification.deadline < today - timedelta(days=grace),
-               Finding.deleted_at.is_(None), Finding.department_id.is_not(None))
+               Finding.counted(), Finding.department_id.is_not(None))
         .order_by(Rectification.deadline, Rectification.id)).all()
     groups = defaultdict(list)
     for department_id, rect_id, deadline in rows:

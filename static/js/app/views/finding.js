@@ -6,7 +6,7 @@ import { forgetIfUnused, src } from "../photos.js";
 import { markupEditor } from "../sketch.js";
 import { enumCodes, field, h, itemTitle, label, link, name, navigate, select, t, toast } from "../ui.js";
 import { personSelect } from "./people.js";
-import { photoStrip, stateLine } from "./widgets.js";
+import { photoStrip, reviewNote, stateLine } from "./widgets.js";
 
 const FIELD_KEYS = { title: "title", description: "description", impact: "impact", area: "area", item_id: "item",
   severity: "severity", department_id: "department", responsible_person: "responsible_person", photos: "photos" };
@@ -85,6 +85,7 @@ export async function render(root, findingId, params) {
   root.replaceChildren(
     link(`/m/visit/${visit.id}/findings`, { class: "m-back" }, "‹ ", t("sec_findings")),
     h("h1", {}, rec?.data.title || t("new_finding")),
+    reviewNote(rec),
     status,
     h("form", { class: "m-form", onsubmit: (e) => e.preventDefault() },
       photosBox,

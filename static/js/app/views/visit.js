@@ -11,7 +11,7 @@ import { checkinCard } from "./checkin.js";
 import { signatureCard } from "./signature.js";
 import { completeSection } from "./complete.js";
 import { syncBadge } from "./home.js";
-import { photoStrip, stateLine } from "./widgets.js";
+import { photoStrip, reviewBadge, stateLine } from "./widgets.js";
 
 const SECTIONS = ["prep", "meeting", "checklist", "data", "interviews", "findings", "complete"];
 const PREP_STEPS = ["previous", "documents", "notified", "checklist", "equipment"];
@@ -236,7 +236,9 @@ const SECTION_VIEWS = {
         h("span", { class: "m-row-title" }, f.data.title || "—"),
         h("span", { class: "m-row-meta" }, label("area", f.data.area), " · ", fmtTime(f.data.captured_at), " · ", t("photos"), " ", (f.data.photos ?? []).length),
         h("span", { class: "m-badges" }, h("span", { class: `m-badge sev-${f.data.severity}` }, label("severity", f.data.severity)),
-          (await stateLine(f)).firstChild)))))) : h("p", { class: "m-empty" }, t("empty")));
+          reviewBadge(f), (await stateLine(f)).firstChild)),
+      f.data.review_status === "rejected" && f.data.review_reason
+        ? h("p", { class: "m-review-reason m-review-inline" }, t("review_reason", { reason: f.data.review_reason })) : null)))) : h("p", { class: "m-empty" }, t("empty")));
   },
 
   complete: completeSection,

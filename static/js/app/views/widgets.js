@@ -2,7 +2,7 @@
 import { discard } from "../outbox.js";
 import { prepare, src } from "../photos.js";
 import { recordState } from "../status.js";
-import { h, label, t, toast } from "../ui.js";
+import { h, label, link, t, toast } from "../ui.js";
 import { syncBadge } from "./home.js";
 
 // A synced value as the person reads it: an enumerated code by its label, never the wire code.
@@ -31,6 +31,29 @@ export async function stateLine(rec, fieldLabel = (f) => label("field", f)) {
         server: valueLabel(rec, c.field, c.server) })))));
   }
   return box;
+}
+
+// Management's review of a synced finding (docs/review.md#on-the-phone), as the supervisor reads it:
+// a rejected finding with the reason given, a merged one with the finding it went into. The fields
+// arrive by the pull (review_status, review_reason, merged_into_id); a finding not synced yet has none.
+export function reviewNote(rec) {
+  const st = rec?.data.review_status;
+  if (st === "rejected") {
+    return h("div", { class: "m-review m-review-rejected", role: "note" },
+      h("strong", {}, t("review_rejected")),
+      rec.data.review_reason ? h("p", { class: "m-review-reason" }, t("review_reason", { reason: rec.data.review_reason })) : null);
+  }
+  if (st === "merged") {
+    return h("div", { class: "m-review m-review-merged", role: "note" }, h("p", {}, t("review_merged")),
+      rec.data.merged_into_id ? link(`/m/finding/${rec.data.merged_into_id}`, { class: "m-btn" }, t("review_open_merged")) : null);
+  }
+  return null;
+}
+
+// The review's badge in a list: awaiting review, rejected or merged (a confirmed finding needs none).
+export function reviewBadge(rec) {
+  const st = rec?.data.review_status;
+  return st && st !== "confirmed" ? h("span", { class: `m-badge review-${st}` }, label("review_status", st)) : null;
 }
 
 // Thumbnails with delete buttons plus a camera input. onAdd receives prepared photo objects;

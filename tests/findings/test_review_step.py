@@ -1,0 +1,215 @@
+"""The review step of a synced finding (webapp/findings/review.py): confirm, correct, reject with a
+reason the supervisor sees, merge; only confirmed findings count and start rectification; the
+phone's copy follows; authorization by URL, CSRF and hostile text."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import csrf_from
+from tests.review_helpers import post
+from tests.sync.conftest import Device, new_id
+from webapp.extensions import db
+from webapp.findings import review as ops
+from webapp.findings.models import Finding, FindingComment, FindingReview
+from webapp.findings.operations import NotAllowed, WorkflowError
+from webapp.rectification import operations as rect_ops
+from webapp.results.dashboard import measures
+from webapp.sync_store.models import Revision
+
+DEADLINE = date(2026, 12, 20)
+EN = {"Accept-Language": "en"}
+
+
+@pytest.fixture
+def pending(world, create_finding):
+    v1 = world["visits"][0]
+    return [create_finding(v1, "消防通道堵塞", severity="medium", review_status="pending", photos=["a" * 64]),
+            create_finding(v1, "后仓通道堆放纸箱", severity="high", review_status="pending", photos=["b" * 64])]
+
+
+def test_confirm_counts_it_and_opens_rectification(world, pending):
+    f, manager, head = pending[0], world["users"]["manager"], world["users"]["head1"]
+    with pytest.raises(WorkflowError):  # pending: rectification does not start yet
+        rect_ops.submit_plan(f, head, "清理", "吴敏", DEADLINE)
+    db.session.rollback()
+    ops.confirm_finding(f, manager)
+    db.session.commit()
+    assert f.review_status == "confirmed" and f.reviewed_by == manager.id
+    rect_ops.submit_plan(f, head, "清理", "吴敏", DEADLINE)
+    db.session.commit()
+    assert f.status == "rectifying"
+    with pytest.raises(WorkflowError):  # rectification started: no longer rejected
+        ops.reject_finding(f, manager, "不是问题")
+
+
+def test_correct_records_who_when_why_and_a_revision(world, pending):
+    f, manager = pending[0], world["users"]["manager"]
+    before = f.version
+    changes = ops.correct_finding(f, manager, {"severity": "high", "title": "消防通道被堵"}, "现场照片显示堵塞严重")
+    db.session.commit()
+    assert changes == {"title": ["消防通道堵塞", "消防通道被堵"], "severity": ["medium", "high"]}
+    log = db.session.scalars(select(FindingReview).where(FindingReview.finding_id == f.id)).one()
+    assert (log.action, log.user_id, log.reason) == ("correct", manager.id, "现场照片显示堵塞严重")
+    rev = db.session.scalars(select(Revision).where(Revision.record_id == f.id, Revision.version == before + 1)).one()
+    assert rev.changed["severity"] == "high" and rev.data["review_status"] == "pending"
+    with pytest.raises(WorkflowError):  # a correction needs a reason
+        ops.correct_finding(f, manager, {"severity": "low"}, "  ")
+    with pytest.raises(WorkflowError):  # and a change
+        ops.correct_finding(f, manager, {"severity": "high"}, "同上")
+
+
+def test_reject_keeps_the_finding_with_a_reason_not_counted(world, pending, app):
+    f, manager = pending[0], world["users"]["manager"]
+    with pytest.raises(WorkflowError):
+        ops.reject_finding(f, manager, "")
+    ops.reject_finding(f, manager, "货物为临时卸货，10 分钟内已移走")
+    db.session.commit()
+    assert f.review_status == "rejected" and f.review_reason.startswith("货物") and f.deleted_at is None
+
+
+def test_merge_moves_photos_and_comments_and_points_to_the_survivor(world, pending):
+    dup, survivor = pending
+    manager = world["users"]["manager"]
+    db.session.add(FindingComment(finding_id=dup.id, author_id=manager.id, body="同一问题"))
+    db.session.commit()
+    ops.merge_findings(dup, survivor, manager, "同一处通道")
+    db.session.commit()
+    assert dup.review_status == "merged" and dup.merged_into_id == survivor.id
+    assert sorted(survivor.photos) == ["a" * 64, "b" * 64]
+    assert [c.body for c in db.session.scalars(select(FindingComment).where(FindingComment.finding_id == survivor.id))] \
+        == ["同一问题"]
+    actions = sorted(db.session.scalars(select(FindingReview.action)))
+    assert actions == ["merge", "merged_in"]
+    with pytest.raises(WorkflowError):  # a merged finding is final
+        ops.confirm_finding(dup, manager)
+    with pytest.raises(WorkflowError):
+        ops.merge_findings(survivor, survivor, manager, None)
+
+
+@pytest.mark.parametrize("who", ["sup1", "head1", "staff1"])
+def test_only_management_reviews(world, pending, who):
+    with pytest.raises(NotAllowed):
+        ops.confirm_finding(pending[0], world["users"][who])
+
+
+def test_kpis_count_confirmed_only(world, pending, app):
+    manager = world["users"]["manager"]
+    tz = app.config["BABEL_DEFAULT_TIMEZONE"]
+    with app.test_request_context():
+        total = lambda: measures.finding_counts(measures.Filters(manager), None, tz)[()].total  # noqa: E731
+        assert total() == 2  # the world's two confirmed findings; the two pending are not counted
+        assert ops.awaiting_review_count(manager) == 2
+        ops.confirm_finding(pending[0], manager)
+        ops.reject_finding(pending[1], manager, "不是问题")
+        db.session.flush()
+        assert total() == 3 and ops.awaiting_review_count(manager) == 0
+
+
+def test_a_phone_finding_awaits_review_and_the_phone_sees_the_rejection(world, client):
+    sup1 = Device(client, world["users"]["sup1"])
+    fid = new_id()
+    res = sup1.push_one("finding", fid, {"visit_id": world["visits"][0].id, "title": "灭火器过期",
+                                         "review_status": "confirmed"})  # a device's copy is ignored
+    assert res["status"] == "applied", res
+    f = db.session.get(Finding, fid)
+    assert f.review_status == "pending"
+    ops.reject_finding(f, world["users"]["manager"], "灭火器在有效期内")
+    db.session.commit()
+    change = [c for c in sup1.pull_all()[0] if c["id"] == fid][-1]
+    assert change["data"]["review_status"] == "rejected" and change["data"]["review_reason"] == "灭火器在有效期内"
+    # the phone cannot confirm it itself: its copy of the review is ignored
+    sup1.push_one("finding", fid, {"review_status": "confirmed", "review_reason": None}, base_version=change["version"])
+    db.session.expire_all()
+    assert db.session.get(Finding, fid).review_status == "rejected"
+
+
+def test_a_phone_cannot_edit_a_merged_finding(world, client, pending):
+    dup, survivor = pending
+    ops.merge_findings(dup, survivor, world["users"]["manager"], None)
+    db.session.commit()
+    sup1 = Device(client, world["users"]["sup1"])
+    res = sup1.push_one("finding", dup.id, {"title": "改标题"}, base_version=dup.version)
+    assert res["status"] == "rejected"
+
+
+# ---- the pages ------------------------------------------------------------------------------
+
+def test_queue_and_review_by_form(world, pending, client, auth):
+    auth.login("manager")
+    html = client.get("/findings/review", headers=EN).get_data(as_text=True)
+    assert "消防通道堵塞" in html and "2 findings await review." in html
+    r = post(client, f"/findings/{pending[0].id}/review/confirm", {"next": "queue"})
+    assert r.status_code == 303 and r.headers["Location"].endswith("/findings/review")
+    r = post(client, f"/findings/{pending[1].id}/review/correct",
+             {"title": "后仓通道堆放纸箱", "severity": "critical", "area": "risk", "reason": "影响疏散"})
+    assert r.status_code == 303
+    html = client.get(f"/findings/{pending[1].id}", headers=EN).get_data(as_text=True)
+    assert "Corrected" in html and "影响疏散" in html and "Critical" in html and "severity" not in html.lower().split("class=")[0]
+    r = post(client, f"/findings/{pending[1].id}/review/reject", {"reason": ""}, headers=EN)
+    assert r.status_code == 409 and "Give a reason." in r.get_data(as_text=True)
+
+
+def test_supervisor_sees_the_reason_on_the_desk(world, pending, client, auth):
+    ops.reject_finding(pending[0], world["users"]["manager"], "临时卸货")
+    db.session.commit()
+    auth.login("sup1")
+    html = client.get(f"/findings/{pending[0].id}", headers=EN).get_data(as_text=True)
+    assert "Rejected: not a problem" in html and "临时卸货" in html
+    assert "/review/confirm" not in html  # no review forms for a supervisor
+
+
+@pytest.mark.parametrize("who,status", [("sup1", 403), ("sup2", 404), ("head2", 404), ("staff1", 404),
+                                        ("head1", 403)])
+def test_review_by_url_guessing(world, pending, client, auth, who, status):
+    auth.login(who)
+    r = post(client, f"/findings/{pending[0].id}/review/confirm")
+    assert r.status_code == status
+    assert db.session.get(Finding, pending[0].id).review_status == "pending"
+
+
+@pytest.mark.parametrize("who", ["sup1", "head1", "staff1"])
+def test_queue_is_management_only(world, client, auth, who):
+    auth.login(who)
+    assert client.get("/findings/review").status_code == 404
+
+
+def test_unknown_act_and_missing_finding_are_404(world, pending, client, auth):
+    auth.login("manager")
+    assert post(client, f"/findings/{pending[0].id}/review/delete").status_code == 404
+    assert post(client, f"/findings/{new_id()}/review/confirm").status_code == 404
+    assert post(client, f"/findings/{pending[0].id}/review/merge", {"into_id": new_id()}).status_code == 404
+
+
+def test_csrf_is_required(world, pending, client, auth):
+    auth.login("manager")
+    client.get("/")
+    r = client.post(f"/findings/{pending[0].id}/review/confirm", data={})
+    assert r.status_code == 400
+    assert db.session.get(Finding, pending[0].id).review_status == "pending"
+
+
+def test_hostile_reason_control_characters_are_dropped_at_the_door(world, pending, client, auth):
+    auth.login("manager")
+    r = post(client, f"/findings/{pending[0].id}/review/reject", {"reason": "临时\x00卸\x07货"}, headers=EN)
+    assert r.status_code == 303
+    assert db.session.get(Finding, pending[0].id).review_reason == "临时卸货"
+
+
+def test_hostile_reason_too_long_is_refused_in_the_users_language(world, pending, client, auth):
+    auth.login("manager")
+    r = post(client, f"/findings/{pending[0].id}/review/reject", {"reason": "长" * 10_000},
+             headers={"Accept-Language": "zh-CN"})
+    assert r.status_code == 400 and "2000" in r.get_data(as_text=True)
+    assert db.session.get(Finding, pending[0].id).review_status == "pending"
+
+
+def test_hostile_reason_is_shown_as_text(world, pending, client, auth):
+    auth.login("manager")
+    reason = '=HYPERLINK("http://evil")<script>alert(1)</script>'
+    assert post(client, f"/findings/{pending[0].id}/review/reject", {"reason": reason}).status_code == 303
+    html = client.get(f"/findings/{pending[0].id}").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    html = client.get("/findings/review?review=rejected").get_data(as_text=True)
+    assert "&lt;script&gt;" in html and csrf_from(html)
