@@ -248,9 +248,11 @@ LATER = date(2026, 11, 30)
 @pytest.fixture
 def pending(marked):
     from webapp.findings.models import Finding
+    from webapp.findings.review import confirm_finding
     from webapp.rectification import operations as ops
 
     f = db.session.get(Finding, marked["finding_id"])
+    confirm_finding(f, marked["users"]["manager"])  # synced from a phone: management confirms it first
     head = marked["users"]["head1"]
     assert f.department_id == head.department_id
     after = _put(marked["dev"], jpeg((640, 480), quality=60))

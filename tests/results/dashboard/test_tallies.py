@@ -360,6 +360,30 @@ def test_simultaneous_pushes_into_one_partition_keep_the_tallies_equal(app, clie
         statuses = [s for batch in pool.map(push, range(threads)) for s in batch]
     assert statuses == ["applied"] * threads * per_push
     db.session.expire_all()
+    # synced findings await review and count nowhere yet
+    assert not [k for k in snapshot() if k[0] == "site_day_tallies" and k[3] == site_id]
+    manager = User(username=f"pmgr{tag}", display_name="经理", role="manager", password_hash=_cheap_hash(PASSWORD))
+    db.session.add(manager)
+    db.session.flush()
+    manager_id = manager.id
+    db.session.commit()  # nothing read after this in this thread: on SQLite a read would hold the write lock
+    confirm_start = threading.Barrier(threads)
+
+    def confirm(i):
+        """Management confirms each phone's findings, six transactions recounting one partition at once."""
+        with app.app_context():
+            ids = db.session.scalars(select(Finding.id).where(Finding.visit_id == visit_ids[i])).all()
+            db.session.commit()  # on SQLite even a read holds the write lock (BEGIN IMMEDIATE)
+            confirm_start.wait()
+            who = db.session.get(User, manager_id)
+            for finding_id in ids:
+                review.confirm_finding(db.session.get(Finding, finding_id), who)
+            db.session.commit()
+            db.session.remove()
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(confirm, range(threads)))
+    db.session.expire_all()
     kept = snapshot()
     severe = sum(SEVERITIES[(i + k) % 4] in ("high", "critical") for i in range(threads) for k in range(per_push))
     # 2026-11-19 16:00 UTC is the 20th in Shanghai: one site-day row with every finding in it
