@@ -77,3 +77,32 @@ def test_a_short_navigation_needs_no_more(client, auth, world):
     auth.login("staff1")
     bar = client.get("/").get_data(as_text=True).split('class="bottomnav"')[1].split("</nav>")[0]
     assert "/more" not in bar
+
+
+def test_rejected_and_merged_findings_are_not_open_problems_on_the_home(client, auth, world, create_finding):
+    """A finding management rejected, or merged into another, no longer stands as an open problem."""
+    import re
+
+    from webapp.extensions import db
+    from webapp.findings import review
+
+    v1, _v2 = world["visits"]
+    doubled = create_finding(v1, "重复记录的问题", review_status="pending")
+    wrong = create_finding(v1, "不是问题", review_status="pending")
+    db.session.commit()
+
+    def open_count():
+        page = client.get("/").get_data(as_text=True)
+        return int(re.search(r"<strong>(\d+)</strong><span>(?:Open findings|待处理问题)", page).group(1)), page
+
+    auth.login("manager")
+    before, page = open_count()
+    assert "不是问题" in page
+    manager = world["users"]["manager"]
+    review.reject_finding(db.session.get(type(wrong), wrong.id), manager, "现场核实不属于问题")
+    review.merge_findings(db.session.get(type(doubled), doubled.id), db.session.get(type(doubled), world["findings"][0].id),
+                          manager, None)
+    db.session.commit()
+    after, page = open_count()
+    assert after == before - 2
+    assert "不是问题" not in page and "重复记录的问题" not in page

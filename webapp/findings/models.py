@@ -91,6 +91,12 @@ class Finding(Synced, db.Model):
     def counted(cls):
         """The findings the KPIs count: not deleted, confirmed by review."""
         return cls.deleted_at.is_(None) & (cls.review_status == "confirmed")
+
+    @classmethod
+    def standing(cls):
+        """The findings that still stand as problems: not deleted, not rejected or merged away in review
+        (awaiting review or confirmed)."""
+        return cls.deleted_at.is_(None) & cls.review_status.in_(("pending", "confirmed"))
     comments: Mapped[list["FindingComment"]] = relationship(order_by="FindingComment.created_at")
 
 

@@ -149,8 +149,7 @@ def _detail_context(finding):
     if reviewer and finding.review_status in ("pending", "confirmed") and finding.status == "open":
         # Findings that may describe the same problem: the same site's, pending or confirmed.
         candidates = db.session.scalars(scoped(Finding, current_user).where(
-            Finding.site_id == finding.site_id, Finding.id != finding.id, Finding.deleted_at.is_(None),
-            Finding.review_status.in_(("pending", "confirmed"))).order_by(Finding.captured_at.desc()).limit(50)).all()
+            Finding.site_id == finding.site_id, Finding.id != finding.id, Finding.standing()).order_by(Finding.captured_at.desc()).limit(50)).all()
     # The items a correction may point to: those of the checklist the visit used.
     items = db.session.scalars(select(TemplateItem).where(
         TemplateItem.template_id == finding.visit.template_id).order_by(TemplateItem.position)).all() \

@@ -50,15 +50,16 @@ def index():
     overdue_visits = _open_visits(overdue, order=(last_day.desc(),))
     findings = db.session.scalars(
         scoped(Finding, current_user)
-        .where(Finding.deleted_at.is_(None), Finding.status != "closed")
+        .where(Finding.standing(), Finding.status != "closed")
         .order_by(Finding.captured_at.desc())
         .limit(8)
     ).all()
     counts = {
         "open_visits": _count(Visit, Visit.status != "completed"),
         "overdue_visits": _count(Visit, Visit.status != "completed", overdue),
-        "open_findings": _count(Finding, Finding.status != "closed"),
-        "high_findings": _count(Finding, Finding.status != "closed", Finding.severity.in_(("high", "critical"))),
+        "open_findings": _count(Finding, Finding.standing(), Finding.status != "closed"),
+        "high_findings": _count(Finding, Finding.standing(), Finding.status != "closed",
+                                Finding.severity.in_(("high", "critical"))),
         "pending_acceptance": _count(Finding, Finding.status == "pending_acceptance"),
         "plans_to_approve": _count(Plan, Plan.status == "submitted") if current_user.role in ("manager", "admin") else 0,
     }

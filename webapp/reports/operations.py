@@ -41,8 +41,7 @@ def latest_report(visit_id) -> Report | None:
 
 def visit_findings(visit_id) -> list[Finding]:
     """The visit's findings a report lists (rejected and merged ones are not problems any more)."""
-    return list(db.session.scalars(select(Finding).where(Finding.visit_id == visit_id, Finding.deleted_at.is_(None),
-                                                         Finding.review_status.in_(("pending", "confirmed")))
+    return list(db.session.scalars(select(Finding).where(Finding.visit_id == visit_id, Finding.standing())
                                    .order_by(Finding.captured_at)))
 
 

@@ -33,8 +33,7 @@ SECTIONS = ("title", "plan_execution", "highlights", "problems", "analysis", "re
 def report_findings(visit_id) -> list[Finding]:
     """The problems a report lists: the visit's findings, except those rejected or merged in review."""
     return list(db.session.scalars(select(Finding).where(
-        Finding.visit_id == visit_id, Finding.deleted_at.is_(None),
-        Finding.review_status.in_(("pending", "confirmed"))).order_by(Finding.captured_at, Finding.id)))
+        Finding.visit_id == visit_id, Finding.standing()).order_by(Finding.captured_at, Finding.id)))
 
 
 def acceptance_signatures(finding_id) -> list[dict]:
