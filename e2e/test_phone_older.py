@@ -33,6 +33,7 @@ def test_a_managers_phone_pulls_its_window_and_loads_older_visits(browser, serve
     button.wait_for()
     # Offline: the card says it needs the network; nothing is fetched.
     ctx.set_offline(True)
+    wait_until(page, "navigator.onLine === false")
     button.click()
     page.locator(".m-older [role=status]", has_text="联网").wait_for()
     ctx.set_offline(False)

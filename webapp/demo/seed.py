@@ -285,7 +285,7 @@ def seed_demo(today: date | None = None) -> dict:
                        severity=severity, department_id=depts[dept].id,
                        responsible_person="赵磊" if dept == "SVC" else None, photos=[sha], status=fstatus,
                        # The review queue shows the newest synced ones; the rest were confirmed.
-                       review_status="pending" if key == "v4" else "confirmed",
+                       review_status="pending" if key == "v4" and m > 0 else "confirmed",
                        captured_at=start + timedelta(minutes=40 + m * 15), lat=31.23 + n / 100, lng=121.47 + m / 100)
                 answer = db.session.get(ChecklistAnswer, demo_id(f"answer:{key}:{item}"))
                 if answer is not None and answer.result == "fail" and not answer.photos:

@@ -282,7 +282,8 @@ export async function loadOlder() {
     changed();
     return { ok: true, count: page.changes.filter((c) => c.entity === "visit").length, more: page.more };
   } catch (e) {
-    return { ok: false, message: e instanceof TypeError ? t("network_error") : e.message };
+    // a failed fetch is the network (navigator.onLine can still say online): the offline message
+    return e instanceof TypeError ? { ok: false, offline: true } : { ok: false, message: e.message };
   }
 }
 
