@@ -19,7 +19,12 @@ async function olderCard(visits, siteById) {
   const next = await meta("older_next");
   const status = h("p", { class: "m-hint", role: "status", "aria-live": "polite" }, olderMessage);
   const button = h("button", { type: "button", class: "m-btn", id: "load-older", onclick: async () => {
-    if (!navigator.onLine) { status.textContent = olderMessage = t("older_offline"); return; }
+    if (!navigator.onLine) {
+      status.textContent = olderMessage = t("older_offline");
+      // a render begun before this tap would put back the old message: the newest render wins (main.js)
+      window.dispatchEvent(new Event("route"));
+      return;
+    }
     button.disabled = true;
     status.textContent = t("syncing");
     const r = await loadOlder();
