@@ -20,6 +20,7 @@ from webapp.findings.operations import NotAllowed, WorkflowError
 from webapp.i18n import term
 from webapp.notifications.operations import department_heads, managers, notify
 from webapp.reports.models import REPORT_TRANSITIONS, CommunicationNote, Report, ShareLink
+from webapp.reports.snapshots import report_findings
 from webapp.visits.models import ChecklistAnswer, Visit
 from webapp.visits.scoring import score_by_area
 
@@ -39,12 +40,6 @@ def latest_report(visit_id) -> Report | None:
                              .order_by(Report.version_no.desc()).limit(1))
 
 
-def visit_findings(visit_id) -> list[Finding]:
-    """The visit's findings a report lists (rejected and merged ones are not problems any more)."""
-    return list(db.session.scalars(select(Finding).where(Finding.visit_id == visit_id, Finding.standing())
-                                   .order_by(Finding.captured_at)))
-
-
 def _problem_line(n: int, f: Finding) -> str:
     """"1. title (severity): description", punctuated by the catalog (full-width in Chinese)."""
     if f.description:
@@ -57,7 +52,7 @@ def prefill(visit: Visit) -> dict:
     """The draft's text from what the visit recorded (in the writer's language)."""
     answers = db.session.scalars(select(ChecklistAnswer).where(ChecklistAnswer.visit_id == visit.id)).all()
     scores = score_by_area(visit.template.items, answers)
-    findings = visit_findings(visit.id)
+    findings = report_findings(visit.id)
     site = visit.site.name
     day = (visit.started_at.date() if visit.started_at else visit.scheduled_for)
     execution = [_("Visit to %(site)s on %(date)s, supervisor %(name)s.", site=site, date=day.isoformat() if day else "—",
@@ -147,7 +142,7 @@ def communicate_report(report: Report, user) -> None:
     report.communicated_at = utcnow()
     heads = department_heads(report.visit.department_id)
     notify(heads, "report_to_acknowledge", report.title, _link(report))
-    for f in visit_findings(report.visit_id):
+    for f in report_findings(report.visit_id):
         if f.status == "open" and f.review_status == "confirmed":  # rectification starts once confirmed
             notify(department_heads(f.department_id) or heads, "plan_to_submit", f.title, f"/rectification/{f.id}")
 
