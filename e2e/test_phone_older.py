@@ -18,6 +18,19 @@ def _visits_on_phone(page) -> dict:
     }""")
 
 
+def _tap_until(page, button, text, timeout=30000):
+    """Tap "Load older visits" and wait for the card's status to say `text`; what the card showed
+    is in the failure."""
+    button.click()
+    status = page.locator(".m-older [role=status]", has_text=text)
+    try:
+        status.wait_for(timeout=timeout)
+    except Exception as e:
+        shown = page.evaluate("""() => ({ card: document.querySelector('.m-older')?.outerHTML ?? null,
+          online: navigator.onLine, sync: document.body.dataset.sync ?? null })""")
+        raise AssertionError(f"the card never said {text!r}: {shown}") from e
+
+
 def test_a_managers_phone_pulls_its_window_and_loads_older_visits(browser, server, shot):
     ctx = browser.new_context(locale="zh-CN", **PHONE)
     page = ctx.new_page()
@@ -34,13 +47,11 @@ def test_a_managers_phone_pulls_its_window_and_loads_older_visits(browser, serve
     # Offline: the card says it needs the network; nothing is fetched.
     ctx.set_offline(True)
     wait_until(page, "navigator.onLine === false")
-    button.click()
-    page.locator(".m-older [role=status]", has_text="联网").wait_for()
+    _tap_until(page, button, "联网")
     ctx.set_offline(False)
     wait_until(page, "navigator.onLine === true")
     wait_synced(page)  # back online the phone syncs (and draws the page again)
-    button.click()
-    page.locator(".m-older [role=status]", has_text="已加载").wait_for()
+    _tap_until(page, button, "已加载")
     after = _visits_on_phone(page)
     assert after["older"] > 0
     assert page.locator(".m-older .m-list li").count() == after["older"]

@@ -16,7 +16,11 @@ const SYNC_EVERY_MS = 60_000;
 // render from before a sync can never overwrite a newer one.
 let generation = 0;
 let stale = false;
+// A finger (or mouse button) that is down: a refresh landing between press and release would swap
+// the button under it and the tap would be lost, so background refreshes wait for the release.
+let pressing = false;
 const typing = () => {
+  if (pressing) return true;
   const a = document.activeElement;
   return a && root.contains(a) && (a.tagName === "TEXTAREA" || a.tagName === "SELECT"
     || (a.tagName === "INPUT" && !["file", "checkbox", "radio", "button", "submit"].includes(a.type)));
@@ -54,6 +58,10 @@ function rerouteSoon() {
   routeTimer = setTimeout(() => { if (typing()) stale = true; else route(false); }, 50);
 }
 root.addEventListener("focusout", () => { if (stale) rerouteSoon(); });
+root.addEventListener("pointerdown", () => { pressing = true; }, true);
+for (const type of ["pointerup", "pointercancel"]) {
+  window.addEventListener(type, () => { pressing = false; if (stale) rerouteSoon(); }, true);
+}
 
 async function refreshStatus() {
   const online = navigator.onLine;
