@@ -85,4 +85,9 @@ def make_app(database: TempDatabase, findings: int, today, password: str):
     print(f"seed-scale: {seeded['findings']:,} findings, {seeded['rectifications']:,} rectifications, "
           f"{seeded['sites']:,} sites, {seeded['visits']:,} visits, {seeded['tally rows']:,} tally rows "
           f"in {seeded['seconds']} s", flush=True)
+    # What a gunicorn worker does once the app is loaded (gunicorn.conf.py): the requests below are
+    # timed as a deployed worker serves them.
+    from webapp.core.runtime import settle_heap
+
+    settle_heap()
     return app, seeded
