@@ -113,6 +113,24 @@ def test_overdue_filter(client, auth, world):
     assert sorted(("badge overdue" in row, "一部的问题" in row) for row in rows) == [(False, False), (True, True)]
 
 
+def test_overdue_filter_leaves_out_a_rectification_awaiting_acceptance(client, auth, world):
+    """Past its deadline but submitted for acceptance is not overdue: the head has done their part
+    (the filter walks findings being rectified only, webapp/findings/search.py)."""
+    from datetime import date
+
+    from webapp.rectification import operations as rops
+
+    f1, f2 = world["findings"]
+    for f in (f1, f2):
+        rops.submit_plan(f, world["users"]["head1" if f is f1 else "head2"], "m", "o", date.today())
+        rops.rectification_for(f).deadline = date.today() - timedelta(days=1)
+    rops.submit_for_acceptance(f2, world["users"]["head2"])
+    db.session.commit()
+    assert (f1.status, f2.status) == ("rectifying", "pending_acceptance")
+    auth.login("manager")
+    assert _titles(client.get("/findings/?overdue=1").get_data(as_text=True)) == ["一部的问题"]
+
+
 def test_min_severity_filter(client, auth, world):
     f1, f2 = world["findings"]
     f1.severity, f2.severity = "medium", "critical"
