@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, false
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import UUIDPK, BigIntPK, Synced, Timestamps, UTCDateTime, UUIDStr, utcnow
@@ -18,6 +18,10 @@ class Rectification(UUIDPK, Timestamps, db.Model):
         Index("ix_rectifications_status_deadline", "status", "deadline"),
         # The outcome rates join findings to these columns only (index-only at 100k rows).
         Index("ix_rectifications_outcome", "finding_id", "status", "round", "deadline", "accepted_at"),
+        # The findings list's overdue filter probes one per finding being rectified: a partial index
+        # of the rectifying ones is a fraction of the size (half the time at 1M findings).
+        Index("ix_rectifications_rectifying", "finding_id", "deadline",
+              sqlite_where=text("status = 'rectifying'"), postgresql_where=text("status = 'rectifying'")),
     )
 
     finding_id: Mapped[str] = mapped_column(UUIDStr, ForeignKey("findings.id"), unique=True)
