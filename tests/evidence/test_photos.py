@@ -173,13 +173,12 @@ def test_verify_page_renders_in_both_languages(client, app):
 
 
 def test_evidence_in_the_pdf(evidence, client, auth, tmp_path):
-    import shutil
     import subprocess
 
+    from tests.pdf_checks import require_poppler
     from webapp.reports.models import Report
 
-    if not shutil.which("pdftotext"):
-        pytest.skip("poppler-utils is not installed")
+    require_poppler()
     report = Report(visit_id=evidence["visits"][0].id, title="督导报告", author_id=evidence["users"]["sup1"].id)
     db.session.add(report)
     db.session.commit()
