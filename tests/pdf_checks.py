@@ -90,7 +90,8 @@ def band_at_bottom(img: Image.Image) -> bool:
     upper = rows(round(h * 0.05), round(h * 0.45))
     mean_strip = sum(map(luminance, strip)) / len(strip)
     mean_upper = sum(map(luminance, upper)) / len(upper)
-    light = sum(1 for p in rows(round(h * 0.70), h - 1) if luminance(p) > 200)
+    # the band's lines, antialiased at a reader's resolution: lighter than the darkened strip around them
+    light = sum(1 for p in rows(round(h * 0.80), h - 1) if luminance(p) > max(140, mean_strip + 60))
     return mean_strip < 0.7 * mean_upper and light >= 3
 
 
