@@ -172,10 +172,24 @@ def test_outside_the_fence_on_a_phone_in_english(browser, placed_server):
         page.wait_for_selector("body[data-ready]")
     page.get_by_role("link", name="Xuhui Store").first.click()
     page.wait_for_url("**/m/visit/**")
+    visit_id = visit_id_from_url(page.url)
     page.locator(".m-checkin").get_by_role("button", name="Check in").click()
-    expect(page.locator(".m-checkin-ask").get_by_role("alert")).to_contain_text("outside its geofence")
+    ask = page.locator(".m-checkin-ask")
+    expect(ask.get_by_role("alert")).to_contain_text("outside its geofence")
     _docs_shot(page, "evidence-checkin-outside-en-phone")
+    reason = "Entrance closed for works, checked in across the street"
+    ask.get_by_label("Reason (required outside the geofence)").fill(reason)
+    ask.locator("button[type=submit]").click()
+    expect(page.locator(".m-checkin-status")).to_contain_text("Checked in")
+    wait_synced(page, timeout=60000)
     ctx.close()
+    # stored on the server: outside the fence (445 m from the site), with the reason
+    with sqlite3.connect(INSTANCES[server] / "e2e.db") as conn:
+        rows = conn.execute("SELECT kind, distance_m, in_fence, reason FROM visit_checkins WHERE visit_id = ? "
+                            "AND deleted_at IS NULL AND reason = ?", (visit_id, reason)).fetchall()
+    assert len(rows) == 1, rows
+    kind, distance, in_fence, _reason = rows[0]
+    assert kind == "in" and not in_fence and 430 < distance < 460, rows
 
 
 def _stored_photo(server, desk):
