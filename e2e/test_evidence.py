@@ -192,6 +192,28 @@ def test_outside_the_fence_on_a_phone_in_english(browser, placed_server):
     assert kind == "in" and not in_fence and 430 < distance < 460, rows
 
 
+def test_inside_the_fence_on_a_phone_in_english(browser, placed_server):
+    """A check-in 56 m from the site: inside the geofence, no reason asked (a visit of its own)."""
+    from e2e.test_phone_faster_visit import _start_adhoc
+
+    server = placed_server
+    ctx = browser.new_context(locale="en", geolocation={"latitude": SITE[0] + 0.0005, "longitude": SITE[1],
+                                                        "accuracy": 15}, **PHONE_390)
+    ctx.grant_permissions(["geolocation"], origin=server)
+    page = ctx.new_page()
+    open_app(page, server)
+    button = page.locator(".locale-switch button[lang='en']")
+    if button.count() and button.first.get_attribute("aria-pressed") != "true":
+        button.first.click()
+        page.wait_for_selector("body[data-ready]")
+    _start_adhoc(page, "Xuhui Store", "Start")
+    page.locator(".m-checkin").get_by_role("button", name="Check in").click()
+    expect(page.locator(".m-checkin-status")).to_contain_text("Checked in")
+    expect(page.locator(".m-checkin-ask textarea")).to_have_count(0)  # no reason asked
+    _docs_shot(page, "evidence-checkin-inside-en-phone")
+    ctx.close()
+
+
 def _stored_photo(server, desk):
     """(sha, original bytes, its date as stored) of a demo finding's photo, fetched as a manager does."""
     mp = desk.pages[0]

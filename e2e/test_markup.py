@@ -213,6 +213,25 @@ def test_markup_and_signature_offline_then_desk_and_pdf(browser, server, tmp_pat
     text = pdf_text(pdf_path)
     assert "王店长" in text and "首次会议签字" in text.replace(" ", "")
     assert sha[:8] in text  # the evidence line names the short hash the band shows
+
+    # -- the same in English: the visit's signatures and the PDF --
+    button = mp.locator(".topbar .locale-switch button[lang='en']")
+    if button.get_attribute("aria-pressed") != "true":
+        button.click()
+        mp.wait_for_load_state()
+    report_url = mp.url
+    mp.goto(f"{server}/visits/{visit_id}")
+    sig = mp.locator("#h-signatures").locator("..")
+    expect(sig).to_contain_text("Signature at the opening meeting")
+    sig.scroll_into_view_if_needed()
+    shot(sig, "signatures-en-desktop")
+    pdf = desk.request.get(report_url + "/report.pdf")
+    assert pdf.status == 200
+    en_pdf = tmp_path / "en.pdf"
+    en_pdf.write_bytes(pdf.body())
+    assert "Signature at the opening meeting" in " ".join(pdf_text(en_pdf).split())
+    for i, page_img in enumerate(render(en_pdf, 80)):
+        page_img.save(DOCS / f"h18-markup-pdf-en-page{i + 1}.png")
     assert not [e for e in desk_errors if "Content Security Policy" in e], desk_errors
     desk.close()
 
