@@ -130,6 +130,9 @@ def test_markup_and_signature_offline_then_desk_and_pdf(browser, server, tmp_pat
     editor.get_by_role("button", name="保存").click()
     expect(editor).to_have_count(0)
     expect(page.locator(".m-marked")).to_have_text("已标注")
+    # a finding not under review has no review note, and no stray "null" text in its place
+    assert page.evaluate("[...document.querySelector('h1').parentNode.childNodes]"
+                         ".every((n) => n.nodeType !== 3 || n.textContent.trim() !== 'null')")
     shot(page, "markup-marked-zh-CN-phone")
     markup = page.evaluate("""async () => {
       const db = await new Promise((ok) => { const r = indexedDB.open('supervision'); r.onsuccess = () => ok(r.result); });
