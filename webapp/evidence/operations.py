@@ -15,8 +15,10 @@ from webapp.evidence.models import RecordEvidence, VisitCheckin
 from webapp.extensions import db
 
 # Entities whose records carry a capture time, and where it is: a field of the record, or the
-# mutation's client_time (when the device made the change) for records without one.
-CAPTURE_FIELDS = {"finding": "captured_at", "checklist_answer": None, "visit_checkin": "device_time"}
+# mutation's client_time (when the device made the change) for records without one. A department
+# head's rectification progress (its "after" photos) is evidence too.
+CAPTURE_FIELDS = {"finding": "captured_at", "checklist_answer": None, "visit_checkin": "device_time",
+                  "rectification_update": None}
 ACCEPTED = ("applied", "merged", "conflict")
 EARLIEST_CLOCK = datetime(2000, 1, 1, tzinfo=UTC)
 
