@@ -3,11 +3,16 @@ offline, with a device clock 3 days behind; back online the desk shows the check
 and the clock flag. Also the public verify page. Screenshots: e2e/artifacts/evidence-*.png, or
 docs/screenshots/evidence-*.png with UPDATE_DOCS_SCREENSHOTS=1."""
 
+import hashlib
 import os
+import re
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_date
 from playwright.sync_api import expect
 
 from e2e.conftest import ARTIFACTS, DESKTOP, ROOT, login, serve
@@ -29,6 +34,9 @@ SKEW = """(() => {
 })();"""
 
 
+INSTANCES: dict[str, Path] = {}  # a server's base URL → its instance folder (its database)
+
+
 @pytest.fixture(scope="module")
 def placed_server(tmp_path_factory):
     """A server of its own whose 徐汇门店 has coordinates and a 200 m geofence (the demo's have none)."""
@@ -36,7 +44,22 @@ def placed_server(tmp_path_factory):
     with serve(inst) as base:
         with sqlite3.connect(inst / "e2e.db") as conn:
             conn.execute("UPDATE sites SET lat = ?, lng = ?, geofence_radius_m = 200 WHERE name = '徐汇门店'", SITE)
+        INSTANCES[base] = inst
         yield base
+
+
+EVIDENCE_LABELS = {
+    "en": {"captured": "Captured (device clock)", "received": "Received by the server",
+           "estimated": "Estimated capture time"},
+    "zh-CN": {"captured": "拍摄时间（设备时钟）", "received": "服务器接收时间", "estimated": "推算的真实拍摄时间"},
+}
+
+
+def _panel_time(panel, label, lang) -> datetime:
+    """A time the evidence panel shows beside `label` (a short date and time in the reader's language)."""
+    text = panel.locator("dt", has_text=label).first.locator("xpath=following-sibling::dd[1]").inner_text()
+    text = " ".join(text.replace("\u202f", " ").split())
+    return datetime.strptime(text, "%m/%d/%y, %I:%M %p" if lang == "en" else "%Y/%m/%d %H:%M")
 
 
 def _docs_shot(page, name):
@@ -122,6 +145,15 @@ def test_checkin_offline_wrong_clock_flagged_on_desk(browser, placed_server):
         src = mp.locator(".photo-gallery a").first.get_attribute("href")
         r = desk.request.get(server + src)  # the display rendition: watermarked
         assert r.status == 200 and 'wm-' in r.headers["etag"]
+        # the short hash, and the capture time as the device said (3 days behind), as received and
+        # as estimated (the device's time corrected by the measured offset: close to the receipt)
+        sha = re.search(r"/photos/([0-9a-f]{64})", src).group(1)
+        expect(ev.locator("code").first).to_have_text(sha[:8])
+        labels = EVIDENCE_LABELS[lang]
+        captured, received, estimated = (_panel_time(ev, labels[k], lang) for k in ("captured", "received", "estimated"))
+        assert timedelta(days=3) - timedelta(minutes=15) < received - captured < timedelta(days=3, minutes=15), \
+            (captured, received)
+        assert abs(received - estimated) < timedelta(minutes=15), (estimated, received)
         ev.scroll_into_view_if_needed()
         ev.screenshot(path=str(DOCS / f"evidence-panel-{lang}-desktop.png"))
         desk.close()
@@ -140,24 +172,124 @@ def test_outside_the_fence_on_a_phone_in_english(browser, placed_server):
         page.wait_for_selector("body[data-ready]")
     page.get_by_role("link", name="Xuhui Store").first.click()
     page.wait_for_url("**/m/visit/**")
+    visit_id = visit_id_from_url(page.url)
     page.locator(".m-checkin").get_by_role("button", name="Check in").click()
-    expect(page.locator(".m-checkin-ask").get_by_role("alert")).to_contain_text("outside its geofence")
+    ask = page.locator(".m-checkin-ask")
+    expect(ask.get_by_role("alert")).to_contain_text("outside its geofence")
     _docs_shot(page, "evidence-checkin-outside-en-phone")
+    reason = "Entrance closed for works, checked in across the street"
+    ask.get_by_label("Reason (required outside the geofence)").fill(reason)
+    ask.locator("button[type=submit]").click()
+    expect(page.locator(".m-checkin-status")).to_contain_text("Checked in")
+    wait_synced(page, timeout=60000)
+    ctx.close()
+    # stored on the server: outside the fence (445 m from the site), with the reason
+    with sqlite3.connect(INSTANCES[server] / "e2e.db") as conn:
+        rows = conn.execute("SELECT kind, distance_m, in_fence, reason FROM visit_checkins WHERE visit_id = ? "
+                            "AND deleted_at IS NULL AND reason = ?", (visit_id, reason)).fetchall()
+    assert len(rows) == 1, rows
+    kind, distance, in_fence, _reason = rows[0]
+    assert kind == "in" and not in_fence and 430 < distance < 460, rows
+
+
+def test_inside_the_fence_on_a_phone_in_english(browser, placed_server):
+    """A check-in 56 m from the site: inside the geofence, no reason asked (a visit of its own)."""
+    from e2e.test_phone_faster_visit import _start_adhoc
+
+    server = placed_server
+    ctx = browser.new_context(locale="en", geolocation={"latitude": SITE[0] + 0.0005, "longitude": SITE[1],
+                                                        "accuracy": 15}, **PHONE_390)
+    ctx.grant_permissions(["geolocation"], origin=server)
+    page = ctx.new_page()
+    open_app(page, server)
+    button = page.locator(".locale-switch button[lang='en']")
+    if button.count() and button.first.get_attribute("aria-pressed") != "true":
+        button.first.click()
+        page.wait_for_selector("body[data-ready]")
+    _start_adhoc(page, "Xuhui Store", "Start")
+    page.locator(".m-checkin").get_by_role("button", name="Check in").click()
+    expect(page.locator(".m-checkin-status")).to_contain_text("Checked in")
+    expect(page.locator(".m-checkin-ask textarea")).to_have_count(0)  # no reason asked
+    _docs_shot(page, "evidence-checkin-inside-en-phone")
     ctx.close()
 
 
+def _stored_photo(server, desk):
+    """(sha, original bytes, its date as stored) of a demo finding's photo, fetched as a manager does."""
+    mp = desk.pages[0]
+    mp.goto(server + "/findings/")
+    href = mp.get_by_role("link", name="门店与仓库补货沟通不畅").first.get_attribute("href")
+    mp.goto(server + href)
+    src = mp.locator(".photo-gallery a").first.get_attribute("href")
+    sha = re.search(r"/photos/([0-9a-f]{64})", src).group(1)
+    r = desk.request.get(f"{server}/api/v1/photos/{sha}?variant=original")
+    assert r.status == 200 and hashlib.sha256(r.body()).hexdigest() == sha
+    return sha, r.body()
+
+
+def _medium_date(db_path, sha, lang):
+    """The date the verify page shows for a stored photo: its capture time, else its upload time,
+    as a medium date in the app's zone."""
+    with sqlite3.connect(db_path) as conn:
+        captured, uploaded = conn.execute("SELECT captured_at, uploaded_at FROM photos WHERE sha256 = ?",
+                                          (sha,)).fetchone()
+    t = datetime.fromisoformat(str(captured or uploaded))
+    t = t if t.tzinfo else t.replace(tzinfo=UTC)
+    return format_date(t.astimezone(ZoneInfo("Asia/Shanghai")).date(), "medium",
+                       locale="en" if lang == "en" else "zh_Hans_CN")
+
+
 def test_verify_page(browser, placed_server, tmp_path):
+    """No match for a file never stored; "Match" with the date and the full SHA-256 for a stored
+    original (anonymous: the date only; signed in: the site too), in both languages."""
     server = placed_server
+    db_path = INSTANCES[server] / "e2e.db"
+    desk = browser.new_context(locale="zh-CN", **DESKTOP)
+    login(desk.new_page(), server, "manager", "manager-demo-2026")
+    sha, original = _stored_photo(server, desk)
+    stored = Path(tmp_path) / "original.jpg"
+    stored.write_bytes(original)
+    f = photo_file("not-evidence", size=(400, 300))
+    other = Path(tmp_path) / f["name"]
+    other.write_bytes(f["buffer"])
+    words = {"en": ("Match", "No match", "at site 徐汇门店"), "zh-CN": ("一致", "不一致", "在运营场所“徐汇门店”")}
     for lang in ("en", "zh-CN"):
+        match, no_match, at_site = words[lang]
         ctx = browser.new_context(locale=lang, **DESKTOP)
         page = ctx.new_page()
         page.goto(f"{server}/verify")
-        f = photo_file("not-evidence", size=(400, 300))
-        path = Path(tmp_path) / f["name"]
-        path.write_bytes(f["buffer"])
-        page.locator("#verify-file").set_input_files(str(path))
+        page.locator("#verify-file").set_input_files(str(other))
         page.locator(".verify-form button[type=submit]").click()
-        expect(page.locator(".verify-result.no-match")).to_be_visible()
+        result = page.locator(".verify-result.no-match")
+        expect(result).to_be_visible()
+        expect(result.locator(".verify-verdict strong")).to_have_text(no_match)
         DOCS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(DOCS / f"evidence-verify-{lang}-desktop.png"))
+        # the stored original, anonymous: "Match", the date and the full hash, not the site
+        page.locator("#verify-file").set_input_files(str(stored))
+        page.locator(".verify-form button[type=submit]").click()
+        result = page.locator(".verify-result.match")
+        expect(result.locator(".verify-verdict strong")).to_have_text(match)
+        expect(result).to_contain_text(_medium_date(db_path, sha, lang))
+        expect(result.locator("code.hash")).to_have_text(sha)
+        expect(result).not_to_contain_text("徐汇门店")
         ctx.close()
+        # signed in as a manager who may see the photo: the site as well
+        mgr = browser.new_context(locale=lang, **DESKTOP)
+        page = mgr.new_page()
+        login(page, server, "manager", "manager-demo-2026")
+        button = page.locator(f".topbar .locale-switch button[lang='{lang}']")
+        if button.get_attribute("aria-pressed") != "true":
+            button.click()
+            page.wait_for_load_state()
+        page.goto(f"{server}/verify")
+        page.locator("#verify-file").set_input_files(str(stored))
+        page.locator(".verify-form button[type=submit]").click()
+        result = page.locator(".verify-result.match")
+        expect(result.locator(".verify-verdict strong")).to_have_text(match)
+        expect(result).to_contain_text(_medium_date(db_path, sha, lang))
+        expect(result).to_contain_text(at_site)
+        expect(result.locator("code.hash")).to_have_text(sha)
+        page.screenshot(path=str(DOCS / f"evidence-verify-match-{lang}-desktop.png"))
+        mgr.close()
+    desk.close()

@@ -5,6 +5,8 @@ desk), a photo-first finding titled from the item's common problems with the res
 picked from the site's people, and the previous visit's result per item."""
 
 import re
+import uuid
+from datetime import UTC, date, datetime, timedelta
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
@@ -213,3 +215,53 @@ def test_the_same_screens_in_english(browser, server, shot):
     expect(mp.locator(".completion-reason")).to_contain_text("Power cut on site")
     snap(shot, mp, "h18-visit-desk-reason-en")
     desk.close()
+
+
+def test_an_overdue_visit_has_its_group(browser, server, shot):
+    """A visit planned days ago and not done is listed under "overdue", above the upcoming ones; it is
+    removed again so the demo's lists stay as the other browser tests expect."""
+    ctx = browser.new_context(locale="zh-CN", **PHONE_390)
+    page = ctx.new_page()
+    open_app(page, server)
+    ids = page.evaluate("""async () => {
+      const db = await new Promise((ok) => { const r = indexedDB.open('supervision'); r.onsuccess = () => ok(r.result); });
+      const rows = await new Promise((ok) => { const r = db.transaction('records').objectStore('records').getAll(); r.onsuccess = () => ok(r.result); });
+      const site = rows.find((x) => x.entity === 'site' && x.data.name === '浦东物流仓');
+      const visit = rows.find((x) => x.entity === 'visit' && x.data.template_id);
+      return { site: site.id, template: visit.data.template_id };
+    }""")
+    api = browser.new_context()  # no session cookie: the API's bearer token, as a phone app uses it
+    made = api.request.post(f"{server}/api/v1/auth/token",
+                             data={"username": "supervisor", "password": "supervisor-demo-2026", "device_name": "e2e"})
+    assert made.status == 201, made.text()
+    bearer = {"Authorization": f"Bearer {made.json()['token']}"}
+    visit_id, device = str(uuid.uuid4()), str(uuid.uuid4())
+    day = date.today() - timedelta(days=6)
+
+    def push(op, data, base_version):
+        body = {"device_id": device, "mutations": [{
+            "mutation_id": str(uuid.uuid4()), "entity": "visit", "id": visit_id, "op": op, "base_version": base_version,
+            "data": data, "client_time": datetime.now(UTC).isoformat()}]}
+        r = api.request.post(f"{server}/api/v1/sync/push", data=body, headers=bearer)
+        assert r.status == 200, r.text()
+        return r.json()["results"][0]
+
+    res = push("upsert", {"site_id": ids["site"], "template_id": ids["template"], "status": "scheduled",
+                          "scheduled_for": day.isoformat(), "due_by": (day + timedelta(days=2)).isoformat()}, 0)
+    assert res["status"] == "applied", res
+    try:
+        sync_now(page)
+        wait_synced(page)
+        overdue = page.locator(".m-group-overdue")
+        expect(overdue.locator("h2")).to_contain_text("已逾期")
+        expect(overdue.locator("li")).to_have_count(1)
+        expect(overdue.locator("li")).to_contain_text("浦东物流仓")
+        # the groups in order: today and in progress, overdue, upcoming, recently done
+        heads = page.locator(".m-group").evaluate_all("(els) => els.map((e) => e.className)")
+        assert [h.split("m-group-")[1] for h in heads] == ["today", "overdue", "upcoming", "done"], heads
+        snap(shot, page, "h18-visit-list-overdue-zh")
+    finally:
+        res = push("delete", {}, res.get("version", 1))
+        assert res["status"] == "applied", res
+        api.close()
+        ctx.close()

@@ -7,15 +7,14 @@ actions, a visit's answers, the report's versions and the phone's rejected findi
 docs/screenshots/h19-review-*.png (palette PNGs, small)."""
 
 import io
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
 from e2e.conftest import signed_in
 from e2e.phone import wait_synced, wait_until
+from tests.pdf_checks import require_poppler
 from webapp.demo.keys import demo_id
 from webapp.demo.seed import DEMO_USERS
 
@@ -82,8 +81,7 @@ def _open_finding(page, server, title):
 
 
 def test_review_and_frozen_report(browser, server, tmp_path):
-    if not shutil.which("pdftotext"):
-        pytest.skip("poppler-utils is not installed")
+    require_poppler()  # a failure under CI=true, a skip with its reason otherwise
     errors = []
     mgr_ctx, mgr = _user(browser, server, "manager")
     mgr.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

@@ -10,8 +10,11 @@ PG_DEFAULT="postgresql+psycopg://postgres@127.0.0.1:5432/test"
 echo "== ruff"
 .venv/bin/ruff check .
 
-# The report PDF embeds a CJK font; poppler-utils (pdftotext, pdftoppm) checks what it renders.
-if { [ ! -d /usr/share/fonts/opentype/noto ] || ! command -v pdftotext >/dev/null; } && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+# The report PDF embeds a CJK font; poppler-utils (pdftotext, pdftoppm, pdftohtml: tests/pdf_checks.py)
+# checks what it renders, in both the database suites and the browser suite. Installed here, before the
+# suites start (the SQLite suite needs it at once); under CI=true a PDF check without it fails.
+if { [ ! -d /usr/share/fonts/opentype/noto ] || ! command -v pdftotext >/dev/null || ! command -v pdftoppm >/dev/null \
+     || ! command -v pdftohtml >/dev/null; } && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
   echo "== installing Debian's fonts-noto-cjk and poppler-utils for the PDF export"
   (apt-get install -y -qq fonts-noto-cjk poppler-utils >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq fonts-noto-cjk poppler-utils; }) >/dev/null
 fi
@@ -26,11 +29,12 @@ if [ -z "$pg_url" ] && [ "$CI" = "true" ]; then
   echo "FAIL: no PostgreSQL answers and TEST_DATABASE_URL is not set (required under CI)"; exit 1
 fi
 
-# Chromium for the browser suite; libfaketime moves a test server's clock (e2e/test_company_lifecycle.py).
+# Chromium for the browser suite; libfaketime moves a test server's clock (e2e/test_company_lifecycle.py);
+# poppler-utils again for the PDF pages the browser suite looks at (a no-op once installed above).
 # Installed (when missing) in the background while the database suites run.
 browser_log=$(mktemp)
 if { [ ! -x /usr/bin/chromium ] || ! ls /usr/lib/*/faketime/libfaketimeMT.so.1 >/dev/null 2>&1; } && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
-  (apt-get install -y -qq chromium faketime >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium faketime; }) >"$browser_log" 2>&1 &
+  (apt-get install -y -qq chromium faketime poppler-utils >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium faketime poppler-utils; }) >"$browser_log" 2>&1 &
   apt_pid=$!
 else
   apt_pid=

@@ -6,8 +6,6 @@ import hashlib
 import io
 import json
 import math
-import shutil
-import subprocess
 from datetime import date
 
 import pytest
@@ -17,6 +15,7 @@ from PIL import Image
 from tests.conftest import csrf_from
 from tests.evidence.conftest import new_id
 from tests.evidence.test_photos import _put
+from tests.pdf_checks import band_at_bottom, dark_strokes, pdf_text, pictures, render, require_poppler
 from tests.photos.images import jpeg
 from webapp.evidence.markup import (
     MAX_SHAPES,
@@ -190,11 +189,35 @@ def test_markup_is_drawn_into_the_display_rendition_original_unchanged(marked, c
     assert sum(abs(a - c) for a, c in zip(plain.getpixel((x, y)), before.getpixel((x, y)), strict=True)) < 40
 
 
-def test_pdf_shows_markup_and_signature(marked, client, auth, tmp_path):
+def _check_pdf_picture(pdf, sha):
+    """The PDF as rendered: the photo carries the red markup and the watermark band, and the
+    signature is drawn (dark strokes in its picture), not only captioned."""
+    pages = render(pdf, DPI)
+    placed = pictures(pdf)
+    photos = [p for p in placed if p.width / p.height < 2]
+    signatures = [p for p in placed if p.width / p.height > 2.5]  # drawn 3:1
+    assert photos and signatures, placed
+    photo = photos[0].crop(pages[photos[0].page - 1], DPI)
+    reds = sum(1 for p in photo.get_flattened_data() if p[0] > 180 and p[1] < 80 and p[2] < 80)
+    assert reds > 20  # the red circle on the photo (and the picture's own red half)
+    assert band_at_bottom(photo), "no watermark band along the photo's bottom"
+    # the band darkens the picture's red half: dark red under the bright red
+    w, h = photo.size
+    px = photo.load()
+    dark_red = [(x, y) for y in range(h) for x in range(w // 2) if 50 < px[x, y][0] < 130 and px[x, y][1] < 50]
+    assert len(dark_red) > 50 and min(y for _x, y in dark_red) > h * 0.6
+    sig = signatures[0].crop(pages[signatures[0].page - 1], DPI)
+    assert dark_strokes(sig) > 30, "the signature is not drawn"
+    assert sha[:8] in pdf_text(pdf)  # the evidence line names the short hash the band shows
+
+
+DPI = 100
+
+
+def test_pdf_shows_watermark_markup_and_signature(marked, client, auth, tmp_path):
     from webapp.reports.models import Report
 
-    if not shutil.which("pdftoppm"):
-        pytest.skip("poppler-utils is not installed")
+    require_poppler()
     dev, sha = marked["dev"], marked["sha"]
     dev.push_one("finding", marked["finding_id"], {"markup": {sha: [{**CIRCLE, "color": "red"}]}}, base_version=1)
     visit = marked["visits"][0]
@@ -205,16 +228,49 @@ def test_pdf_shows_markup_and_signature(marked, client, auth, tmp_path):
     auth.login("sup1")
     r = client.get(f"/reports/{report.id}/report.pdf", headers={"Accept-Language": "zh-CN"})
     assert r.status_code == 200
-    (tmp_path / "r.pdf").write_bytes(r.data)
-    text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(r.data)
+    text = pdf_text(pdf)
     assert "王店长" in text and "首次会议签字" in text.replace(" ", "")
-    subprocess.run(["pdftoppm", "-r", "60", "-png", str(tmp_path / "r.pdf"), str(tmp_path / "p")], check=True)
-    reds = 0
-    for page in sorted(tmp_path.glob("p*.png")):
-        with Image.open(page) as im:
-            reds += sum(1 for p in im.convert("RGB").get_flattened_data() if p[0] > 180 and p[1] < 80 and p[2] < 80)
-    assert reds > 20  # the red circle on the photo
+    _check_pdf_picture(pdf, sha)
+
+
+def test_approved_pdf_draws_the_frozen_band(marked, client, auth, app, tmp_path, monkeypatch):
+    """An approved version's PDF draws the band frozen in its snapshot, whatever changes after."""
+    from webapp.reports.models import Report
+    from webapp.reports.snapshots import freeze_report
+
+    require_poppler()
+    dev, sha = marked["dev"], marked["sha"]
+    dev.push_one("finding", marked["finding_id"], {"markup": {sha: [CIRCLE]}}, base_version=1)
+    visit = marked["visits"][0]
+    assert dev.push_one("visit", visit.id, {"opening_signature": SIG}, base_version=visit.version)["status"] == "applied"
+    report = Report(visit_id=visit.id, title="督导报告", author_id=marked["users"]["sup1"].id)
+    db.session.add(report)
+    db.session.flush()
+    with app.test_request_context():
+        snap = freeze_report(report, marked["users"]["manager"])
+    report.status = "approved"
+    db.session.commit()
+    assert snap.data["bands"][sha][-1] == f"SHA-256 {sha[:8]}"
+    snap.data = {**snap.data, "bands": {sha: ["冻结的工地", "2026-11-20 09:30 +0800 · 冻结", f"SHA-256 {sha[:8]}"]}}
+    db.session.commit()  # a band only the snapshot has: the PDF must draw it, not today's
+    from webapp.reports import snapshots
+    from webapp.reports.pdf import document_bands
+
+    with app.test_request_context():
+        assert document_bands(snap.data, frozen=True)[sha][0] == "冻结的工地"
+
+    def live(*_a, **_k):
+        raise AssertionError("an approved report's PDF read the live bands")
+
+    monkeypatch.setattr(snapshots, "watermark_bands", live)
+    auth.login("manager")
+    r = client.get(f"/reports/{report.id}/report.pdf", headers={"Accept-Language": "zh-CN"})
+    assert r.status_code == 200
+    pdf = tmp_path / "a.pdf"
+    pdf.write_bytes(r.data)
+    _check_pdf_picture(pdf, sha)
 
 
 def test_signature_on_visit_and_report_pages(marked, client, auth):
@@ -326,8 +382,7 @@ def test_report_shows_before_and_after_and_share_link_serves_both(pending, clien
 def test_pdf_before_after_labels(pending, client, auth, tmp_path):
     from webapp.reports.models import Report
 
-    if not shutil.which("pdftotext"):
-        pytest.skip("poppler-utils is not installed")
+    require_poppler()
     visit = pending["visits"][0]
     report = Report(visit_id=visit.id, title="督导报告", author_id=pending["users"]["sup1"].id)
     db.session.add(report)
@@ -335,8 +390,7 @@ def test_pdf_before_after_labels(pending, client, auth, tmp_path):
     auth.login("sup1")
     r = client.get(f"/reports/{report.id}/report.pdf", headers=EN)
     (tmp_path / "r.pdf").write_bytes(r.data)
-    text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = pdf_text(tmp_path / "r.pdf")
     assert "Before rectification" in text and "After rectification" in text
 
 

@@ -173,13 +173,12 @@ def test_verify_page_renders_in_both_languages(client, app):
 
 
 def test_evidence_in_the_pdf(evidence, client, auth, tmp_path):
-    import shutil
     import subprocess
 
+    from tests.pdf_checks import require_poppler
     from webapp.reports.models import Report
 
-    if not shutil.which("pdftotext"):
-        pytest.skip("poppler-utils is not installed")
+    require_poppler()
     report = Report(visit_id=evidence["visits"][0].id, title="督导报告", author_id=evidence["users"]["sup1"].id)
     db.session.add(report)
     db.session.commit()
@@ -205,3 +204,49 @@ def test_verify_page_is_rate_limited_per_address(client, app):
     assert r.status_code == 429 and "Too many checks" in r.get_data(as_text=True)
     # another address is not held back
     assert client.get("/verify", environ_base={"REMOTE_ADDR": "203.0.113.78"}).status_code == 200
+
+
+def test_checkins_in_the_approved_report_share_link_and_pdf(evidence, client, auth, app, tmp_path):
+    """The evidence lines of an approved report (its page, its share link, its PDF) carry the visit's
+    check-ins: distance, in or out of the geofence, the reason given outside it."""
+    from datetime import UTC, datetime
+
+    from tests.pdf_checks import pdf_text, require_poppler
+    from webapp.reports import operations as rops
+    from webapp.reports.models import Report
+    from webapp.reports.snapshots import freeze_report
+
+    dev, visit = evidence["dev"], evidence["visits"][0]
+    site = (31.2304, 121.4737)
+    for kind, lat, reason in (("in", site[0] + 0.001, None), ("out", site[0] + 0.003, "入口施工，在街对面签退")):
+        body = {"visit_id": visit.id, "kind": kind, "lat": lat, "lng": site[1], "accuracy_m": 12.5,
+                "device_time": datetime.now(UTC).isoformat(), **({"reason": reason} if reason else {})}
+        assert dev.push_one("visit_checkin", new_id(), body)["status"] == "applied"
+    report = Report(visit_id=visit.id, title="督导报告", author_id=evidence["users"]["sup1"].id)
+    db.session.add(report)
+    db.session.flush()
+    with app.test_request_context():
+        snap = freeze_report(report, evidence["users"]["manager"])
+    report.status = "approved"
+    db.session.commit()
+    en = [line for f in snap.data["findings"] for line in f["evidence"]["en"]]
+    zh = [line for f in snap.data["findings"] for line in f["evidence"]["zh_CN"]]
+    assert any(line.startswith("Check-in · ") and "111 m from the site, inside the geofence" in line for line in en), en
+    assert any(line.startswith("Check-out · ") and "334 m from the site, outside the geofence" in line
+               and line.endswith("Reason: 入口施工，在街对面签退") for line in en), en
+    assert any("签退" in line and "距运营场所 334 米，在地理围栏外" in line and "理由：入口施工，在街对面签退" in line
+               for line in zh), zh
+    auth.login("manager")
+    page = client.get(f"/reports/{report.id}", headers=EN).get_data(as_text=True)
+    assert "334 m from the site, outside the geofence" in page and "入口施工，在街对面签退" in page
+    with app.test_request_context():
+        token = rops.create_share_link(report, evidence["users"]["sup1"], 3)
+    db.session.commit()
+    r = client.get(f"/reports/{report.id}/report.pdf", headers={"Accept-Language": "zh-CN"})
+    auth.logout()
+    shared = client.get(f"/reports/shared/{token}", headers=EN).get_data(as_text=True)
+    assert "111 m from the site, inside the geofence" in shared and "入口施工，在街对面签退" in shared
+    require_poppler()
+    (tmp_path / "r.pdf").write_bytes(r.data)
+    text = " ".join(pdf_text(tmp_path / "r.pdf").split())
+    assert "在地理围栏外" in text and "入口施工" in text

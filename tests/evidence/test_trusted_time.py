@@ -99,3 +99,30 @@ def test_three_days_wrong_device_is_flagged_on_the_desk(world, clock_device, aut
     client.post("/locale", data={"locale": "zh_CN"})
     zh = client.get(f"/findings/{fid}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "设备时钟慢 3 天" in zh
+
+
+def test_rectification_progress_from_a_phone_gets_its_trusted_time(world, clock_device):
+    """A department head's progress report pushed from a phone whose clock is 2 days behind: the
+    offset is recorded and the record flagged, as for a supervisor's records."""
+    from datetime import date
+
+    from webapp.rectification import operations as rect_ops
+
+    f = world["findings"][0]
+    rect_ops.submit_plan(f, world["users"]["head1"], "补齐签字", "员工甲", date(2026, 12, 20))
+    db.session.commit()
+    dev = clock_device(world["users"]["head1"], skew=timedelta(days=-2))
+    uid = new_id()
+    m = dev.mutation("rectification_update", uid, {"finding_id": f.id, "progress": 60, "note": "已整改一半"})
+    m["client_time"] = dev.now().isoformat()  # made on the device's clock
+    res = dev.push(m)[0]
+    assert res["status"] == "applied", res
+    ev = db.session.scalar(select(RecordEvidence).where(RecordEvidence.entity == "rectification_update",
+                                                        RecordEvidence.record_id == uid))
+    assert ev is not None and ev.flagged and ev.offset_seconds == pytest.approx(2 * 86400, abs=5)
+    assert abs((ev.estimated_at - datetime.now(UTC)).total_seconds()) < 60  # the device's time, corrected
+    # an edit later keeps the first receipt
+    dev.skew = timedelta(0)
+    assert dev.push_one("rectification_update", uid, {"note": "已整改一半（补充）"}, base_version=1)["status"] == "applied"
+    assert db.session.scalars(select(RecordEvidence).where(RecordEvidence.record_id == uid)).one().offset_seconds \
+        == pytest.approx(2 * 86400, abs=5)

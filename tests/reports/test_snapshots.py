@@ -3,13 +3,13 @@ render from the snapshot; a later change to a finding changes none of them; a ne
 has its own snapshot and hash."""
 
 import re
-import shutil
 import subprocess
 from datetime import date
 
 import pytest
 from sqlalchemy import select
 
+from tests.pdf_checks import require_poppler
 from tests.review_helpers import post
 from webapp.extensions import db
 from webapp.findings.review import correct_finding
@@ -32,8 +32,7 @@ def approved(world, app):
 
 
 def _pdf_text(client, report, tmp_path):
-    if not shutil.which("pdftotext"):
-        pytest.skip("poppler-utils is not installed")
+    require_poppler()
     r = client.get(f"/reports/{report.id}/report.pdf", headers=ZH)
     assert r.status_code == 200
     (tmp_path / "r.pdf").write_bytes(r.data)
@@ -185,8 +184,10 @@ def test_the_snapshot_carries_markup_before_after_and_signatures(marked_report, 
 def test_a_later_markup_rectification_or_signature_changes_nothing_approved(marked_report, world, client, auth,
                                                                            tmp_path, app):
     from webapp.evidence.markup import marked_jpeg
+    from webapp.evidence.watermark import draw_watermark
     from webapp.photos.storage import get_store
     from webapp.rectification.models import RectificationUpdate
+    from webapp.reports.snapshots import snapshot_of
 
     u, r, f = world["users"], marked_report["report"], marked_report["finding"]
     before, after = marked_report["before"], marked_report["after"]
@@ -202,7 +203,12 @@ def test_a_later_markup_rectification_or_signature_changes_nothing_approved(mark
     photos = [_get(client, url) for url in urls]
     thumb = get_store().get(f"{before}.thumb.jpg")
     assert photos[0] != thumb and photos[0] == marked_jpeg(thumb, CIRCLE, quality=85)  # the circle, drawn
-    assert marked_jpeg(thumb, CIRCLE, quality=85) in pdf  # the PDF's photo carries the approved markup
+    band = snapshot_of(r).data["bands"][before]
+    assert band[-1] == f"SHA-256 {before[:8]}"
+    # the PDF's photo carries the approved markup under the frozen watermark band
+    with app.test_request_context():
+        in_pdf = draw_watermark(thumb, band, CIRCLE)
+    assert in_pdf in pdf and marked_jpeg(thumb, CIRCLE, quality=85) not in pdf
     assert f"/reports/{r.id}/photos/{before}" in page and "王店长" in page and "李店长" in page
     assert "整改前" in page and "整改后" in page and f"/reports/shared/{token}/photos/{after}" in shared
     live_display = _get(client, f"/api/v1/photos/{before}?variant=display")
@@ -222,7 +228,8 @@ def test_a_later_markup_rectification_or_signature_changes_nothing_approved(mark
     assert _body(client.get(f"/reports/shared/{token}", headers=ZH).get_data(as_text=True)) == shared
     assert [_get(client, url) for url in urls] == photos
     pdf_after = client.get(f"/reports/{r.id}/report.pdf", headers=ZH).data
-    assert marked_jpeg(thumb, CIRCLE, quality=85) in pdf_after and marked_jpeg(thumb, ARROW, quality=85) not in pdf_after
+    with app.test_request_context():
+        assert in_pdf in pdf_after and draw_watermark(thumb, band, ARROW) not in pdf_after
     assert client.get(f"/reports/{r.id}/photos/{third}?variant=thumb").status_code == 404  # not in the approved one
     assert client.get(f"/reports/shared/{token}/photos/{third}?variant=thumb").status_code == 404
     assert _pdf_text(client, r, tmp_path).count("赵经理") == 0
@@ -236,7 +243,9 @@ def test_a_later_markup_rectification_or_signature_changes_nothing_approved(mark
     page2 = _body(client.get(f"/reports/{v2.id}", headers=ZH).get_data(as_text=True))
     assert "赵经理" in page2 and f"/reports/{v2.id}/photos/{third}" in page2
     assert _get(client, f"/reports/{v2.id}/photos/{before}?variant=thumb") == marked_jpeg(thumb, ARROW, quality=85)
-    assert marked_jpeg(thumb, ARROW, quality=85) in client.get(f"/reports/{v2.id}/report.pdf", headers=ZH).data
+    with app.test_request_context():
+        v2_photo = draw_watermark(thumb, snapshot_of(v2).data["bands"][before], ARROW)
+    assert v2_photo in client.get(f"/reports/{v2.id}/report.pdf", headers=ZH).data
 
 
 def test_frozen_photos_are_in_scope_and_only_the_reports(marked_report, world, client, auth):

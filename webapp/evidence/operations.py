@@ -15,8 +15,10 @@ from webapp.evidence.models import RecordEvidence, VisitCheckin
 from webapp.extensions import db
 
 # Entities whose records carry a capture time, and where it is: a field of the record, or the
-# mutation's client_time (when the device made the change) for records without one.
-CAPTURE_FIELDS = {"finding": "captured_at", "checklist_answer": None, "visit_checkin": "device_time"}
+# mutation's client_time (when the device made the change) for records without one. A department
+# head's rectification progress (its "after" photos) is evidence too.
+CAPTURE_FIELDS = {"finding": "captured_at", "checklist_answer": None, "visit_checkin": "device_time",
+                  "rectification_update": None}
 ACCEPTED = ("applied", "merged", "conflict")
 EARLIEST_CLOCK = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -263,7 +265,8 @@ def visit_evidence(visit) -> dict:
 
 
 def evidence_lines(finding) -> list[str]:
-    """The evidence panel as text lines, one per photo (the report's PDF)."""
+    """The evidence panel as text lines: one per photo, then the visit's check-ins (the approved
+    report, its share link and the PDF show them)."""
     from flask_babel import format_datetime
 
     def when(value):
@@ -277,7 +280,29 @@ def evidence_lines(finding) -> list[str]:
             f"{_('Photo')} {i}", f"SHA-256 {e['short']}", f"{_('captured (device)')} {when(e['captured'])}",
             f"{_('received')} {when(e['received'])}", f"{_('estimated')} {when(e['estimated'])}",
             e["offset_words"], distance]))
+    if lines:  # the visit's check-ins, as the live panel shows them beside the photos
+        lines.extend(checkin_line(c) for c in visit_checkins(finding.visit_id))
     return lines
+
+
+def checkin_line(c: VisitCheckin) -> str:
+    """A check-in or check-out as text: when (device clock), distance to the site, in or out of its
+    geofence, and the reason given for checking in outside it."""
+    from flask_babel import format_datetime
+
+    if c.distance_m is None:
+        where = _("distance unknown")
+    elif c.in_fence is None:
+        where = _("%(m)s m from the site", m=f"{c.distance_m:.0f}")
+    elif c.in_fence:
+        where = _("%(m)s m from the site, inside the geofence", m=f"{c.distance_m:.0f}")
+    else:
+        where = _("%(m)s m from the site, outside the geofence", m=f"{c.distance_m:.0f}")
+    parts = [_("Check-in") if c.kind == "in" else _("Check-out"),
+             format_datetime(c.device_time, "short") if c.device_time else "—", where]
+    if c.reason:
+        parts.append(f"{_('Reason')}{_(': ')}{c.reason}")
+    return " · ".join(parts)
 
 
 def rectification_photos(finding_id: str) -> list[str]:

@@ -3,7 +3,8 @@
 The font comes from PDF_FONT_PATH or a Debian/Ubuntu CJK font package (fonts-noto-cjk, installed
 by `make install`/tools/run_tests.sh when missing). Photos are embedded as their stored thumbnail
 renditions (small JPEGs made at upload, webapp/photos/ingest.py), never decoded from the original:
-a report's memory stays bounded whatever was uploaded.
+a report's memory stays bounded whatever was uploaded. Each carries the document's markup and the
+watermark band the display rendition has (an approved version's frozen band, from its snapshot).
 """
 
 import io
@@ -56,12 +57,28 @@ def thumbnail_jpeg(sha: str) -> bytes | None:
         return None
 
 
-def marked_thumbnail(sha: str, shapes: list | None) -> bytes | None:
-    """The thumbnail with the document's markup of that photo drawn on it (the original untouched)."""
+def marked_thumbnail(sha: str, shapes: list | None, band: list[str] | None = None) -> bytes | None:
+    """The thumbnail as the evidence card shows the photo: the document's markup drawn on it and the
+    watermark band (site, capture time, supervisor, short hash; webapp/evidence/watermark.py) along
+    its bottom. The original is untouched."""
+    from webapp.evidence.watermark import draw_watermark
+
     thumb = thumbnail_jpeg(sha)
-    if thumb is None or not shapes:
+    if thumb is None or (not shapes and not band):
         return thumb
+    if band:
+        return draw_watermark(thumb, band, shapes)
     return marked_jpeg(thumb, shapes, quality=85)
+
+
+def document_bands(doc: dict, frozen: bool) -> dict:
+    """{sha: watermark band lines}: an approved version's frozen bands (from its snapshot only),
+    else the live bands of the draft's photos."""
+    if frozen:
+        return doc.get("bands") or {}
+    from webapp.reports.snapshots import watermark_bands
+
+    return watermark_bands(doc.get("findings") or [])
 
 
 class _Doc(FPDF):
@@ -133,6 +150,7 @@ def render_report_pdf(report, findings=None, photos=None, progress=no_progress, 
         pdf.multi_cell(width, 5.5, text or "—", **NEXT_LINE)
 
     colon = _(": ")
+    bands = document_bands(doc, frozen=snap is not None)
 
     def signature_block(sig, caption):
         """A finger signature (webapp/evidence/markup.py) drawn as a small picture, with name and time."""
@@ -194,11 +212,12 @@ def render_report_pdf(report, findings=None, photos=None, progress=no_progress, 
         marked = f.get("markup") or {}
         if after:
             para(_("Before rectification"), 8)
-        photo_row(pdf, [t for t in (marked_thumbnail(sha, marked.get(sha)) for sha in (f.get("photos") or [])[:4])
-                        if t is not None])
+        photo_row(pdf, [t for t in (marked_thumbnail(sha, marked.get(sha), bands.get(sha))
+                                    for sha in (f.get("photos") or [])[:4]) if t is not None])
         if after:  # before/after: the rectification's photos under the finding's
             para(_("After rectification"), 8)
-            photo_row(pdf, [t for t in (thumbnail_jpeg(sha) for sha in after[:4]) if t is not None])
+            photo_row(pdf, [t for t in (marked_thumbnail(sha, None, bands.get(sha)) for sha in after[:4])
+                            if t is not None])
         if marked:
             para(_("Photos marked up on site; the originals are unchanged."), 7)
         for line in (f.get("evidence") or {}).get(locale, []):  # the evidence panel as text

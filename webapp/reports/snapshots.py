@@ -83,7 +83,7 @@ def build_document(report: Report, findings=None, *, with_evidence=True) -> dict
     }
 
 
-def _bands(finding_docs) -> dict:
+def watermark_bands(finding_docs) -> dict:
     """{sha: the watermark band's lines} of every photo the document shows that has a record yet
     (webapp/evidence/watermark.py): the band is frozen with the markup."""
     from webapp.evidence.watermark import watermark_context, watermark_lines
@@ -158,7 +158,7 @@ def freeze_report(report: Report, user) -> ReportSnapshot:
     report.approved_at = report.approved_at or utcnow()
     report.reviewer_id = report.reviewer_id or user.id
     data = build_document(report)
-    data["bands"] = _bands(data["findings"])
+    data["bands"] = watermark_bands(data["findings"])
     snap = ReportSnapshot(report_id=report.id, version_no=report.version_no, data=data, sha256=document_hash(data),
                           approved_by=user.id, approved_at=report.approved_at)
     db.session.add(snap)

@@ -85,7 +85,7 @@ export async function render(root, findingId, params) {
   root.replaceChildren(
     link(`/m/visit/${visit.id}/findings`, { class: "m-back" }, "‹ ", t("sec_findings")),
     h("h1", {}, rec?.data.title || t("new_finding")),
-    reviewNote(rec),
+    reviewNote(rec) ?? "", // replaceChildren would print a null as "null"
     status,
     h("form", { class: "m-form", onsubmit: (e) => e.preventDefault() },
       photosBox,
