@@ -153,7 +153,8 @@ def retry(message_id):
         abort(409)
     db.session.commit()
     flash(_("The message will be sent again."), "info")
-    return redirect(request.form.get("back_to_endpoint") and url_for(".endpoint", endpoint_id=message.recipient)
+    back = request.form.get("back_to_endpoint") and message.channel == "webhook"  # the endpoint's own log
+    return redirect(back and url_for(".endpoint", endpoint_id=message.recipient)
                     or url_for(".index", status="failed"), 303)
 
 
