@@ -145,11 +145,17 @@ def caught_emails(folder: Path, limit: int = 100) -> tuple[list[CaughtEmail], in
     from email.parser import BytesParser
     from email.utils import parsedate_to_datetime
 
+    def modified(f: Path) -> float:
+        try:
+            return f.stat().st_mtime
+        except OSError:  # removed meanwhile: read below as unreadable, left out
+            return 0.0
+
     try:
         files = [f for f in folder.glob("*.eml") if f.is_file()]
     except OSError:
         return [], 0
-    files.sort(key=lambda f: (f.stat().st_mtime, f.name), reverse=True)
+    files.sort(key=lambda f: (modified(f), f.name), reverse=True)
     out = []
     for f in files[:limit]:
         try:
