@@ -27,8 +27,10 @@ pdf-font:
 migrate: install
 	$(FLASK) db upgrade
 
+# The demo's warnings check notifies the demo manager; with the mail catcher on (as `make run` has it)
+# those emails are written to the outbox, and the worker delivers them to instance/mail/*.eml.
 seed: migrate
-	$(FLASK) seed-demo
+	MAIL_CATCHER=$${MAIL_CATCHER:-1} $(FLASK) seed-demo
 
 # The web server and, beside it, the job queue's worker (outbox delivery, daily checks: docs/messages.md);
 # the worker stops when the server does. Without SMTP_HOST the demo's emails go to instance/mail/*.eml.

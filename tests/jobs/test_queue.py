@@ -92,3 +92,46 @@ def test_huey_url_selects_the_backend(app, tmp_path):
         assert huey.storage.filename.startswith(app.instance_path)
     finally:
         app.testing = True
+
+
+def _attempts(key):
+    db.session.rollback()
+    token = read_only.set(True)
+    try:
+        return db.session.scalar(select(OutboxMessage.attempts).where(OutboxMessage.idempotency_key == key))
+    finally:
+        db.session.rollback()
+        read_only.reset(token)
+
+
+def test_receiver_down_500_and_timeout_through_the_queue(app, endpoint, receiver, queue, pinned_clock):
+    """The failure cases of tests/outbox/test_delivery.py, run by the queue's consumer threads (the
+    after-commit task, then the periodic one each "minute") instead of calling deliver_due()."""
+    from datetime import timedelta
+
+    app.config.update(WEBHOOK_TIMEOUT=0.5, OUTBOX_BACKOFF_SECONDS=10)
+    receiver.hang_seconds = 1.0
+    keys = [m.idempotency_key for m in raise_event("report.approved", {"report": {"id": "r1"}})]
+    keys += [m.idempotency_key for m in raise_event("warning.raised", {"warning": {"id": 1}})]
+
+    def tried(n):  # every message tried n times, each time answered with a failure
+        return wait_until(lambda: all(_attempts(k) == n and _status(k) == "pending" for k in keys))
+
+    receiver.down()
+    db.session.commit()  # the after-commit task: connection refused
+    assert tried(1)
+    receiver.up()
+    receiver.mode = "500"
+    pinned_clock.shift(timedelta(seconds=11))  # past the backoff (10 s base, 50–100 % jitter)
+    queue.supervision_tasks["deliver_outbox_periodic"]()
+    assert tried(2)
+    receiver.mode = "hang"  # answers after 1 s; the sender gives up after 0.5 s
+    pinned_clock.shift(timedelta(seconds=21))
+    queue.supervision_tasks["deliver_outbox_periodic"]()
+    assert tried(3)
+    receiver.mode = "ok"
+    pinned_clock.shift(timedelta(seconds=41))
+    queue.supervision_tasks["deliver_outbox_periodic"]()
+    assert wait_until(lambda: all(_status(k) == "sent" for k in keys))
+    assert sorted(receiver.accepted) == sorted(keys) and set(receiver.accepted.values()) == {1}
+    assert [_attempts(k) for k in keys] == [4, 4]

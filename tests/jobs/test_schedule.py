@@ -26,6 +26,37 @@ def test_the_schedule_across_a_shanghai_day(app):
     assert runs["warnings_check"] == [datetime(2026, 11, 20, 23, 30, tzinfo=UTC)]  # 07:30 Shanghai
     assert runs["overdue_reminders"] == [datetime(2026, 11, 20, 23, 40, tzinfo=UTC)]  # 07:40
     assert runs["photo_renditions"] == [datetime(2026, 11, 20, 19, 0, tzinfo=UTC)]  # 03:00
+    assert runs["daily_digest"] == [datetime(2026, 11, 21, 0, 0, tzinfo=UTC)]  # 08:00
+    assert len(runs["export_cleanup"]) == 24 and {at.minute for at in runs["export_cleanup"]} == {17}
+    assert "recurring_visits" not in runs  # the 25th only
+
+
+def test_the_daily_digest_runs_at_eight_shanghai_and_sends(app, world, pinned_clock):
+    """With the clock moved to 08:00 in Shanghai, huey's scheduler picks `daily_digest`, and running
+    it gathers a person's held emails into one digest email."""
+    from webapp.notifications.operations import notify
+    from webapp.notifications.preferences import set_preferences
+    from webapp.outbox.models import OutboxMessage
+
+    app.config.update(MAIL_CATCHER=True, SMTP_HOST=None)
+    sup = world["users"]["sup1"]
+    sup.email = "sup1@example.cn"
+    db.session.commit()
+    set_preferences(sup, {}, None, None, email_digest=True)
+    db.session.commit()
+    notify([sup], "overdue", "消防通道堆放货物")
+    db.session.commit()
+    huey = get_huey(app)
+    pinned_clock.move_to(datetime(2026, 11, 21, 7, 59, 30, tzinfo=UTC) - timedelta(hours=8))  # 07:59:30 Shanghai
+    assert "daily_digest" not in _due_names(huey, datetime.now(UTC))
+    pinned_clock.shift(timedelta(seconds=40))  # 08:00:10
+    due = {t.name: t for t in huey.read_periodic(huey._get_timestamp())}
+    assert "daily_digest" in due
+    db.session.rollback()
+    huey.execute(due["daily_digest"])
+    db.session.rollback()
+    (digest,) = db.session.scalars(select(OutboxMessage).where(OutboxMessage.event == "notification.digest"))
+    assert digest.recipient == sup.id and digest.status == "pending" and digest.idempotency_key.startswith("digest:")
 
 
 def _overdue_rectification(world, create_finding, n=3):

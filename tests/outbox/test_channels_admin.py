@@ -147,6 +147,28 @@ def test_send_again_resets_a_failed_message_and_audits(client, auth, world):
     assert client.post("/admin/channels/messages/999999/retry", data={"csrf_token": token}).status_code == 404
 
 
+def test_send_again_on_an_endpoints_log_returns_to_that_log(client, auth, world):
+    ep = WebhookEndpoint(name="e", url="https://x.example.com/", events=["report.approved"], salt="s")
+    db.session.add(ep)
+    db.session.flush()
+    msg = ops.enqueue_message("webhook", "report.approved", ep.id, {})
+    msg.status, msg.attempts, msg.last_error = "failed", 8, "HTTP 500"
+    mail = ops.enqueue_message("email", "notification.overdue", world["users"]["sup1"].id, {"to": "a@b.c"})
+    mail.status = "failed"
+    db.session.commit()
+    auth.login("admin")
+    page = client.get(f"/admin/channels/endpoints/{ep.id}").get_data(as_text=True)
+    assert f"/admin/channels/messages/{msg.id}/retry" in page and 'name="back_to_endpoint"' in page
+    token = csrf_from(page)
+    r = client.post(f"/admin/channels/messages/{msg.id}/retry", data={"csrf_token": token, "back_to_endpoint": "1"})
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/admin/channels/endpoints/{ep.id}")
+    db.session.refresh(msg)
+    assert msg.status == "pending" and msg.attempts == 0
+    # A message that is not a webhook's has no endpoint log: back to the failed messages.
+    r = client.post(f"/admin/channels/messages/{mail.id}/retry", data={"csrf_token": token, "back_to_endpoint": "1"})
+    assert r.status_code == 303 and r.headers["Location"].endswith("/admin/channels/?status=failed")
+
+
 def test_endpoint_page_shows_its_delivery_log_and_saves(client, auth, world, app, receiver):
     app.config["WEBHOOK_ALLOW_PRIVATE"] = True
     ep = WebhookEndpoint(name="e", url=receiver.url, events=["report.approved"], salt="s")

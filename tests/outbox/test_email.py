@@ -3,6 +3,7 @@
 import hashlib
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from webapp.extensions import db
@@ -70,3 +71,71 @@ def test_the_demo_mail_catcher_writes_eml_files(app, world, tmp_path):
     text = eml.read_text()
     assert "To: en@example.com" in text and "X-Supervision-Delivery: email" not in text
     assert "notification.acceptance_passed:" in text.split("X-Supervision-Delivery:", 1)[1][:60]
+
+
+class _Answering:
+    """An SMTP server's DATA step that answers `code` (then, once told, 250) or takes too long."""
+
+    def __init__(self, code=250, delay=0.0):
+        self.code, self.delay, self.accepted = code, delay, []
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.code != 250:
+            return f"{self.code} {'try again later' if self.code < 500 else 'transaction failed'}"
+        self.accepted.append(envelope.content)
+        return "250 OK"
+
+
+@pytest.fixture
+def answering_smtp(app):
+    from aiosmtpd.controller import Controller
+
+    from tests.receivers import free_port
+
+    handler, port = _Answering(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_TIMEOUT=0.5, OUTBOX_BACKOFF_SECONDS=10)
+    yield handler
+    controller.stop()
+
+
+def test_smtp_451_554_and_a_timeout_are_retried_then_delivered_once(app, world, answering_smtp, pinned_clock):
+    from webapp.outbox.models import DeliveryAttempt
+
+    en, _zh = _users(world)
+    notify([en], "overdue", "消防通道堆放货物")
+    db.session.commit()
+    outcomes = []
+    for code, delay in ((451, 0.0), (554, 0.0), (250, 1.0)):  # greylisted, refused for now, too slow
+        answering_smtp.code, answering_smtp.delay = code, delay
+        outcomes.append(ops.deliver_due().retrying)
+        pinned_clock.shift(timedelta(minutes=10))  # past the backoff
+    answering_smtp.code, answering_smtp.delay = 250, 0.0
+    assert outcomes == [1, 1, 1] and ops.deliver_due().sent == 1
+    attempts = db.session.scalars(select(DeliveryAttempt).order_by(DeliveryAttempt.id)).all()
+    assert [(a.outcome, a.status_code) for a in attempts] == [("error", 451), ("error", 554), ("error", None),
+                                                              ("sent", 250)]
+    assert "timed out" in attempts[2].response.lower()
+    msg = db.session.scalar(select(OutboxMessage))
+    assert msg.status == "sent" and msg.attempts == 4
+    # The slow try's email may have arrived after the sender gave up: the same key both times.
+    from email import message_from_bytes, policy
+
+    keys = {str(message_from_bytes(m, policy=policy.default)["X-Supervision-Delivery"]).strip()
+            for m in answering_smtp.accepted}
+    assert keys == {msg.idempotency_key}
+
+
+def test_a_permanent_smtp_refusal_fails_at_once(app, world, answering_smtp):
+    en, _zh = _users(world)
+    notify([en], "overdue", "x")
+    db.session.commit()
+    answering_smtp.code = 550
+    assert ops.deliver_due().failed == 1
+    msg = db.session.scalar(select(OutboxMessage))
+    assert msg.status == "failed" and msg.attempts == 1 and msg.last_error == "SMTP 550"

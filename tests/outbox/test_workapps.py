@@ -105,6 +105,37 @@ def test_report_approval_card_to_linked_author_and_robots_once_each(app, world, 
     assert len(standins.calls) == before
 
 
+def test_robot_cards_link_through_go_and_carry_a_short_form_of_their_key(app, world, standins, pinned_clock):
+    """A group's card opens /go/report/<id> (the phone app on a phone, as a person's card does), and
+    its text ends with "— #a1b2c3", the same on every try: robots cannot drop a repeat, a reader can."""
+    from webapp.outbox.workapps import short_ref
+
+    wecom, ding, feishu = _robot(app, "wecom"), _robot(app, "dingtalk", DINGTALK_SECRET), _robot(app, "feishu", FEISHU_SECRET)
+    standins.fail = {"wecom_robot": [{"errcode": 45009, "errmsg": "api freq out of limit"}]}
+    report = _approve(world)
+    _deliver_until_quiet(pinned_clock)
+    go = f"https://supervision.example.cn/go/report/{report.id}"
+    refs = {m.recipient: short_ref(m.idempotency_key) for m in _rows("robot")}
+    assert len(set(refs.values())) == 3 and all(re.fullmatch(r"#[0-9a-f]{6}", r) for r in refs.values())
+    tries = [c[1]["json"]["markdown"]["content"] for c in standins.calls if c[0] == "wecom_robot"]
+    assert len(tries) == 2 and tries[0] == tries[1]  # the failed try and the good one: the same text
+    assert f"]({go})" in tries[1] and f"\n\n— {refs[wecom.id]}\n" in tries[1]
+    (dt,) = standins.received["dingtalk_robot"]
+    assert dt["actionCard"]["singleURL"] == go and dt["actionCard"]["text"].endswith(f"— {refs[ding.id]}")
+    (fs,) = standins.received["feishu_bot"]
+    assert fs["card"]["elements"][1]["actions"][0]["url"] == go
+    assert fs["card"]["elements"][0]["text"]["content"].endswith(f"— {refs[feishu.id]}")
+    assert short_ref("report.approved:x:robot:1") == short_ref("report.approved:x:robot:1")
+
+
+def test_a_warning_card_keeps_its_list_link(app):
+    from webapp.outbox.workapps import event_card
+
+    app.config["PUBLIC_URL"] = "https://supervision.example.cn"
+    card = event_card("warning.raised", {"warning": {"message": "逾期", "link": "https://supervision.example.cn/results/warnings/"}})
+    assert card["url"] == "https://supervision.example.cn/results/warnings/"  # no /go/ kind for a list
+
+
 def test_user_without_identity_is_skipped_not_failed(app, world, standins):
     _approve(world)
     rows = _rows("workapp")
@@ -152,6 +183,11 @@ def test_dingtalk_and_feishu_person_messages(app, world, standins, pinned_clock)
     (dt,) = standins.received["dingtalk_message"]
     assert dt["userid_list"] == "ding-user-1" and dt["agent_id"] == 3000
     assert dt["msg"]["action_card"]["single_url"].endswith(f"/go/report/{report.id}")
+    # DingTalk cannot drop a repeated work notification: its text ends with the key's short form.
+    from webapp.outbox.workapps import short_ref
+
+    (ding_row,) = [m for m in sent if m.payload["provider"] == "dingtalk"]
+    assert dt["msg"]["action_card"]["markdown"].endswith(f"— {short_ref(ding_row.idempotency_key)}")
     (fs,) = standins.received["feishu_message"]
     assert fs["receive_id"] == "on_union_1" and fs["msg_type"] == "interactive" and fs["uuid"]
     assert "Report approved" in fs["content"]

@@ -2,7 +2,7 @@
 
 A sender raises `DeliveryError` when the receiver refused or could not be reached (the message is
 tried again later), `PermanentError` when trying again cannot help (the message fails at once).
-Work-app channels (WeCom, DingTalk, Feishu) plug in with `register_channel("wecom", send_wecom)`.
+Here: `email` and `webhook`; webapp/outbox/workapps.py registers `robot` and `workapp` the same way.
 """
 
 import hashlib
@@ -117,6 +117,62 @@ def _catch(msg: EmailMessage, message: Message, app) -> Receipt:
     path.write_bytes(bytes(msg))
     log.info("mail catcher: email to %s (%s) written to %s", msg["To"], message.event, path)
     return Receipt(250, f"written to {path.name}")
+
+
+def catcher_folder(app) -> Path | None:
+    """Where the mail catcher writes, when it is the mail transport (MAIL_CATCHER=1 and no SMTP_HOST)."""
+    cfg = app.config
+    if not cfg.get("MAIL_CATCHER") or cfg.get("SMTP_HOST"):
+        return None
+    return Path(cfg.get("MAIL_CATCHER_DIR") or Path(app.instance_path) / "mail")
+
+
+@dataclass
+class CaughtEmail:
+    name: str
+    to: str
+    subject: str
+    at: object  # datetime (aware) or None
+    event: str
+    key: str
+    body: str
+
+
+def caught_emails(folder: Path, limit: int = 100) -> tuple[list[CaughtEmail], int]:
+    """The newest `limit` emails the catcher wrote (read-only), and how many there are. A file that is
+    not a readable email is left out, never an error."""
+    from email import policy
+    from email.parser import BytesParser
+    from email.utils import parsedate_to_datetime
+
+    def modified(f: Path) -> float:
+        try:
+            return f.stat().st_mtime
+        except OSError:  # removed meanwhile: read below as unreadable, left out
+            return 0.0
+
+    try:
+        files = [f for f in folder.glob("*.eml") if f.is_file()]
+    except OSError:
+        return [], 0
+    files.sort(key=lambda f: (modified(f), f.name), reverse=True)
+    out = []
+    for f in files[:limit]:
+        try:
+            with f.open("rb") as fh:
+                msg = BytesParser(policy=policy.default).parse(fh)
+            try:
+                at = parsedate_to_datetime(str(msg["Date"])) if msg["Date"] else None
+            except (TypeError, ValueError):
+                at = None
+            part = msg.get_body(("plain",))
+            body = part.get_content() if part is not None else ""
+            out.append(CaughtEmail(f.name, str(msg["To"] or ""), str(msg["Subject"] or ""), at,
+                                   str(msg["X-Supervision-Event"] or ""), str(msg["X-Supervision-Delivery"] or ""),
+                                   str(body)[:5000]))
+        except (OSError, ValueError, LookupError, AttributeError):
+            continue
+    return out, len(files)
 
 
 # ---- webhook ---------------------------------------------------------------------------------------

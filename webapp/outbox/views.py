@@ -112,12 +112,35 @@ def _index(status=200, form_errors=None, form_values=None, new_secret=None, new_
         new_endpoint=new_endpoint, robots=db.session.scalars(select(WorkAppRobot).order_by(WorkAppRobot.created_at)).all(),
         robot_kinds=ROBOT_KINDS, robot_errors=robot_errors or {}, robot_values=robot_values or {},
         providers=[(p, PROVIDER_LABELS[p], p in configured_providers(current_app.config))
-                   for p in PROVIDER_LABELS]), status
+                   for p in PROVIDER_LABELS], mail=_mail_settings()), status
+
+
+def _mail_settings() -> dict:
+    """The email settings, read-only: they live in the environment (docs/messages.md), never a password."""
+    from webapp.outbox.channels import catcher_folder
+
+    cfg = current_app.config
+    return {"host": cfg.get("SMTP_HOST"), "port": cfg.get("SMTP_PORT") or 25, "starttls": bool(cfg.get("SMTP_STARTTLS")),
+            "login": bool(cfg.get("SMTP_USER")), "sender": cfg.get("MAIL_FROM"),
+            "catcher": catcher_folder(current_app._get_current_object()) is not None}
 
 
 @bp.get("/")
 def index():
     return _index()
+
+
+@bp.get("/mail")
+def caught_mail():
+    """The demo's mail catcher (MAIL_CATCHER=1, no SMTP_HOST): the emails it wrote, newest first,
+    read-only. 404 when the catcher is not the mail transport."""
+    from webapp.outbox.channels import catcher_folder, caught_emails
+
+    folder = catcher_folder(current_app._get_current_object())
+    if folder is None:
+        abort(404)
+    emails, total = caught_emails(folder)
+    return render_template("channels/mail.html", emails=emails, total=total, event_labels=_Labels(_event_labels()))
 
 
 @bp.post("/messages/<int:message_id>/retry")
@@ -130,7 +153,8 @@ def retry(message_id):
         abort(409)
     db.session.commit()
     flash(_("The message will be sent again."), "info")
-    return redirect(request.form.get("back_to_endpoint") and url_for(".endpoint", endpoint_id=message.recipient)
+    back = request.form.get("back_to_endpoint") and message.channel == "webhook"  # the endpoint's own log
+    return redirect(back and url_for(".endpoint", endpoint_id=message.recipient)
                     or url_for(".index", status="failed"), 303)
 
 

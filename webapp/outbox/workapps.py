@@ -96,11 +96,31 @@ def _link_of(data: dict) -> str:
 
 
 def event_card(code: str, data: dict) -> dict:
-    """A group robot's card, in the site's default language (a group has many readers)."""
+    """A group robot's card, in the site's default language (a group has many readers). Its link goes
+    through /go/ (webapp/outbox/golinks.py), as a person's card does: a tap on a phone opens the phone app."""
     locale = current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_CN") if has_app_context() else "zh_CN"
     with force_locale(locale):
         return {"title": str(EVENT_TITLES[code]), "description": _subject(data)[:300],
-                "url": absolute(_link_of(data)), "button": str(_l("Open the page"))}
+                "url": absolute(card_link(_own_path(_link_of(data)))), "button": str(_l("Open the page"))}
+
+
+def _own_path(link: str) -> str:
+    """An event's link (PUBLIC_URL + path in the payload) back to its path on this site."""
+    base = (current_app.config.get("PUBLIC_URL") or "").rstrip("/") if has_app_context() else ""
+    if base and link.startswith(base + "/"):
+        return link[len(base):]
+    return link
+
+
+def short_ref(idempotency_key: str) -> str:
+    """A short form of a delivery's key, shown in the text of cards whose APIs cannot drop a repeat
+    (group robots, DingTalk work notifications): the same on every try, so a reader who sees the same
+    "#a1b2c3" twice knows it is one message delivered twice (docs/messages.md)."""
+    return "#" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:6]
+
+
+def with_ref(card: dict, idempotency_key: str) -> dict:
+    return {**card, "description": f"{card['description']}\n\n— {short_ref(idempotency_key)}"}
 
 
 def person_card(title: str, locale: str, link: str | None) -> dict:
@@ -202,7 +222,7 @@ def send_robot(message: Message, app) -> Receipt:
     except UnsafeTarget as e:
         raise PermanentError(str(e)) from e
     secret = decrypt_secret(sealed, app.config["SECRET_KEY"])
-    body = robot_body(kind, message.payload["card"])
+    body = robot_body(kind, with_ref(message.payload["card"], message.idempotency_key))
     if kind == "dingtalk" and secret:
         ts = str(int(time.time() * 1000))
         url += ("&" if "?" in url else "?") + f"timestamp={ts}&sign={dingtalk_sign(ts, secret)}"
@@ -255,7 +275,7 @@ def send_dingtalk(message: Message, app) -> Receipt:
     userid = (json.loads(found.response).get("result") or {}).get("userid")
     if not userid:
         raise PermanentError("DingTalk user not found for this unionId", found.status_code, found.response)
-    card = p["card"]
+    card = with_ref(p["card"], message.idempotency_key)  # DingTalk cannot drop a repeat: the reader can
     body = {"agent_id": int(cfg["DINGTALK_AGENT_ID"]), "userid_list": userid,
             "msg": {"msgtype": "action_card", "action_card": {
                 "title": card["title"], "markdown": f"### {card['title']}\n{card['description']}",
