@@ -35,6 +35,8 @@ class Finding(Synced, db.Model):
     __table_args__ = (
         Index("ix_findings_captured_id", "captured_at", "id"),  # keyset pagination
         Index("ix_findings_department_captured", "department_id", "captured_at"),
+        # A department's open findings of a period (the dashboard's "who is fixing it"): three status ranges.
+        Index("ix_findings_department_status_captured", "department_id", "status", "captured_at"),
         # One (filter, captured_at, id) index per common list filter: the newest page of a filtered
         # list is read in index order instead of sorting every match (findings review at 100k rows).
         Index("ix_findings_site_captured", "site_id", "captured_at", "id"),

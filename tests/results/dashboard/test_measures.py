@@ -5,6 +5,8 @@ from datetime import date
 import pytest
 
 from tests.results.dashboard.conftest import TODAY, TZ
+from webapp.extensions import db
+from webapp.rectification.models import Rectification
 from webapp.results.dashboard import measures as m
 from webapp.results.dashboard.operations import DashboardError, build_dashboard
 from webapp.results.periods import parse_period
@@ -139,3 +141,20 @@ def test_several_windows_in_one_scan_match_the_single_window_measures(kpi):
 def test_overlapping_windows_are_refused(kpi):
     with pytest.raises(ValueError):
         m.finding_counts_by_window(m.Filters(kpi["manager"]), [("a", Q3), ("b", m.Window(date(2026, 9, 1), date(2026, 11, 1)))], TZ)
+
+
+def test_open_rectifications_are_the_first_few_of_each_department(kpi):
+    """Each department that got worse shows its own earliest deadlines: one department's many open
+    findings do not crowd out another's (the dashboard asks for five each)."""
+    f5 = kpi["f"]["f5"]  # department B's, reopened: its deadline (Aug 1) is earlier than any of A's
+    f5.status = "rectifying"
+    Rectification.query.filter_by(finding_id=f5.id).one().status = "rectifying"
+    db.session.commit()
+    f = m.Filters(kpi["manager"])
+    both = m.open_rectifications(f, Q3, TZ, [kpi["a"].id, kpi["b"].id], limit=1)
+    per_dept = {}
+    for finding, _rect in both:
+        per_dept.setdefault(finding.department_id, []).append(finding.title)
+    alone = {d: m.open_rectifications(f, Q3, TZ, [d], limit=1) for d in (kpi["a"].id, kpi["b"].id)}
+    assert per_dept == {d: [row[0].title for row in rows] for d, rows in alone.items() if rows}
+    assert per_dept == {kpi["a"].id: ["f3"], kpi["b"].id: ["f5"]}

@@ -272,15 +272,36 @@ def repeat_pairs(filters: Filters, window: Window, tz, limit: int = 10) -> list[
     return [(site, item, int(count)) for site, item, count in db.session.execute(stmt)]
 
 
-def open_rectifications(filters: Filters, window: Window, tz, department_ids: list[str], limit: int = 60):
-    """Who is fixing it: the window's findings of these departments not yet accepted (with or without
-    a plan), earliest deadline first — (Finding, Rectification or None) pairs."""
-    if not department_ids:
-        return []
-    stmt = (select(Finding, Rectification).outerjoin(Rectification, Rectification.finding_id == Finding.id)
-            .where(*_finding_where(filters, window, tz), Finding.department_id.in_(department_ids),
-                   # "not closed" as the list of the other statuses: a range of ix_findings_status_captured
-                   # each, instead of every finding of the window (a tenth of them are still open)
-                   Finding.status.in_([s for s in FINDING_STATUSES if s != "closed"]))
-            .order_by(Rectification.deadline.is_(None), Rectification.deadline, Finding.captured_at).limit(limit))
-    return db.session.execute(stmt).all()
+def open_rectifications(filters: Filters, window: Window, tz, department_ids: list[str], limit: int = 5):
+    """Who is fixing it: for each of these departments, up to `limit` of the window's findings not yet
+    accepted — those with a plan by earliest deadline, then those without one, oldest first —
+    (Finding, Rectification or None) pairs, department by department.
+
+    One small query per department (a handful on a dashboard): each walks the rectifications by
+    deadline and stops after `limit`, where one query over all departments sorted every open
+    finding of the window (≈ 0.6 s for a year at 1M findings)."""
+    # "not closed" as the list of the other statuses: three ranges of ix_findings_department_status_captured
+    not_closed = Finding.status.in_([s for s in FINDING_STATUSES if s != "closed"])
+    rows = []
+    for dept in department_ids:
+        # The department's open findings of the window first (MATERIALIZED: else PostgreSQL walks every
+        # rectification ever made by deadline, hoping to meet five of them early), then their plans.
+        mine = (select(Finding.id, Finding.captured_at)
+                .where(*_finding_where(filters, window, tz), Finding.department_id == dept, not_closed)
+                .cte("open_findings").prefix_with("MATERIALIZED"))
+        order = (Rectification.deadline, Finding.captured_at, Finding.id)
+        # the first few by narrow rows (id, dates), then those few whole
+        first = (select(mine.c.id).join(Rectification, Rectification.finding_id == mine.c.id)
+                 .order_by(Rectification.deadline, mine.c.captured_at, mine.c.id).limit(limit))
+        planned = db.session.execute(
+            select(Finding, Rectification).join(Rectification, Rectification.finding_id == Finding.id)
+            .where(Finding.id.in_(first.scalar_subquery())).order_by(*order)).all()
+        rows += planned
+        if len(planned) < limit:
+            first = (select(mine.c.id).where(~select(Rectification.id).where(Rectification.finding_id == mine.c.id)
+                                             .exists())
+                     .order_by(mine.c.captured_at, mine.c.id).limit(limit - len(planned)))
+            unplanned = db.session.scalars(select(Finding).where(Finding.id.in_(first.scalar_subquery()))
+                                           .order_by(Finding.captured_at, Finding.id)).all()
+            rows += [(f, None) for f in unplanned]
+    return rows

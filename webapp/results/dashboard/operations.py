@@ -89,7 +89,7 @@ def _worse_departments(src, filters, cur, prev, tz, today, by_dept) -> list[Wors
     both = src.finding_counts_by_window(filters, [("now", cur), ("before", prev)], tz, by=("department", "item", "area"))
     items = {w: {k[1:]: v for k, v in both.items() if k[0] == w} for w in ("now", "before")}
     overdue = {k[0]: v for k, v in src.overdue_rectifications(filters, tz, today, by=("department",)).items()}
-    open_rows = src.open_rectifications(filters, cur, tz, ids)
+    open_rows = src.open_rectifications(filters, cur, tz, ids, OPEN_PER_DEPARTMENT)
     for w in worse:
         drivers = []
         for (dept, item, area), counts in items["now"].items():
