@@ -115,8 +115,10 @@ class TallyMachine(RuleBasedStateMachine):
             return
         data = {"severity": severity, "captured_at": at.isoformat(), "item_id": self.items[item].id,
                 "area": self.items[item].area}
+        merged = f.review_status == "merged"  # closed to edits: the push is rejected
         res = self.phone.push_one("finding", f.id, data, base_version=f.version)
-        assert res["status"] in ("applied", "merged", "conflict"), res  # conflict: edited after a delete
+        # conflict: edited after a delete
+        assert res["status"] in ("applied", "merged", "conflict", *(("rejected",) if merged else ())), res
 
     @precondition(lambda self: self.findings)
     @rule(k=st.integers(0, 50))
