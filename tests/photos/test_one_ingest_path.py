@@ -113,4 +113,13 @@ def test_report_pdf_embeds_the_stored_thumbnail_not_the_original(app, client, wo
     with app.test_request_context():
         report = report_ops.create_report(world["visits"][0], world["users"]["sup1"])
         pdf = render_report_pdf(report, [world["findings"][0]])
-    assert thumb in pdf  # embedded as it is stored (JPEG, DCTDecode): no decode, bounded memory
+    # Made from the stored thumbnail (the original is gone): a small JPEG of the thumbnail's size, with
+    # the watermark band drawn on it (webapp/reports/pdf.py), never the 1200×900 original.
+    import io
+
+    from PIL import Image
+
+    w, h = Image.open(io.BytesIO(thumb)).size
+    assert max(w, h) <= 320
+    assert f"/Width {w}".encode() in pdf and f"/Height {h}".encode() in pdf
+    assert b"/Width 1200" not in pdf and b"/DCTDecode" in pdf
