@@ -94,11 +94,19 @@ def shot():
 
 
 def login(page, base, username, password):
+    """Sign in, and show the browser's language: the demo's users are shared by every test on one
+    server, and a user's saved language (another test may have switched it) wins over the browser's,
+    on the desk and in the phone app."""
     page.goto(base + "/login")
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("button[type=submit].btn-primary")
     page.wait_for_url(base + "/")
+    lang = "zh-CN" if page.evaluate("navigator.language").lower().startswith("zh") else "en"
+    button = page.locator(f".topbar .locale-switch button[lang='{lang}']")
+    if button.count() and button.first.get_attribute("aria-pressed") != "true":
+        button.first.click()
+        page.wait_for_load_state()
 
 
 def signed_in(browser, server, username, password, lang, device=DESKTOP):

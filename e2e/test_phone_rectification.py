@@ -185,3 +185,61 @@ def test_a_refused_report_comes_back_with_the_reason_and_keeps_what_was_typed(br
     assert phone.locator(".rect-update img").count() == 1
     _shot(shot, phone, "h18-depthead-phone-refused-zh-CN")
     ctx.close()
+
+
+def test_the_heads_offline_screens_in_english(browser, server, shot):
+    """The same flow on an English phone (two more of the head's open rectifications from the demo):
+    submitted offline, awaiting acceptance once synced, and a report the desk's change refused."""
+    ctx = browser.new_context(locale="en", **PHONE390)
+    ctx.add_init_script("window.confirm = () => true;")
+    phone = ctx.new_page()
+    open_app(phone, server, *HEAD)
+    wait_until(phone, "document.body.dataset.rectFeed === 'ready'")
+    due = phone.locator("section[aria-labelledby=rect-due] a[href^='/m/rect/']")
+    first, second = due.nth(0).get_attribute("href"), due.nth(1).get_attribute("href")
+    assert first != second
+
+    ctx.set_offline(True)
+    wait_until(phone, "!navigator.onLine")
+    phone.locator(f"a[href='{first}']").first.click()
+    phone.locator("section[aria-labelledby=rect-new] textarea").wait_for()
+    phone.fill("section[aria-labelledby=rect-new] input[type=number]", "100")
+    phone.fill("section[aria-labelledby=rect-new] textarea", "Daily stock check in place; fast sellers restocked the same day")
+    phone.locator("section[aria-labelledby=rect-new] input[type=file]").set_input_files([photo_file("done-en", hue=90)])
+    phone.locator("section[aria-labelledby=rect-new] .m-photos img").wait_for()
+    phone.locator("#rect-submit").click()
+    phone.wait_for_url(f"{server}/m/")
+    wait_until(phone, "document.querySelector('#rect-wait') !== null")
+    assert unsynced(phone) >= 2
+    _shot(shot, phone, "h18-depthead-phone-submitted-offline-en")
+
+    phone.locator(f"section[aria-labelledby=rect-due] a[href='{second}']").click()
+    phone.locator("section[aria-labelledby=rect-new] textarea").wait_for()
+    phone.fill("section[aria-labelledby=rect-new] input[type=number]", "80")
+    phone.fill("section[aria-labelledby=rect-new] textarea", "80% done, waiting for a spare part")
+    phone.locator("section[aria-labelledby=rect-new] input[type=file]").set_input_files([photo_file("partial-en", hue=60)])
+    phone.locator("section[aria-labelledby=rect-new] .m-photos img").wait_for()
+    phone.locator("#rect-record").click()
+    phone.locator(".rect-update").wait_for()
+    # Meanwhile the head submits the second one for acceptance on the desk.
+    dctx, desk = signed_in(browser, server, *HEAD, "en", DESKTOP)
+    desk.goto(f"{server}/rectification/{second.rsplit('/', 1)[1]}")
+    desk.locator("form[action$='/submit'] button[type=submit]").click()
+    desk.wait_for_load_state()
+    dctx.close()
+
+    ctx.set_offline(False)
+    wait_until(phone, "navigator.onLine")
+    phone.evaluate("delete document.body.dataset.sync")
+    phone.locator("#sync-now").click()
+    wait_until(phone, "document.body.dataset.sync === 'done'")
+    phone.goto(f"{server}{first}")
+    phone.locator("#rect-history").wait_for()
+    assert phone.locator("#rect-submit").count() == 0  # awaiting acceptance
+    _shot(shot, phone, "h18-depthead-phone-awaiting-en")
+    phone.goto(f"{server}{second}")
+    phone.locator(".m-state-rejected").wait_for()
+    assert "80%" in phone.locator(".rect-update").first.inner_text()
+    assert phone.locator(".rect-update img").count() == 1
+    _shot(shot, phone, "h18-depthead-phone-refused-en")
+    ctx.close()
