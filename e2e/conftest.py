@@ -93,6 +93,12 @@ def shot():
     return take
 
 
+def docs_screenshots():
+    """Where a test's README pictures go: docs/screenshots/ when refreshing them
+    (UPDATE_DOCS_SCREENSHOTS=1), else e2e/artifacts/, so that a test run leaves the tracked files alone."""
+    return ROOT / "docs" / "screenshots" if os.environ.get("UPDATE_DOCS_SCREENSHOTS") else ARTIFACTS
+
+
 def login(page, base, username, password):
     """Sign in, and show the browser's language: the demo's users are shared by every test on one
     server, and a user's saved language (another test may have switched it) wins over the browser's,

@@ -1,6 +1,6 @@
 """Signed-in devices (/account/) and the phone told that its account was disabled.
 
-Screens of /account/ on a phone and a desktop in both languages go to docs/screenshots/; the phone
+Screens of /account/ on a phone and a desktop in both languages go to docs/screenshots/ with UPDATE_DOCS_SCREENSHOTS=1 (else e2e/artifacts/); the phone
 app's "account disabled" banner goes to e2e/artifacts/."""
 
 import json
@@ -11,10 +11,10 @@ import sys
 import pytest
 from PIL import Image
 
-from e2e.conftest import DESKTOP, ROOT, login, serve
+from e2e.conftest import DESKTOP, ROOT, docs_screenshots, login, serve
 from e2e.phone import open_app, wait_until
 
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = docs_screenshots()  # docs/screenshots/ only with UPDATE_DOCS_SCREENSHOTS=1
 ANDROID = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
            "Chrome/126.0 Mobile Safari/537.36")
 IPHONE_WECOM = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "

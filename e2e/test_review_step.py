@@ -4,15 +4,14 @@ after a sync, on the phone), merge two; approve a report whose photos are marked
 the page, PDF and share link (photos included) do not change, re-approving makes version 2 that shows
 the change. Screenshots (zh-CN and en, desktop and phone) of the review queue, a finding's review
 actions, a visit's answers, the report's versions and the phone's rejected finding go to
-docs/screenshots/h19-review-*.png (palette PNGs, small)."""
+docs/screenshots/h19-review-*.png with UPDATE_DOCS_SCREENSHOTS=1 (else e2e/artifacts/) (palette PNGs, small)."""
 
 import io
 import subprocess
-from pathlib import Path
 
 from PIL import Image
 
-from e2e.conftest import signed_in
+from e2e.conftest import docs_screenshots, signed_in
 from e2e.phone import wait_synced, wait_until
 from tests.pdf_checks import require_poppler
 from webapp.demo.keys import demo_id
@@ -21,7 +20,7 @@ from webapp.demo.seed import DEMO_USERS
 PASSWORDS = {u["username"]: u["password"] for u in DEMO_USERS}
 DESK = {"viewport": {"width": 1366, "height": 800}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
-SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+SHOTS = docs_screenshots()  # docs/screenshots/ only with UPDATE_DOCS_SCREENSHOTS=1
 
 
 def _user(browser, server, username, lang="zh-CN", device=DESK):

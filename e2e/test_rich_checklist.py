@@ -1,17 +1,17 @@
 """Rich checklists (docs/checklists.md): the template editor on the desk, and a visit with the
 demo's food-safety template on a 390×844 phone with no signal — criteria, guidance, reference
 photos, a measured temperature, a 0–5 scale, a multiple choice and conditional items — then sync,
-and the desk's visit page shows the answers. Screens go to docs/screenshots/ (h19-checklists-*)."""
+and the desk's visit page shows the answers. Screens (h19-checklists-*) go to docs/screenshots/ with UPDATE_DOCS_SCREENSHOTS=1, else e2e/artifacts/."""
 
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from e2e.conftest import DESKTOP, ROOT, login, serve
+from e2e.conftest import DESKTOP, docs_screenshots, login, serve
 from e2e.phone import open_app, photo_file, sync_now, unsynced, wait_synced, wait_until
 from webapp.demo.keys import demo_id
 
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = docs_screenshots()  # docs/screenshots/ only with UPDATE_DOCS_SCREENSHOTS=1
 PHONE_390 = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
 DESK = {**DESKTOP, "viewport": {"width": 1366, "height": 800}}
 VISIT = demo_id("visit:food-safety")
