@@ -108,7 +108,12 @@ def login(page, base, username, password):
     page.fill("#password", password)
     page.click("button[type=submit].btn-primary")
     page.wait_for_url(base + "/")
-    lang = "zh-CN" if page.evaluate("navigator.language").lower().startswith("zh") else "en"
+    show_language(page, "zh-CN" if page.evaluate("navigator.language").lower().startswith("zh") else "en")
+
+
+def show_language(page, lang):
+    """Press the top bar's language switch for `lang` (zh-CN or en) unless it is already shown; the
+    signed-in user's saved language changes with it."""
     button = page.locator(f".topbar .locale-switch button[lang='{lang}']")
     if button.count() and button.first.get_attribute("aria-pressed") != "true":
         button.first.click()
@@ -116,13 +121,8 @@ def login(page, base, username, password):
 
 
 def signed_in(browser, server, username, password, lang, device=DESKTOP):
-    """A new browser context signed in as `username`, showing `lang`. A user's saved language wins
-    over the browser's (another test may have saved one), so the switch is pressed when needed."""
+    """A new browser context in `lang`, signed in as `username` (login shows the browser's language)."""
     ctx = browser.new_context(locale=lang, **device)
     page = ctx.new_page()
     login(page, server, username, password)
-    button = page.locator(f".topbar .locale-switch button[lang='{'en' if lang == 'en' else 'zh-CN'}']")
-    if button.get_attribute("aria-pressed") != "true":
-        button.click()
-        page.wait_for_load_state()
     return ctx, page

@@ -121,10 +121,6 @@ def test_checkin_offline_wrong_clock_flagged_on_desk(browser, placed_server):
         desk = browser.new_context(locale=lang, **DESKTOP)
         mp = desk.new_page()
         login(mp, server, "manager", "manager-demo-2026")
-        button = mp.locator(f".topbar .locale-switch button[lang='{lang}']")
-        if button.get_attribute("aria-pressed") != "true":
-            button.click()
-            mp.wait_for_load_state()
         mp.goto(f"{server}/visits/{visit_id}")
         panel = mp.locator(".evidence-panel")
         expect(panel).to_contain_text(flag)
@@ -278,10 +274,6 @@ def test_verify_page(browser, placed_server, tmp_path):
         mgr = browser.new_context(locale=lang, **DESKTOP)
         page = mgr.new_page()
         login(page, server, "manager", "manager-demo-2026")
-        button = page.locator(f".topbar .locale-switch button[lang='{lang}']")
-        if button.get_attribute("aria-pressed") != "true":
-            button.click()
-            page.wait_for_load_state()
         page.goto(f"{server}/verify")
         page.locator("#verify-file").set_input_files(str(stored))
         page.locator(".verify-form button[type=submit]").click()

@@ -15,7 +15,7 @@ from PIL import Image
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from e2e.conftest import ARTIFACTS, DESKTOP, ROOT, login
+from e2e.conftest import ARTIFACTS, DESKTOP, ROOT, login, show_language
 from e2e.phone import open_app, photo_file, sync_now, visit_id_from_url, wait_synced, wait_until
 from tests.pdf_checks import band_at_bottom, dark_strokes, pdf_text, pictures, render, require_poppler
 
@@ -218,10 +218,7 @@ def test_markup_and_signature_offline_then_desk_and_pdf(browser, server, tmp_pat
     assert sha[:8] in text  # the evidence line names the short hash the band shows
 
     # -- the same in English: the visit's signatures and the PDF --
-    button = mp.locator(".topbar .locale-switch button[lang='en']")
-    if button.get_attribute("aria-pressed") != "true":
-        button.click()
-        mp.wait_for_load_state()
+    show_language(mp, "en")
     report_url = mp.url
     mp.goto(f"{server}/visits/{visit_id}")
     sig = mp.locator("#h-signatures").locator("..")
@@ -248,10 +245,6 @@ def test_acceptance_before_after_and_signature_on_the_desk(browser, server, lang
     errors = []
     mp.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     login(mp, server, "supervisor", "supervisor-demo-2026")
-    button = mp.locator(f".topbar .locale-switch button[lang='{lang}']")
-    if button.count() and button.get_attribute("aria-pressed") != "true":
-        button.click()
-        mp.wait_for_load_state()
     mp.goto(server + "/rectification/")
     mp.get_by_role("link", name="收银台现金未按规定日结").first.click()
     pair = mp.locator("#before-after")
