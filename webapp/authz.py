@@ -45,6 +45,22 @@ ROLES = ("admin", "manager", "supervisor", "dept_head", "staff")
 REFERENCE_MODELS = (Department, Site, Person, ChecklistTemplate, TemplateItem)
 
 
+class _CompanyWide:
+    """The scope company-wide figures are computed in by the job queue (the dashboard's snapshots):
+    that of a role in EVERYTHING, as a principal the scope rules accept. It is no account: nobody
+    signs in as it, and `can` grants it no action. The pages showing such figures let only users
+    whose own scope is everything read them."""
+
+    role = EVERYTHING[0]
+    id = None
+    department_id = None
+    is_authenticated = True
+    is_active = True
+
+
+COMPANY_WIDE = _CompanyWide()
+
+
 def _owned_visits(user):
     """Ids of the visits a supervisor owns now."""
     return select(Visit.id).where(Visit.supervisor_id == user.id)
@@ -345,7 +361,7 @@ ACTIONS = {
 def can(user, action: str, obj=None) -> bool:
     """May `user` do `action` on `obj`? Unknown actions and users without a known role: no."""
     rule = ACTIONS.get(action)
-    if rule is None or not _signed_in(user):
+    if rule is None or not _signed_in(user) or user is COMPANY_WIDE:
         return False
     return bool(rule(user, obj))
 

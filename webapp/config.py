@@ -120,4 +120,8 @@ class Config:
     JOBS_RENDITIONS_AT = os.environ.get("JOBS_RENDITIONS_AT", "03:00")
     JOBS_RECURRING_DAY = int(os.environ.get("JOBS_RECURRING_DAY", "25"))  # next month's recurring visits (docs/plans.md)
     JOBS_RECURRING_AT = os.environ.get("JOBS_RECURRING_AT", "06:00")
+    # The dashboard's snapshots (docs/results.md): counted again every N minutes by the queue when the
+    # data changed, and never served more than this many seconds old (the request counts it then).
+    DASHBOARD_REFRESH_MINUTES = int(os.environ.get("DASHBOARD_REFRESH_MINUTES", "5"))
+    DASHBOARD_MAX_STALE_SECONDS = int(os.environ.get("DASHBOARD_MAX_STALE_SECONDS", "600"))
     SYNC_PULL_MAX_LIMIT = 500

@@ -77,7 +77,7 @@ def test_with_the_clock_moved_the_morning_tasks_run_and_do_their_work(app, world
     assert "warnings_check" not in _due_names(huey, datetime.now(UTC))
     pinned_clock.shift(timedelta(seconds=40))  # 07:30:10
     due = huey.read_periodic(huey._get_timestamp())  # as the consumer's scheduler asks
-    assert {t.name for t in due} == {"deliver_outbox_periodic", "warnings_check"}
+    assert {t.name for t in due} == {"deliver_outbox_periodic", "warnings_check", "dashboard_refresh"}  # :30
     for task in due:
         huey.execute(task)
     db.session.rollback()

@@ -56,3 +56,14 @@ def trigger_delivery(app) -> None:
         get_huey(app).supervision_tasks["deliver_outbox"]()
     except Exception:  # noqa: BLE001 — the change is committed; a failed nudge only delays delivery
         log.warning("could not enqueue the outbox delivery task; the periodic run will deliver", exc_info=True)
+
+
+def ask_queue(app, task: str, *args) -> bool:
+    """Hand a task to the queue after the caller committed; False (logged) if the queue cannot be
+    reached — for work that a periodic run or the next request does anyway."""
+    try:
+        get_huey(app).supervision_tasks[task](*args)
+        return True
+    except Exception:  # noqa: BLE001 — what asked is committed; the periodic run catches up
+        log.warning("could not enqueue %s; the periodic run will do it", task, exc_info=True)
+        return False

@@ -1,4 +1,5 @@
-"""The tasks: outbox delivery (every minute, and on demand after a commit), the daily early-warnings
+"""The tasks: outbox delivery (every minute, and on demand after a commit), the dashboard's snapshots
+(counted again on demand when a page found one behind, and every DASHBOARD_REFRESH_MINUTES), the daily early-warnings
 check and overdue-rectification reminders, the nightly photo renditions, and each month's recurring
 visits by site class (generated for the next month on JOBS_RECURRING_DAY). Daily times are in
 JOBS_TIMEZONE (Asia/Shanghai by default)."""
@@ -121,6 +122,35 @@ def register_tasks(huey, app) -> dict:
         log.info("recurring visits: %s generated for next month", made)
         return made
 
+    def _count_dashboard(key) -> bool:
+        """Count one dashboard snapshot again (reading outside SQLite's writer lock) and keep it."""
+        from webapp.core.database import read_only, write_retrying
+        from webapp.results.dashboard.snapshots import recount_key, store_snapshot
+
+        reading = read_only.set(True)
+        try:
+            row = recount_key(key, app.config["BABEL_DEFAULT_TIMEZONE"])
+        finally:
+            read_only.reset(reading)
+        if row is None:
+            db.session.rollback()
+            return False
+        write_retrying(lambda: store_snapshot(row))
+        log.info("dashboard: %s counted in %.2f s", key, row["seconds"])
+        return True
+
+    @in_app
+    def _dashboard_recount(key):
+        return _count_dashboard(key)
+
+    @in_app
+    def _dashboard_refresh():
+        from webapp.core.database import write_retrying
+        from webapp.results.dashboard.snapshots import prune_snapshots
+
+        keys = write_retrying(lambda: prune_snapshots(app.config["BABEL_DEFAULT_TIMEZONE"]))
+        return sum(_count_dashboard(key) for key in keys)
+
     dh, dm = _hour_minute(app.config.get("JOBS_DIGEST_AT") or "08:00")
     gh, gm = _hour_minute(app.config.get("JOBS_RECURRING_AT") or "06:00")
     gday = str(int(app.config.get("JOBS_RECURRING_DAY") or 25))
@@ -138,6 +168,9 @@ def register_tasks(huey, app) -> dict:
         "run_export": huey.task(name="run_export")(_export),
         "export_cleanup": huey.periodic_task(crontab(minute="17"), name="export_cleanup")(_export_cleanup),
         "daily_digest": huey.periodic_task(local_crontab(tz, hour=dh, minute=dm), name="daily_digest")(_digests),
+        "dashboard_recount": huey.task(name="dashboard_recount")(_dashboard_recount),
+        "dashboard_refresh": huey.periodic_task(crontab(minute=f"*/{max(1, int(app.config.get('DASHBOARD_REFRESH_MINUTES') or 5))}"),
+                                                name="dashboard_refresh")(_dashboard_refresh),
         "recurring_visits": huey.periodic_task(local_crontab(tz, day=gday, hour=gh, minute=gm),
                                                name="recurring_visits")(_recurring),
     }

@@ -36,8 +36,9 @@ PENDING = "sync_pending_changes"  # session.info: [(change row, savepoint it was
 CURRENT = "sync_current_rows"  # session.info: {(model, id)} read under a row lock in this transaction
 
 
-def _lock_feed(session: Session) -> None:
-    """Take the change-feed lock (PostgreSQL) until this transaction ends: right before COMMIT."""
+def lock_feed(session: Session) -> None:
+    """Take the change-feed lock (PostgreSQL) until this transaction ends: right before COMMIT.
+    Also taken by whatever must be numbered in commit order with the feed (the tallies' epochs)."""
     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK_KEY})
 
 
@@ -205,7 +206,7 @@ def _before_commit(session: Session) -> None:
         if existing:
             existed.add(key)
     if session.get_bind().dialect.name == "postgresql":
-        _lock_feed(session)
+        lock_feed(session)
     changes_t = Change.__table__
     moved: dict[str, list[str]] = {}
     for entity, record_id in rows:

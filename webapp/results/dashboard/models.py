@@ -2,12 +2,12 @@
 calendar day (and site, department, checklist item, area, severity), kept equal to the raw rows by
 webapp/results/dashboard/tallies.py in the same transaction as every write (docs/results.md)."""
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Date, Index, String
+from sqlalchemy import Date, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.core.models import BigIntPK, UUIDStr
+from webapp.core.models import BigIntPK, UTCDateTime, UUIDStr, utcnow
 from webapp.extensions import db
 
 
@@ -75,3 +75,37 @@ class RectificationTally(db.Model):
     on_time: Mapped[int]  # accepted on or before the deadline (local day)
     first_round: Mapped[int]  # accepted on round 1
     decided: Mapped[int]  # accepted, or a round failed
+
+
+class TallyEpoch(db.Model):
+    """One row per committed transaction that recounted the tallies, numbered in commit order (taken
+    under the change feed's lock): with the change feed's last seq it tells whether anything the
+    dashboard counts changed since a snapshot was computed (webapp/results/dashboard/snapshots.py).
+    Only the newest row matters; the refresh job deletes the older ones."""
+
+    __tablename__ = "tally_epochs"
+    __table_args__ = ({"sqlite_autoincrement": True},)  # an id is never reused after the older rows go
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DashboardSnapshot(db.Model):
+    """The dashboard's figures for one period, filter and day, computed by the job queue (or by the
+    first request that asks) and served with the time they were counted. `mark` is the data's state
+    when counting began: a snapshot whose mark is not the current one is served as of `computed_at`
+    while a job counts again (webapp/results/dashboard/snapshots.py)."""
+
+    __tablename__ = "dashboard_snapshots"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)  # period|department|site|today
+    period: Mapped[str] = mapped_column(String(10))
+    department_id: Mapped[str | None] = mapped_column(UUIDStr)
+    site_id: Mapped[str | None] = mapped_column(UUIDStr)
+    today: Mapped[date] = mapped_column(Date, index=True)
+    mark: Mapped[str] = mapped_column(String(60))
+    payload: Mapped[str] = mapped_column(Text)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seconds: Mapped[float]  # how long the counting took
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a recount was asked of the queue

@@ -47,13 +47,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from webapp.authz import EVERYTHING
+from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.rectification import outcomes
 from webapp.rectification.models import Rectification
 from webapp.results.dashboard import measures as m
-from webapp.results.dashboard.models import FindingTally, RectificationTally, SiteDayTally
+from webapp.results.dashboard.models import FindingTally, RectificationTally, SiteDayTally, TallyEpoch
 from webapp.results.periods import local_date, local_day
+from webapp.sync_store.tracking import lock_feed
 
 FT, RT, ST = FindingTally, RectificationTally, SiteDayTally
 _FINDING_FIELDS = ("captured_at", "site_id", "department_id", "area", "item_id", "severity", "repeat_of_id",
@@ -164,6 +166,7 @@ def _before(obj, name):
     return (list(hist.unchanged) or list(hist.added) or [inspect(obj).dict.get(name)])[0]
 
 
+RECOUNTED = "tally_recounted"  # session.info: this transaction recounted partitions (an epoch is due)
 PENDING = "tally_pending"  # session.info: ({(day, site)} left, {finding id} whose partition is counted at commit)
 TALLY_LOCK_SPACE = 0x7A11  # first key of the two-key advisory locks: "a tally partition"
 
@@ -221,11 +224,24 @@ def _before_commit(session: Session) -> None:
             conn.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
                          {"space": TALLY_LOCK_SPACE, "key": key})
     _recount(conn, parts, tz)
+    session.info[RECOUNTED] = True
+
+
+def _mark_epoch(session: Session) -> None:
+    """After the change feed's rows (a later before_commit hook than tracking's): number this
+    transaction among those that changed the tallies, under the feed's lock so the numbers follow
+    commit order — a dashboard snapshot compares the newest number with the one it was counted at."""
+    if session.get_nested_transaction() is not None or not session.info.pop(RECOUNTED, False):
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        lock_feed(session)  # already held if this transaction wrote feed rows (advisory locks nest)
+    session.execute(insert(TallyEpoch).values(at=utcnow()))
 
 
 def _forget(session: Session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(PENDING, None)
+        session.info.pop(RECOUNTED, None)
 
 
 def install_tally_hooks() -> None:
@@ -235,6 +251,8 @@ def install_tally_hooks() -> None:
         # First among the before_commit hooks: the recount's partition locks are taken before the
         # change feed's lock (webapp/sync_store/tracking.py), never while holding it.
         event.listen(Session, "before_commit", _before_commit, insert=True)
+    if not event.contains(Session, "before_commit", _mark_epoch):
+        event.listen(Session, "before_commit", _mark_epoch)  # last: after the change feed's hook
     if not event.contains(Session, "after_transaction_end", _forget):
         event.listen(Session, "after_transaction_end", _forget)
 

@@ -1,5 +1,6 @@
 """决策支持: the managers' decision dashboard. One URL serves the page or, for htmx, the dashboard
-block; every figure links to the findings list filtered to exactly the records it counts."""
+block; every figure links to the findings list filtered to exactly the records it counts. The
+figures come from a snapshot counted ahead (snapshots.py), shown with the time they were counted."""
 
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import gettext as _
@@ -8,13 +9,15 @@ from jinja2_fragments.flask import render_block
 from marshmallow import ValidationError
 
 from webapp.authz import EVERYTHING
+from webapp.core.database import write_retrying
 from webapp.core.formdata import form_to_dict, translate_errors
 from webapp.core.models import utcnow
 from webapp.i18n import current_locale_code
+from webapp.jobs import ask_queue
 from webapp.results.calibration.operations import lowest_agreement_items
-from webapp.results.dashboard import measures
-from webapp.results.dashboard.operations import DashboardError, build_dashboard, period_options, reference
+from webapp.results.dashboard.operations import DashboardError, period_options, reference
 from webapp.results.dashboard.schemas import DashboardArgs
+from webapp.results.dashboard.snapshots import note_served, read_dashboard
 from webapp.results.periods import local_date, parse_period, period_containing
 
 bp = Blueprint("results", __name__, url_prefix="/results")
@@ -44,18 +47,24 @@ def dashboard():
         errors["department_id"] = [_("This department does not exist.")]
     if args.get("site_id") and args["site_id"] not in {s.id for s in ref["sites"]}:
         errors["site_id"] = [_("This site does not exist.")]
+    served = None
     if not errors:
-        filters = measures.Filters(current_user, department_id=args.get("department_id"), site_id=args.get("site_id"))
         try:
-            data = build_dashboard(filters, period, today, tz)
+            served = read_dashboard(period, args.get("department_id"), args.get("site_id"), today, tz)
         except DashboardError:
             errors["period"] = [_("This period has not started yet; choose one up to today.")]
+        else:
+            data = served.data
+            if served.writes:
+                write_retrying(lambda: note_served(served))
+            if served.ask:
+                ask_queue(current_app._get_current_object(), "dashboard_recount", served.key)
     locale = current_locale_code()
     from webapp.findings.review import awaiting_review_count
 
     calibration = lowest_agreement_items(period, tz) if data is not None else []
     site_by_id = {s.id: s for s in ref["sites"]}
-    ctx = dict(awaiting_review=awaiting_review_count(current_user), data=data, calibration=calibration, errors=errors,
+    ctx = dict(served=served, awaiting_review=awaiting_review_count(current_user), data=data, calibration=calibration, errors=errors,
                raw=raw, period=period, today=today, locale=locale,
                options=period_options(today, period), **ref,
                base_filters={k: args[k] for k in ("department_id", "site_id") if args.get(k) and not errors},
