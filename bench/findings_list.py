@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/findings_list.py [--findings 1000000]          # SQLite (temp file)
     .venv/bin/python bench/findings_list.py --pg URL [--findings N]       # PostgreSQL (a temporary database)
+    .venv/bin/python bench/findings_list.py --database URL                # a database seeded earlier, kept
 
 Seeds the company of `flask seed-scale` (webapp/demo/scale.py; the database and its directory are
-removed whatever happens), then times real requests through the app (routing, scope,
+removed whatever happens) or uses one it seeded earlier (`--database`, left in place), then times real requests through the app (routing, scope,
 query, template rendering) as a manager and as a supervisor: the filtered list, load-more pages and
 full-text search (3+ characters: FTS5 trigram / pg_trgm; 1–2 characters: the LIKE fallback).
 Prints p50/p95/max per scenario. Not part of the test suite.
@@ -20,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _timing import TempDatabase, login, make_app, timed  # noqa: E402  (bench/ is the script directory)
+from _timing import login, make_app, open_database, timed  # noqa: E402  (bench/ is the script directory)
 
 AREAS = ["process", "service", "efficiency", "risk", "teamwork"]
 SEVERITIES = ["low", "medium", "high", "critical"]
@@ -41,10 +42,10 @@ def measure(client, urls, runs, headers=None):
     return timed(one, runs, warm_up=False)
 
 
-def run(url: str | None, n: int, runs: int) -> int:
+def run(url: str | None, n: int, runs: int, kept: str | None = None) -> int:
     import time_machine
 
-    database = TempDatabase(url, "bench-findings")
+    database = open_database(kept, url, "bench-findings")
     try:
         with time_machine.travel("2026-11-20 02:00 +0000", tick=True):
             return _run(database, url, n, runs)
@@ -113,11 +114,12 @@ def _run(database, url, n, runs) -> int:  # noqa: C901
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pg", help="PostgreSQL URL of a server where a temporary database may be created")
+    ap.add_argument("--database", help="a database seeded earlier by flask seed-scale (SQLAlchemy URL), kept")
     ap.add_argument("--findings", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=100)
     a = ap.parse_args()
     print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    sys.exit(run(a.pg, a.findings, a.runs))
+    sys.exit(run(a.pg, a.findings, a.runs, a.database))
 
 
 if __name__ == "__main__":
