@@ -96,7 +96,7 @@ def _run(database, url, n, runs) -> int:  # noqa: C901
             ("supervisor scope, filtered", sup_client, ["/findings/", "/findings/?severity=critical",
                                                         "/findings/?q=收银台"]),
         ]
-        dialect = "PostgreSQL" if url else "SQLite"
+        dialect = "PostgreSQL" if database.url.startswith("postgresql") else "SQLite"
         print(f"\n{dialect}, {n} findings, {runs} requests per scenario "
               f"(ms: wall p50 / wall p95 / wall max / app CPU p95)")
         worst = 0.0

@@ -32,7 +32,8 @@ def _free_port() -> int:
 
 @contextmanager
 def serve(inst: Path):
-    """`flask db upgrade`, `seed-demo`, then the app under gunicorn — the way `make run` sets it up."""
+    """`flask db upgrade`, `seed-demo`, then the app under gunicorn and a job-queue worker — the way
+    `make run` sets it up."""
     env = {**os.environ, "INSTANCE_PATH": str(inst), "DATABASE_URL": f"sqlite:///{inst / 'e2e.db'}",
            "SECRET_KEY": "e2e-secret", "MEDIA_ROOT": str(inst / "media")}
     flask = [sys.executable, "-m", "flask", "--app", "webapp"]
@@ -44,6 +45,9 @@ def serve(inst: Path):
         [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "webapp:create_app()"],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log,
     )
+    # The job queue's worker beside it, as `make run` starts one (the dashboard's recounts, the outbox).
+    worker = subprocess.Popen([*flask, "jobs", "worker", "--workers", "1"], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -53,13 +57,16 @@ def serve(inst: Path):
             time.sleep(0.1)
     else:
         proc.kill()
+        worker.kill()
         log.close()
         raise RuntimeError("server did not start: " + (inst / "server.log").read_text())
     try:
         yield base
     finally:
         proc.terminate()
+        worker.terminate()
         proc.wait(10)
+        worker.wait(10)
         log.close()
 
 

@@ -3,6 +3,10 @@
 languages, and a phone viewport."""
 
 import re
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from playwright.sync_api import expect
 
 from e2e.conftest import DESKTOP, PHONE, signed_in
 
@@ -73,4 +77,41 @@ def test_dashboard_in_english_and_on_a_phone(browser, server, shot):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360 + 1, f"the page scrolls sideways on a phone ({width}px)"
     shot(page, "dashboard-manager-phone-zh-CN")
+    ctx.close()
+
+
+def test_the_figures_say_when_they_were_counted_and_update_themselves(browser, server, shot):
+    """The dashboard serves figures counted ahead (docs/results.md, "Counted ahead"): after a write
+    it says they are being counted again, the worker counts them, and the block updates itself."""
+    ctx, page = signed_in(browser, server, "manager", "manager-demo-2026", "en", DESKTOP_DASH)
+    page.goto(server + "/results/")
+    fresh = page.locator("#dash-freshness")
+    expect(fresh).to_contain_text("up to date", timeout=20_000)  # if behind, it updates within seconds
+
+    # A supervisor's phone schedules a visit (the change feed moves: plan completion counts visits).
+    api = browser.new_context()
+    made = api.request.post(f"{server}/api/v1/auth/token",
+                            data={"username": "supervisor", "password": "supervisor-demo-2026", "device_name": "e2e"})
+    assert made.status == 201, made.text()
+    bearer = {"Authorization": f"Bearer {made.json()['token']}"}
+    changes = api.request.get(f"{server}/api/v1/sync/pull?limit=500", headers=bearer).json()["changes"]
+    site = next(c["id"] for c in changes if c["entity"] == "site")
+    template = next(c["id"] for c in changes if c["entity"] == "template")
+    day = date.today() + timedelta(days=3)
+    body = {"device_id": str(uuid.uuid4()), "mutations": [{
+        "mutation_id": str(uuid.uuid4()), "entity": "visit", "id": str(uuid.uuid4()), "op": "upsert",
+        "base_version": 0, "client_time": datetime.now(UTC).isoformat(),
+        "data": {"site_id": site, "template_id": template, "status": "scheduled", "scheduled_for": day.isoformat(),
+                 "due_by": day.isoformat()}}]}
+    pushed = api.request.post(f"{server}/api/v1/sync/push", data=body, headers=bearer)
+    assert pushed.status == 200 and pushed.json()["results"][0]["status"] == "applied", pushed.text()
+    api.close()
+
+    page.reload()
+    expect(fresh).to_contain_text("Newer records are being counted")
+    assert fresh.get_attribute("role") == "status"
+    shot(page, "dashboard-behind-desktop-en")
+    expect(fresh).to_contain_text("up to date", timeout=20_000)  # the worker counted; htmx swapped the block
+    _charts_drawn(page)
+    shot(page, "dashboard-updated-desktop-en")
     ctx.close()

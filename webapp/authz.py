@@ -257,6 +257,12 @@ def scope_clause(model, user):
     return clause(user) if clause else false()
 
 
+def narrow_scope(model, user) -> bool:
+    """Whether `user` sees a small part of `model`'s rows (a supervisor: the findings of the visits
+    they own), for choosing a query plan only — never for deciding access (scope_clause does)."""
+    return model is Finding and _signed_in(user) and user.role == "supervisor"
+
+
 def scoped(model, user):
     """`select(model)` restricted to the user's scope; add filters and ordering to it."""
     return select(model).where(scope_clause(model, user))

@@ -12,6 +12,7 @@ from tests.review_helpers import post
 from webapp.audit.models import AuditEntry
 from webapp.extensions import db
 from webapp.findings.models import Finding
+from webapp.findings.search import filtered, page, sorts_whole_scope
 from webapp.org.models import Person
 
 
@@ -43,6 +44,33 @@ def test_keyset_pages_cover_everything_once(client, auth, many):
         seen += _titles(page)
     assert len(seen) == len(set(seen)) == 60
     assert seen[0] == "检查118" and seen[-1] == "检查000"  # newest first
+
+
+@pytest.mark.parametrize("args, expected", [({}, 121), ({"severity": "low"}, 60), ({"q": "检查"}, 120),
+                                            ({"q": "检查", "severity": "high"}, 60)])
+def test_a_supervisors_pages_are_the_same_either_plan(app, world, many, args, expected):
+    """Sorting the whole narrow scope (PostgreSQL, a supervisor's filtered list) or walking the table
+    newest first: the same rows in the same pages."""
+    sup = world["users"]["sup1"]
+    dialect = db.engine.dialect.name
+    pages = {}
+    for whole in (False, True):
+        seen, cursor = [], None
+        while True:
+            rows, cursor = page(filtered(sup, args, dialect), cursor, limit=7, whole_scope=whole)
+            seen.append([f.id for f in rows])
+            if cursor is None:
+                break
+        pages[whole] = seen
+    assert pages[True] == pages[False] and sum(map(len, pages[True])) == expected
+
+
+def test_which_lists_sort_the_whole_scope(world):
+    sup, manager, head = world["users"]["sup1"], world["users"]["manager"], world["users"]["head1"]
+    assert sorts_whole_scope(sup, {"q": "消防"}, "postgresql") and sorts_whole_scope(sup, {"overdue": True}, "postgresql")
+    assert not sorts_whole_scope(sup, {}, "postgresql")  # the walk stops after a page
+    assert not sorts_whole_scope(sup, {"q": "消防"}, "sqlite")
+    assert not any(sorts_whole_scope(u, {"q": "消防"}, "postgresql") for u in (manager, head))
 
 
 @pytest.mark.parametrize("query,expected", [
