@@ -94,6 +94,10 @@ def register_cli(app: Flask) -> None:
 
         counts = seed_demo()
         db.session.commit()
+        from webapp.core.database import refresh_statistics
+
+        if refresh_statistics(db.session):  # SQLite's planner statistics for what was just loaded
+            db.session.commit()
         click.echo("demo data: " + ", ".join(f"{k} +{v}" for k, v in counts.items()))
         click.echo("demo logins (username / password):")
         for u in DEMO_USERS:

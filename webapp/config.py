@@ -118,6 +118,7 @@ class Config:
     JOBS_WARNINGS_AT = os.environ.get("JOBS_WARNINGS_AT", "07:30")
     JOBS_REMINDERS_AT = os.environ.get("JOBS_REMINDERS_AT", "07:40")
     JOBS_RENDITIONS_AT = os.environ.get("JOBS_RENDITIONS_AT", "03:00")
+    JOBS_STATISTICS_AT = os.environ.get("JOBS_STATISTICS_AT", "03:30")  # SQLite's planner statistics
     JOBS_RECURRING_DAY = int(os.environ.get("JOBS_RECURRING_DAY", "25"))  # next month's recurring visits (docs/plans.md)
     JOBS_RECURRING_AT = os.environ.get("JOBS_RECURRING_AT", "06:00")
     # The dashboard's snapshots (docs/results.md): counted again every N minutes by the queue when the

@@ -11,7 +11,7 @@ as multi-row statements (see below).
 
 import contextvars
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 read_only = contextvars.ContextVar("sqlite_read_only", default=False)
 
@@ -107,3 +107,17 @@ def write_retrying(work, attempts: int = WRITE_ATTEMPTS):
                 raise
     finally:
         read_only.reset(writing)
+
+
+def refresh_statistics(session) -> bool:
+    """The query planner's statistics, on SQLite, which never gathers them itself: without them it
+    guesses, and at chain scale guesses wrong (the findings list's overdue marks walked every overdue
+    rectification, 55 ms, instead of probing the page's 50 findings, 0.3 ms, at 1M findings). A
+    sampled ANALYZE (`analysis_limit`, tens of milliseconds on a 3.5 GB file); run nightly by the
+    job queue and after the seed commands. PostgreSQL's autovacuum keeps its own: nothing to do.
+    Never commits. True if statistics were gathered."""
+    if session.get_bind().dialect.name != "sqlite":
+        return False
+    session.execute(text("PRAGMA analysis_limit=1000"))
+    session.execute(text("ANALYZE"))
+    return True

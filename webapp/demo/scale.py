@@ -87,6 +87,7 @@ def _sqlite(value):
 def seed_scale(findings: int, *, seed: int = 42, today: date | None = None, years: int = 3,
                password: str | None = None) -> dict:
     """Build the company and commit it. Returns counts and the ids the benchmarks need."""
+    from webapp.core.database import refresh_statistics
     from webapp.results.dashboard.tallies import rebuild
 
     tz = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
@@ -206,8 +207,11 @@ def seed_scale(findings: int, *, seed: int = 42, today: date | None = None, year
     finding_rows, rect_rows = rebuild(tz)
     feed = _feed(conn)
     db.session.commit()
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-        c.execute(text("VACUUM ANALYZE" if db.engine.dialect.name == "postgresql" else "ANALYZE"))
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(text("VACUUM ANALYZE"))
+    elif refresh_statistics(db.session):  # (an AUTOCOMMIT connection's ANALYZE was rolled back on SQLite)
+        db.session.commit()
     return {"departments": n_depts, "sites": n_sites, "supervisors": n_sups, "visits": len(visits),
             "findings": fw.count, "rectifications": rw.count, "acceptance rounds": aw.count,
             "tally rows": finding_rows + rect_rows, "feed rows": feed, "seconds": round(time.perf_counter() - t0, 1),

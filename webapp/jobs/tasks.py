@@ -1,5 +1,5 @@
 """The tasks: outbox delivery (every minute, and on demand after a commit), the dashboard's snapshots
-(counted again on demand when a page found one behind, and every DASHBOARD_REFRESH_MINUTES), the daily early-warnings
+(counted again on demand when a page found one behind, and every DASHBOARD_REFRESH_MINUTES), SQLite's planner statistics (nightly), the daily early-warnings
 check and overdue-rectification reminders, the nightly photo renditions, and each month's recurring
 visits by site class (generated for the next month on JOBS_RECURRING_DAY). Daily times are in
 JOBS_TIMEZONE (Asia/Shanghai by default)."""
@@ -151,6 +151,15 @@ def register_tasks(huey, app) -> dict:
         keys = write_retrying(lambda: prune_snapshots(app.config["BABEL_DEFAULT_TIMEZONE"]))
         return sum(_count_dashboard(key) for key in keys)
 
+    @in_app
+    def _statistics():
+        from webapp.core.database import refresh_statistics
+
+        if refresh_statistics(db.session):
+            db.session.commit()
+            log.info("database statistics refreshed")
+
+    sh, sm = _hour_minute(app.config.get("JOBS_STATISTICS_AT") or "03:30")
     dh, dm = _hour_minute(app.config.get("JOBS_DIGEST_AT") or "08:00")
     gh, gm = _hour_minute(app.config.get("JOBS_RECURRING_AT") or "06:00")
     gday = str(int(app.config.get("JOBS_RECURRING_DAY") or 25))
@@ -168,6 +177,8 @@ def register_tasks(huey, app) -> dict:
         "run_export": huey.task(name="run_export")(_export),
         "export_cleanup": huey.periodic_task(crontab(minute="17"), name="export_cleanup")(_export_cleanup),
         "daily_digest": huey.periodic_task(local_crontab(tz, hour=dh, minute=dm), name="daily_digest")(_digests),
+        "database_statistics": huey.periodic_task(local_crontab(tz, hour=sh, minute=sm),
+                                                  name="database_statistics")(_statistics),
         "dashboard_recount": huey.task(name="dashboard_recount")(_dashboard_recount),
         "dashboard_refresh": huey.periodic_task(crontab(minute=f"*/{max(1, int(app.config.get('DASHBOARD_REFRESH_MINUTES') or 5))}"),
                                                 name="dashboard_refresh")(_dashboard_refresh),
