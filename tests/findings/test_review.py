@@ -65,6 +65,27 @@ def test_a_supervisors_pages_are_the_same_either_plan(app, world, many, args, ex
     assert pages[True] == pages[False] and sum(map(len, pages[True])) == expected
 
 
+def test_full_text_pages_are_the_same_from_few_or_many_matches(app, world, many, monkeypatch):
+    """SQLite: a search with few matches starts from them, one with many walks the list newest first
+    (search.FEW_MATCHES); the pages are the same either way."""
+    from webapp.findings import search
+
+    manager = world["users"]["manager"]
+    dialect = db.engine.dialect.name
+    pages = {}
+    for few in (5_000, 1):
+        monkeypatch.setattr(search, "FEW_MATCHES", few)
+        seen, cursor = [], None
+        while True:
+            rows, cursor = page(filtered(manager, {"q": "检查0", "severity": "high"}, dialect), cursor, limit=9)
+            seen.append([f.title for f in rows])
+            if cursor is None:
+                break
+        pages[few] = seen
+    assert pages[5_000] == pages[1] and sum(map(len, pages[1])) == 50  # 检查001 … 检查099, every other one
+    assert pages[1][0][0] == "检查099"
+
+
 def test_which_lists_sort_the_whole_scope(world):
     sup, manager, head = world["users"]["sup1"], world["users"]["manager"], world["users"]["head1"]
     assert sorts_whole_scope(sup, {"q": "消防"}, "postgresql") and sorts_whole_scope(sup, {"overdue": True}, "postgresql")
