@@ -38,37 +38,6 @@ def timed(fn, runs: int, *, warm_up: bool = True):
     return statistics.median(times), p95(times), max(times), p95(cpu)
 
 
-class TempDatabase:
-    """A SQLite file in a temporary directory, or a PostgreSQL database made for the run; dropped on exit."""
-
-    def __init__(self, pg_url: str | None, prefix: str):
-        self.tmp = tempfile.mkdtemp(prefix=f"{prefix}-")
-        self.pg_url, self.name, self.app = pg_url, None, None
-        if pg_url:
-            self.name = f"{prefix.replace('-', '_')}_{os.getpid()}_{secrets.token_hex(3)}"
-            self.admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-            with self.admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{self.name}"'))
-            self.url = pg_url.rsplit("/", 1)[0] + "/" + self.name
-        else:
-            self.url = f"sqlite:///{self.tmp}/bench.db"
-
-    def close(self):
-        try:
-            if self.app is not None:
-                from webapp.extensions import db
-
-                with self.app.app_context():
-                    db.session.remove()
-                    db.engine.dispose()
-            if self.name:
-                with self.admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-                self.admin.dispose()
-        finally:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-
-
 class KeptDatabase:
     """A database seeded earlier and used as it is (`--database URL`): `flask seed-scale --findings
     1000000 --today 2026-11-20 --password bench-password-2026` once, then as many runs as wanted
@@ -86,8 +55,34 @@ class KeptDatabase:
                 with self.app.app_context():
                     db.session.remove()
                     db.engine.dispose()
+            self._drop()
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _drop(self):
+        pass
+
+
+class TempDatabase(KeptDatabase):
+    """A SQLite file in a temporary directory, or a PostgreSQL database made for the run; dropped on exit."""
+
+    def __init__(self, pg_url: str | None, prefix: str):
+        self.tmp = tempfile.mkdtemp(prefix=f"{prefix}-")
+        self.pg_url, self.name, self.app = pg_url, None, None
+        if pg_url:
+            self.name = f"{prefix.replace('-', '_')}_{os.getpid()}_{secrets.token_hex(3)}"
+            self.admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+            with self.admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{self.name}"'))
+            self.url = pg_url.rsplit("/", 1)[0] + "/" + self.name
+        else:
+            self.url = f"sqlite:///{self.tmp}/bench.db"
+
+    def _drop(self):
+        if self.name:
+            with self.admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+            self.admin.dispose()
 
 
 def open_database(url: str | None, pg_url: str | None, prefix: str):
@@ -106,7 +101,7 @@ def make_app(database, findings: int, today, password: str):
     database.app = app
     with app.app_context():
         upgrade()
-        if isinstance(database, KeptDatabase):
+        if not isinstance(database, TempDatabase):
             seeded = _seeded(database.url)
         else:
             seeded = seed_scale(findings, seed=42, today=today, password=password)

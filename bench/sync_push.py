@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -232,6 +233,7 @@ def bench(kind: str, findings: int, parallel: int, seed: int):
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
+        shutil.rmtree(tmp, ignore_errors=True)  # the SQLite file, the server's instance folder
 
 
 def main():
