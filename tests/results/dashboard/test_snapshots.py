@@ -149,8 +149,9 @@ def test_the_periodic_refresh_prunes_and_counts_ahead(app, kpi, pinned_clock):
     huey.execute(huey.supervision_tasks["dashboard_refresh"].s())
     db.session.expire_all()
     keys = set(db.session.scalars(select(DashboardSnapshot.key)))
-    quarter = snap.snapshot_key(parse_period("2026-Q4"), None, None, TODAY)
-    assert keys == {stale["key"], quarter}  # yesterday's and the unread one dropped; the quarter ahead
+    ahead = {snap.snapshot_key(parse_period(p), None, None, TODAY) for p in ("2026-Q4", "2026-11", "2026")}
+    assert stale["key"] in ahead  # the year: counted again, not twice
+    assert keys == ahead  # yesterday's and the unread one dropped; this quarter, month and year ahead
     assert _row(stale["key"]).mark == snap.current_mark()
     assert snap.decode(_row(stale["key"]).payload) == _raw(parse_period("2026"))
     assert db.session.scalar(select(func.count()).select_from(TallyEpoch)) == 1  # only the newest kept

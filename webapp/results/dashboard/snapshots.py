@@ -19,8 +19,8 @@ How the figures stay true:
   served: the request counts it itself, so a page is never more than that behind.
 - Every snapshot is of one day (`today`): the rates and overdue counts depend on it. A new day
   starts new snapshots; `refresh_snapshots` (every few minutes, from the queue) removes the old
-  ones, counts again the stale ones people read lately, and counts the current quarter of the whole
-  company ahead of the first reader of the day.
+  ones, counts again the stale ones people read lately, and counts the current quarter, month and
+  year of the whole company ahead of the first reader of the day.
 
 Only the figures are kept; names, links and the calibration card are drawn at every request. The
 open items of the departments that got worse are kept as ids and loaded when served (one that was
@@ -53,6 +53,7 @@ READ_TOUCH = timedelta(minutes=10)  # how often a read is noted on a fresh snaps
 KEEP_UNREAD = timedelta(days=1)
 RECOUNT_READ_WITHIN = timedelta(hours=1)  # the periodic refresh counts again what was read lately
 RECOUNT_AT_MOST = 20  # snapshots recounted by one periodic run
+AHEAD = ("quarter", "month", "year")  # the whole company's current periods, counted before their first reader
 
 
 def snapshot_key(period: Period, department_id: str | None, site_id: str | None, today: date) -> str:
@@ -210,8 +211,8 @@ def recount_key(key: str, tz, now: datetime | None = None) -> dict | None:
 def prune_snapshots(tz, now: datetime | None = None) -> list[str]:
     """The periodic refresh's first step: drop the snapshots of past days and those nobody read for
     a day, and the older tally epochs. Returns the keys to count again: the stale snapshots read
-    lately (newest read first, at most RECOUNT_AT_MOST), and the whole company's current quarter if
-    nobody asked for it yet today."""
+    lately (newest read first, at most RECOUNT_AT_MOST), and the whole company's current quarter,
+    month and year if nobody asked for them yet today."""
     now = now or utcnow()
     today = local_date(now, tz)
     db.session.execute(delete(DashboardSnapshot).where(
@@ -223,9 +224,10 @@ def prune_snapshots(tz, now: datetime | None = None) -> list[str]:
         select(DashboardSnapshot.key).where(DashboardSnapshot.today == today, DashboardSnapshot.mark != current_mark(),
                                             DashboardSnapshot.read_at >= now - RECOUNT_READ_WITHIN)
         .order_by(DashboardSnapshot.read_at.desc()).limit(RECOUNT_AT_MOST)))
-    quarter = snapshot_key(period_containing(today, "quarter"), None, None, today)
-    if db.session.get(DashboardSnapshot, quarter) is None:
-        keys.append(quarter)
+    for kind in AHEAD:
+        key = snapshot_key(period_containing(today, kind), None, None, today)
+        if key not in keys and db.session.get(DashboardSnapshot, key) is None:
+            keys.append(key)
     return keys
 
 
