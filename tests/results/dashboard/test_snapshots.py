@@ -163,3 +163,16 @@ def test_the_refresh_is_on_the_queues_schedule(app, pinned_clock):
     assert "dashboard_refresh" not in {t.name for t in huey.read_periodic(huey._get_timestamp())}
     pinned_clock.move_to(datetime(2026, 11, 20, 2, 5, 10, tzinfo=UTC))
     assert "dashboard_refresh" in {t.name for t in huey.read_periodic(huey._get_timestamp())}
+
+
+def test_a_rebuild_of_the_tallies_makes_every_snapshot_behind(app, kpi):
+    """`flask aggregates rebuild` (a bulk load, a changed time zone) writes no finding: it still moves
+    the mark, so no snapshot counted before it is served as up to date."""
+    from webapp.results.dashboard import tallies
+
+    _data, row = snap.count_snapshot(Q3, None, None, TODAY, TZ)
+    snap.store_snapshot(row)
+    db.session.commit()
+    tallies.rebuild(TZ)
+    db.session.commit()
+    assert snap.current_mark() != row["mark"]

@@ -118,6 +118,7 @@ def rebuild(tz: str | None = None) -> tuple[int, int]:
     session.flush()
     for stmt in rebuild_statements(tz or _tz()):
         session.execute(stmt)
+    session.info[RECOUNTED] = True  # an epoch at commit: every dashboard snapshot is behind now
     return tuple(session.scalar(select(func.count()).select_from(t)) for t in (FT, RT))
 
 
