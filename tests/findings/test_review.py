@@ -86,6 +86,41 @@ def test_full_text_pages_are_the_same_from_few_or_many_matches(app, world, many,
     assert pages[1][0][0] == "检查099"
 
 
+@pytest.mark.parametrize("windows", [(5, 30), (1,), (3, 1000)])
+def test_a_search_looks_among_the_newest_rows_first_and_finds_the_same_pages(app, world, create_finding,
+                                                                          monkeypatch, windows):
+    """SQLite, many matches: a page is first looked for among the newest rows, with the set of matches
+    built from their lowest rowid (search._recent_first). Rows are inserted in an order unlike their
+    capture times (a phone that synced late), so rowid order is not list order: the pages must still be
+    exactly the list's, whatever the window sizes."""
+    import random
+
+    from webapp.findings import search
+
+    v1, v2 = world["visits"]
+    rnd = random.Random(5)
+    base = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    minutes = list(range(90))
+    rnd.shuffle(minutes)
+    made = [create_finding((v1, v2)[m % 2], f"巡检记录{m:03d}" if m % 3 else f"其他{m:03d}",
+                           captured_at=base + timedelta(minutes=m // 2), severity=("low", "high")[m % 2])
+            for m in minutes]
+    monkeypatch.setattr(search, "FEW_MATCHES", 1)
+    monkeypatch.setattr(search, "RECENT_WINDOWS", windows)
+    manager = world["users"]["manager"]
+    dialect = db.engine.dialect.name
+    for args in ({"q": "巡检记"}, {"q": "巡检记", "severity": "high"}):
+        expected = sorted((f for f in made if "巡检记" in f.title and f.severity == args.get("severity", f.severity)),
+                          key=lambda f: (f.captured_at, f.id), reverse=True)
+        seen, cursor = [], None
+        while True:
+            rows, cursor = page(filtered(manager, args, dialect), cursor, limit=7)
+            seen += [f.id for f in rows]
+            if cursor is None:
+                break
+        assert seen == [f.id for f in expected], args
+
+
 def test_which_lists_sort_the_whole_scope(world):
     sup, manager, head = world["users"]["sup1"], world["users"]["manager"], world["users"]["head1"]
     assert sorts_whole_scope(sup, {"q": "消防"}, "postgresql") and sorts_whole_scope(sup, {"overdue": True}, "postgresql")
