@@ -86,7 +86,7 @@ def test_full_text_pages_are_the_same_from_few_or_many_matches(app, world, many,
     assert pages[1][0][0] == "检查099"
 
 
-@pytest.mark.parametrize("windows", [(5, 30), (1,), (3, 1000)])
+@pytest.mark.parametrize("windows", [(5, 30), (1, 1), (3, 1000), (8, 8)])
 def test_a_search_looks_among_the_newest_rows_first_and_finds_the_same_pages(app, world, create_finding,
                                                                           monkeypatch, windows):
     """SQLite, many matches: a page is first looked for among the newest rows, with the set of matches
@@ -106,7 +106,8 @@ def test_a_search_looks_among_the_newest_rows_first_and_finds_the_same_pages(app
                            captured_at=base + timedelta(minutes=m // 2), severity=("low", "high")[m % 2])
             for m in minutes]
     monkeypatch.setattr(search, "FEW_MATCHES", 1)
-    monkeypatch.setattr(search, "RECENT_WINDOWS", windows)
+    monkeypatch.setattr(search, "RECENT_WINDOW", windows[0])
+    monkeypatch.setattr(search, "RECENT_WINDOW_MAX", windows[1])
     manager = world["users"]["manager"]
     dialect = db.engine.dialect.name
     for args in ({"q": "巡检记"}, {"q": "巡检记", "severity": "high"}):
