@@ -201,6 +201,36 @@ PENDING = "tally_pending"  # session.info: ({(day, site)} left, {finding id} who
 TALLY_LOCK_SPACE = 0x7A11  # first key of the two-key advisory locks: "a tally partition"
 
 
+def _unknown_before(obj, names) -> bool:
+    return any(_stored(obj, name) is _UNKNOWN for name in names)
+
+
+def _before_flush(session: Session, _ctx, _instances) -> None:
+    """A row changed or deleted without its old values loaded (set on an expired instance): the
+    partition it is stored in, read before this flush writes over it — `_after_flush` cannot know it."""
+    findings, rects = [], []
+    for group, deleted in ((session.dirty, False), (session.deleted, True)):
+        for obj in group:
+            if isinstance(obj, Finding) and (deleted or _changed(obj, _FINDING_FIELDS)) \
+                    and _unknown_before(obj, ("captured_at", "site_id", "deleted_at", "review_status")):
+                findings.append(obj.id)
+            elif isinstance(obj, Rectification) and (deleted or _changed(obj, _RECT_FIELDS)) \
+                    and _unknown_before(obj, ("finding_id",)):
+                rects.append(obj.id)
+    if not findings and not rects:
+        return
+    tz, parts, finding_ids = _tz(), set(), set()
+    if rects:
+        finding_ids.update(session.scalars(select(Rectification.finding_id).where(Rectification.id.in_(rects))))
+    if findings:
+        rows = session.execute(select(Finding.captured_at, Finding.site_id).where(Finding.id.in_(findings),
+                                                                                  Finding.counted()))
+        parts.update((local_date(captured, tz), site) for captured, site in rows if captured is not None)
+    pending = session.info.setdefault(PENDING, (set(), set()))
+    pending[0].update(parts)
+    pending[1].update(finding_ids)
+
+
 def _after_flush(session: Session, _ctx) -> None:
     """Note the partitions this flush touched: where changed rows were (their values before the
     flush) and the findings whose partition (where they are at commit) is recounted."""
@@ -278,6 +308,8 @@ def _forget(session: Session, transaction) -> None:
 
 
 def install_tally_hooks() -> None:
+    if not event.contains(Session, "before_flush", _before_flush):
+        event.listen(Session, "before_flush", _before_flush)
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
     if not event.contains(Session, "before_commit", _before_commit):
