@@ -80,7 +80,15 @@ def reads_first(view):
         finally:
             read_only.reset(token)
 
+    # Read by the hooks that run before the view and may be the first to read (the sign-in: see
+    # `reads_first_view`), so that their reads do not take SQLite's writer lock either.
+    wrapped.reads_first = True
     return wrapped
+
+
+def reads_first_view(app, endpoint: str | None) -> bool:
+    """Whether the view of `endpoint` is marked by `reads_first`."""
+    return bool(endpoint) and getattr(app.view_functions.get(endpoint), "reads_first", False)
 
 
 def write_retrying(work, attempts: int = WRITE_ATTEMPTS):
