@@ -9,12 +9,12 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from webapp.auth.loaders import SESSION_KEY
+from webapp.auth.loaders import SESSION_KEY, uses_bearer
 from webapp.auth.operations import AccountError, authenticate, end_session, start_session
 from webapp.auth.operations import change_password as set_new_password
 from webapp.auth.passwords import MAX_LENGTH, password_problems
 from webapp.auth.throttle import sign_in_limits, slow_down
-from webapp.core.database import read_only
+from webapp.core.database import read_only, reads_first_view
 from webapp.core.errors import api_error
 from webapp.extensions import db
 from webapp.i18n import SUPPORTED
@@ -142,8 +142,12 @@ def _temporary_password_first():
     if request.endpoint is None or request.endpoint in PASSWORD_CHANGE_EXEMPT:
         return None
     # This hook runs before the app's own (webapp/__init__.py), so say here that a GET only reads:
-    # loading the user must not take SQLite's write lock.
-    token = read_only.set(request.method in ("GET", "HEAD", "OPTIONS"))
+    # loading the user must not take SQLite's write lock. Nor a bearer token's sign-in (it only
+    # reads; a cookie's may renew the session) for a view that reads first (a sync push): its write
+    # transaction starts later (`write_retrying`); signed in under the writer lock, a push held it
+    # twice, parsing its body under the first.
+    token = read_only.set(request.method in ("GET", "HEAD", "OPTIONS")
+                          or (uses_bearer(request) and reads_first_view(current_app, request.endpoint)))
     try:
         must = current_user.is_authenticated and current_user.must_change_password
     finally:

@@ -412,3 +412,59 @@ def test_simultaneous_pushes_into_one_partition_keep_the_tallies_equal(app, clie
     tallies.rebuild(TZ)
     assert kept == snapshot()
     db.session.commit()
+
+
+def test_findings_in_no_tally_before_nor_after_recount_nothing(app, kpi):
+    """A flush that touches only findings counted neither before nor after it (awaiting review, or
+    deleted throughout) notes no partition: no recount, no tally epoch. One that moves a finding in
+    or out of the counted ones (confirmed, soft-deleted) recounts, its old partition included."""
+    from webapp.results.dashboard.models import TallyEpoch
+
+    def epochs():
+        return db.session.scalar(select(db.func.count()).select_from(TallyEpoch))
+
+    db.session.commit()
+    counted = db.session.scalars(select(Finding).where(Finding.counted()).order_by(Finding.id)).all()
+    f, g = counted[0], counted[1]
+    before = epochs()
+    f.review_status = "pending"  # out of the tallies: recounted
+    db.session.commit()
+    assert epochs() == before + 1
+    f.severity = "critical" if f.severity != "critical" else "low"  # awaiting review: in no tally
+    f.captured_at = f.captured_at + timedelta(days=3)
+    db.session.flush()
+    assert not db.session.info.get(tallies.PENDING)
+    db.session.commit()
+    assert epochs() == before + 1
+    g.deleted_at, g.site_id = datetime(2026, 11, 20, tzinfo=UTC), None  # out, and out of its site (None old value)
+    db.session.commit()
+    assert epochs() == before + 2
+    g.severity = "critical" if g.severity != "critical" else "low"  # deleted throughout
+    db.session.commit()
+    assert epochs() == before + 2
+    kept = snapshot()
+    tallies.rebuild(TZ)
+    assert kept == snapshot()
+    db.session.commit()
+
+
+def test_a_push_of_new_findings_awaiting_review_recounts_nothing(app, client, kpi):
+    from webapp.results.dashboard.models import TallyEpoch
+
+    db.session.commit()
+    visit = db.session.scalar(select(Visit).where(Visit.status == "completed").order_by(Visit.id))
+    sup = db.session.get(User, visit.supervisor_id)
+    visit.status = "in_progress"
+    db.session.commit()
+    d = Device(client, sup)
+    before = db.session.scalar(select(db.func.count()).select_from(TallyEpoch))
+    muts = [d.mutation("finding", new_id(), {"visit_id": visit.id, "title": "问题", "severity": "high",
+                                            "captured_at": MOMENTS[0].isoformat()}) for _ in range(3)]
+    r = client.post("/api/v1/sync/push", json={"device_id": d.device_id, "mutations": muts}, headers=d.headers)
+    assert [res["status"] for res in r.get_json()["results"]] == ["applied"] * 3
+    db.session.expire_all()
+    assert db.session.scalar(select(db.func.count()).select_from(TallyEpoch)) == before
+    kept = snapshot()
+    tallies.rebuild(TZ)
+    assert kept == snapshot()
+    db.session.commit()

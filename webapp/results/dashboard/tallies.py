@@ -11,7 +11,10 @@ operation, the sync push, a merge, a review, a soft or hard delete — the (loca
 changed rows were in before and are in now are recounted from the raw rows, in the same transaction:
 each flush notes the partitions it touched (`_after_flush`), and they are recounted once, right
 before the transaction commits (`_before_commit`) — a push of many findings into one visit's
-partition recounts it once, not once per flush. On PostgreSQL each partition's recount runs under a
+partition recounts it once, not once per flush. A finding that was in no tally before a flush
+and is in none after it (awaiting review, rejected, merged or deleted throughout) changes no tally
+row, so it is not noted: a phone's push of new findings, which await review, recounts nothing and
+takes no partition lock (nor writes a tally epoch). On PostgreSQL each partition's recount runs under a
 transaction-scoped advisory lock of that partition (taken in key order, before the change feed's
 lock), so two transactions writing the same partition recount it one after the other, the second
 seeing the first's committed rows: a recount under READ COMMITTED never counts a partition from a
@@ -38,13 +41,13 @@ from sqlalchemy import (
     event,
     func,
     insert,
-    inspect,
     null,
     or_,
     select,
     text,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import NO_VALUE, get_history, instance_state
 
 from webapp.authz import EVERYTHING
 from webapp.core.models import utcnow
@@ -155,21 +158,78 @@ def _recount(conn, parts: set[tuple[date, str | None]], tz: str) -> None:
 # ---- maintenance: every flush that touches findings or rectifications -------------------------------
 
 def _changed(obj, fields) -> bool:
-    attrs = inspect(obj).attrs
-    return any(attrs[name].history.has_changes() for name in fields)
+    # Only attributes set since the row was loaded can have changed (their old values are kept in
+    # committed_state); history then tells whether the value really differs. Cheaper than building
+    # every attribute's state (`inspect(obj).attrs`) for each row of a push.
+    touched = instance_state(obj).committed_state
+    return any(name in touched and get_history(obj, name).has_changes() for name in fields)
+
+
+_UNKNOWN = object()
+
+
+def _stored(obj, name):
+    """The value as stored before this flush (kept in committed_state when it was changed, a None
+    included), or _UNKNOWN when it was never loaded."""
+    state = instance_state(obj)
+    if name in state.committed_state:
+        old = state.committed_state[name]
+        return _UNKNOWN if old is NO_VALUE else old
+    return state.dict.get(name, _UNKNOWN)
 
 
 def _before(obj, name):
     """The value as it was before this flush (for a row that moves out of its partition)."""
-    hist = inspect(obj).attrs[name].history
-    if hist.deleted:
-        return hist.deleted[0]
-    return (list(hist.unchanged) or list(hist.added) or [inspect(obj).dict.get(name)])[0]
+    value = _stored(obj, name)
+    return instance_state(obj).dict.get(name) if value is _UNKNOWN else value
+
+
+def _counted_before(obj) -> bool:
+    """Whether the finding was in a tally before this flush (`Finding.counted()`, as stored); when
+    that is not known, as if it was."""
+    deleted, status = _stored(obj, "deleted_at"), _stored(obj, "review_status")
+    if deleted is _UNKNOWN or status is _UNKNOWN:
+        return True
+    return deleted is None and status == "confirmed"
+
+
+def _counted_now(obj) -> bool:
+    return obj.deleted_at is None and obj.review_status == "confirmed"
 
 
 RECOUNTED = "tally_recounted"  # session.info: this transaction recounted partitions (an epoch is due)
 PENDING = "tally_pending"  # session.info: ({(day, site)} left, {finding id} whose partition is counted at commit)
 TALLY_LOCK_SPACE = 0x7A11  # first key of the two-key advisory locks: "a tally partition"
+
+
+def _unknown_before(obj, names) -> bool:
+    return any(_stored(obj, name) is _UNKNOWN for name in names)
+
+
+def _before_flush(session: Session, _ctx, _instances) -> None:
+    """A row changed or deleted without its old values loaded (set on an expired instance): the
+    partition it is stored in, read before this flush writes over it — `_after_flush` cannot know it."""
+    findings, rects = [], []
+    for group, deleted in ((session.dirty, False), (session.deleted, True)):
+        for obj in group:
+            if isinstance(obj, Finding) and (deleted or _changed(obj, _FINDING_FIELDS)) \
+                    and _unknown_before(obj, ("captured_at", "site_id", "deleted_at", "review_status")):
+                findings.append(obj.id)
+            elif isinstance(obj, Rectification) and (deleted or _changed(obj, _RECT_FIELDS)) \
+                    and _unknown_before(obj, ("finding_id",)):
+                rects.append(obj.id)
+    if not findings and not rects:
+        return
+    tz, parts, finding_ids = _tz(), set(), set()
+    if rects:
+        finding_ids.update(session.scalars(select(Rectification.finding_id).where(Rectification.id.in_(rects))))
+    if findings:
+        rows = session.execute(select(Finding.captured_at, Finding.site_id).where(Finding.id.in_(findings),
+                                                                                  Finding.counted()))
+        parts.update((local_date(captured, tz), site) for captured, site in rows if captured is not None)
+    pending = session.info.setdefault(PENDING, (set(), set()))
+    pending[0].update(parts)
+    pending[1].update(finding_ids)
 
 
 def _after_flush(session: Session, _ctx) -> None:
@@ -178,12 +238,15 @@ def _after_flush(session: Session, _ctx) -> None:
     finding_ids, parts, tz = set(), set(), None
     for obj in session.new:
         if isinstance(obj, Finding):
-            finding_ids.add(obj.id)
+            if _counted_now(obj):
+                finding_ids.add(obj.id)
         elif isinstance(obj, Rectification):
             finding_ids.add(obj.finding_id)
     for group, deleted in ((session.dirty, False), (session.deleted, True)):
         for obj in group:
             if isinstance(obj, Finding) and (deleted or _changed(obj, _FINDING_FIELDS)):
+                if not _counted_before(obj) and (deleted or not _counted_now(obj)):
+                    continue  # in no tally before this flush nor after it (e.g. awaiting review)
                 tz = tz or _tz()
                 captured = _before(obj, "captured_at")
                 if captured is not None:
@@ -191,7 +254,7 @@ def _after_flush(session: Session, _ctx) -> None:
                 if not deleted:
                     finding_ids.add(obj.id)
             elif isinstance(obj, Rectification) and (deleted or _changed(obj, _RECT_FIELDS)):
-                finding_ids.update(v for v in (_before(obj, "finding_id"), inspect(obj).dict.get("finding_id")) if v)
+                finding_ids.update(v for v in (_before(obj, "finding_id"), instance_state(obj).dict.get("finding_id")) if v)
     finding_ids.discard(None)
     if not finding_ids and not parts:
         return
@@ -246,6 +309,8 @@ def _forget(session: Session, transaction) -> None:
 
 
 def install_tally_hooks() -> None:
+    if not event.contains(Session, "before_flush", _before_flush):
+        event.listen(Session, "before_flush", _before_flush)
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
     if not event.contains(Session, "before_commit", _before_commit):
