@@ -45,17 +45,15 @@ def create_export(user, kind: str, params: dict, locale: str) -> ExportJob:
 def enqueue_export(app, job_id: str) -> bool:
     """Hand the (committed) job to the queue. False when the queue cannot be reached: the job is
     then marked failed with a sentence saying so."""
-    from webapp.jobs import get_huey
+    from webapp.jobs import ask_queue
 
-    try:
-        get_huey(app).supervision_tasks["run_export"](job_id)
+    if ask_queue(app, "run_export", job_id):
         return True
-    except Exception:  # noqa: BLE001 — the row is committed; the person sees why nothing happens
-        log.warning("could not enqueue export %s", job_id, exc_info=True)
-        db.session.execute(update(ExportJob).where(ExportJob.id == job_id, ExportJob.status == "queued")
-                           .values(status="failed", error="queue_unavailable", finished_at=utcnow()))
-        db.session.commit()
-        return False
+    # the row is committed; the person sees why nothing happens
+    db.session.execute(update(ExportJob).where(ExportJob.id == job_id, ExportJob.status == "queued")
+                       .values(status="failed", error="queue_unavailable", finished_at=utcnow()))
+    db.session.commit()
+    return False
 
 
 def _set_progress(job_id: str, percent: int) -> None:

@@ -49,21 +49,13 @@ def get_huey(app) -> Huey:
     return huey
 
 
-def trigger_delivery(app) -> None:
-    """Ask a worker to deliver now (after a commit that wrote outbox rows). If the queue cannot be
-    reached, the messages wait for the periodic delivery: nothing is lost."""
-    try:
-        get_huey(app).supervision_tasks["deliver_outbox"]()
-    except Exception:  # noqa: BLE001 — the change is committed; a failed nudge only delays delivery
-        log.warning("could not enqueue the outbox delivery task; the periodic run will deliver", exc_info=True)
-
-
 def ask_queue(app, task: str, *args) -> bool:
-    """Hand a task to the queue after the caller committed; False (logged) if the queue cannot be
-    reached — for work that a periodic run or the next request does anyway."""
+    """Hand a task to the queue, after the caller committed what it needs. False (logged) if the queue
+    cannot be reached: what asked is committed, and the caller says what happens then — the outbox's
+    periodic run delivers anyway, a dashboard's next reader asks again, an export is marked failed."""
     try:
         get_huey(app).supervision_tasks[task](*args)
         return True
-    except Exception:  # noqa: BLE001 — what asked is committed; the periodic run catches up
-        log.warning("could not enqueue %s; the periodic run will do it", task, exc_info=True)
+    except Exception:  # noqa: BLE001 — the queue unreachable: the caller's committed state decides
+        log.warning("could not enqueue %s %s", task, " ".join(map(str, args)), exc_info=True)
         return False

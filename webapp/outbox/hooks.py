@@ -25,9 +25,9 @@ def _after_commit(session):
     app = current_app._get_current_object()
     if not app.config.get("OUTBOX_TRIGGER_ON_COMMIT", True):
         return
-    from webapp.jobs import trigger_delivery
+    from webapp.jobs import ask_queue
 
-    trigger_delivery(app)
+    ask_queue(app, "deliver_outbox")  # unreachable: the periodic delivery sends them; nothing is lost
 
 
 def _after_rollback(session, previous_transaction):
