@@ -26,9 +26,6 @@ def upgrade():
     op.create_table(
         "dashboard_snapshots",
         sa.Column("key", sa.String(length=120), nullable=False),
-        sa.Column("period", sa.String(length=10), nullable=False),
-        sa.Column("department_id", sa.String(length=36), nullable=True),
-        sa.Column("site_id", sa.String(length=36), nullable=True),
         sa.Column("today", sa.Date(), nullable=False),
         sa.Column("mark", sa.String(length=60), nullable=False),
         sa.Column("payload", sa.Text(), nullable=False),

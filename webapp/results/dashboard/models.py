@@ -98,11 +98,8 @@ class DashboardSnapshot(db.Model):
 
     __tablename__ = "dashboard_snapshots"
 
-    key: Mapped[str] = mapped_column(String(120), primary_key=True)  # period|department|site|today
-    period: Mapped[str] = mapped_column(String(10))
-    department_id: Mapped[str | None] = mapped_column(UUIDStr)
-    site_id: Mapped[str | None] = mapped_column(UUIDStr)
-    today: Mapped[date] = mapped_column(Date, index=True)
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)  # period|department|site|today (key_parts)
+    today: Mapped[date] = mapped_column(Date, index=True)  # the key's day, for dropping past days
     mark: Mapped[str] = mapped_column(String(60))
     payload: Mapped[str] = mapped_column(Text)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -150,8 +150,7 @@ def count_snapshot(period: Period, department_id: str | None, site_id: str | Non
     mark = current_mark()  # before counting: whatever commits meanwhile makes this snapshot stale
     started = time.perf_counter()
     data = build_dashboard(m.Filters(COMPANY_WIDE, department_id=department_id, site_id=site_id), period, today, tz)
-    return data, {"key": snapshot_key(period, department_id, site_id, today), "period": period.code,
-                  "department_id": department_id, "site_id": site_id, "today": today, "mark": mark,
+    return data, {"key": snapshot_key(period, department_id, site_id, today), "today": today, "mark": mark,
                   "payload": encode(data), "computed_at": now,
                   "seconds": round(time.perf_counter() - started, 3), "read_at": now, "requested_at": None}
 
