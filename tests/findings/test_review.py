@@ -57,7 +57,7 @@ def test_a_supervisors_pages_are_the_same_either_plan(app, world, many, args, ex
     for whole in (False, True):
         seen, cursor = [], None
         while True:
-            rows, cursor = page(filtered(sup, args, dialect), cursor, limit=7, whole_scope=whole)
+            rows, cursor = page(filtered(sup, args, dialect).execution_options(whole_scope=whole), cursor, limit=7)
             seen.append([f.id for f in rows])
             if cursor is None:
                 break

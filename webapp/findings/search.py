@@ -110,6 +110,8 @@ def filtered(user, args: dict, dialect: str, today: date | None = None):
         q = q.where(clause)
         if bounded and not narrow_scope(Finding, user):  # a supervisor's few rows: walked as they are
             q = q.execution_options(recent_first=True)
+    if sorts_whole_scope(user, args, dialect):
+        q = q.execution_options(whole_scope=True)
     return q
 
 
@@ -175,14 +177,17 @@ def _recent_first(query, cursor: str | None, limit: int):
     return None
 
 
-def page(query, cursor: str | None, limit: int = PAGE_SIZE, whole_scope: bool = False):
-    """One keyset page, newest first; returns (rows, next_cursor or None). `whole_scope`: order by an
-    expression no index serves, so the planner fetches the scope and sorts it (sorts_whole_scope)."""
+def page(query, cursor: str | None, limit: int = PAGE_SIZE):
+    """One keyset page, newest first; returns (rows, next_cursor or None). The plan follows the hints
+    `filtered` put on the query: `whole_scope` orders by an expression no index serves, so the planner
+    fetches the (narrow) scope and sorts it (sorts_whole_scope); `recent_first` looks for a search's
+    page among the newest rows first (_recent_first)."""
+    hints = query.get_execution_options()
     query = query.where(*_after(cursor))
     # the same value through a function: no index serves the order, so none is walked
-    newest = func.coalesce(Finding.captured_at, Finding.captured_at) if whole_scope else Finding.captured_at
+    newest = func.coalesce(Finding.captured_at, Finding.captured_at) if hints.get("whole_scope") else Finding.captured_at
     query = query.order_by(newest.desc(), Finding.id.desc()).limit(limit + 1)
-    rows = _recent_first(query, cursor, limit) if query.get_execution_options().get("recent_first") else None
+    rows = _recent_first(query, cursor, limit) if hints.get("recent_first") else None
     if rows is None:
         rows = db.session.scalars(query).all()
     more = len(rows) > limit

@@ -25,7 +25,7 @@ from webapp.findings.schemas import (
     list_args,
     queue_args,
 )
-from webapp.findings.search import filtered, page, sorts_whole_scope
+from webapp.findings.search import filtered, page
 from webapp.i18n import TERMS, current_locale_code, term
 from webapp.org.models import Department, Site
 from webapp.org.operations import live_choices
@@ -80,9 +80,8 @@ def _row_labels(ref: dict) -> dict:
 @login_required
 def index():
     args = list_args(request.args)
-    dialect = db.engine.dialect.name
-    query = filtered(current_user, args, dialect)
-    rows, next_cursor = page(query, args.get("cursor"), whole_scope=sorts_whole_scope(current_user, args, dialect))
+    query = filtered(current_user, args, db.engine.dialect.name)
+    rows, next_cursor = page(query, args.get("cursor"))
     ref = _reference()
     ctx = dict(findings=rows, args=args, next_cursor=next_cursor, qs=_query_string(args),
                overdue_ids=overdue_among([f.id for f in rows]),
