@@ -44,3 +44,18 @@ def clock_device(client):
         return ClockDevice(client, user, skew)
 
     return make
+
+
+def approved_report(app, visit, author, approver):
+    """The visit's report, frozen and approved as the manager's approval does it: (report, snapshot)."""
+    from webapp.reports.models import Report
+    from webapp.reports.snapshots import freeze_report
+
+    report = Report(visit_id=visit.id, title="督导报告", author_id=author.id)
+    db.session.add(report)
+    db.session.flush()
+    with app.test_request_context():
+        snap = freeze_report(report, approver)
+    report.status = "approved"
+    db.session.commit()
+    return report, snap

@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from PIL import Image
 
 from tests.conftest import csrf_from
-from tests.evidence.conftest import new_id
+from tests.evidence.conftest import approved_report, new_id
 from tests.evidence.test_photos import _put
 from tests.pdf_checks import band_at_bottom, dark_strokes, pdf_text, pictures, render, require_poppler
 from tests.photos.images import jpeg
@@ -237,21 +237,12 @@ def test_pdf_shows_watermark_markup_and_signature(marked, client, auth, tmp_path
 
 def test_approved_pdf_draws_the_frozen_band(marked, client, auth, app, tmp_path, monkeypatch):
     """An approved version's PDF draws the band frozen in its snapshot, whatever changes after."""
-    from webapp.reports.models import Report
-    from webapp.reports.snapshots import freeze_report
-
     require_poppler()
     dev, sha = marked["dev"], marked["sha"]
     dev.push_one("finding", marked["finding_id"], {"markup": {sha: [CIRCLE]}}, base_version=1)
     visit = marked["visits"][0]
     assert dev.push_one("visit", visit.id, {"opening_signature": SIG}, base_version=visit.version)["status"] == "applied"
-    report = Report(visit_id=visit.id, title="督导报告", author_id=marked["users"]["sup1"].id)
-    db.session.add(report)
-    db.session.flush()
-    with app.test_request_context():
-        snap = freeze_report(report, marked["users"]["manager"])
-    report.status = "approved"
-    db.session.commit()
+    report, snap = approved_report(app, visit, marked["users"]["sup1"], marked["users"]["manager"])
     assert snap.data["bands"][sha][-1] == f"SHA-256 {sha[:8]}"
     snap.data = {**snap.data, "bands": {sha: ["冻结的工地", "2026-11-20 09:30 +0800 · 冻结", f"SHA-256 {sha[:8]}"]}}
     db.session.commit()  # a band only the snapshot has: the PDF must draw it, not today's

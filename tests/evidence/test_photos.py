@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import csrf_from
-from tests.evidence.conftest import new_id
+from tests.evidence.conftest import approved_report, new_id
 from tests.photos.images import jpeg
 from webapp.extensions import db
 from webapp.photos.storage import get_store
@@ -213,22 +213,13 @@ def test_checkins_in_the_approved_report_share_link_and_pdf(evidence, client, au
 
     from tests.pdf_checks import pdf_text, require_poppler
     from webapp.reports import operations as rops
-    from webapp.reports.models import Report
-    from webapp.reports.snapshots import freeze_report
-
     dev, visit = evidence["dev"], evidence["visits"][0]
     site = (31.2304, 121.4737)
     for kind, lat, reason in (("in", site[0] + 0.001, None), ("out", site[0] + 0.003, "入口施工，在街对面签退")):
         body = {"visit_id": visit.id, "kind": kind, "lat": lat, "lng": site[1], "accuracy_m": 12.5,
                 "device_time": datetime.now(UTC).isoformat(), **({"reason": reason} if reason else {})}
         assert dev.push_one("visit_checkin", new_id(), body)["status"] == "applied"
-    report = Report(visit_id=visit.id, title="督导报告", author_id=evidence["users"]["sup1"].id)
-    db.session.add(report)
-    db.session.flush()
-    with app.test_request_context():
-        snap = freeze_report(report, evidence["users"]["manager"])
-    report.status = "approved"
-    db.session.commit()
+    report, snap = approved_report(app, visit, evidence["users"]["sup1"], evidence["users"]["manager"])
     en = [line for f in snap.data["findings"] for line in f["evidence"]["en"]]
     zh = [line for f in snap.data["findings"] for line in f["evidence"]["zh_CN"]]
     assert any(line.startswith("Check-in · ") and "111 m from the site, inside the geofence" in line for line in en), en
