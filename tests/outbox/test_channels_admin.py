@@ -124,12 +124,18 @@ def test_bad_filters_are_400(client, auth, world):
     assert client.get("/admin/channels/?status=failed&channel=email").status_code == 200
 
 
-def test_send_again_resets_a_failed_message_and_audits(client, auth, world):
+def _failed_webhook():
+    """An endpoint and a message to it that failed for good (not committed)."""
     ep = WebhookEndpoint(name="e", url="https://x.example.com/", events=["report.approved"], salt="s")
     db.session.add(ep)
     db.session.flush()
     msg = ops.enqueue_message("webhook", "report.approved", ep.id, {})
     msg.status, msg.attempts, msg.last_error = "failed", 8, "HTTP 500"
+    return ep, msg
+
+
+def test_send_again_resets_a_failed_message_and_audits(client, auth, world):
+    ep, msg = _failed_webhook()
     sent = ops.enqueue_message("webhook", "report.approved", ep.id, {})
     sent.status = "sent"
     db.session.commit()
@@ -148,11 +154,7 @@ def test_send_again_resets_a_failed_message_and_audits(client, auth, world):
 
 
 def test_send_again_on_an_endpoints_log_returns_to_that_log(client, auth, world):
-    ep = WebhookEndpoint(name="e", url="https://x.example.com/", events=["report.approved"], salt="s")
-    db.session.add(ep)
-    db.session.flush()
-    msg = ops.enqueue_message("webhook", "report.approved", ep.id, {})
-    msg.status, msg.attempts, msg.last_error = "failed", 8, "HTTP 500"
+    ep, msg = _failed_webhook()
     mail = ops.enqueue_message("email", "notification.overdue", world["users"]["sup1"].id, {"to": "a@b.c"})
     mail.status = "failed"
     db.session.commit()
