@@ -47,6 +47,14 @@ def open_app(page, base, username="supervisor", password="supervisor-demo-2026")
     wait_synced(page)
 
 
+def show_phone_language(page, lang):
+    """Press the phone app's language switch for `lang` (zh-CN or en) unless it is already shown."""
+    button = page.locator(f".locale-switch button[lang='{lang}']")
+    if button.count() and button.first.get_attribute("aria-pressed") != "true":
+        button.first.click()
+        page.wait_for_selector("body[data-ready]")
+
+
 def unsynced(page) -> int:
     return int(page.locator("#unsynced").get_attribute("data-n") or "0")
 

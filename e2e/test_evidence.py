@@ -16,7 +16,7 @@ from babel.dates import format_date
 from playwright.sync_api import expect
 
 from e2e.conftest import ARTIFACTS, DESKTOP, ROOT, login, serve
-from e2e.phone import open_app, photo_file, sync_now, visit_id_from_url, wait_synced
+from e2e.phone import open_app, photo_file, show_phone_language, sync_now, visit_id_from_url, wait_synced
 
 SITE = (31.1889, 121.4368)  # 徐汇门店 for this test
 PHONE_390 = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
@@ -162,10 +162,7 @@ def test_outside_the_fence_on_a_phone_in_english(browser, placed_server):
     ctx.grant_permissions(["geolocation"], origin=server)
     page = ctx.new_page()
     open_app(page, server)
-    button = page.locator(".locale-switch button[lang='en']")
-    if button.count() and button.first.get_attribute("aria-pressed") != "true":
-        button.first.click()
-        page.wait_for_selector("body[data-ready]")
+    show_phone_language(page, "en")
     page.get_by_role("link", name="Xuhui Store").first.click()
     page.wait_for_url("**/m/visit/**")
     visit_id = visit_id_from_url(page.url)
@@ -198,10 +195,7 @@ def test_inside_the_fence_on_a_phone_in_english(browser, placed_server):
     ctx.grant_permissions(["geolocation"], origin=server)
     page = ctx.new_page()
     open_app(page, server)
-    button = page.locator(".locale-switch button[lang='en']")
-    if button.count() and button.first.get_attribute("aria-pressed") != "true":
-        button.first.click()
-        page.wait_for_selector("body[data-ready]")
+    show_phone_language(page, "en")
     _start_adhoc(page, "Xuhui Store", "Start")
     page.locator(".m-checkin").get_by_role("button", name="Check in").click()
     expect(page.locator(".m-checkin-status")).to_contain_text("Checked in")

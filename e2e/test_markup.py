@@ -16,7 +16,15 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from e2e.conftest import ARTIFACTS, DESKTOP, ROOT, login, show_language
-from e2e.phone import open_app, photo_file, sync_now, visit_id_from_url, wait_synced, wait_until
+from e2e.phone import (
+    open_app,
+    photo_file,
+    show_phone_language,
+    sync_now,
+    visit_id_from_url,
+    wait_synced,
+    wait_until,
+)
 from tests.pdf_checks import band_at_bottom, dark_strokes, pdf_text, pictures, render, require_poppler
 
 PHONE_390 = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
@@ -279,10 +287,7 @@ def test_markup_editor_and_signature_in_english(browser, server):
     ctx = browser.new_context(locale="en", **PHONE_390)
     page = ctx.new_page()
     open_app(page, server)
-    button = page.locator(".locale-switch button[lang='en']")
-    if button.count() and button.first.get_attribute("aria-pressed") != "true":
-        button.first.click()
-        page.wait_for_selector("body[data-ready]")
+    show_phone_language(page, "en")
     page.get_by_role("link", name=re.compile("Xuhui|徐汇")).first.click()
     page.wait_for_url("**/m/visit/**")
     visit_id = visit_id_from_url(page.url)

@@ -8,7 +8,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from e2e.conftest import DESKTOP, docs_screenshots, login, serve
-from e2e.phone import open_app, photo_file, sync_now, unsynced, wait_synced, wait_until
+from e2e.phone import open_app, photo_file, show_phone_language, sync_now, unsynced, wait_synced, wait_until
 from webapp.demo.keys import demo_id
 
 SHOTS = docs_screenshots()  # docs/screenshots/ only with UPDATE_DOCS_SCREENSHOTS=1
@@ -180,9 +180,7 @@ def test_a_rich_visit_offline_on_the_phone_then_the_desk(browser, site):
     ctx = browser.new_context(locale="en", **PHONE_390)
     page = ctx.new_page()
     open_app(page, site)
-    button = page.locator(".locale-switch button[lang='en']")
-    if button.count() and button.first.get_attribute("aria-pressed") != "true":
-        button.first.click()
+    show_phone_language(page, "en")
     page.goto(f"{site}/m/visit/{VISIT}/checklist")
     page.wait_for_selector("body[data-ready]")
     expect(page.locator("article.m-item").first).to_be_visible()
