@@ -137,6 +137,9 @@ def test_period_switch_updates_the_scorecard_in_place(browser, instance):
     ctx, page = signed_in(browser, base, *MANAGER, "en", DESKTOP)
     page.goto(base + "/results/supervisors/")
     page.locator("#ranking a").first.click()
+    # The list has a period selector too: wait for the profile, or the select may land on the list
+    # page while it is being replaced (seen under load: the URL never got the profile's period).
+    page.locator("#scorecard").first.wait_for()
     previous = parse_period(f"{date.today().year}-Q{(date.today().month - 1) // 3 + 1}").previous()
     page.select_option("#period", previous.code)
     page.wait_for_url(re.compile(rf".*period={previous.code}$"))
