@@ -22,6 +22,7 @@ from sync.protocol import (
     fill_defaults,
     wire,
 )
+from sync.sql import among
 
 UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
 
@@ -65,7 +66,7 @@ class Push:
         self._first = {mid: (result, (owner, entity, record_id)) for mid, result, owner, entity, record_id in
                        self.session.execute(
                            select(M.mutation_id, M.result, M.user_id, M.entity, M.record_id)
-                           .where(M.mutation_id.in_(sorted({m.mutation_id for m in real})))).all()} if real else {}
+                           .where(among(M.mutation_id, sorted({m.mutation_id for m in real})))).all()} if real else {}
         self._results: list = [None] * len(mutations)
         self._failed: set[tuple[str, str]] = set()
         self._applied_rows: list[dict] = []
@@ -236,7 +237,7 @@ class Push:
         self._records: dict[tuple[str, str], Any] = {}
         for entity, ids in sorted(by_entity.items()):
             model = self.entities[entity].model
-            stmt = select(model).where(model.id.in_(sorted(ids))).execution_options(populate_existing=True)
+            stmt = select(model).where(among(model.id, sorted(ids))).execution_options(populate_existing=True)
             if self.is_pg:
                 # In id order, so every push takes its row locks in the same order; NO KEY, so
                 # inserting a child row (a foreign-key share lock) does not wait for it.
@@ -291,7 +292,7 @@ class Push:
             rows = self.session.execute(
                 select(Rev.record_id, Rev.version, Rev.user_id, Rev.device_id, Rev.changed, Rev.data,
                        Rev.mutation_id)
-                .where(Rev.entity == entity, Rev.record_id.in_(sorted(bases)),
+                .where(Rev.entity == entity, among(Rev.record_id, sorted(bases)),
                        Rev.version >= min(bases.values()), Rev.kind != "conflict")
                 .order_by(Rev.record_id, Rev.version, Rev.id)).all()
             for record_id, *row in rows:

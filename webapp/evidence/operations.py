@@ -9,7 +9,10 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import insert, select
+from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm.util import identity_key
 
+from sync.sql import among
 from webapp.evidence.geo import fence
 from webapp.evidence.models import RecordEvidence, VisitCheckin
 from webapp.extensions import db
@@ -86,7 +89,7 @@ def _existing(entity_ids: list[tuple[str, str]]) -> set[tuple[str, str]]:
         for chunk in range(0, len(ids), 500):
             part = ids[chunk:chunk + 500]
             have.update((entity, rid) for rid in db.session.scalars(select(RecordEvidence.record_id).where(
-                RecordEvidence.entity == entity, RecordEvidence.record_id.in_(part))))
+                RecordEvidence.entity == entity, among(RecordEvidence.record_id, part))))
     return have
 
 
@@ -131,12 +134,23 @@ def _captured_times(entities, mutations) -> dict[tuple[str, str], datetime]:
         if CAPTURE_FIELDS[m.entity]:
             ids.setdefault(m.entity, []).append(m.id)
     out = {}
+    held = db.session.identity_map
     for entity, record_ids in ids.items():
         model = entities[entity].model
-        column = getattr(model, CAPTURE_FIELDS[entity])
+        name = CAPTURE_FIELDS[entity]
+        column = getattr(model, name)
+        # The push holds the records it just wrote: their capture time needs no query.
+        unread = []
+        for rid in record_ids:
+            obj = held.get(identity_key(model, rid))
+            if obj is None or name in instance_state(obj).unloaded:
+                unread.append(rid)
+            elif getattr(obj, name) is not None:
+                out[(entity, rid)] = getattr(obj, name)
+        record_ids = unread
         for chunk in range(0, len(record_ids), 500):
             for rid, captured in db.session.execute(select(model.id, column).where(
-                    model.id.in_(record_ids[chunk:chunk + 500]))):
+                    among(model.id, record_ids[chunk:chunk + 500]))):
                 if captured is not None:
                     out[(entity, rid)] = captured
     return out

@@ -7,6 +7,7 @@ from sqlalchemy import delete, event, insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import get_history
 
+from sync.sql import among
 from webapp.checklists.models import TemplateItem
 from webapp.core.models import new_id
 from webapp.findings.models import Finding
@@ -48,14 +49,15 @@ def _before_flush(session: Session, _ctx, _instances) -> None:
             continue
         if obj.id is None:
             obj.id = new_id()
-        rewrite.setdefault(entity, set()).add(obj.id)
+        if obj not in session.new:  # a record being created has no rows yet: nothing to replace
+            rewrite.setdefault(entity, set()).add(obj.id)
         if obj not in session.deleted:
             rows.extend({"sha256": sha, "entity": entity, "record_id": obj.id} for sha in sorted(photo_hashes(getattr(obj, attr))))
     table = PhotoRef.__table__
     for entity, ids in rewrite.items():
         ids = sorted(ids)
         for i in range(0, len(ids), 500):
-            session.execute(delete(table).where(table.c.entity == entity, table.c.record_id.in_(ids[i:i + 500])))
+            session.execute(delete(table).where(table.c.entity == entity, among(table.c.record_id, ids[i:i + 500])))
     if rows:
         unique = {(r["sha256"], r["entity"], r["record_id"]): r for r in rows}
         if PLAN_NOTE in {r["entity"] for r in rows}:

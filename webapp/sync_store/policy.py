@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from sync.engine import Rejection, SyncEngine
 from sync.engine import Store as EngineStore
+from sync.sql import among
 from webapp.authz import can, scope_clause
 from webapp.checklists.models import ChecklistTemplate, TemplateItem
 from webapp.evidence.operations import place_checkin
@@ -379,7 +380,7 @@ class WebappPolicy:
             ids = sorted(pk for pk in ids if (model, pk) not in held)
             if not ids:
                 continue
-            found = {o.id: o for o in session.scalars(select(model).where(model.id.in_(ids)))}
+            found = {o.id: o for o in session.scalars(select(model).where(among(model.id, ids)))}
             for pk in ids:
                 held[(model, pk)] = found.get(pk)
 

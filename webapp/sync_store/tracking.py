@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import get_history, instance_state
 from sqlalchemy.orm.exc import StaleDataError
 
+from sync.sql import among
 from webapp.checklists.models import TemplateItem
 from webapp.core.models import new_id, utcnow
 from webapp.sync_store.entities import BY_MODEL, serialize
@@ -70,7 +71,7 @@ def _check_versions(session: Session, touched: list) -> None:
             unchecked.setdefault(type(obj), {})[obj.id] = obj
     is_pg = session.get_bind().dialect.name == "postgresql"
     for model, objs in unchecked.items():
-        stmt = select(model.id, model.version).where(model.id.in_(sorted(objs)))
+        stmt = select(model.id, model.version).where(among(model.id, sorted(objs)))
         if is_pg:
             stmt = stmt.with_for_update(key_share=True)
         stored = dict(session.execute(stmt).all())
@@ -215,7 +216,7 @@ def _before_commit(session: Session) -> None:
     for entity, ids in moved.items():
         for i in range(0, len(ids), 500):
             session.execute(delete(changes_t).where(changes_t.c.entity == entity,
-                                                    changes_t.c.record_id.in_(ids[i:i + 500])))
+                                                    among(changes_t.c.record_id, ids[i:i + 500])))
     session.execute(insert(changes_t), list(rows.values()))
 
 
