@@ -39,6 +39,7 @@ class Finding(Synced, db.Model):
         Index("ix_findings_department_status_captured", "department_id", "status", "captured_at"),
         # One (filter, captured_at, id) index per common list filter: the newest page of a filtered
         # list is read in index order instead of sorting every match (findings review at 100k rows).
+        # They serve lookups by the filter column alone too: no one-column index beside them (0124).
         Index("ix_findings_site_captured", "site_id", "captured_at", "id"),
         Index("ix_findings_supervisor_captured", "supervisor_id", "captured_at", "id"),
         Index("ix_findings_severity_captured", "severity", "captured_at", "id"),
@@ -53,20 +54,20 @@ class Finding(Synced, db.Model):
 
     visit_id: Mapped[str] = mapped_column(UUIDStr, ForeignKey("visits.id"), index=True)
     # Copied from the visit so lists filter without joins at 100k rows.
-    site_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("sites.id"), index=True)
-    supervisor_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("users.id"), index=True)
+    site_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("sites.id"))
+    supervisor_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("users.id"))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)  # 表现形式
     impact: Mapped[str | None] = mapped_column(Text)  # 影响范围
-    area: Mapped[str | None] = mapped_column(String(20), index=True)
+    area: Mapped[str | None] = mapped_column(String(20))
     item_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("template_items.id"))
-    severity: Mapped[str] = mapped_column(String(10), default="medium", index=True)
-    department_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("departments.id"), index=True)
+    severity: Mapped[str] = mapped_column(String(10), default="medium")
+    department_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("departments.id"))
     responsible_person: Mapped[str | None] = mapped_column(String(80))
     photos: Mapped[list] = mapped_column(JSON, default=list)
     # Vector markup per photo, {sha256: [shape, ...]} (webapp/evidence/markup.py); the photo stays untouched.
     markup: Mapped[dict | None] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    status: Mapped[str] = mapped_column(String(20), default="open")
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     lat: Mapped[float | None]
     lng: Mapped[float | None]
