@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Integer, and_, bindparam, func, literal_column, or_, select, text
+from sqlalchemy import Date, Integer, and_, bindparam, func, literal_column, or_, select, text
 
 from webapp.authz import narrow_scope, scoped
 from webapp.extensions import db
@@ -98,9 +98,7 @@ def filtered(user, args: dict, dialect: str, today: date | None = None):
         # both in one step), so only findings being rectified can be overdue: walking those alone
         # (ix_findings_status_captured) probes a few hundred rectifications for a page, not the
         # ≈ 12,000 of every status newer than the first overdue one at 1M findings.
-        q = q.where(Finding.status == "rectifying", select(Rectification.id).where(
-            Rectification.finding_id == Finding.id, Rectification.status == "rectifying",
-            Rectification.deadline < (today or date.today())).exists())
+        q = q.where(Finding.status == "rectifying", _overdue(dialect, today or date.today()))
     if args.get("conflict"):
         q = q.where(Finding.has_conflict.is_(True))
     if args.get("repeat"):
@@ -113,6 +111,21 @@ def filtered(user, args: dict, dialect: str, today: date | None = None):
     if sorts_whole_scope(user, args, dialect):
         q = q.execution_options(whole_scope=True)
     return q
+
+
+def _overdue(dialect: str, today: date):
+    """EXISTS a rectification of the finding being rectified past its deadline. SQLite is told to
+    probe the partial index of rectifications being rectified, (finding_id, deadline): it holds
+    everything the probe asks, so no rectification is read. Its planner takes the unique index on
+    finding_id instead and reads one rectification per finding walked, ≈ 37 ms instead of 15 for the
+    overdue page at 1M findings (docs/benchmarks.md); PostgreSQL already probes that index."""
+    if dialect == "sqlite":
+        return text("EXISTS (SELECT 1 FROM rectifications INDEXED BY ix_rectifications_rectifying "
+                    "WHERE rectifications.finding_id = findings.id AND rectifications.status = 'rectifying' "
+                    "AND rectifications.deadline < :overdue_before)").bindparams(
+            bindparam("overdue_before", today, type_=Date))
+    return select(Rectification.id).where(Rectification.finding_id == Finding.id,
+                                          Rectification.status == "rectifying", Rectification.deadline < today).exists()
 
 
 def encode_cursor(f: Finding) -> str:
