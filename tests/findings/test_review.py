@@ -65,19 +65,21 @@ def test_a_supervisors_pages_are_the_same_either_plan(app, world, many, args, ex
     assert pages[True] == pages[False] and sum(map(len, pages[True])) == expected
 
 
-def test_full_text_pages_are_the_same_from_few_or_many_matches(app, world, many, monkeypatch):
-    """SQLite: a search with few matches starts from them, one with many walks the list newest first
-    (search.FEW_MATCHES); the pages are the same either way."""
+@pytest.mark.parametrize("who", ["manager", "sup1"])
+def test_full_text_pages_are_the_same_from_few_or_many_matches(app, world, many, monkeypatch, who):
+    """SQLite: a search with few matches starts from them; one with many walks the list newest first
+    (search.FEW_MATCHES), or, in a supervisor's narrow scope, checks each of their findings' text
+    (LIKE); the pages are the same every way."""
     from webapp.findings import search
 
-    manager = world["users"]["manager"]
+    user = world["users"][who]
     dialect = db.engine.dialect.name
     pages = {}
     for few in (5_000, 1):
         monkeypatch.setattr(search, "FEW_MATCHES", few)
         seen, cursor = [], None
         while True:
-            rows, cursor = page(filtered(manager, {"q": "检查0", "severity": "high"}, dialect), cursor, limit=9)
+            rows, cursor = page(filtered(user, {"q": "检查0", "severity": "high"}, dialect), cursor, limit=9)
             seen.append([f.title for f in rows])
             if cursor is None:
                 break

@@ -38,8 +38,15 @@ def _like_escape(q: str) -> str:
     return q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def search_clause(q: str, dialect: str):
-    """(the WHERE clause, whether it is bounded by FTS_FROM: a page looks among the newest rows first)."""
+def _like(q: str):
+    pattern = f"%{_like_escape(q)}%"
+    return or_(Finding.title.like(pattern, escape="\\"), Finding.description.like(pattern, escape="\\"),
+               Finding.impact.like(pattern, escape="\\"))
+
+
+def search_clause(q: str, dialect: str, narrow: bool = False):
+    """(the WHERE clause, whether it is bounded by FTS_FROM: a page looks among the newest rows first).
+    `narrow`: the query is within a narrow scope (authz.narrow_scope), which SQLite reads whole."""
     q = q.strip()
     if dialect == "postgresql":
         return literal_column(PG_SEARCH_EXPR).ilike(f"%{_like_escape(q)}%", escape="\\"), False
@@ -52,14 +59,18 @@ def search_clause(q: str, dialect: str):
         few = db.session.scalar(select(func.count()).select_from(matches.limit(FEW_MATCHES).subquery()))
         if few < FEW_MATCHES:
             return literal_column("findings.rowid").in_(matches), False
+        if narrow:
+            # A supervisor's few thousand findings are read and sorted whole anyway: checking each
+            # (≈ 9 ms for 7,600 at 1M findings) costs less than building the set of every match in
+            # the company (36–50 ms for a phrase in 190,000 findings). Same rows: the trigram
+            # phrase matches where the text contains it, as LIKE does.
+            return _like(q), False
         # Many: "+rowid" keeps SQLite walking the (captured_at, id) index newest first and probing
         # the set of matches; a page stops after 50 hits. Building the whole set is what costs (every
         # match: 190 ms for a phrase in every finding at 1M), so a page first bounds it to the rows
         # from FTS_FROM on (_recent_first); anything else (an export) reads it whole (FTS_FROM = 0).
         return literal_column("+findings.rowid").in_(matches.where(literal_column("rowid") >= FTS_FROM)), True
-    pattern = f"%{_like_escape(q)}%"
-    return or_(Finding.title.like(pattern, escape="\\"), Finding.description.like(pattern, escape="\\"),
-               Finding.impact.like(pattern, escape="\\")), False
+    return _like(q), False
 
 
 def _local_midnight(d: date) -> datetime:
@@ -104,9 +115,9 @@ def filtered(user, args: dict, dialect: str, today: date | None = None):
     if args.get("repeat"):
         q = q.where(Finding.repeat_of_id.is_not(None))
     if args.get("q") and args["q"].strip():
-        clause, bounded = search_clause(args["q"], dialect)
+        clause, bounded = search_clause(args["q"], dialect, narrow=narrow_scope(Finding, user))
         q = q.where(clause)
-        if bounded and not narrow_scope(Finding, user):  # a supervisor's few rows: walked as they are
+        if bounded:
             q = q.execution_options(recent_first=True)
     if sorts_whole_scope(user, args, dialect):
         q = q.execution_options(whole_scope=True)
