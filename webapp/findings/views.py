@@ -28,7 +28,7 @@ from webapp.findings.schemas import (
 from webapp.findings.search import filtered, page
 from webapp.i18n import TERMS, current_locale_code, term
 from webapp.org.models import Department, Site
-from webapp.org.operations import live_choices
+from webapp.org.operations import choice_labels, live_choices
 from webapp.photos.operations import gallery_items
 from webapp.rectification.models import Rectification
 from webapp.rectification.operations import overdue_among
@@ -67,8 +67,8 @@ def _row_labels(ref: dict) -> dict:
     loc = current_locale_code()
     tz = get_timezone()
     return {
-        "site_labels": {s.id: s.label(loc) for s in ref["sites"]},
-        "dept_labels": {d.id: d.label(loc) for d in ref["departments"]},
+        "site_labels": choice_labels(ref["sites"], loc),
+        "dept_labels": choice_labels(ref["departments"], loc),
         "severity_labels": {c: str(label) for c, label in TERMS["severity"].items()},
         "status_labels": {c: str(label) for c, label in TERMS["finding_status"].items()},
         "short_dt": lambda v: v.astimezone(tz).strftime("%Y-%m-%d %H:%M") if v else "—",
