@@ -105,6 +105,9 @@ def _init_extensions(app: Flask) -> None:
     from webapp.photos.refs import install_photo_refs
 
     install_photo_refs()
+    from webapp.rectification.deadlines import install_deadline_copy
+
+    install_deadline_copy()
     from webapp.outbox.hooks import install_outbox_hooks
 
     install_outbox_hooks()  # after a commit that wrote outbox rows, nudge the job queue

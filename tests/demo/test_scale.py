@@ -54,3 +54,12 @@ def test_command(app):
     assert result.exit_code == 0, result.output
     assert "findings 150" in result.output
     assert count(Finding) == 150
+
+
+def test_seed_scale_sets_the_rectification_deadline_copies(app):
+    from tests.rectification.test_deadlines import every_copy_is_right
+
+    seed_scale(400, seed=3, today=TODAY, years=1)
+    assert every_copy_is_right()
+    assert db.session.scalar(select(func.count()).select_from(Finding)
+                             .where(Finding.rectification_deadline.is_not(None))) > 0

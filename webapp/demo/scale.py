@@ -88,6 +88,7 @@ def seed_scale(findings: int, *, seed: int = 42, today: date | None = None, year
                password: str | None = None) -> dict:
     """Build the company and commit it. Returns counts and the ids the benchmarks need."""
     from webapp.core.database import refresh_statistics
+    from webapp.rectification.deadlines import copy_all
     from webapp.results.dashboard.tallies import rebuild
 
     tz = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
@@ -204,6 +205,7 @@ def seed_scale(findings: int, *, seed: int = 42, today: date | None = None, year
                 w.flush()
     for w in (fw, rw, aw):
         w.flush()
+    copy_all(db.session)  # the rows above were written without the ORM's hooks
     finding_rows, rect_rows = rebuild(tz)
     feed = _feed(conn)
     db.session.commit()

@@ -1,8 +1,8 @@
 """Findings (问题): a problem recorded on site with its evidence."""
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigIntPK, Synced, UTCDateTime, UUIDStr, utcnow
@@ -46,6 +46,11 @@ class Finding(Synced, db.Model):
         Index("ix_findings_status_captured", "status", "captured_at", "id"),
         Index("ix_findings_area_captured", "area", "captured_at", "id"),
         Index("ix_findings_conflict_captured", "has_conflict", "captured_at", "id"),
+        # The overdue filter: the findings being rectified, newest first, each with its deadline, so a
+        # page skips in the index those not yet due (0125).
+        Index("ix_findings_rectifying_deadline", "captured_at", "id", "rectification_deadline", "status",
+              sqlite_where=text("rectification_deadline IS NOT NULL AND deleted_at IS NULL"),
+              postgresql_where=text("rectification_deadline IS NOT NULL AND deleted_at IS NULL")),
         # The results dashboard's aggregates (webapp/results/dashboard/measures.py) read only these
         # columns of a captured_at range: covering, they are index-only scans at 100k rows.
         Index("ix_findings_results", "captured_at", "deleted_at", "department_id", "site_id", "area", "item_id",
@@ -72,6 +77,9 @@ class Finding(Synced, db.Model):
     lat: Mapped[float | None]
     lng: Mapped[float | None]
     repeat_of_id: Mapped[str | None] = mapped_column(UUIDStr, ForeignKey("findings.id"))
+    # The deadline of its rectification while that is being rectified, else NULL: a copy kept by
+    # webapp/rectification/deadlines.py for the overdue filter (not synced, no version of its own).
+    rectification_deadline: Mapped[date | None] = mapped_column(Date)
     review_status: Mapped[str] = mapped_column(String(20), default="pending", server_default="confirmed",
                                                index=True)
     review_reason: Mapped[str | None] = mapped_column(Text)  # why rejected (the supervisor sees it)
