@@ -1,3 +1,6 @@
+import pytest
+
+
 def test_health_is_json(client):
     r = client.get("/api/v1/health")
     assert r.status_code == 200
@@ -51,7 +54,8 @@ def test_unexpected_error_is_a_json_500_on_the_api(app, client):
 
 def test_each_database_connection_is_set_up_for_the_app(app):
     """SQLite: WAL and a busy timeout (writers queue). PostgreSQL: a custom plan for every run of a
-    prepared statement (a generic plan is blind to the dashboard's date windows)."""
+    prepared statement (a generic plan is blind to the dashboard's date windows), and no parallel
+    plans unless PG_PARALLEL_WORKERS says so."""
     from sqlalchemy import text
 
     from webapp.extensions import db
@@ -59,6 +63,22 @@ def test_each_database_connection_is_set_up_for_the_app(app):
     with db.engine.connect() as conn:
         if db.engine.dialect.name == "postgresql":
             assert conn.execute(text("SHOW plan_cache_mode")).scalar() == "force_custom_plan"
+            assert conn.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
         else:
             assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
             assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30_000
+
+
+@pytest.mark.parametrize("app_config", [{"PG_PARALLEL_WORKERS": 2}])
+def test_parallel_workers_are_a_setting(app):
+    """PG_PARALLEL_WORKERS gives PostgreSQL's parallel workers back to the app's connections
+    (SQLite has none: its connections are set up as always)."""
+    from sqlalchemy import text
+
+    from webapp.extensions import db
+
+    with db.engine.connect() as conn:
+        if db.engine.dialect.name == "postgresql":
+            assert conn.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "2"
+        else:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"

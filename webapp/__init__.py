@@ -90,7 +90,7 @@ def _init_extensions(app: Flask) -> None:
     from webapp.core.database import configure_engine
 
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, pg_parallel_workers=app.config["PG_PARALLEL_WORKERS"])
 
     import webapp.models  # noqa: F401  (registers every table on the metadata)
     from webapp.sync_store.tracking import install_tracking

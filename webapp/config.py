@@ -9,6 +9,8 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None → SQLite file in instance/
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # PostgreSQL's parallel workers per query (max_parallel_workers_per_gather) on the app's connections.
+    PG_PARALLEL_WORKERS = int(os.environ.get("PG_PARALLEL_WORKERS", "0"))
     MEDIA_ROOT = os.environ.get("MEDIA_ROOT")  # None → instance/media
     S3_BUCKET = os.environ.get("S3_BUCKET")
     S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL")

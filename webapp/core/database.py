@@ -18,9 +18,9 @@ read_only = contextvars.ContextVar("sqlite_read_only", default=False)
 SQLITE_BUSY_MS = 30_000
 
 
-def configure_engine(engine) -> None:
+def configure_engine(engine, *, pg_parallel_workers: int = 0) -> None:
     if engine.dialect.name == "postgresql":
-        _configure_postgresql(engine)
+        _configure_postgresql(engine, pg_parallel_workers)
         return
     if engine.dialect.name != "sqlite":
         return
@@ -40,7 +40,7 @@ def configure_engine(engine) -> None:
         conn.exec_driver_sql("BEGIN" if read_only.get() else "BEGIN IMMEDIATE")
 
 
-def _configure_postgresql(engine) -> None:
+def _configure_postgresql(engine, parallel_workers: int) -> None:
     # An INSERT of many rows (the ORM's flush of new records, the revisions and feed rows of a
     # push) goes as psycopg's executemany: in pipeline mode, one round trip for all the rows, and
     # one short statement that psycopg parses once (cached). Not as multi-row INSERT … VALUES
@@ -58,6 +58,12 @@ def _configure_postgresql(engine) -> None:
         # plans for every run; statements stay prepared, so only the planning is repeated.
         with dbapi_conn.cursor() as cur:
             cur.execute("SET plan_cache_mode = force_custom_plan")
+            # No parallel plans by default (PG_PARALLEL_WORKERS): the app serves many short requests
+            # from a few cores, and a parallel plan takes the cores the other requests need — and must
+            # start from a scan its workers can share. For a supervisor's filtered findings list at
+            # 1M findings that was a sequential scan of every visit (71k rows) instead of the index of
+            # their own 540: 31–51 ms → 12–18 ms (docs/benchmarks.md, "Findings list").
+            cur.execute("SELECT set_config('max_parallel_workers_per_gather', %s, false)", (str(int(parallel_workers)),))
         dbapi_conn.commit()
 
 
