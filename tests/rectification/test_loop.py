@@ -38,7 +38,8 @@ def test_full_loop_two_rounds(world):
     assert (f.status, rect.status, rect.round) == ("closed", "accepted", 2)
     rounds = db.session.scalars(select(AcceptanceRound).order_by(AcceptanceRound.id)).all()
     assert [(r.round, r.result) for r in rounds] == [(1, "fail"), (2, "pass")]
-    actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "finding")).all()
+    actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "finding")
+                                 .order_by(AuditEntry.id)).all()
     assert actions == ["finding.rectifying", "finding.pending_acceptance", "finding.rectifying",
                        "finding.pending_acceptance", "finding.closed"]
     kinds = sorted(db.session.scalars(select(Notification.kind)).all())

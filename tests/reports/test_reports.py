@@ -52,7 +52,7 @@ def test_whole_workflow_notifies_each_hand_over(report, world):
     u = world["users"]
     assert kinds == sorted([("report_to_approve", u["manager"].id), ("report_approved", u["sup1"].id),
                             ("report_to_acknowledge", u["head1"].id), ("plan_to_submit", u["head1"].id)])
-    actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "report")).all()
+    actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "report").order_by(AuditEntry.id)).all()
     assert actions == ["report.create", "report.submitted", "report.approved", "report.communicated",
                        "report.acknowledged"]
 

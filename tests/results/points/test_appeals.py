@@ -55,7 +55,7 @@ def test_appeal_then_uphold_voids_the_entry(two):
     assert {r["department"].code: r["total"] for r in department_totals(manager, "2026-Q4")}["D1"] == 0
     told = db.session.scalars(select(Notification).where(Notification.kind == "points_appeal_upheld")).all()
     assert [n.user_id for n in told] == [head.id]
-    actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "point_entry")).all()
+    actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "point_entry").order_by(AuditEntry.id)).all()
     assert actions == ["point_appeal.submit", "point_appeal.upheld"]
 
 
