@@ -100,8 +100,13 @@ class Finding(Synced, db.Model):
 
     @classmethod
     def counted(cls):
-        """The findings the KPIs count: not deleted, confirmed by review."""
+        """The findings the KPIs count: not deleted, confirmed by review (`counts` for values in hand)."""
         return cls.deleted_at.is_(None) & (cls.review_status == "confirmed")
+
+    @staticmethod
+    def counts(deleted_at, review_status) -> bool:
+        """`counted()` for a finding's values in Python (as stored, or as they are now)."""
+        return deleted_at is None and review_status == "confirmed"
 
     @classmethod
     def standing(cls):

@@ -190,11 +190,11 @@ def _counted_before(obj) -> bool:
     deleted, status = _stored(obj, "deleted_at"), _stored(obj, "review_status")
     if deleted is _UNKNOWN or status is _UNKNOWN:
         return True
-    return deleted is None and status == "confirmed"
+    return Finding.counts(deleted, status)
 
 
 def _counted_now(obj) -> bool:
-    return obj.deleted_at is None and obj.review_status == "confirmed"
+    return Finding.counts(obj.deleted_at, obj.review_status)
 
 
 RECOUNTED = "tally_recounted"  # session.info: this transaction recounted partitions (an epoch is due)
