@@ -9,7 +9,9 @@ the finding gets no new version — the column is not synced data. `copy_all` se
 the rectifications (the seed commands, after writing rows directly; migration 0125 did the same).
 """
 
-from sqlalchemy import bindparam, event, select, update
+from datetime import date
+
+from sqlalchemy import and_, bindparam, event, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -24,6 +26,14 @@ _COPY = (update(Finding.__table__).where(Finding.__table__.c.id == bindparam("fi
 def copied_deadline(rect: Rectification | None):
     """What the finding keeps: the deadline while the rectification is being rectified, else None."""
     return rect.deadline if rect is not None and rect.status == "rectifying" else None
+
+
+def overdue_findings(today: date):
+    """The findings whose rectification is overdue (`operations.overdue_clause`: being rectified past
+    its deadline), read from the copy. The index of the findings being rectified
+    (ix_findings_rectifying_deadline: newest first, with the deadline) then skips, in the index, those
+    not yet due — 7,000–15,600 at 1M findings, each a rectification probe before (≈ 32 ms)."""
+    return and_(Finding.status == "rectifying", Finding.rectification_deadline < today)
 
 
 def _after_flush(session: Session, _context) -> None:
