@@ -249,21 +249,18 @@ def live_choices(model) -> tuple[Choice, ...]:
     return choices
 
 
-def choices_memo(choices) -> dict | None:
-    """A dict kept with a copy live_choices returned (for what is built from it once per language:
-    labels, the <option>s), or None for choices that did not come from it."""
+def built_once(choices, key, build):
+    """`build()`, kept with a copy that live_choices returned (what is made from it once per language:
+    labels, the <option>s) until that copy is replaced; built every time for other choices."""
     for entry in _LIVE.values():
         if entry[1] is choices:
-            return entry[2]
-    return None
+            memo = entry[2]
+            if key not in memo:
+                memo[key] = build()
+            return memo[key]
+    return build()
 
 
 def choice_labels(choices, locale: str) -> dict[str, str]:
     """{id: label in `locale`}, built once per copy of live_choices and language."""
-    memo = choices_memo(choices)
-    labels = memo.get(("labels", locale)) if memo is not None else None
-    if labels is None:
-        labels = {c.id: c.label(locale) for c in choices}
-        if memo is not None:
-            memo[("labels", locale)] = labels
-    return labels
+    return built_once(choices, ("labels", locale), lambda: {c.id: c.label(locale) for c in choices})
