@@ -30,6 +30,10 @@ REVIEW_TRANSITIONS = {
 CORRECTABLE = ("title", "severity", "area", "item_id", "description", "impact")
 
 
+# The rows of the overdue filter's index: live findings that keep a rectification deadline.
+BEING_RECTIFIED = text("rectification_deadline IS NOT NULL AND deleted_at IS NULL")
+
+
 class Finding(Synced, db.Model):
     __tablename__ = "findings"
     __table_args__ = (
@@ -49,8 +53,7 @@ class Finding(Synced, db.Model):
         # The overdue filter: the findings being rectified, newest first, each with its deadline, so a
         # page skips in the index those not yet due (0125).
         Index("ix_findings_rectifying_deadline", "captured_at", "id", "rectification_deadline", "status",
-              sqlite_where=text("rectification_deadline IS NOT NULL AND deleted_at IS NULL"),
-              postgresql_where=text("rectification_deadline IS NOT NULL AND deleted_at IS NULL")),
+              sqlite_where=BEING_RECTIFIED, postgresql_where=BEING_RECTIFIED),
         # The results dashboard's aggregates (webapp/results/dashboard/measures.py) read only these
         # columns of a captured_at range: covering, they are index-only scans at 100k rows.
         Index("ix_findings_results", "captured_at", "deleted_at", "department_id", "site_id", "area", "item_id",
