@@ -4,10 +4,13 @@ Playwright cannot download its browser here, so it drives /usr/bin/chromium. Scr
 e2e/artifacts/ (ignored by git) — look at them.
 """
 
+import atexit
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -30,15 +33,42 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def instance_env(inst: Path) -> dict:
+    """The environment of a test server whose instance folder (SQLite database, photos) is `inst`."""
+    return {**os.environ, "INSTANCE_PATH": str(inst), "DATABASE_URL": f"sqlite:///{inst / 'e2e.db'}",
+            "SECRET_KEY": "e2e-secret", "MEDIA_ROOT": str(inst / "media")}
+
+
+_seeded: list[Path] = []  # the one instance folder that `flask db upgrade` + `seed-demo` built
+
+
+def seed_demo(inst: Path) -> None:
+    """Put the seeded demo (database and photos) into the instance folder `inst`. `flask db upgrade`
+    and `seed-demo` run once per test session, into a folder of their own, the way `make run` sets
+    up; every server's instance gets a copy of it (10 s each otherwise, for a dozen servers). The
+    seed dates itself from today, as each server would have: a session does not outlive a day."""
+    if not _seeded:
+        built = Path(tempfile.mkdtemp(prefix="e2e-demo-"))
+        atexit.register(shutil.rmtree, built, True)
+        flask = [sys.executable, "-m", "flask", "--app", "webapp"]
+        for step in (["db", "upgrade"], ["seed-demo"]):
+            subprocess.run([*flask, *step], env=instance_env(built), check=True, cwd=ROOT, capture_output=True)
+        _seeded.append(built)
+    inst.mkdir(parents=True, exist_ok=True)
+    for item in _seeded[0].iterdir():  # e2e.db (its -wal too, if one is left) and media/
+        if item.is_dir():
+            shutil.copytree(item, inst / item.name)
+        else:
+            shutil.copy2(item, inst / item.name)
+
+
 @contextmanager
 def serve(inst: Path):
-    """`flask db upgrade`, `seed-demo`, then the app under gunicorn and a job-queue worker — the way
+    """The seeded demo (`seed_demo`), then the app under gunicorn and a job-queue worker — the way
     `make run` sets it up."""
-    env = {**os.environ, "INSTANCE_PATH": str(inst), "DATABASE_URL": f"sqlite:///{inst / 'e2e.db'}",
-           "SECRET_KEY": "e2e-secret", "MEDIA_ROOT": str(inst / "media")}
+    env = instance_env(inst)
     flask = [sys.executable, "-m", "flask", "--app", "webapp"]
-    subprocess.run([*flask, "db", "upgrade"], env=env, check=True, cwd=ROOT, capture_output=True)
-    subprocess.run([*flask, "seed-demo"], env=env, check=True, cwd=ROOT, capture_output=True)
+    seed_demo(inst)
     port = _free_port()
     log = open(inst / "server.log", "wb")  # noqa: SIM115 (closed at teardown)
     proc = subprocess.Popen(

@@ -80,23 +80,20 @@ class Deployment:
     another SHELL_BUILD) while the phone keeps the same origin, service worker and IndexedDB."""
 
     def __init__(self, inst):
-        import os
         import sys
 
-        from e2e.conftest import ROOT, _free_port
+        from e2e.conftest import ROOT, _free_port, instance_env
 
         self.inst, self.root, self.port = inst, ROOT, _free_port()
-        self.env = {**os.environ, "INSTANCE_PATH": str(inst), "DATABASE_URL": f"sqlite:///{inst / 'e2e.db'}",
-                    "SECRET_KEY": "e2e-secret", "MEDIA_ROOT": str(inst / "media")}
+        self.env = instance_env(inst)
         self.flask = [sys.executable, "-m", "flask", "--app", "webapp"]
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = None
 
     def seed(self):
-        import subprocess
+        from e2e.conftest import seed_demo
 
-        subprocess.run([*self.flask, "db", "upgrade"], env=self.env, check=True, cwd=self.root, capture_output=True)
-        subprocess.run([*self.flask, "seed-demo"], env=self.env, check=True, cwd=self.root, capture_output=True)
+        seed_demo(self.inst)
 
     def start(self, build: str | None = None, env: dict | None = None, args: tuple = ("-w", "1")):
         """Serve under gunicorn (`args`: its options), with `env` added to the environment."""
