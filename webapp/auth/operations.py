@@ -10,7 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from webapp.audit.operations import record_audit
 from webapp.auth.models import ROLES, ApiToken, LoginAttempt, User, UserSession, hash_token
 from webapp.auth.passwords import password_problems
-from webapp.core.database import read_only
+from webapp.core.database import read_only, sqlite_reading
 from webapp.core.models import utcnow
 from webapp.core.text import clean_text
 from webapp.extensions import db
@@ -133,12 +133,8 @@ def renew_session(row: UserSession) -> bool:
             .values(last_seen_at=now, expires_at=expires)
             .execution_options(synchronize_session=False))
     if read_only.get():
-        writing = read_only.set(False)
-        try:
-            with db.engine.begin() as conn:
-                done = conn.execute(stmt).rowcount
-        finally:
-            read_only.reset(writing)
+        with sqlite_reading(False), db.engine.begin() as conn:
+            done = conn.execute(stmt).rowcount
     else:
         done = db.session.execute(stmt).rowcount
     if done:  # what the database now holds, without marking the row changed (a GET must not flush)

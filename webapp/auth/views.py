@@ -14,7 +14,7 @@ from webapp.auth.operations import AccountError, authenticate, end_session, star
 from webapp.auth.operations import change_password as set_new_password
 from webapp.auth.passwords import MAX_LENGTH, password_problems
 from webapp.auth.throttle import sign_in_limits, slow_down
-from webapp.core.database import read_only, reads_first_view
+from webapp.core.database import reads_first_view, sqlite_reading
 from webapp.core.errors import api_error
 from webapp.extensions import db
 from webapp.i18n import SUPPORTED
@@ -146,12 +146,9 @@ def _temporary_password_first():
     # reads; a cookie's may renew the session) for a view that reads first (a sync push): its write
     # transaction starts later (`write_retrying`); signed in under the writer lock, a push held it
     # twice, parsing its body under the first.
-    token = read_only.set(request.method in ("GET", "HEAD", "OPTIONS")
-                          or (uses_bearer(request) and reads_first_view(current_app, request.endpoint)))
-    try:
+    with sqlite_reading(request.method in ("GET", "HEAD", "OPTIONS")
+                        or (uses_bearer(request) and reads_first_view(current_app, request.endpoint))):
         must = current_user.is_authenticated and current_user.must_change_password
-    finally:
-        read_only.reset(token)
     if not must:
         return None
     if request.path.startswith("/api/"):

@@ -10,10 +10,23 @@ by psycopg's pipelined executemany (see below).
 """
 
 import contextvars
+from contextlib import contextmanager
 
 from sqlalchemy import event, text
 
 read_only = contextvars.ContextVar("sqlite_read_only", default=False)
+
+
+@contextmanager
+def sqlite_reading(reading: bool = True):
+    """Within it, a transaction this context begins on SQLite reads only (`BEGIN`: no writer lock)
+    or, with `reading=False`, writes (`BEGIN IMMEDIATE`: takes the writer lock at once); what held
+    before comes back after. No effect on PostgreSQL."""
+    token = read_only.set(reading)
+    try:
+        yield
+    finally:
+        read_only.reset(token)
 
 SQLITE_BUSY_MS = 30_000
 
@@ -80,11 +93,8 @@ def reads_first(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        token = read_only.set(True)
-        try:
+        with sqlite_reading():
             return view(*args, **kwargs)
-        finally:
-            read_only.reset(token)
 
     # Read by the hooks that run before the view and may be the first to read (the sign-in: see
     # `reads_first_view`), so that their reads do not take SQLite's writer lock either.
@@ -107,8 +117,7 @@ def write_retrying(work, attempts: int = WRITE_ATTEMPTS):
     from webapp.extensions import db
 
     db.session.commit()
-    writing = read_only.set(False)
-    try:
+    with sqlite_reading(False):
         for attempt in range(attempts):
             try:
                 result = work()
@@ -121,8 +130,6 @@ def write_retrying(work, attempts: int = WRITE_ATTEMPTS):
             except BaseException:
                 db.session.rollback()
                 raise
-    finally:
-        read_only.reset(writing)
 
 
 def refresh_statistics(session) -> bool:

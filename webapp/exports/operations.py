@@ -15,7 +15,7 @@ from flask_babel import force_locale
 from sqlalchemy import select, update
 
 from webapp.auth.models import User
-from webapp.core.database import read_only
+from webapp.core.database import sqlite_reading
 from webapp.core.exports import ExportError
 from webapp.core.models import utcnow
 from webapp.exports.kinds import BUILDERS, builder
@@ -59,15 +59,12 @@ def enqueue_export(app, job_id: str) -> bool:
 def _set_progress(job_id: str, percent: int) -> None:
     """Progress from inside a running build, on a connection of its own (the build's session is
     streaming rows and must not commit). Best effort: a busy database skips one update."""
-    writing = read_only.set(False)
     try:
-        with db.engine.begin() as conn:
+        with sqlite_reading(False), db.engine.begin() as conn:
             conn.execute(update(ExportJob).where(ExportJob.id == job_id, ExportJob.status == "running")
                          .values(progress=max(0, min(99, int(percent)))))
     except Exception:  # noqa: BLE001
         log.debug("export %s: progress update skipped", job_id, exc_info=True)
-    finally:
-        read_only.reset(writing)
 
 
 def ttl() -> timedelta:
@@ -97,12 +94,10 @@ def run_export(job_id: str) -> str:
             raise ExportError("denied")
         kind, params, locale = job.kind, dict(job.params or {}), job.locale
         db.session.commit()  # the build reads in a transaction of its own, a read-only one on SQLite,
-        reading = read_only.set(True)  # so the progress updates beside it need not wait for its lock
-        try:
-            with current_app.test_request_context("/"), force_locale(locale):
+        try:  # so the progress updates beside it need not wait for its lock
+            with sqlite_reading(), current_app.test_request_context("/"), force_locale(locale):
                 made = builder(kind)(user, params, progress)
         finally:
-            read_only.reset(reading)
             db.session.rollback()
         key = f"export-{job_id}-{secrets.token_hex(8)}"
         get_store().put(key, made.data)

@@ -124,14 +124,11 @@ def register_tasks(huey, app) -> dict:
 
     def _count_dashboard(key) -> bool:
         """Count one dashboard snapshot again (reading outside SQLite's writer lock) and keep it."""
-        from webapp.core.database import read_only, write_retrying
+        from webapp.core.database import sqlite_reading, write_retrying
         from webapp.results.dashboard.snapshots import recount_key, store_snapshot
 
-        reading = read_only.set(True)
-        try:
+        with sqlite_reading():
             row = recount_key(key, app.config["BABEL_DEFAULT_TIMEZONE"])
-        finally:
-            read_only.reset(reading)
         if row is None:
             db.session.rollback()
             return False

@@ -17,7 +17,7 @@ from flask_login import current_user, login_required, login_user
 from webapp.auth.loaders import SESSION_KEY
 from webapp.auth.operations import end_session, start_session
 from webapp.authz import require
-from webapp.core.database import read_only
+from webapp.core.database import sqlite_reading
 from webapp.core.formdata import form_to_dict
 from webapp.core.views import load_form
 from webapp.extensions import db
@@ -68,11 +68,8 @@ def _writes(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        token = read_only.set(False)
-        try:
+        with sqlite_reading(False):
             return view(*args, **kwargs)
-        finally:
-            read_only.reset(token)
 
     return wrapped
 
