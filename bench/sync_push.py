@@ -32,7 +32,7 @@ import threading
 import time
 import urllib.request
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -144,79 +144,99 @@ def run_pushes(base: str, sups: list[dict], plans: list[dict], parallel: int):
     return time.perf_counter() - t0, latencies, statuses
 
 
+_client: dict = {}  # in each baseline client process: its engine, the mode, the time written
+
+
+def _start_client(db_url: str, records_kept: bool, now: datetime) -> None:
+    _client.update(engine=create_engine(db_url, pool_size=1), records_kept=records_kept, now=now)
+
+
+def _keep(conn, params, stored_rows) -> None:
+    """The record-keeping rows of one transaction's changes (`records_kept`)."""
+    from webapp.sync_store.models import AppliedMutation, Change, Revision
+
+    if not _client["records_kept"]:
+        return
+    now = _client["now"]
+    ids = [p["fid"] for p in params] if "fid" in params[0] else [p["id"] for p in params]
+    revisions, feed, log = [], [], []
+    for fid in ids:
+        row = stored_rows[fid]
+        row["version"] = row.get("version", 0) + 1
+        data = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
+        revisions.append({"entity": "finding", "record_id": fid, "version": row["version"], "kind": "accepted",
+                          "data": data, "changed": {"severity": data.get("severity")}, "user_id": row["supervisor_id"],
+                          "device_id": None, "mutation_id": str(uuid.uuid4()), "client_time": now,
+                          "server_time": now, "actor": "device"})
+        feed.append({"entity": "finding", "record_id": fid, "version": row["version"], "deleted": False,
+                     "department_id": row["department_id"], "supervisor_id": row["supervisor_id"],
+                     "changed_at": now})
+        log.append({"mutation_id": revisions[-1]["mutation_id"], "device_id": None, "user_id": row["supervisor_id"],
+                    "entity": "finding", "record_id": fid, "applied_at": now,
+                    "result": {"status": "applied", "version": row["version"], "conflicts": [], "errors": {}}})
+    conn.execute(Revision.__table__.insert(), revisions)
+    conn.execute(Change.__table__.delete().where(Change.__table__.c.record_id.in_(ids)))
+    conn.execute(Change.__table__.insert(), feed)
+    conn.execute(AppliedMutation.__table__.insert(), log)
+
+
+def _baseline_supervisor(pair) -> int:
+    """One supervisor's rows and changes, bare, in a client process (see `baseline`)."""
+    from webapp.findings.models import Finding
+
+    sup, p = pair
+    engine, now, table = _client["engine"], _client["now"], Finding.__table__
+    rows = [{"id": str(uuid.uuid4()), "visit_id": sup["visit_id"], "site_id": sup["site_id"],
+             "supervisor_id": sup["user_id"], "department_id": sup["dept_id"], "title": f"问题 {n}",
+             "severity": "medium", "area": "process", "description": "地面湿滑，未设置警示标识",
+             "photos": [], "status": "open", "captured_at": now, "created_at": now, "updated_at": now,
+             "version": 1, "has_conflict": False} for n in range(len(p["ids"]))]
+    alias = {old: row["id"] for old, row in zip(p["ids"], rows, strict=True)}
+    severity = text("UPDATE findings SET severity = :v, version = version + 1, updated_at = :t WHERE id = :fid")
+    impact = text("UPDATE findings SET impact = :v, version = version + 1, updated_at = :t WHERE id = :fid")
+    delete = text("UPDATE findings SET deleted_at = :t, version = version + 1 WHERE id = :fid")
+    phone_edit = [{"fid": alias[f], "v": "high", "t": now} for f in p["ids"] if f not in p["deleted"]]
+    phone_del = [{"fid": alias[f], "t": now} for f in p["deleted"]]
+    tab_same = [{"fid": alias[f], "v": "low", "t": now} for f in p["tablet"] if f in p["same_field"]]
+    tab_other = [{"fid": alias[f], "v": "全店顾客", "t": now} for f in p["tablet"] if f not in p["same_field"]]
+    stored_rows = {row["id"]: {**row, "version": 0} for row in rows}
+    for i in range(0, len(rows), BATCH):
+        with engine.begin() as conn:
+            conn.execute(table.insert(), rows[i:i + BATCH])
+            _keep(conn, rows[i:i + BATCH], stored_rows)
+    for stmt, params in ((severity, phone_edit), (delete, phone_del), (severity, tab_same), (impact, tab_other)):
+        for i in range(0, len(params), BATCH):
+            with engine.begin() as conn:
+                conn.execute(stmt, params[i:i + BATCH])
+                _keep(conn, params[i:i + BATCH], stored_rows)
+    return len(rows) + len(phone_edit) + len(phone_del) + len(tab_same) + len(tab_other)
+
+
+def _ready(_n) -> bool:
+    with _client["engine"].connect():
+        return True
+
+
 def baseline(db_url: str, sups: list[dict], plans: list[dict], parallel: int, *,
              records_kept: bool = False) -> tuple[float, int]:
     """The same rows and the same changes by bare executemany INSERT/UPDATE/DELETE statements, one
-    transaction per 100, from `parallel` concurrent clients (one connection each): what a competent
-    engineer writes when nothing is merged, checked or recorded. Returns (changes/s, changes).
+    transaction per 100, from `parallel` concurrent clients — processes, one connection each, as the
+    push has two server processes (threads of one process would share one core for their Python):
+    what a competent engineer writes when nothing is merged, checked or recorded. Returns
+    (changes/s, changes).
 
     `records_kept`: a second reference, not the goal's — each transaction also writes, bare, the rows
     sync must keep per change (a revision with the record's data, its change-feed row replaced, the
     mutation's log entry): the write volume the push cannot avoid, without HTTP, merging or checks."""
-    from webapp.findings.models import Finding
-    from webapp.sync_store.models import AppliedMutation, Change, Revision
+    import multiprocessing
 
-    table = Finding.__table__
-    engine = create_engine(db_url, pool_size=parallel)
-    now = datetime.now(UTC)
-
-    def keep(conn, params, stored_rows):
-        """The record-keeping rows of one transaction's changes (`records_kept`)."""
-        if not records_kept:
-            return
-        ids = [p["fid"] for p in params] if "fid" in params[0] else [p["id"] for p in params]
-        revisions, feed, log = [], [], []
-        for fid in ids:
-            row = stored_rows[fid]
-            row["version"] = row.get("version", 0) + 1
-            data = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
-            revisions.append({"entity": "finding", "record_id": fid, "version": row["version"], "kind": "accepted",
-                              "data": data, "changed": {"severity": data.get("severity")}, "user_id": row["supervisor_id"],
-                              "device_id": None, "mutation_id": str(uuid.uuid4()), "client_time": now,
-                              "server_time": now, "actor": "device"})
-            feed.append({"entity": "finding", "record_id": fid, "version": row["version"], "deleted": False,
-                         "department_id": row["department_id"], "supervisor_id": row["supervisor_id"],
-                         "changed_at": now})
-            log.append({"mutation_id": revisions[-1]["mutation_id"], "device_id": None, "user_id": row["supervisor_id"],
-                        "entity": "finding", "record_id": fid, "applied_at": now,
-                        "result": {"status": "applied", "version": row["version"], "conflicts": [], "errors": {}}})
-        conn.execute(Revision.__table__.insert(), revisions)
-        conn.execute(Change.__table__.delete().where(Change.__table__.c.record_id.in_(ids)))
-        conn.execute(Change.__table__.insert(), feed)
-        conn.execute(AppliedMutation.__table__.insert(), log)
-
-    def run_supervisor(pair):
-        sup, p = pair
-        rows = [{"id": str(uuid.uuid4()), "visit_id": sup["visit_id"], "site_id": sup["site_id"],
-                 "supervisor_id": sup["user_id"], "department_id": sup["dept_id"], "title": f"问题 {n}",
-                 "severity": "medium", "area": "process", "description": "地面湿滑，未设置警示标识",
-                 "photos": [], "status": "open", "captured_at": now, "created_at": now, "updated_at": now,
-                 "version": 1, "has_conflict": False} for n in range(len(p["ids"]))]
-        alias = {old: row["id"] for old, row in zip(p["ids"], rows, strict=True)}
-        severity = text("UPDATE findings SET severity = :v, version = version + 1, updated_at = :t WHERE id = :fid")
-        impact = text("UPDATE findings SET impact = :v, version = version + 1, updated_at = :t WHERE id = :fid")
-        delete = text("UPDATE findings SET deleted_at = :t, version = version + 1 WHERE id = :fid")
-        phone_edit = [{"fid": alias[f], "v": "high", "t": now} for f in p["ids"] if f not in p["deleted"]]
-        phone_del = [{"fid": alias[f], "t": now} for f in p["deleted"]]
-        tab_same = [{"fid": alias[f], "v": "low", "t": now} for f in p["tablet"] if f in p["same_field"]]
-        tab_other = [{"fid": alias[f], "v": "全店顾客", "t": now} for f in p["tablet"] if f not in p["same_field"]]
-        stored_rows = {row["id"]: {**row, "version": 0} for row in rows}
-        for i in range(0, len(rows), BATCH):
-            with engine.begin() as conn:
-                conn.execute(table.insert(), rows[i:i + BATCH])
-                keep(conn, rows[i:i + BATCH], stored_rows)
-        for stmt, params in ((severity, phone_edit), (delete, phone_del), (severity, tab_same), (impact, tab_other)):
-            for i in range(0, len(params), BATCH):
-                with engine.begin() as conn:
-                    conn.execute(stmt, params[i:i + BATCH])
-                    keep(conn, params[i:i + BATCH], stored_rows)
-        return len(rows) + len(phone_edit) + len(phone_del) + len(tab_same) + len(tab_other)
-
-    t0 = time.perf_counter()
-    with ThreadPoolExecutor(parallel) as pool:
-        done = sum(pool.map(run_supervisor, zip(sups, plans, strict=True)))
-    elapsed = time.perf_counter() - t0
-    engine.dispose()
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(parallel, mp_context=context, initializer=_start_client,
+                             initargs=(db_url, records_kept, datetime.now(UTC))) as pool:
+        list(pool.map(_ready, range(parallel * 4)))  # every client started and connected
+        t0 = time.perf_counter()
+        done = sum(pool.map(_baseline_supervisor, zip(sups, plans, strict=True)))
+        elapsed = time.perf_counter() - t0
     return done / elapsed, done
 
 
