@@ -70,14 +70,23 @@ def test_dashboard_in_english_and_on_a_phone(browser, server, shot):
     _charts_drawn(page)
     ctx.close()
 
-    ctx, page = signed_in(browser, server, "manager", "manager-demo-2026", "zh-CN", PHONE)
-    page.goto(server + "/results/")
-    _charts_drawn(page)
-    assert page.locator("h1").inner_text() == "决策支持"
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 360 + 1, f"the page scrolls sideways on a phone ({width}px)"
-    shot(page, "dashboard-manager-phone-zh-CN")
-    ctx.close()
+    for lang, title in (("zh-CN", "决策支持"), ("en", "Decision dashboard")):
+        ctx, page = signed_in(browser, server, "manager", "manager-demo-2026", lang, PHONE)
+        page.goto(server + "/results/")
+        _charts_drawn(page)
+        assert page.locator("h1").inner_text() == title
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360 + 1, f"the page scrolls sideways on a phone ({width}px)"
+        # Each before / this period / change table stays inside its card's padding (in English the
+        # longer headers once pushed the "Change" column onto the card's edge).
+        overflow = page.evaluate("""() => [...document.querySelectorAll('table.chart-data')].map((t) => {
+          const card = t.closest('.card');
+          const inner = card.getBoundingClientRect().right - parseFloat(getComputedStyle(card).paddingRight);
+          return Math.round(t.getBoundingClientRect().right - inner);
+        })""")
+        assert overflow and max(overflow) <= 0, f"{lang}: tables wider than their card by {overflow} px"
+        shot(page, f"dashboard-manager-phone-{lang}")
+        ctx.close()
 
 
 def test_the_figures_say_when_they_were_counted_and_update_themselves(browser, server, shot):
