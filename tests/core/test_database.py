@@ -1,5 +1,5 @@
 """webapp/core/database.py: the planner statistics SQLite never gathers by itself, refreshed nightly
-by the job queue (PostgreSQL's autovacuum keeps its own)."""
+by the job queue (PostgreSQL's autovacuum keeps its own); how a transaction begins on SQLite."""
 
 from datetime import UTC, datetime
 
@@ -31,3 +31,48 @@ def test_the_nightly_run_is_on_the_queues_schedule_and_runs(app, world, pinned_c
     huey.execute(due["database_statistics"])
     if db.engine.dialect.name == "sqlite":
         assert db.session.execute(text("SELECT count(*) FROM sqlite_stat1")).scalar() > 0
+
+
+def test_sqlite_reading_chooses_how_a_transaction_begins_and_restores_what_held(app, world):
+    """`sqlite_reading()`: a transaction begun inside reads without SQLite's writer lock, one begun in
+    `sqlite_reading(False)` takes it at BEGIN (a second writer waits, here fails at once); what held
+    before comes back, after an error too."""
+    import sqlite3
+
+    import pytest
+
+    from webapp.core.database import read_only, sqlite_reading
+
+    db.session.commit()
+
+    def other_writer_can_write() -> bool:
+        path = db.engine.url.database
+        conn = sqlite3.connect(path, timeout=0.05)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.rollback()
+            return True
+        except sqlite3.OperationalError as e:
+            assert "locked" in str(e)
+            return False
+        finally:
+            conn.close()
+
+    assert read_only.get() is False
+    with sqlite_reading():
+        assert read_only.get() is True
+        db.session.execute(text("SELECT count(*) FROM findings")).scalar()
+        if db.engine.dialect.name == "sqlite":
+            assert other_writer_can_write()  # a reader's BEGIN takes no lock
+        db.session.rollback()
+        with sqlite_reading(False):
+            assert read_only.get() is False
+            db.session.execute(text("SELECT count(*) FROM findings")).scalar()
+            if db.engine.dialect.name == "sqlite":
+                assert not other_writer_can_write()  # BEGIN IMMEDIATE: this transaction holds the lock
+            db.session.rollback()
+        assert read_only.get() is True
+    assert read_only.get() is False
+    with pytest.raises(ZeroDivisionError), sqlite_reading():
+        1 / 0  # noqa: B018
+    assert read_only.get() is False
