@@ -33,6 +33,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+FLASK = [sys.executable, "-m", "flask", "--app", "webapp"]  # the app's CLI, as `make run` calls it
+
+
 def instance_env(inst: Path) -> dict:
     """The environment of a test server whose instance folder (SQLite database, photos) is `inst`."""
     return {**os.environ, "INSTANCE_PATH": str(inst), "DATABASE_URL": f"sqlite:///{inst / 'e2e.db'}",
@@ -50,9 +53,8 @@ def seed_demo(inst: Path) -> None:
     if not _seeded:
         built = Path(tempfile.mkdtemp(prefix="e2e-demo-"))
         atexit.register(shutil.rmtree, built, True)
-        flask = [sys.executable, "-m", "flask", "--app", "webapp"]
         for step in (["db", "upgrade"], ["seed-demo"]):
-            subprocess.run([*flask, *step], env=instance_env(built), check=True, cwd=ROOT, capture_output=True)
+            subprocess.run([*FLASK, *step], env=instance_env(built), check=True, cwd=ROOT, capture_output=True)
         _seeded.append(built)
     inst.mkdir(parents=True, exist_ok=True)
     for item in _seeded[0].iterdir():  # e2e.db (its -wal too, if one is left) and media/
@@ -67,7 +69,6 @@ def serve(inst: Path):
     """The seeded demo (`seed_demo`), then the app under gunicorn and a job-queue worker — the way
     `make run` sets it up."""
     env = instance_env(inst)
-    flask = [sys.executable, "-m", "flask", "--app", "webapp"]
     seed_demo(inst)
     port = _free_port()
     log = open(inst / "server.log", "wb")  # noqa: SIM115 (closed at teardown)
@@ -76,7 +77,7 @@ def serve(inst: Path):
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log,
     )
     # The job queue's worker beside it, as `make run` starts one (the dashboard's recounts, the outbox).
-    worker = subprocess.Popen([*flask, "jobs", "worker", "--workers", "1"], env=env, cwd=ROOT,
+    worker = subprocess.Popen([*FLASK, "jobs", "worker", "--workers", "1"], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):

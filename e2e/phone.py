@@ -80,13 +80,10 @@ class Deployment:
     another SHELL_BUILD) while the phone keeps the same origin, service worker and IndexedDB."""
 
     def __init__(self, inst):
-        import sys
-
         from e2e.conftest import ROOT, _free_port, instance_env
 
         self.inst, self.root, self.port = inst, ROOT, _free_port()
         self.env = instance_env(inst)
-        self.flask = [sys.executable, "-m", "flask", "--app", "webapp"]
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = None
 

@@ -4,14 +4,12 @@ Screens of /account/ on a phone and a desktop in both languages go to docs/scree
 app's "account disabled" banner goes to e2e/artifacts/."""
 
 import json
-import os
 import subprocess
-import sys
 
 import pytest
 from PIL import Image
 
-from e2e.conftest import DESKTOP, ROOT, docs_screenshots, login, serve
+from e2e.conftest import DESKTOP, FLASK, ROOT, docs_screenshots, instance_env, login, serve
 from e2e.phone import open_app, wait_until
 
 SHOTS = docs_screenshots()  # docs/screenshots/ only with UPDATE_DOCS_SCREENSHOTS=1
@@ -32,10 +30,7 @@ def site(tmp_path_factory):
 
 
 def flask_cli(inst, *args):
-    env = {**os.environ, "INSTANCE_PATH": str(inst), "DATABASE_URL": f"sqlite:///{inst / 'e2e.db'}",
-           "SECRET_KEY": "e2e-secret", "MEDIA_ROOT": str(inst / "media")}
-    subprocess.run([sys.executable, "-m", "flask", "--app", "webapp", *args], env=env, check=True, cwd=ROOT,
-                   capture_output=True)
+    subprocess.run([*FLASK, *args], env=instance_env(inst), check=True, cwd=ROOT, capture_output=True)
 
 
 def small_png(path, page):
