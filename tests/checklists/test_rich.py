@@ -10,7 +10,7 @@ from tests.conftest import csrf_from
 from tests.photos.images import jpeg, sha
 from webapp.checklists.models import ChecklistTemplate
 from webapp.checklists.operations import templates_for_site_class
-from webapp.core.database import read_only
+from webapp.core.database import sqlite_reading
 from webapp.extensions import db
 from webapp.photos.models import PhotoRef
 from webapp.photos.operations import photo_visible_to
@@ -20,9 +20,8 @@ EN = {"Accept-Language": "en"}
 
 @pytest.fixture(autouse=True)
 def _reads_do_not_lock(app):
-    token = read_only.set(True)
-    yield
-    read_only.reset(token)
+    with sqlite_reading():
+        yield
 
 
 def _rich(**over):

@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from tests.conftest import csrf_from
 from webapp.checklists.models import ChecklistTemplate
-from webapp.core.database import read_only
+from webapp.core.database import sqlite_reading
 from webapp.extensions import db
 
 EN = {"Accept-Language": "en"}
@@ -11,9 +11,8 @@ EN = {"Accept-Language": "en"}
 
 @pytest.fixture(autouse=True)
 def _reads_do_not_lock(app):
-    token = read_only.set(True)
-    yield
-    read_only.reset(token)
+    with sqlite_reading():
+        yield
 
 
 def _form(template, **over):

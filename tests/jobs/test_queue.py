@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.jobs.conftest import wait_until
-from webapp.core.database import read_only
+from webapp.core.database import sqlite_reading
 from webapp.extensions import db
 from webapp.jobs import build_huey, get_huey
 from webapp.outbox.events import raise_event
@@ -17,12 +17,11 @@ from webapp.outbox.models import OutboxMessage
 def _status(key):
     """Read as a page does (SQLite: a plain BEGIN, no writer lock held while the test waits)."""
     db.session.rollback()
-    token = read_only.set(True)
     try:
-        return db.session.scalar(select(OutboxMessage.status).where(OutboxMessage.idempotency_key == key))
+        with sqlite_reading():
+            return db.session.scalar(select(OutboxMessage.status).where(OutboxMessage.idempotency_key == key))
     finally:
         db.session.rollback()
-        read_only.reset(token)
 
 
 def test_a_commit_with_messages_is_delivered_by_the_worker(app, endpoint, receiver, queue):
@@ -96,12 +95,11 @@ def test_huey_url_selects_the_backend(app, tmp_path):
 
 def _attempts(key):
     db.session.rollback()
-    token = read_only.set(True)
     try:
-        return db.session.scalar(select(OutboxMessage.attempts).where(OutboxMessage.idempotency_key == key))
+        with sqlite_reading():
+            return db.session.scalar(select(OutboxMessage.attempts).where(OutboxMessage.idempotency_key == key))
     finally:
         db.session.rollback()
-        read_only.reset(token)
 
 
 def test_receiver_down_500_and_timeout_through_the_queue(app, endpoint, receiver, queue, pinned_clock):

@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.jobs.conftest import REDIS_URL, require_redis, wait_until
-from webapp.core.database import read_only
+from webapp.core.database import sqlite_reading
 from webapp.extensions import db
 from webapp.jobs import get_huey
 from webapp.outbox import operations as ops
@@ -82,13 +82,12 @@ def _stop(proc, sig=signal.SIGKILL):
 def _rows() -> dict[str, tuple[str, int]]:
     """key → (status, attempts), read as a page does (SQLite: no writer lock held while waiting)."""
     db.session.rollback()
-    token = read_only.set(True)
     try:
-        return {k: (s, a) for k, s, a in db.session.execute(
-            select(OutboxMessage.idempotency_key, OutboxMessage.status, OutboxMessage.attempts))}
+        with sqlite_reading():
+            return {k: (s, a) for k, s, a in db.session.execute(
+                select(OutboxMessage.idempotency_key, OutboxMessage.status, OutboxMessage.attempts))}
     finally:
         db.session.rollback()
-        read_only.reset(token)
 
 
 def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_only_what_was_in_flight(

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, text
 
-from webapp.core.database import read_only
+from webapp.core.database import sqlite_reading
 from webapp.extensions import db
 from webapp.outbox import operations as ops
 from webapp.outbox.models import DeliveryAttempt, OutboxMessage
@@ -20,12 +20,8 @@ def _enqueue(endpoint, n=1, event="finding.recorded"):
 
 def _count_committed() -> int:
     """What a worker could see: the committed rows, read on a connection of its own."""
-    token = read_only.set(True)
-    try:
-        with db.engine.connect() as conn:
-            return conn.execute(text("SELECT count(*) FROM outbox_messages")).scalar()
-    finally:
-        read_only.reset(token)
+    with sqlite_reading(), db.engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM outbox_messages")).scalar()
 
 
 def _later(clock, seconds):

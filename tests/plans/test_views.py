@@ -19,11 +19,10 @@ ZH = {"Accept-Language": "zh-CN"}
 def _reads_do_not_lock(app):
     """The test's own session only reads between requests: on SQLite it must not take the write lock
     (BEGIN IMMEDIATE), or the request it is waiting for could not write."""
-    from webapp.core.database import read_only
+    from webapp.core.database import sqlite_reading
 
-    token = read_only.set(True)
-    yield
-    read_only.reset(token)
+    with sqlite_reading():
+        yield
 
 
 def _token(client, url="/plans/"):

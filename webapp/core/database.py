@@ -28,6 +28,7 @@ def sqlite_reading(reading: bool = True):
     finally:
         read_only.reset(token)
 
+
 SQLITE_BUSY_MS = 30_000
 
 

@@ -9,11 +9,10 @@ from webapp.results.models import Evaluation
 
 @pytest.fixture(autouse=True)
 def _reads_do_not_lock(app):
-    from webapp.core.database import read_only
+    from webapp.core.database import sqlite_reading
 
-    token = read_only.set(True)
-    yield
-    read_only.reset(token)
+    with sqlite_reading():
+        yield
 
 
 @pytest.fixture
