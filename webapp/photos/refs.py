@@ -36,22 +36,24 @@ def photo_hashes(value) -> set[str]:
 def _before_flush(session: Session, _ctx, _instances) -> None:
     rewrite: dict[str, set[str]] = {}  # entity → ids whose rows are replaced
     rows = []
-    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+    # Each of session.new, .dirty and .deleted is computed anew when asked: asked once here.
+    new, dirty, deleted = session.new, session.dirty, session.deleted
+    for obj in list(new) + list(dirty) + list(deleted):
         if isinstance(obj, Attachment):
-            if obj in session.new and obj.note_id and obj.content_type in IMAGE_TYPES:
+            if obj in new and obj.note_id and obj.content_type in IMAGE_TYPES:
                 rows.append({"sha256": obj.sha256, "entity": PLAN_NOTE, "record_id": obj.note_id})
             continue
         entity = ENTITY.get(type(obj))
         if entity is None:
             continue
         attr = ATTRIBUTE.get(type(obj), "photos")
-        if obj in session.dirty and not get_history(obj, attr).has_changes():
+        if obj in dirty and not get_history(obj, attr).has_changes():
             continue
         if obj.id is None:
             obj.id = new_id()
-        if obj not in session.new:  # a record being created has no rows yet: nothing to replace
+        if obj not in new:  # a record being created has no rows yet: nothing to replace
             rewrite.setdefault(entity, set()).add(obj.id)
-        if obj not in session.deleted:
+        if obj not in deleted:
             rows.extend({"sha256": sha, "entity": entity, "record_id": obj.id} for sha in sorted(photo_hashes(getattr(obj, attr))))
     table = PhotoRef.__table__
     for entity, ids in rewrite.items():
