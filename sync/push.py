@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import insert, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm.util import identity_key
 
 from sync.merge import CONFLICT, ILLEGAL, TAKE, merge_delete, merge_scalar, merge_set, merge_status
 from sync.protocol import (
@@ -237,7 +238,12 @@ class Push:
         self._records: dict[tuple[str, str], Any] = {}
         for entity, ids in sorted(by_entity.items()):
             model = self.entities[entity].model
-            stmt = select(model).where(among(model.id, sorted(ids))).execution_options(populate_existing=True)
+            stmt = select(model).where(among(model.id, sorted(ids)))
+            identity = self.session.identity_map
+            if any(identity.get(identity_key(model, pk)) is not None for pk in ids):
+                # What the session holds of them is overwritten by what the locked read finds.
+                # Asked only then: overwriting (populate_existing) costs on every row loaded.
+                stmt = stmt.execution_options(populate_existing=True)
             if self.is_pg:
                 # In id order, so every push takes its row locks in the same order; NO KEY, so
                 # inserting a child row (a foreign-key share lock) does not wait for it.

@@ -245,3 +245,29 @@ def test_audit_trail_keeps_capture_time(world, devs):
     assert (rev.user_id, rev.device_id, rev.mutation_id, rev.kind) == (
         world["users"]["sup1"].id, d.device_id, m["mutation_id"], "accepted")
     assert rev.client_time.isoformat() == "2026-11-20T00:00:00+00:00" and rev.server_time > rev.client_time
+
+
+def test_a_record_the_session_already_holds_is_read_afresh_under_the_lock(world, devs):
+    """The push reads its records under the lock; a copy the session held from before (here: loaded,
+    then its transaction ended without expiring it) must not stand in for the stored row."""
+    from webapp.sync_store.operations import parse_mutation
+    from webapp.sync_store.policy import make_engine
+
+    fid = _finding(devs, world)
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        held = session.get(Finding, fid)
+        assert (held.version, held.severity) == (1, "medium")
+        session.commit()
+        assert devs["manager"].push_one("finding", fid, {"severity": "critical"}, base_version=1)["status"] == "applied"
+        assert (held.version, held.severity) == (1, "medium")  # still the old copy
+        sup = world["users"]["sup1"]
+        raw = devs["sup1"].mutation("finding", fid, {"severity": "low"}, 1)
+        [result] = make_engine().push(sup, new_id(), [parse_mutation(raw)])
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+    assert result["status"] == "conflict" and result["version"] == 3
+    assert [c["field"] for c in result["conflicts"]] == ["severity"]
+    assert db.session.get(Finding, fid).severity == "critical"
