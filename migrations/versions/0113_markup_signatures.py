@@ -29,5 +29,4 @@ def downgrade():
     with op.batch_alter_table('visits') as batch_op:
         batch_op.drop_column('closing_signature')
         batch_op.drop_column('opening_signature')
-    with op.batch_alter_table('findings') as batch_op:
-        batch_op.drop_column('markup')
+    op.drop_column('findings', 'markup')  # no batch: SQLite would rebuild the table and lose 0002's triggers
