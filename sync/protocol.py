@@ -149,13 +149,19 @@ class Result:
                 "conflicts": self.conflicts, "errors": self.errors, "missing_photos": self.missing_photos}
 
 
+_DEFAULTED: dict = {}  # (model, entity) → [(field, its column default)], the fields that have one
+
+
 def fill_defaults(obj, spec) -> None:
     """Column defaults now, not at INSERT, so version 1's revision shows the record as stored."""
-    for column in type(obj).__table__.columns:
-        name = column.key
-        if (name in spec.fields or name == "has_conflict") and getattr(obj, name, None) is None \
-                and column.default is not None:
-            default = column.default
+    key = (type(obj), spec.name)
+    defaulted = _DEFAULTED.get(key)
+    if defaulted is None:
+        defaulted = _DEFAULTED[key] = [
+            (column.key, column.default) for column in type(obj).__table__.columns
+            if (column.key in spec.fields or column.key == "has_conflict") and column.default is not None]
+    for name, default in defaulted:
+        if getattr(obj, name, None) is None:
             if default.is_scalar:
                 setattr(obj, name, default.arg)
             elif default.is_callable:

@@ -51,6 +51,13 @@ def test_unchanged_flush_does_not_bump(world):
     f.title = f.title  # same value
     db.session.commit()
     assert f.version == 1 and len(_revisions(f.id)) == 1
+    title = f.title
+    f.title, f.title = "改过", title  # changed and changed back: set, yet not modified
+    db.session.commit()
+    assert f.version == 1 and len(_revisions(f.id)) == 1
+    f.visit = world["visits"][1]  # a change through a relationship is one
+    db.session.commit()
+    assert f.version == 2 and len(_revisions(f.id)) == 2
 
 
 def test_revision_records_who_from_the_sync_context(world):

@@ -23,6 +23,7 @@ from flask import g, has_app_context
 from sqlalchemy import delete, event, insert, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import get_history, instance_state
+from sqlalchemy.orm.base import PassiveFlag
 from sqlalchemy.orm.exc import StaleDataError
 
 from sync.sql import among
@@ -123,6 +124,24 @@ def _changed_fields(spec, obj, data: dict) -> dict:
     return changed
 
 
+def _is_modified(obj) -> bool:
+    """`session.is_modified(obj, include_collections=False)`, asking only the attributes set since
+    the record was loaded (their old values are in committed_state; no other can have changed) rather
+    than each of the model's attributes."""
+    state = instance_state(obj)
+    if not state.modified:
+        return False
+    attributes = state.manager
+    for key in state.committed_state:
+        impl = attributes[key].impl
+        if hasattr(impl, "get_collection") or not hasattr(impl, "get_history"):
+            continue
+        added, _unchanged, deleted = impl.get_history(state, state.dict, passive=PassiveFlag.NO_CHANGE)
+        if added or deleted:
+            return True
+    return False
+
+
 def _before_flush(session: Session, _ctx, _instances):
     follow_owners(session)
     touched = []
@@ -138,7 +157,7 @@ def _before_flush(session: Session, _ctx, _instances):
             continue
         if obj in new:
             touched.append((obj, False))
-        elif session.is_modified(obj, include_collections=False):
+        elif _is_modified(obj):
             touched.append((obj, True))
     if not touched:
         return
