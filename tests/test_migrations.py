@@ -2,7 +2,7 @@
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 
 from webapp import create_app
@@ -35,8 +35,6 @@ def test_a_downgrade_and_upgrade_keep_the_full_text_triggers_on_sqlite(tmp_path)
     """0002's triggers keep findings_fts in step with findings; a later migration that rebuilds the
     findings table on SQLite (a batch operation) would drop them silently, and search would miss
     every finding written afterwards."""
-    from flask_migrate import downgrade
-
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "MEDIA_ROOT": str(tmp_path / "m")})
     triggers = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'findings' ORDER BY name"

@@ -1,11 +1,13 @@
 """webapp/core/database.py: the planner statistics SQLite never gathers by itself, refreshed nightly
 by the job queue (PostgreSQL's autovacuum keeps its own); how a transaction begins on SQLite."""
 
+import sqlite3
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import text
 
-from webapp.core.database import refresh_statistics
+from webapp.core.database import read_only, refresh_statistics, sqlite_reading
 from webapp.extensions import db
 from webapp.jobs import get_huey
 
@@ -37,12 +39,6 @@ def test_sqlite_reading_chooses_how_a_transaction_begins_and_restores_what_held(
     """`sqlite_reading()`: a transaction begun inside reads without SQLite's writer lock, one begun in
     `sqlite_reading(False)` takes it at BEGIN (a second writer waits, here fails at once); what held
     before comes back, after an error too."""
-    import sqlite3
-
-    import pytest
-
-    from webapp.core.database import read_only, sqlite_reading
-
     db.session.commit()
 
     def other_writer_can_write() -> bool:

@@ -10,6 +10,8 @@ from tests.sync.conftest import new_id
 from webapp.extensions import db
 from webapp.models import AppliedMutation, Conflict, Finding, Photo, Revision, Visit
 from webapp.rectification.operations import submit_plan
+from webapp.sync_store.operations import parse_mutation
+from webapp.sync_store.policy import make_engine
 
 
 @pytest.fixture
@@ -250,9 +252,6 @@ def test_audit_trail_keeps_capture_time(world, devs):
 def test_a_record_the_session_already_holds_is_read_afresh_under_the_lock(world, devs):
     """The push reads its records under the lock; a copy the session held from before (here: loaded,
     then its transaction ended without expiring it) must not stand in for the stored row."""
-    from webapp.sync_store.operations import parse_mutation
-    from webapp.sync_store.policy import make_engine
-
     fid = _finding(devs, world)
     session = db.session()
     session.expire_on_commit = False
