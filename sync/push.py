@@ -4,7 +4,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.util import identity_key
 
@@ -23,7 +23,7 @@ from sync.protocol import (
     fill_defaults,
     wire,
 )
-from sync.sql import among
+from sync.sql import among, insert_rows
 
 UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
 
@@ -96,7 +96,7 @@ class Push:
             self._run_segment(segment, batched)
             if self._applied_rows:
                 # Recorded in this same transaction, committed with the effects.
-                self.session.execute(insert(M), self._applied_rows)
+                insert_rows(self.session, M.__table__, self._applied_rows)
         finally:
             self.policy.forget(self.session)
             self.policy.set_context(self.session)

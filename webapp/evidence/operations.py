@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.orm.util import identity_key
 
-from sync.sql import among
+from sync.sql import among, insert_rows
 from webapp.evidence.geo import fence
 from webapp.evidence.models import RecordEvidence, VisitCheckin
 from webapp.extensions import db
@@ -122,7 +122,7 @@ def record_push_evidence(user, device_id: str, mutations: list, results: list, d
                           received=received, offset=offset) for m in new]
     if rows:
         # One statement for the batch: a push brings up to hundreds of records at once.
-        db.session.execute(insert(RecordEvidence), rows)
+        insert_rows(db.session, RecordEvidence.__table__, rows)
     return len(rows)
 
 

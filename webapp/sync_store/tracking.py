@@ -20,13 +20,13 @@ raises StaleDataError, so a version number is never written twice.
 
 import click
 from flask import g, has_app_context
-from sqlalchemy import delete, event, insert, select, text
+from sqlalchemy import delete, event, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import get_history, instance_state
 from sqlalchemy.orm.base import PassiveFlag
 from sqlalchemy.orm.exc import StaleDataError
 
-from sync.sql import among
+from sync.sql import among, insert_rows
 from webapp.checklists.models import TemplateItem
 from webapp.core.models import new_id, utcnow
 from webapp.sync_store.entities import BY_MODEL, serialize
@@ -199,7 +199,7 @@ def _before_flush(session: Session, _ctx, _instances):
         revisions.sort(key=lambda row: order.get((row["entity"], row["record_id"]), last))
     savepoint = session.get_nested_transaction()
     session.info.setdefault(PENDING, []).extend((row, savepoint, existing) for row, existing in changes)
-    session.execute(insert(Revision.__table__), revisions)
+    insert_rows(session, Revision.__table__, revisions)
 
 
 def _before_commit(session: Session) -> None:
@@ -236,7 +236,7 @@ def _before_commit(session: Session) -> None:
         for i in range(0, len(ids), 500):
             session.execute(delete(changes_t).where(changes_t.c.entity == entity,
                                                     among(changes_t.c.record_id, ids[i:i + 500])))
-    session.execute(insert(changes_t), list(rows.values()))
+    insert_rows(session, changes_t, list(rows.values()))
 
 
 def _after_soft_rollback(session: Session, transaction) -> None:
