@@ -1,5 +1,5 @@
-"""`among(column, values)`: `column IN (values)`, written for each database. `insert_rows(session,
-table, rows)`: many rows inserted at once — on PostgreSQL by COPY.
+"""`among(column, values)`: `column IN (values)`, written for each database. `insert_rows(bind, table,
+rows)`: many rows inserted at once — on PostgreSQL by COPY.
 
 SQLAlchemy renders `IN` with one bound parameter per value. A push looks up its hundred records
 that way several times, and psycopg caches the parsing of a statement only while it has at most 50
@@ -16,6 +16,7 @@ PostgreSQL per row. The same rows through COPY: ≈ 13 µs and 11 µs (docs/benc
 
 from sqlalchemy import Boolean, bindparam, insert
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
@@ -52,19 +53,20 @@ def _among_any(element, compiler, **kw):
 COPY_FROM = 10  # rows: fewer go as one executemany (COPY takes a round trip more to start)
 
 
-def insert_rows(session, table, rows: list[dict]) -> None:
-    """INSERT `rows` (dicts with the same keys) into `table`, nothing returned, in the session's
-    transaction. On PostgreSQL by COPY: each value through its column type's bind processing, as
-    SQLAlchemy would send it; a failure raises the same SQLAlchemy error an INSERT would. Where a
-    column left out has a default computed in Python, as a plain executemany (COPY cannot run it)."""
+def insert_rows(bind, table, rows: list[dict]) -> None:
+    """INSERT `rows` (dicts with the same keys) into `table`, nothing returned, in the transaction of
+    `bind` (a Session or a Connection). On PostgreSQL by COPY: each value through its
+    column type's bind processing, as SQLAlchemy would send it; a failure raises the same SQLAlchemy
+    error an INSERT would. Where a column left out has a default computed in Python, as a plain
+    executemany (COPY cannot run it)."""
     if not rows:
         return
-    connection = session.connection()
+    connection = bind if isinstance(bind, Connection) else bind.connection()
     dialect = connection.dialect
     keys = tuple(rows[0])
     if dialect.name != "postgresql" or len(rows) < COPY_FROM or any(
             c.default is not None for c in table.columns if c.key not in keys):
-        session.execute(insert(table), rows)
+        connection.execute(insert(table), rows)
         return
     names, processors = _copy_plan(table, dialect, keys)
     statement = f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN"
