@@ -36,7 +36,8 @@ class among(ColumnElement):  # noqa: N801 (used like the function `in_` it stand
     def __init__(self, column, values):
         values = list(values)
         self.column = column
-        self.plain = column.in_(values)
+        # One expanding parameter (what `in_(values)` builds after coercing each value in Python).
+        self.plain = column.in_(bindparam(None, values, expanding=True, type_=column.type))
         self.array = bindparam(None, values, type_=ARRAY(column.type))
 
 
