@@ -174,7 +174,7 @@ def test_outside_the_fence_on_a_phone_in_english(browser, placed_server):
     ask.get_by_label("Reason (required outside the geofence)").fill(reason)
     ask.locator("button[type=submit]").click()
     expect(page.locator(".m-checkin-status")).to_contain_text("Checked in")
-    sync_now(page)  # online: "Sync now" rather than the minute's automatic sync
+    sync_now(page)  # online: "Sync now" rather than the automatic sync three seconds after the save
     wait_synced(page)
     ctx.close()
     # stored on the server: outside the fence (445 m from the site), with the reason

@@ -194,7 +194,7 @@ def test_the_same_screens_in_english(browser, server, shot):
     page.get_by_label("Title").blur()
     page.get_by_role("button", name="Save").click()
     page.wait_for_url("**/findings")
-    sync_now(page)  # online: "Sync now" rather than the minute's automatic sync
+    sync_now(page)  # online: "Sync now" rather than the automatic sync three seconds after the save
     wait_synced(page)
     # The desk offers the same completion, under the same rule.
     desk, mp = signed_in(browser, server, "manager", "manager-demo-2026", "en")

@@ -1,5 +1,6 @@
 // The phone app: routes /m/..., keeps the status bar (online/offline, "N unsynced") current,
-// syncs on open, on `online`, when the tab becomes visible, every minute while open and on demand.
+// syncs on open, on `online`, when the tab becomes visible, every minute while open, a few seconds
+// after each change the user saves while online, and on demand.
 import { meta } from "./db.js";
 import { unsyncedCount } from "./status.js";
 import { exportUnsynced, syncNow, isSyncing } from "./sync.js";
@@ -11,6 +12,9 @@ import * as rectification from "./views/rectification.js";
 
 const root = document.getElementById("app");
 const SYNC_EVERY_MS = 60_000;
+// A saved change goes out this long after it was saved (while online), with whatever else was saved
+// meanwhile: a run of answer taps is one sync, and a manager sees the finding seconds later.
+const SYNC_AFTER_SAVE_MS = 3_000;
 
 // Each render builds off-screen and is shown only if no newer render started meanwhile, so a slow
 // render from before a sync can never overwrite a newer one.
@@ -137,6 +141,17 @@ window.addEventListener("sync-state", (e) => { if (e.detail.state === "done") re
 window.addEventListener("route", () => route(true));
 window.addEventListener("rect-feed", rerouteSoon);
 window.addEventListener("popstate", () => route(true));
+let saveTimer = null;
+window.addEventListener("outbox-queued", () => {
+  // Offline, the `online` event sends it; signed out, nothing can be sent until the user signs in.
+  if (saveTimer !== null || !navigator.onLine || document.body.dataset.auth) return;
+  saveTimer = setTimeout(async () => {
+    saveTimer = null;
+    // A sync under way may have pushed before this change was saved: the next one starts after it.
+    if (isSyncing()) await syncNow();
+    if (navigator.onLine) sync();
+  }, SYNC_AFTER_SAVE_MS);
+});
 window.addEventListener("online", () => { refreshStatus(); sync(); });
 window.addEventListener("offline", refreshStatus);
 document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") sync(); });

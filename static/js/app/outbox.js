@@ -1,7 +1,7 @@
 // Every change is written together with its outbox mutation in ONE IndexedDB transaction, so a
 // change can never exist on the phone without the mutation that will send it (and vice versa).
 import { db, keyOf } from "./db.js";
-import { changed } from "./status.js";
+import { changed, queuedToSend } from "./status.js";
 
 const nowIso = () => new Date().toISOString();
 
@@ -54,6 +54,7 @@ export async function save(entity, id, changes, { photos = [], op = "upsert", af
   }
   await tx.done;
   changed();
+  queuedToSend();
   return rec;
 }
 
@@ -83,6 +84,7 @@ export async function remove(entity, id) {
   }
   await tx.done;
   changed();
+  if (!neverSent) queuedToSend();
   return { sent: !neverSent };
 }
 

@@ -6,6 +6,11 @@ export function changed() {
   window.dispatchEvent(new Event("store-changed"));
 }
 
+// A change the user made was queued to go out: an online phone sends it shortly (main.js).
+export function queuedToSend() {
+  window.dispatchEvent(new Event("outbox-queued"));
+}
+
 export async function unsyncedCount() {
   const d = await db();
   const [n, photos] = await Promise.all([d.count("outbox"), d.getAll("photos")]);

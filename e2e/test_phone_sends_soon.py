@@ -1,0 +1,92 @@
+"""An online phone sends what the supervisor saves within seconds, without "Sync now" and without
+waiting for the minute's automatic sync; a change saved while a sync is under way goes out in the
+sync after it; offline, nothing is attempted until the phone is back online."""
+
+import json
+import time
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
+
+from e2e.phone import open_app, snap, unsynced, wait_synced, wait_until
+from e2e.test_phone_faster_visit import PHONE_390, _start_adhoc
+
+# The minute's automatic sync first fires a minute after the page loads: a push seen before this
+# many seconds after loading was started by the save.
+BEFORE_THE_MINUTE = 50
+
+
+def _pushes(page) -> list:
+    """(monotonic time, mutations sent, statuses answered) of every push the page makes."""
+    seen = []
+
+    def on_response(resp):
+        if "/api/v1/sync/push" in resp.url and resp.request.method == "POST":
+            sent = json.loads(resp.request.post_data or "{}").get("mutations", [])
+            try:
+                results = resp.json().get("results", []) if resp.ok else []
+            except PlaywrightError:  # the page closed before the body was read
+                results = []
+            seen.append((time.monotonic(), [(m["entity"], m.get("data", {})) for m in sent],
+                         [r["status"] for r in results]))
+
+    page.on("response", on_response)
+    return seen
+
+
+def test_a_saved_answer_reaches_the_server_within_seconds(browser, server, shot):
+    ctx = browser.new_context(locale="zh-CN", **PHONE_390)
+    page = ctx.new_page()
+    open_app(page, server)
+    _start_adhoc(page, "徐汇门店", "开始")
+    wait_synced(page)
+
+    loaded = time.monotonic()
+    page.reload()  # the minute's timer starts again from here
+    page.wait_for_selector("body[data-ready]")
+    wait_synced(page)
+    pushes = _pushes(page)
+
+    # Online: one answer, no "Sync now" pressed.
+    saved = time.monotonic()
+    page.locator("article.m-item").nth(0).locator(".m-res-pass").click()
+    wait_until(page, "document.getElementById('unsynced').dataset.n !== '0'")
+    wait_synced(page, timeout=(loaded + BEFORE_THE_MINUTE - time.monotonic()) * 1000)
+    sent = [p for p in pushes if p[0] > saved and any(e == "checklist_answer" for e, _ in p[1])]
+    assert sent, pushes
+    assert sent[0][0] - loaded < BEFORE_THE_MINUTE
+    assert set(sent[0][2]) <= {"applied", "merged"}
+    expect(page.locator("#unsynced")).to_have_text("已全部同步")
+    snap(shot, page, "phone-sent-soon-zh")
+
+    # A change saved while a sync is under way (held at its pull): that sync pushed before the
+    # change existed, so another one follows it and sends the change.
+    held = []
+    page.route("**/api/v1/sync/pull**", lambda route: held.append(route) if not released else route.continue_())
+    released = []
+    page.locator("#sync-now").click()
+    wait_until(page, "document.body.dataset.sync === 'syncing'")
+    page.wait_for_timeout(300)
+    during = time.monotonic()
+    page.locator("article.m-item").nth(1).locator(".m-res-fail").click()
+    wait_until(page, "document.getElementById('unsynced').dataset.n !== '0'")
+    page.wait_for_timeout(4000)  # longer than the delay after a save: the timer is waiting on the sync
+    assert not [p for p in pushes if p[0] > during], "pushed while the earlier sync was still running"
+    released.append(True)
+    for route in held:
+        route.continue_()
+    wait_synced(page, timeout=(loaded + BEFORE_THE_MINUTE - time.monotonic()) * 1000)
+    assert [p for p in pushes if p[0] > during and any(e == "checklist_answer" for e, _ in p[1])], pushes
+
+    # Offline: saved on the phone, nothing attempted; back online, it goes out.
+    ctx.set_offline(True)
+    offline = time.monotonic()
+    page.locator("article.m-item").nth(2).locator(".m-res-pass").click()
+    wait_until(page, "document.getElementById('unsynced').dataset.n !== '0'")
+    page.wait_for_timeout(4000)
+    assert not [p for p in pushes if p[0] > offline]
+    assert unsynced(page) >= 1
+    ctx.set_offline(False)
+    wait_synced(page)
+    assert [p for p in pushes if p[0] > offline]
+    ctx.close()
