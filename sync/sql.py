@@ -65,11 +65,11 @@ def insert_rows(bind, table, rows: list[dict]) -> None:
     connection = bind if isinstance(bind, Connection) else bind.connection()
     dialect = connection.dialect
     keys = tuple(rows[0])
-    if dialect.name != "postgresql" or len(rows) < COPY_FROM or any(
-            c.default is not None for c in table.columns if c.key not in keys):
+    plan = _copy_plan(table, dialect, keys) if dialect.name == "postgresql" and len(rows) >= COPY_FROM else None
+    if plan is None:
         connection.execute(insert(table), rows)
         return
-    names, processors = _copy_plan(table, dialect, keys)
+    names, processors = plan
     statement = f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN"
     raw = connection.connection.driver_connection
     try:
@@ -83,13 +83,17 @@ def insert_rows(bind, table, rows: list[dict]) -> None:
 _plans: dict = {}
 
 
-def _copy_plan(table, dialect, keys: tuple) -> tuple[str, list]:
-    """The column list of the COPY and, per key, its column type's bind processor (or None)."""
-    plan = _plans.get((table, dialect, keys))
-    if plan is None:
+def _copy_plan(table, dialect, keys: tuple) -> tuple[str, list] | None:
+    """The column list of the COPY and, per key, its column type's bind processor (or None); None
+    where a column left out has a default computed in Python (COPY cannot run it)."""
+    key = (table, dialect, keys)
+    if key in _plans:
+        return _plans[key]
+    plan = None
+    if not any(c.default is not None for c in table.columns if c.key not in keys):
         preparer = dialect.identifier_preparer
-        columns = [table.columns[key] for key in keys]
+        columns = [table.columns[k] for k in keys]
         plan = (", ".join(preparer.format_column(c) for c in columns),
                 [(c.key, c.type.dialect_impl(dialect).bind_processor(dialect)) for c in columns])
-        _plans[(table, dialect, keys)] = plan
+    _plans[key] = plan
     return plan

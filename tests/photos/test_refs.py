@@ -47,6 +47,26 @@ def test_a_form_edit_writes_the_refs_in_its_transaction(app, world):
     assert [r for r in _refs() if r[1] == "checklist_answer"] == []
 
 
+def test_many_refs_in_one_flush(app, world):
+    # Enough rows for sync.sql.insert_rows to COPY them on PostgreSQL: the same refs either way,
+    # rolled back with the record, replaced when the list changes.
+    findings = world["findings"][:2]
+    findings[0].photos = [_h(i) for i in range(12)]
+    findings[1].photos = [_h(i) for i in range(10, 15)]
+    db.session.flush()
+    assert _refs(findings[0].id) == sorted((_h(i), "finding", findings[0].id) for i in range(12))
+    db.session.rollback()
+    assert _refs(findings[0].id) == [] and _refs(findings[1].id) == []
+    findings = world["findings"][:2]
+    findings[0].photos = [_h(i) for i in range(12)]
+    findings[1].photos = [_h(i) for i in range(10, 15)]
+    db.session.commit()
+    findings[0].photos = [_h(i) for i in range(6, 18)]
+    db.session.commit()
+    assert _refs(findings[0].id) == sorted((_h(i), "finding", findings[0].id) for i in range(6, 18))
+    assert _refs(findings[1].id) == sorted((_h(i), "finding", findings[1].id) for i in range(10, 15))
+
+
 def _answer(world, photos) -> str:
     visit = world["visits"][0]
     answer = ChecklistAnswer(visit_id=visit.id, item_id=visit.template.items[0].id, result="fail", photos=photos)

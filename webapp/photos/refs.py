@@ -3,11 +3,11 @@ rows whenever its `photos` list is written, in the same transaction, whoever wri
 form, the sync push, the phone-export import, the demo seed). Soft-deleted records keep their rows:
 their evidence is kept, and whoever sees the record still sees its photos."""
 
-from sqlalchemy import delete, event, insert
+from sqlalchemy import delete, event
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import get_history
 
-from sync.sql import among
+from sync.sql import among, insert_rows
 from webapp.checklists.models import TemplateItem
 from webapp.core.models import new_id
 from webapp.findings.models import Finding
@@ -65,7 +65,7 @@ def _before_flush(session: Session, _ctx, _instances) -> None:
         if PLAN_NOTE in {r["entity"] for r in rows}:
             _skip_existing_note_refs(session, unique)
         if unique:
-            session.execute(insert(table), list(unique.values()))
+            insert_rows(session, table, list(unique.values()))
 
 
 def _skip_existing_note_refs(session: Session, rows: dict) -> None:
