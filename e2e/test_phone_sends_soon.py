@@ -47,11 +47,18 @@ def test_a_saved_answer_reaches_the_server_within_seconds(browser, server, shot)
     wait_synced(page)
     pushes = _pushes(page)
 
-    # Online: one answer, no "Sync now" pressed.
+    # Online: one answer at the end of the checklist, no "Sync now" pressed.
     saved = time.monotonic()
-    page.locator("article.m-item").nth(0).locator(".m-res-pass").click()
+    last = page.locator("article.m-item").last
+    last.locator(".m-res-pass").click()
     wait_until(page, "document.getElementById('unsynced').dataset.n !== '0'")
+    scrolled = page.evaluate("window.scrollY")
+    assert scrolled > 500
     wait_synced(page, timeout=(loaded + BEFORE_THE_MINUTE - time.monotonic()) * 1000)
+    # The page redrawn after the sync stays where the supervisor was, with the answer shown.
+    page.wait_for_timeout(300)
+    assert abs(page.evaluate("window.scrollY") - scrolled) < 5
+    expect(last.locator(".m-res-pass")).to_have_attribute("aria-pressed", "true")
     sent = [p for p in pushes if p[0] > saved and any(e == "checklist_answer" for e, _ in p[1])]
     assert sent, pushes
     assert sent[0][0] - loaded < BEFORE_THE_MINUTE
