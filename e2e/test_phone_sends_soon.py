@@ -1,6 +1,7 @@
 """An online phone sends what the supervisor saves within seconds, without "Sync now" and without
 waiting for the minute's automatic sync; a change saved while a sync is under way goes out in the
-sync after it; offline, nothing is attempted until the phone is back online."""
+sync after it; offline, nothing is attempted until the phone is back online. A manager's review queue,
+left open, tells of a finding that arrived and links to the refreshed list."""
 
 import json
 import time
@@ -8,6 +9,7 @@ import time
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
+from e2e.conftest import signed_in
 from e2e.phone import open_app, snap, unsynced, wait_synced, wait_until
 from e2e.test_phone_faster_visit import PHONE_390, _start_adhoc
 
@@ -97,3 +99,37 @@ def test_a_saved_answer_reaches_the_server_within_seconds(browser, server, shot)
     wait_synced(page)
     assert [p for p in pushes if p[0] > offline]
     ctx.close()
+
+
+def test_the_managers_open_review_queue_learns_of_a_finding_saved_on_a_phone(browser, server, shot):
+    desk, mgr = signed_in(browser, server, "manager", "manager-demo-2026", "en")
+    mgr.goto(f"{server}/findings/review")
+    before = mgr.locator("#rq-awaiting").inner_text()
+    opened = time.monotonic()
+
+    ctx = browser.new_context(locale="zh-CN", **PHONE_390)
+    page = ctx.new_page()
+    open_app(page, server)
+    _start_adhoc(page, "徐汇门店", "开始")
+    wait_synced(page)
+    page.locator("article.m-item").nth(1).locator(".m-res-fail").click()
+    page.locator("article.m-item").nth(1).get_by_role("button", name="记录问题").click()
+    page.wait_for_url("**/m/finding/**")
+    page.get_by_label("标题").fill("收银台排队超过十人无人疏导")
+    page.get_by_label("标题").blur()
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_url("**/findings")
+    wait_synced(page)  # three seconds after the save, no "Sync now"
+    ctx.close()
+
+    # The manager's page, opened before and never reloaded, says so within its poll (15 s).
+    arrived = mgr.locator("#rq-awaiting .rq-arrived")
+    expect(arrived).to_contain_text("1 new finding arrived since this page was opened.", timeout=30000)
+    assert time.monotonic() - opened < BEFORE_THE_MINUTE
+    assert mgr.locator("#rq-awaiting").inner_text() != before
+    assert mgr.locator("#rq-awaiting").get_attribute("role") == "status"
+    snap(shot, mgr, "desk-review-queue-new-arrived-en")
+    mgr.locator("#rq-awaiting").get_by_role("link", name="Refresh the list").click()
+    expect(mgr.locator("a.review-link", has_text="收银台排队超过十人无人疏导")).to_be_visible()
+    expect(mgr.locator("#rq-awaiting .rq-arrived")).to_have_count(0)
+    desk.close()

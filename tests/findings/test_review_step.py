@@ -160,6 +160,48 @@ def test_supervisor_sees_the_reason_on_the_desk(world, pending, client, auth):
     assert "/review/confirm" not in html  # no review forms for a supervisor
 
 
+def test_the_open_queue_learns_of_findings_that_arrive(world, pending, client, auth, create_finding):
+    # The page polls with the count it shows: nothing to do (204) while it is unchanged.
+    auth.login("manager")
+    html = client.get("/findings/review?site_id=" + world["visits"][0].site_id, headers=EN).get_data(as_text=True)
+    assert 'id="rq-awaiting"' in html and "/findings/review/awaiting?last=2&amp;shown=2&amp;site_id=" in html
+    poll = f"/findings/review/awaiting?last=2&shown=2&site_id={world['visits'][0].site_id}"
+    r = client.get(poll, headers=EN)
+    assert r.status_code == 204 and r.get_data() == b""
+    # A phone's finding arrives: the count, how many are new, a link back to the same filtered view,
+    # and a poller that now compares with the new count.
+    create_finding(world["visits"][0], "灭火器过期", review_status="pending")
+    db.session.commit()
+    html = client.get(poll, headers=EN).get_data(as_text=True)
+    assert "3 findings await review." in html and "1 new finding arrived since this page was opened." in html
+    assert f'href="/findings/review?site_id={world["visits"][0].site_id}">Refresh the list</a>' in html
+    assert 'hx-swap-oob="innerHTML:#rq-awaiting"' in html and "last=3&amp;shown=2" in html
+    assert client.get(poll.replace("last=2", "last=3")).status_code == 204
+    zh = client.get(poll, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "3 个问题待审核。" in zh and "打开本页后新同步了 1 个问题。" in zh and "刷新列表" in zh
+    # Reviewed by someone else meanwhile: the count goes down, nothing is called new.
+    ops.confirm_finding(pending[0], world["users"]["manager"])
+    ops.confirm_finding(pending[1], world["users"]["manager"])
+    db.session.commit()
+    html = client.get(poll, headers=EN).get_data(as_text=True)
+    assert "1 finding awaits review." in html and "arrived" not in html
+
+
+def test_the_queue_poll_refuses_others_and_bad_input(world, pending, client, auth):
+    for who in ("sup1", "head1", "staff1"):
+        auth.login(who)
+        assert client.get("/findings/review/awaiting?last=0").status_code == 404
+        auth.logout()
+    assert client.get("/findings/review/awaiting?last=0").status_code in (302, 401)
+    auth.login("manager")
+    hostile = "=HYPERLINK(\"x\")\x01<script>" + "长" * 10_000
+    r = client.get("/findings/review/awaiting", query_string={"last": "x\x00", "shown": "-1e9", "site_id": hostile,
+                                                             "other": "ignored"}, headers=EN)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "2 findings await review." in html and "arrived" not in html
+    assert "<script>" not in html and "other=" not in html and len(html) < 2_000
+
+
 @pytest.mark.parametrize("who,status", [("sup1", 403), ("sup2", 404), ("head2", 404), ("staff1", 404),
                                         ("head1", 403)])
 def test_review_by_url_guessing(world, pending, client, auth, who, status):

@@ -216,9 +216,34 @@ def review_queue():
     rows = review_ops.review_queue(current_user, args)
     ref = _reference()
     supervisors = db.session.scalars(select(User).where(User.role == "supervisor").order_by(User.display_name)).all()
+    keep = _queue_filters()
     return render_template("findings/review.html", findings=rows, args=args, sites=ref["sites"],
                            supervisors=supervisors, awaiting=review_ops.awaiting_review_count(current_user),
-                           **_row_labels(ref))
+                           keep=keep, reload_url=url_for(".review_queue", **keep), **_row_labels(ref))
+
+
+QUEUE_FILTERS = ("review", "site_id", "supervisor_id", "date_from", "date_to")
+
+
+def _queue_filters() -> dict:
+    """The queue's filters as given (each cut to 100 characters), for the links back to the same view."""
+    return {k: request.args[k][:100] for k in QUEUE_FILTERS if request.args.get(k)}
+
+
+@bp.get("/review/awaiting")
+@login_required
+def review_awaiting():
+    """The open review queue's poll (templates/findings/_review_awaiting.html): 204 while the count
+    of findings awaiting review is `last`, else the new count, and how many arrived since `shown`."""
+    if not can(current_user, "finding.review"):
+        abort(404)
+    awaiting = review_ops.awaiting_review_count(current_user)
+    if request.args.get("last", type=int) == awaiting:
+        return "", 204
+    keep = _queue_filters()
+    return render_template("findings/review_awaiting.html", awaiting=awaiting,
+                           shown=request.args.get("shown", type=int), keep=keep,
+                           reload_url=url_for(".review_queue", **keep))
 
 
 def _review_form(schema):
