@@ -127,6 +127,19 @@ def test_a_session_in_use_is_renewed_at_most_hourly(app, create_user, pinned_clo
     assert sync_round(with_cookie(app, saved)).status_code == 200
 
 
+def test_a_poll_in_the_background_does_not_keep_a_sign_in_alive(app, create_user, pinned_clock):
+    # The review queue's poll (webapp/findings/views.py, @background) is not use: an open tab asking
+    # every 15 seconds leaves the expiry where the last real request put it.
+    create_user("wang", role="manager")
+    c = signed_in_client(app, "wang")
+    expires, seen = the_row().expires_at, the_row().last_seen_at
+    pinned_clock.shift(timedelta(hours=2))
+    assert c.get("/findings/review/awaiting?last=-1").status_code == 200
+    assert (the_row().expires_at, the_row().last_seen_at) == (expires, seen)
+    assert c.get("/findings/review").status_code == 200  # the page itself is use
+    assert the_row().expires_at > expires + timedelta(hours=1)
+
+
 def test_a_post_renews_inside_its_own_transaction(app, create_user, pinned_clock):
     create_user("zhang")
     c = signed_in_client(app, "zhang")

@@ -5,7 +5,7 @@ cookie, if any, is ignored, which is why such a request may skip the CSRF check 
 A browser session counts only while its server-side record (UserSession) is live.
 """
 
-from flask import g, request, session
+from flask import current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import user_loaded_from_request
 from itsdangerous import BadSignature, SignatureExpired
@@ -18,6 +18,18 @@ from webapp.extensions import db, login_manager
 SESSION_KEY = "sid"  # the session cookie's key for the id of its UserSession
 
 
+def background(view):
+    """Mark a view that a page asks on its own, with nobody at the keyboard (a poll): it does not
+    count as use, so it never renews the sign-in — a tab left open does not keep one alive."""
+    view.background = True
+    return view
+
+
+def _asked_in_background() -> bool:
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return getattr(view, "background", False)
+
+
 def uses_bearer(req) -> bool:
     """An API request that authenticates with a bearer token (and only with it)."""
     return req.path.startswith("/api/") and req.headers.get("Authorization", "").startswith("Bearer ")
@@ -26,7 +38,7 @@ def uses_bearer(req) -> bool:
 @login_manager.user_loader
 def load_user(user_id: str):
     """The cookie's user while its session record is live; renews the session (sliding expiry, at
-    most hourly: auth.operations.renew_session). When the cookie no longer counts, g.auth_error says
+    most hourly: auth.operations.renew_session), unless a page asked in the background (`background`). When the cookie no longer counts, g.auth_error says
     why, for the API's 401 (webapp/__init__.py): account_disabled, session_expired or signed_out."""
     from webapp.auth.operations import find_session, renew_session, session_expired
 
@@ -46,7 +58,7 @@ def load_user(user_id: str):
     if session_expired(row):
         g.auth_error = "session_expired"
         return None
-    if renew_session(row) or not session.permanent:
+    if (not _asked_in_background() and renew_session(row)) or not session.permanent:
         session.permanent = True  # also for a sign-in that did not ask for it (single sign-on, say)
         session.modified = True  # the cookie goes out again with a new expiry
     g.user_session = row

@@ -8,6 +8,7 @@ from jinja2_fragments.flask import render_block
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from webapp.auth.loaders import background
 from webapp.auth.models import User
 from webapp.authz import can, get_scoped_or_404, scoped
 from webapp.checklists.models import ChecklistTemplate, TemplateItem
@@ -231,6 +232,7 @@ def _queue_filters() -> dict:
 
 
 @bp.get("/review/awaiting")
+@background
 @login_required
 def review_awaiting():
     """The open review queue's poll (templates/findings/_review_awaiting.html): 204 while the count
