@@ -70,9 +70,8 @@ def test_a_saved_answer_reaches_the_server_within_seconds(browser, server, shot)
 
     # A change saved while a sync is under way (held at its pull): that sync pushed before the
     # change existed, so another one follows it and sends the change.
-    held = []
+    held, released = [], []
     page.route("**/api/v1/sync/pull**", lambda route: held.append(route) if not released else route.continue_())
-    released = []
     page.locator("#sync-now").click()
     wait_until(page, "document.body.dataset.sync === 'syncing'")
     page.wait_for_timeout(300)

@@ -38,8 +38,9 @@ def uses_bearer(req) -> bool:
 @login_manager.user_loader
 def load_user(user_id: str):
     """The cookie's user while its session record is live; renews the session (sliding expiry, at
-    most hourly: auth.operations.renew_session), unless a page asked in the background (`background`). When the cookie no longer counts, g.auth_error says
-    why, for the API's 401 (webapp/__init__.py): account_disabled, session_expired or signed_out."""
+    most hourly: auth.operations.renew_session) unless a page asked in the background (`background`).
+    When the cookie no longer counts, g.auth_error says why, for the API's 401 (webapp/__init__.py):
+    account_disabled, session_expired or signed_out."""
     from webapp.auth.operations import find_session, renew_session, session_expired
 
     if uses_bearer(request):
