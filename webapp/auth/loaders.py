@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from webapp.auth.models import ApiToken, User, hash_token
 from webapp.core.models import utcnow
+from webapp.core.views import view_marked
 from webapp.extensions import db, login_manager
 
 SESSION_KEY = "sid"  # the session cookie's key for the id of its UserSession
@@ -23,11 +24,6 @@ def background(view):
     count as use, so it never renews the sign-in — a tab left open does not keep one alive."""
     view.background = True
     return view
-
-
-def _asked_in_background() -> bool:
-    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    return getattr(view, "background", False)
 
 
 def uses_bearer(req) -> bool:
@@ -59,7 +55,8 @@ def load_user(user_id: str):
     if session_expired(row):
         g.auth_error = "session_expired"
         return None
-    if (not _asked_in_background() and renew_session(row)) or not session.permanent:
+    in_use = not view_marked(current_app, request.endpoint, "background")
+    if (in_use and renew_session(row)) or not session.permanent:
         session.permanent = True  # also for a sign-in that did not ask for it (single sign-on, say)
         session.modified = True  # the cookie goes out again with a new expiry
     g.user_session = row

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import event, text
 
+from webapp.core.views import view_marked
+
 read_only = contextvars.ContextVar("sqlite_read_only", default=False)
 
 
@@ -105,7 +107,7 @@ def reads_first(view):
 
 def reads_first_view(app, endpoint: str | None) -> bool:
     """Whether the view of `endpoint` is marked by `reads_first`."""
-    return bool(endpoint) and getattr(app.view_functions.get(endpoint), "reads_first", False)
+    return view_marked(app, endpoint, "reads_first")
 
 
 def write_retrying(work, attempts: int = WRITE_ATTEMPTS):

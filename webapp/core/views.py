@@ -7,6 +7,12 @@ from marshmallow import ValidationError
 from webapp.core.formdata import translate_errors
 
 
+def view_marked(app, endpoint: str | None, mark: str) -> bool:
+    """Whether the view of `endpoint` carries the attribute `mark` set by a decorator (e.g.
+    `reads_first` in core/database.py, `background` in auth/loaders.py)."""
+    return bool(endpoint) and getattr(app.view_functions.get(endpoint), mark, False)
+
+
 def is_htmx() -> bool:
     return request.headers.get("HX-Request") is not None
 
