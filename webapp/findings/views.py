@@ -217,10 +217,9 @@ def review_queue():
     rows = review_ops.review_queue(current_user, args)
     ref = _reference()
     supervisors = db.session.scalars(select(User).where(User.role == "supervisor").order_by(User.display_name)).all()
-    keep = _queue_filters()
     return render_template("findings/review.html", findings=rows, args=args, sites=ref["sites"],
                            supervisors=supervisors, awaiting=review_ops.awaiting_review_count(current_user),
-                           keep=keep, reload_url=url_for(".review_queue", **keep), **_row_labels(ref))
+                           keep=_queue_filters(), **_row_labels(ref))
 
 
 QUEUE_FILTERS = ("review", "site_id", "supervisor_id", "date_from", "date_to")
@@ -242,10 +241,8 @@ def review_awaiting():
     awaiting = review_ops.awaiting_review_count(current_user)
     if request.args.get("last", type=int) == awaiting:
         return "", 204
-    keep = _queue_filters()
     return render_template("findings/review_awaiting.html", awaiting=awaiting,
-                           shown=request.args.get("shown", type=int), keep=keep,
-                           reload_url=url_for(".review_queue", **keep))
+                           shown=request.args.get("shown", type=int), keep=_queue_filters())
 
 
 def _review_form(schema):
