@@ -6,36 +6,43 @@ from typing import Any
 from sqlalchemy import select
 
 from sync.protocol import DELETED, Mutation, Rejection, wire
+from sync.sql import insert_numbered, insert_rows
 
 
 class Conflicts:
     """The conflicts half of SyncEngine (a mixin)."""
 
-    def _record_conflicts(self, user, device_id, m: Mutation, spec, obj, conflicts: list, flush=True) -> None:
-        """The losing side as a revision and one open conflict per field. Without `flush`, each
-        conflict keeps its row under "row" until the caller has flushed (then it gets its id)."""
+    def _record_conflicts(self, user, device_id, m: Mutation, spec, obj, conflicts: list) -> None:
+        """The losing side as a revision and one open conflict per field; each conflict gets its id."""
+        self._write_conflicts([self._conflict_rows(user, device_id, m, spec, obj, conflicts)])
+
+    def _conflict_rows(self, user, device_id, m: Mutation, spec, obj, conflicts: list) -> tuple:
+        """(the losing side's revision row, one open conflict row per field, `conflicts`) for
+        `_write_conflicts`: the record must be flushed (its version is the one the conflict is on)."""
         dept, sup = self.policy.scope_keys(spec, obj)
         data = self.policy.serialize(spec, obj)
         losing = {c["field"]: c["client"] for c in conflicts}
         now = datetime.now(UTC)
         # The losing side goes into history too: nothing the device sent is lost.
-        self.session.add(self.store.revision(
-            entity=spec.name, record_id=obj.id, version=obj.version, kind="conflict", data={**data, **losing},
-            changed=losing, user_id=user.id, device_id=device_id, mutation_id=m.mutation_id,
-            client_time=m.client_time, server_time=now))
-        for c in conflicts:
-            row = self.store.conflict(
-                entity=spec.name, record_id=obj.id, field=c["field"], base=c["base"], server=c["server"],
-                client=c["client"], mutation_id=m.mutation_id, user_id=user.id, device_id=device_id,
-                client_time=m.client_time, created_at=now, status="open", department_id=dept, supervisor_id=sup)
-            self.session.add(row)
-            if flush:
-                self.session.flush()
-                c["id"] = row.id
-            else:
-                c["row"] = row
-        if flush:
-            self.session.flush()
+        revision = dict(entity=spec.name, record_id=obj.id, version=obj.version, kind="conflict",
+                        data={**data, **losing}, changed=losing, user_id=user.id, device_id=device_id,
+                        mutation_id=m.mutation_id, client_time=m.client_time, server_time=now, actor=None)
+        rows = [dict(entity=spec.name, record_id=obj.id, field=c["field"], base=c["base"], server=c["server"],
+                     client=c["client"], mutation_id=m.mutation_id, user_id=user.id, device_id=device_id,
+                     client_time=m.client_time, created_at=now, status="open", department_id=dept,
+                     supervisor_id=sup)
+                for c in conflicts]
+        return revision, rows, conflicts
+
+    def _write_conflicts(self, recorded: list) -> None:
+        """Write what `_conflict_rows` made, for one mutation or a whole segment, in two statements
+        and outside the unit of work (nothing listens for these rows); each conflict gets its id."""
+        insert_rows(self.session, self.store.revision.__table__, [revision for revision, _rows, _c in recorded])
+        ids = iter(insert_numbered(self.session, self.store.conflict.__table__,
+                                   [row for _revision, rows, _c in recorded for row in rows]))
+        for _revision, _rows, conflicts in recorded:
+            for c in conflicts:
+                c["id"] = next(ids)
 
     def resolve(self, user, conflict, choice: str, value: Any = None):
         """Settle one open conflict: a new version (kind "resolution") every device pulls.

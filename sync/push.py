@@ -158,7 +158,7 @@ class Push:
                     pending.append((i, m, Result(m.mutation_id, m.id, REJECTED, errors=e.errors)))
             self.session.flush()
             done = []
-            conflicted = False
+            conflicted = []
             for i, m, outcome in pending:
                 if isinstance(outcome, Result):
                     done.append((i, m, outcome))
@@ -166,15 +166,9 @@ class Push:
                 result, obj, spec = outcome
                 result.version = obj.version
                 if result.conflicts:
-                    self._record_conflicts(self._user, self._device_id, m, spec, obj, result.conflicts, flush=False)
-                    conflicted = True
+                    conflicted.append(self._conflict_rows(self._user, self._device_id, m, spec, obj, result.conflicts))
                 done.append((i, m, result))
-            if conflicted:
-                self.session.flush()
-                for _i, _m, result in done:
-                    for c in result.conflicts:
-                        if "row" in c:
-                            c["id"] = c.pop("row").id
+            self._write_conflicts(conflicted)
         self.policy.set_context(self.session)
         return done
 

@@ -1,6 +1,7 @@
 """sync/sql.py: among() selects what `in_` selects, on the test database (SQLite or PostgreSQL),
 and on PostgreSQL sends the values as one parameter whatever their number; insert_rows() stores what
-an INSERT stores and fails as it fails (on PostgreSQL through COPY)."""
+an INSERT stores and fails as it fails (on PostgreSQL through COPY); insert_numbered() returns the
+numbers the database gave, in the order of the rows."""
 
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
@@ -10,7 +11,7 @@ from sqlalchemy import String, cast, delete, event, insert, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
-from sync.sql import COPY_FROM, among, insert_rows
+from sync.sql import COPY_FROM, among, insert_numbered, insert_rows
 from webapp.extensions import db
 from webapp.sync_store.models import AppliedMutation, Change, Conflict
 
@@ -130,3 +131,24 @@ def test_insert_rows_fails_as_an_insert_fails_and_keeps_what_was_saved(app):
         db.session.commit()
         kept = set(db.session.scalars(select(AppliedMutation.mutation_id)))
         assert kept == {row["mutation_id"] for row in first}
+
+
+@pytest.mark.parametrize("count", [1, COPY_FROM + 3])
+def test_insert_numbered_returns_each_rows_number(app, count):
+    """Each returned number is the stored row's own (by its field), new, and the numbering goes on
+    after them: a row inserted later by the ORM gets a number none of them has."""
+    mutation = str(uuid.uuid4())
+    rows = _conflict_rows(count, mutation)
+    with app.app_context():
+        before = db.session.scalar(select(db.func.max(Conflict.id))) or 0
+        numbers = insert_numbered(db.session, Conflict.__table__, rows)
+        db.session.commit()
+        assert len(numbers) == count == len(set(numbers))
+        assert all(n > before for n in numbers)
+        stored = dict(db.session.execute(select(Conflict.id, Conflict.field).where(Conflict.mutation_id == mutation)).all())
+        assert [stored[n] for n in numbers] == [row["field"] for row in rows]
+        later = Conflict(**_conflict_rows(1, str(uuid.uuid4()))[0])
+        db.session.add(later)
+        db.session.commit()
+        assert later.id not in numbers
+        assert insert_numbered(db.session, Conflict.__table__, []) == []
