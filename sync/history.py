@@ -25,9 +25,7 @@ class History:
         """
         user_id, device_id = author
         if base_version == obj.version:
-            current = {name: self._wire_field(spec, obj, name) for name in spec.fields if name != "items"}
-            current[DELETED] = obj.deleted_at is not None
-            return current, set(), False
+            return _Current(self, spec, obj), set(), False
         if revs is None:
             Rev = self.store.revision
             revs = self.session.execute(
@@ -61,3 +59,21 @@ class History:
                 for name, value in ((sent.get(mutation_id) or {}).get("_sets") or {}).items():
                     base[name] = value
         return base, others, others_any
+
+
+class _Current:
+    """The record as stored, in wire form, as the base of a mutation sent at its current version:
+    each field worked out when the merge asks for it (a mutation sends a few of a record's fields).
+    Asked before the mutation changes the record: `_apply` sets what it takes only after merging."""
+
+    __slots__ = ("_history", "_spec", "_obj")
+
+    def __init__(self, history: History, spec, obj):
+        self._history, self._spec, self._obj = history, spec, obj
+
+    def get(self, name: str, default=None):
+        if name == DELETED:
+            return self._obj.deleted_at is not None
+        if name == "items" or name not in self._spec.fields:
+            return default
+        return self._history._wire_field(self._spec, self._obj, name)
