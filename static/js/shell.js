@@ -50,3 +50,14 @@ document.addEventListener("submit", (e) => {
     document.getElementById("main")?.prepend(box);
   });
 });
+
+// A poller marked data-poll-when-visible (the review queue's count) does not ask while its tab is hidden: a
+// manager's forgotten tab costs the server nothing. When the tab shows again it asks at once ("poll-now"),
+// so the count is current the moment someone looks.
+document.addEventListener("htmx:beforeRequest", (e) => {
+  if (document.hidden && e.detail.elt?.hasAttribute?.("data-poll-when-visible")) e.preventDefault();
+});
+document.addEventListener("visibilitychange", () => {
+  if (document.hidden || !window.htmx) return;
+  document.querySelectorAll("[data-poll-when-visible]").forEach((el) => htmx.trigger(el, "poll-now"));
+});
