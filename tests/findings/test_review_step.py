@@ -200,6 +200,16 @@ def test_the_queue_poll_refuses_others_and_bad_input(world, pending, client, aut
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and "2 findings await review." in html and "arrived" not in html
     assert "<script>" not in html and "other=" not in html and len(html) < 2_000
+    # The links carry only filters that hold: the hostile site is dropped, a bad date too, a good one kept;
+    # a review status that does not exist is the default view's (pending).
+    r = client.get("/findings/review/awaiting", query_string={"last": "0", "shown": "0", "site_id": hostile,
+                                                             "date_from": "2026-13-45", "date_to": "2026-11-20",
+                                                             "review": "bogus"}, headers=EN)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "date_to=2026-11-20" in html
+    assert "site_id=" not in html and "date_from=" not in html and "bogus" not in html
+    page = client.get("/findings/review", query_string={"site_id": hostile, "date_to": "2026-11-20"}, headers=EN)
+    assert page.status_code == 200 and "site_id=" not in page.get_data(as_text=True).split('id="rq-awaiting"')[1][:600]
 
 
 @pytest.mark.parametrize("who,status", [("sup1", 403), ("sup2", 404), ("head2", 404), ("staff1", 404),

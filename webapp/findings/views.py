@@ -1,4 +1,5 @@
 import io
+from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_timezone
@@ -219,15 +220,18 @@ def review_queue():
     supervisors = db.session.scalars(select(User).where(User.role == "supervisor").order_by(User.display_name)).all()
     return render_template("findings/review.html", findings=rows, args=args, sites=ref["sites"],
                            supervisors=supervisors, awaiting=review_ops.awaiting_review_count(current_user),
-                           keep=_queue_filters(), **_row_labels(ref))
+                           keep=_queue_filters(args), **_row_labels(ref))
 
 
 QUEUE_FILTERS = ("review", "site_id", "supervisor_id", "date_from", "date_to")
 
 
-def _queue_filters() -> dict:
-    """The queue's filters as given (each cut to 100 characters), for the links back to the same view."""
-    return {k: request.args[k][:100] for k in QUEUE_FILTERS if request.args.get(k)}
+def _queue_filters(args: dict | None = None) -> dict:
+    """The queue's filters that were given and hold (`queue_args` drops the others), as URL values, for
+    the links back to the same view. `args`: what `queue_args(request.args)` returned, if at hand."""
+    args = queue_args(request.args) if args is None else args
+    return {k: v.isoformat() if isinstance(v, date) else v
+            for k in QUEUE_FILTERS if request.args.get(k) and (v := args.get(k)) is not None}
 
 
 @bp.get("/review/awaiting")
