@@ -265,3 +265,40 @@ def test_hostile_reason_is_shown_as_text(world, pending, client, auth):
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     html = client.get("/findings/review?review=rejected").get_data(as_text=True)
     assert "&lt;script&gt;" in html and csrf_from(html)
+
+
+def _review_entry(html: str) -> str:
+    """The sidebar's "To review" link."""
+    start = html.index('<nav class="sidebar"')
+    link = html.index('href="/findings/review"', start)
+    return html[link:html.index("</a>", link)]
+
+
+def test_the_navigation_counts_findings_awaiting_review(world, pending, client, auth, create_finding, monkeypatch):
+    auth.login("manager")
+    entry = _review_entry(client.get("/findings/", headers=EN).get_data(as_text=True))
+    assert '<span class="nav-count" aria-hidden="true">2</span>' in entry
+    assert '<span class="sr-only">2 findings await review.</span>' in entry
+    zh = _review_entry(client.get("/findings/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True))
+    assert '<span class="sr-only">2 个问题待审核。</span>' in zh
+    # Counted no further than the cap: a backlog shows "99+" (here the cap is 3: "2+").
+    monkeypatch.setattr(ops, "BADGE_CAP", 3)
+    create_finding(world["visits"][0], "灭火器过期", review_status="pending")
+    create_finding(world["visits"][0], "应急灯不亮", review_status="pending")
+    db.session.commit()
+    assert ops.awaiting_review_count(world["users"]["manager"]) == 4 and ops.awaiting_review_badge(world["users"]["manager"]) == 3
+    entry = _review_entry(client.get("/findings/", headers=EN).get_data(as_text=True))
+    assert '<span class="nav-count" aria-hidden="true">2+</span>' in entry
+    assert '<span class="sr-only">More than 2 findings await review.</span>' in entry
+    # Nothing awaiting: no badge.
+    for f in db.session.scalars(select(Finding).where(Finding.review_status == "pending")).all():
+        ops.confirm_finding(f, world["users"]["manager"])
+    db.session.commit()
+    assert "nav-count" not in _review_entry(client.get("/findings/", headers=EN).get_data(as_text=True))
+
+
+@pytest.mark.parametrize("who", ["sup1", "head1", "staff1"])
+def test_no_review_count_for_others(world, pending, client, auth, who):
+    auth.login(who)
+    html = client.get("/findings/", headers=EN).get_data(as_text=True)
+    assert "await review" not in html and 'href="/findings/review"' not in html

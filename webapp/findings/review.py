@@ -159,14 +159,30 @@ def review_log(finding_ids) -> list[FindingReview]:
                                    .order_by(FindingReview.created_at.desc(), FindingReview.id.desc())))
 
 
+def _awaiting_review(user):
+    from webapp.authz import scope_clause
+
+    return select(Finding.id).where(scope_clause(Finding, user), Finding.deleted_at.is_(None),
+                                    Finding.review_status == "pending")
+
+
 def awaiting_review_count(user) -> int:
     """The findings in the user's scope awaiting review (shown beside the KPIs, never inside them)."""
     from sqlalchemy import func
 
-    from webapp.authz import scope_clause
+    return db.session.scalar(select(func.count()).select_from(_awaiting_review(user).subquery())) or 0
 
-    return db.session.scalar(select(func.count()).select_from(Finding).where(
-        scope_clause(Finding, user), Finding.deleted_at.is_(None), Finding.review_status == "pending")) or 0
+
+BADGE_CAP = 100  # the navigation's badge counts this far ("99+"): every page asks, so it never counts more
+
+
+def awaiting_review_badge(user) -> int:
+    """`awaiting_review_count`, counted no further than BADGE_CAP: the number beside "To review" on
+    every page a manager opens, at a cost that does not grow with the backlog."""
+    from sqlalchemy import func
+
+    first = _awaiting_review(user).limit(BADGE_CAP).subquery()
+    return db.session.scalar(select(func.count()).select_from(first)) or 0
 
 
 def review_queue(user, args: dict, limit: int = 200) -> list[Finding]:

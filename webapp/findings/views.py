@@ -226,6 +226,16 @@ def review_queue():
 QUEUE_FILTERS = ("review", "site_id", "supervisor_id", "date_from", "date_to")
 
 
+@bp.app_context_processor
+def _review_badge():
+    """How many findings await review, beside "To review" in the navigation (management only): a
+    function, so only a page that shows the navigation counts (not an htmx fragment)."""
+    if current_user and current_user.is_authenticated and can(current_user, "finding.review"):
+        user = current_user._get_current_object()
+        return {"review_badge": lambda: review_ops.awaiting_review_badge(user), "review_badge_cap": review_ops.BADGE_CAP}
+    return {}
+
+
 def _queue_filters(args: dict | None = None) -> dict:
     """The queue's filters that were given and hold (`queue_args` drops the others), as URL values, for
     the links back to the same view. `args`: what `queue_args(request.args)` returned, if at hand."""
