@@ -276,7 +276,15 @@ def _review_entry(html: str) -> str:
 
 def test_the_navigation_counts_findings_awaiting_review(world, pending, client, auth, create_finding, monkeypatch):
     auth.login("manager")
-    entry = _review_entry(client.get("/findings/", headers=EN).get_data(as_text=True))
+    counted = []
+    monkeypatch.setattr(ops, "awaiting_review_badge", lambda user, real=ops.awaiting_review_badge: counted.append(1) or real(user))
+    html = client.get("/findings/", headers=EN).get_data(as_text=True)
+    assert html.count('<span class="sr-only">2 findings await review.</span>') == 2  # the sidebar and the bottom bar
+    assert len(counted) == 1  # counted once a page
+    fragment = client.get("/findings/review/awaiting?last=0", headers=EN).get_data(as_text=True)
+    assert "2 findings await review." in fragment and 'class="sidebar"' not in fragment
+    assert len(counted) == 1  # a fragment shows no navigation: no count for it
+    entry = _review_entry(html)
     assert '<span class="nav-count" aria-hidden="true">2</span>' in entry
     assert '<span class="sr-only">2 findings await review.</span>' in entry
     zh = _review_entry(client.get("/findings/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True))

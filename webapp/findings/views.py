@@ -1,3 +1,4 @@
+import functools
 import io
 from datetime import date
 
@@ -229,10 +230,12 @@ QUEUE_FILTERS = ("review", "site_id", "supervisor_id", "date_from", "date_to")
 @bp.app_context_processor
 def _review_badge():
     """How many findings await review, beside "To review" in the navigation (management only): a
-    function, so only a page that shows the navigation counts (not an htmx fragment)."""
+    function, so only a page that shows the navigation counts (not an htmx fragment), once however
+    many places show it (the sidebar and the phone's bottom bar)."""
     if current_user and current_user.is_authenticated and can(current_user, "finding.review"):
         user = current_user._get_current_object()
-        return {"review_badge": lambda: review_ops.awaiting_review_badge(user), "review_badge_cap": review_ops.BADGE_CAP}
+        return {"review_badge": functools.cache(lambda: review_ops.awaiting_review_badge(user)),
+                "review_badge_cap": review_ops.BADGE_CAP}
     return {}
 
 
