@@ -83,3 +83,28 @@ def test_no_accessibility_violations(browser, server, axe_source, lang, role, us
     ctx.close()
     assert seen >= len(pages)
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("lang,site,start,record", [("zh-CN", "徐汇门店", "开始", "记录问题"),
+                                                    ("en", "Xuhui Store", "Start", "Record finding")])
+def test_no_accessibility_violations_in_the_phone_app(browser, server, axe_source, lang, site, start, record):
+    """The supervisor's offline app on a 390 px phone: its home, a visit's checklist and the finding form."""
+    from e2e.phone import open_app, show_phone_language
+    from e2e.test_phone_faster_visit import PHONE_390, _start_adhoc
+
+    ctx = browser.new_context(locale=lang, **PHONE_390)
+    page = ctx.new_page()
+    open_app(page, server)
+    show_phone_language(page, lang)
+    problems = [f"home: {v}" for v in _violations(page, axe_source)]
+    _start_adhoc(page, site, start)  # a visit of its own: the demo's stay as the other tests expect
+    page.wait_for_selector("article.m-item")
+    problems += [f"checklist: {v}" for v in _violations(page, axe_source)]
+    item = page.locator("article.m-item").nth(1)
+    item.locator(".m-res-fail").click()
+    item.get_by_role("button", name=record).click()
+    page.wait_for_url("**/m/finding/**")
+    page.wait_for_selector("body[data-ready]")
+    problems += [f"finding form: {v}" for v in _violations(page, axe_source)]
+    ctx.close()
+    assert not problems, "\n".join(problems)

@@ -83,7 +83,7 @@ export async function render(root, findingId, params) {
   drawPhotos();
   const where = h("p", { class: "m-hint" }, d.lat != null ? `${(+d.lat).toFixed(5)}, ${(+d.lng).toFixed(5)}` : "");
   root.replaceChildren(
-    link(`/m/visit/${visit.id}/findings`, { class: "m-back" }, "‹ ", t("sec_findings")),
+    link(`/m/visit/${visit.id}/findings`, { class: "m-back" }, h("span", { "aria-hidden": "true" }, "‹ "), t("sec_findings")),
     h("h1", {}, rec?.data.title || t("new_finding")),
     reviewNote(rec) ?? "", // replaceChildren would print a null as "null"
     status,

@@ -132,7 +132,7 @@ export async function render(root, findingId) {
 
   const mayReport = row.may_manage && row.status === "rectifying" && state !== "submitted_here";
   root.replaceChildren(...[
-    link("/m/", { class: "m-back" }, "‹ ", t("my_rectifications")),
+    link("/m/", { class: "m-back" }, h("span", { "aria-hidden": "true" }, "‹ "), t("my_rectifications")),
     h("h1", {}, f.data.title),
     h("p", { class: "m-badges" }, statusBadge(state, row), row.overdue && state !== "submitted_here" ? h("span", { class: "m-badge rect-overdue" }, t("rect_overdue")) : null),
     h("dl", { class: "m-facts" },

@@ -43,7 +43,7 @@ export async function render(root, visitId, section = "checklist") {
   const tabs = h("nav", { class: "m-tabs", "aria-label": t("app_title") }, SECTIONS.map((s) =>
     link(`/m/visit/${visitId}/${s}`, { class: "m-tab", "aria-current": s === section ? "page" : null }, t(`sec_${s}`))));
   const head = h("div", { class: "m-visit-head" },
-    link("/m/", { class: "m-back", "aria-label": t("back") }, "‹ ", t("visits")),
+    link("/m/", { class: "m-back" }, h("span", { "aria-hidden": "true" }, "‹ "), t("visits")),
     h("h1", {}, name(ctx.site)),
     h("p", { class: "m-row-meta" }, fmtDate(visit.data.scheduled_for), " · ",
       h("span", { class: `m-badge st-${visit.data.status}` }, label("visit_status", visit.data.status))),
