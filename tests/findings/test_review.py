@@ -19,7 +19,7 @@ from webapp.org.models import Person
 def _titles(html):
     import re
 
-    return re.findall(r'class="finding-link" href="[^"]+">([^<]+)</a>', html)
+    return re.findall(r'class="finding-link" href="[^"]+"[^>]*>([^<]+)</a>', html)
 
 
 @pytest.fixture

@@ -310,3 +310,113 @@ def test_no_review_count_for_others(world, pending, client, auth, who):
     auth.login(who)
     html = client.get("/findings/", headers=EN).get_data(as_text=True)
     assert "await review" not in html and 'href="/findings/review"' not in html
+
+
+def test_each_queue_view_lists_its_findings_oldest_first(world, pending, create_finding):
+    from datetime import UTC, datetime, timedelta
+
+    manager, head2, v1, v2 = world["users"]["manager"], world["users"]["head2"], world["visits"][0], world["visits"][1]
+    create_finding(v2, "早先的问题", review_status="pending", captured_at=datetime.now(UTC) - timedelta(days=3))
+    gone = create_finding(v1, "已删除", review_status="pending")
+    gone.deleted_at = datetime.now(UTC)
+    ops.reject_finding(pending[0], manager, "不是问题")
+    ops.merge_findings(pending[1], world["findings"][0], manager, "同一问题")
+    db.session.commit()
+
+    def titles(user, review=None):
+        return [f.title for f in ops.review_queue(user, {"review": review} if review else {})[0]]
+
+    assert titles(manager) == ["早先的问题"]
+    assert ops.awaiting_review_count(manager) == ops.awaiting_review_badge(manager) == 1
+    assert titles(manager, "rejected") == ["消防通道堵塞"] and titles(manager, "merged") == ["后仓通道堆放纸箱"]
+    assert "早先的问题" not in titles(manager, "confirmed") and world["findings"][0].title in titles(manager, "confirmed")
+    assert titles(head2) == ["早先的问题"] and titles(head2, "rejected") == []  # a department head: their own
+
+
+def test_the_queue_and_its_count_read_the_review_index(world, pending):
+    """The queue's statements, as the app runs them (bound parameters), can be planned with the index
+    of the findings not confirmed: SQLite takes a partial index only for a query that says its
+    condition in the same words (Finding.in_review), and a count of a backlog then reads no table rows."""
+    from sqlalchemy import event
+
+    manager, engine = world["users"]["manager"], db.engine
+    statements = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        if "FROM findings" in statement and "review_status" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        ops.awaiting_review_count(manager)
+        first, cursor = ops.review_queue(manager, {}, limit=1)
+        ops.review_queue(manager, {"cursor": cursor})  # "Load more"
+        for review in ("rejected", "merged"):
+            ops.review_queue(manager, {"review": review})
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert len(statements) == 5 and cursor
+    conn = db.session.connection()
+    for statement, parameters in statements:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # a test table is small enough to read whole
+            plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters))
+        else:
+            plan = "\n".join(r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
+        assert "ix_findings_review_queue" in plan, (statement, plan)
+    db.session.rollback()
+
+
+def test_the_queue_shows_a_page_and_loads_more_oldest_first(world, pending, client, auth, create_finding, monkeypatch):
+    import re
+    from datetime import UTC, datetime, timedelta
+
+    v1 = world["visits"][0]
+    start = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+    early = [create_finding(v1, f"较早问题{n}", review_status="pending", captured_at=start + timedelta(seconds=min(n, 1)))
+             for n in range(3)]  # the oldest; two at the same second: the cursor's tie is broken by the id
+    expected = [f.title for f in sorted(early, key=lambda f: (f.captured_at, f.id))] + [f.title for f in pending]
+    monkeypatch.setattr(ops, "QUEUE_PAGE", 2)
+    auth.login("manager")
+
+    def rows_and_more(html):
+        more = re.search(r'id="rq-more".*?hx-get="([^"]+)"', html, re.S)
+        return re.findall(r'class="review-link" href="[^"]+"[^>]*>([^<]+)</a>', html), more and more[1].replace("&amp;", "&")
+
+    html = client.get(f"/findings/review?site_id={v1.site_id}", headers=EN).get_data(as_text=True)
+    assert "5 findings await review." in html
+    titles, more = rows_and_more(html)
+    assert titles == expected[:2] and f"site_id={v1.site_id}" in more and "cursor=" in more  # same filters
+    while more:
+        part = client.get(more, headers={"HX-Request": "true", **EN}).get_data(as_text=True)
+        assert "<html" not in part and "await review" not in part  # the next rows only
+        page, more = rows_and_more(part)
+        titles += page
+    assert titles == expected
+    # Without htmx the same address is the whole page from that row on; a bad cursor is the first page.
+    html = client.get("/findings/review?cursor=x_y", headers=EN).get_data(as_text=True)
+    assert "5 findings await review." in html and rows_and_more(html)[0] == expected[:2]
+    assert client.get("/findings/review?cursor=" + "9" * 500, headers=EN).status_code == 200
+
+
+def test_a_backlog_beyond_the_cap_reads_more_than(world, pending, client, auth, create_finding, monkeypatch):
+    """The queue, its poll and the dashboard count no further than COUNT_CAP + 1 (here 2 + 1): above
+    the cap they say "more than", and the poll has nothing new to tell however many more arrive."""
+    manager, v1 = world["users"]["manager"], world["visits"][0]
+    monkeypatch.setattr(ops, "COUNT_CAP", 2)
+    auth.login("manager")
+    html = client.get("/findings/review", headers=EN).get_data(as_text=True)
+    assert "2 findings await review." in html and "More than" not in html  # at the cap: exact
+    create_finding(v1, "灭火器过期", review_status="pending")
+    assert ops.awaiting_review_count(manager) == 3
+    changed = client.get("/findings/review/awaiting?last=2&shown=2", headers=EN).get_data(as_text=True)
+    assert "More than 2 findings await review." in changed and "arrived" not in changed and "last=3" in changed
+    create_finding(v1, "应急灯不亮", review_status="pending")
+    assert ops.awaiting_review_count(manager) == 3  # counted no further
+    assert client.get("/findings/review/awaiting?last=3&shown=2").status_code == 204
+    page = client.get("/findings/review", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "超过 2 个问题待审核。" in page and "应急灯不亮" in page  # the list itself is not capped
+    dash = client.get("/results/", headers=EN).get_data(as_text=True)
+    assert "More than 2 findings await review and are not counted yet." in dash
+    dash = client.get("/results/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "超过 2 个问题待审核，暂不计入统计。" in dash

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, literal_column, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import BigIntPK, Synced, UTCDateTime, UUIDStr, utcnow
@@ -32,6 +32,10 @@ CORRECTABLE = ("title", "severity", "area", "item_id", "description", "impact")
 
 # The rows of the overdue filter's index: live findings that keep a rectification deadline.
 BEING_RECTIFIED = text("rectification_deadline IS NOT NULL AND deleted_at IS NULL")
+# The rows of the review queue's index: live findings whose review is anything but a confirmation —
+# awaiting review, rejected or merged. Queries say it as `Finding.in_review()`, in the same words:
+# SQLite takes a partial index only for a query that repeats its condition (0126).
+IN_REVIEW = "review_status <> 'confirmed' AND deleted_at IS NULL"
 
 
 class Finding(Synced, db.Model):
@@ -54,6 +58,11 @@ class Finding(Synced, db.Model):
         # page skips in the index those not yet due (0125).
         Index("ix_findings_rectifying_deadline", "captured_at", "id", "rectification_deadline", "status",
               sqlite_where=BEING_RECTIFIED, postgresql_where=BEING_RECTIFIED),
+        # The review queue, oldest first, and its count: only the findings not confirmed (the few),
+        # with the scope's and the queue's filter columns, so counting a backlog of tens of thousands
+        # reads the index alone (0126; docs/benchmarks.md, "Review queue").
+        Index("ix_findings_review_queue", "review_status", "captured_at", "id", "department_id", "site_id",
+              "supervisor_id", sqlite_where=text(IN_REVIEW), postgresql_where=text(IN_REVIEW)),
         # The results dashboard's aggregates (webapp/results/dashboard/measures.py) read only these
         # columns of a captured_at range: covering, they are index-only scans at 100k rows.
         Index("ix_findings_results", "captured_at", "deleted_at", "department_id", "site_id", "area", "item_id",
@@ -83,8 +92,7 @@ class Finding(Synced, db.Model):
     # The deadline of its rectification while that is being rectified, else NULL: a copy kept by
     # webapp/rectification/deadlines.py for the overdue filter (not synced, no version of its own).
     rectification_deadline: Mapped[date | None] = mapped_column(Date)
-    review_status: Mapped[str] = mapped_column(String(20), default="pending", server_default="confirmed",
-                                               index=True)
+    review_status: Mapped[str] = mapped_column(String(20), default="pending", server_default="confirmed")
     review_reason: Mapped[str | None] = mapped_column(Text)  # why rejected (the supervisor sees it)
     # Plain columns, no foreign keys: adding one would make SQLite rebuild the table and drop the
     # full-text triggers of migration 0002.
@@ -110,6 +118,12 @@ class Finding(Synced, db.Model):
     def counts(deleted_at, review_status) -> bool:
         """`counted()` for a finding's values in Python (as stored, or as they are now)."""
         return deleted_at is None and review_status == "confirmed"
+
+    @classmethod
+    def in_review(cls):
+        """The rows of the review queue's index (IN_REVIEW), said so that SQLite sees it: a literal,
+        not a bound parameter. Add it to a query of findings awaiting review, rejected or merged."""
+        return (cls.review_status != literal_column("'confirmed'")) & cls.deleted_at.is_(None)
 
     @classmethod
     def standing(cls):

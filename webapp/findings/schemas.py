@@ -93,6 +93,7 @@ class QueueArgs(_Args):
     supervisor_id = fields.String(load_default=None, validate=validate.Length(max=36))
     date_from = fields.Date(load_default=None)
     date_to = fields.Date(load_default=None)
+    cursor = fields.String(load_default=None, validate=validate.Length(max=80))  # "Load more": after this row
 
 
 def queue_args(multidict) -> dict:

@@ -216,12 +216,15 @@ def review_queue():
     if not can(current_user, "finding.review"):
         abort(404)
     args = queue_args(request.args)
-    rows = review_ops.review_queue(current_user, args)
+    rows, next_cursor = review_ops.review_queue(current_user, args)
     ref = _reference()
     supervisors = db.session.scalars(select(User).where(User.role == "supervisor").order_by(User.display_name)).all()
-    return render_template("findings/review.html", findings=rows, args=args, sites=ref["sites"],
-                           supervisors=supervisors, awaiting=review_ops.awaiting_review_count(current_user),
-                           keep=_queue_filters(args), **_row_labels(ref))
+    ctx = dict(findings=rows, next_cursor=next_cursor, args=args, keep=_queue_filters(args),
+               supervisor_labels={u.id: u.display_name for u in supervisors}, **_row_labels(ref))
+    if request.headers.get("HX-Request") and args.get("cursor"):  # "Load more": the next rows only
+        return render_block("findings/review.html", "rows", **ctx)
+    return render_template("findings/review.html", sites=ref["sites"], supervisors=supervisors,
+                           awaiting=review_ops.awaiting_review_count(current_user), **ctx)
 
 
 QUEUE_FILTERS = ("review", "site_id", "supervisor_id", "date_from", "date_to")
@@ -231,12 +234,14 @@ QUEUE_FILTERS = ("review", "site_id", "supervisor_id", "date_from", "date_to")
 def _review_badge():
     """How many findings await review, beside "To review" in the navigation (management only): a
     function, so only a page that shows the navigation counts (not an htmx fragment), once however
-    many places show it (the sidebar and the phone's bottom bar)."""
+    many places show it (the sidebar and the phone's bottom bar). And, for every page that says how
+    many await review (the queue, the dashboard), how far that count goes."""
+    ctx = {"review_count_cap": review_ops.COUNT_CAP}
     if current_user and current_user.is_authenticated and can(current_user, "finding.review"):
         user = current_user._get_current_object()
-        return {"review_badge": functools.cache(lambda: review_ops.awaiting_review_badge(user)),
-                "review_badge_cap": review_ops.BADGE_CAP}
-    return {}
+        ctx.update(review_badge=functools.cache(lambda: review_ops.awaiting_review_badge(user)),
+                   review_badge_cap=review_ops.BADGE_CAP)
+    return ctx
 
 
 def _queue_filters(args: dict | None = None) -> dict:

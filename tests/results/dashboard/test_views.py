@@ -14,7 +14,7 @@ def _login(client, auth, user):
 
 
 def _titles(html):
-    return re.findall(r'class="finding-link" href="[^"]+">([^<]+)</a>', html)
+    return re.findall(r'class="finding-link" href="[^"]+"[^>]*>([^<]+)</a>', html)
 
 
 @pytest.mark.parametrize("role, status", [("manager", 200), ("admin", 200), ("supervisor", 403),
