@@ -135,3 +135,19 @@ def _seeded(url: str) -> dict:
     safe = url.split("@")[-1]
     print(f"kept database {safe}: {seeded['findings']:,} findings, {len(seeded['site_ids']):,} sites", flush=True)
     return seeded
+
+
+def scale_main(doc: str, run) -> None:
+    """The command line of a benchmark of pages at chain scale (findings list, review queue):
+    `run(pg_url, findings, runs, kept_url)` returns the exit status (0: within budget)."""
+    import argparse
+    import sys
+
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pg", help="PostgreSQL URL of a server where a temporary database may be created")
+    ap.add_argument("--database", help="a database seeded earlier by flask seed-scale (SQLAlchemy URL), kept")
+    ap.add_argument("--findings", type=int, default=1_000_000)
+    ap.add_argument("--runs", type=int, default=100)
+    a = ap.parse_args()
+    print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    sys.exit(run(a.pg, a.findings, a.runs, a.database))

@@ -11,9 +11,7 @@ full-text search (3+ characters: FTS5 trigram / pg_trgm; 1–2 characters: the L
 Prints p50/p95/max per scenario. Not part of the test suite.
 """
 
-import argparse
 import itertools
-import os
 import random
 import sys
 from datetime import date
@@ -21,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _timing import login, make_app, open_database, timed  # noqa: E402  (bench/ is the script directory)
+from _timing import login, make_app, open_database, scale_main, timed  # noqa: E402  (bench/ is the script directory)
 
 AREAS = ["process", "service", "efficiency", "risk", "teamwork"]
 SEVERITIES = ["low", "medium", "high", "critical"]
@@ -112,14 +110,7 @@ def _run(database, url, n, runs) -> int:  # noqa: C901
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--pg", help="PostgreSQL URL of a server where a temporary database may be created")
-    ap.add_argument("--database", help="a database seeded earlier by flask seed-scale (SQLAlchemy URL), kept")
-    ap.add_argument("--findings", type=int, default=1_000_000)
-    ap.add_argument("--runs", type=int, default=100)
-    a = ap.parse_args()
-    print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    sys.exit(run(a.pg, a.findings, a.runs, a.database))
+    scale_main(__doc__, run)
 
 
 if __name__ == "__main__":
