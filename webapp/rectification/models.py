@@ -16,6 +16,9 @@ class Rectification(UUIDPK, Timestamps, db.Model):
     __table_args__ = (
         # Overdue now: a short range of the rectifying ones instead of every past deadline.
         Index("ix_rectifications_status_deadline", "status", "deadline"),
+        # The accepted ones of a period (the supervisors' ranking counts them by supervisor): a range,
+        # not every rectification (0127). With the one above it serves a lookup by status alone.
+        Index("ix_rectifications_status_accepted", "status", "accepted_at"),
         # The outcome rates join findings to these columns only (index-only at 100k rows).
         Index("ix_rectifications_outcome", "finding_id", "status", "round", "deadline", "accepted_at"),
         # The findings list's overdue filter probes one per finding being rectified: a partial index
@@ -28,7 +31,7 @@ class Rectification(UUIDPK, Timestamps, db.Model):
     measures: Mapped[str] = mapped_column(Text)  # 整改措施
     owner: Mapped[str] = mapped_column(String(80))  # 责任人
     deadline: Mapped[date] = mapped_column(Date, index=True)  # 整改期限
-    status: Mapped[str] = mapped_column(String(20), default="rectifying", index=True)
+    status: Mapped[str] = mapped_column(String(20), default="rectifying")
     round: Mapped[int] = mapped_column(default=1)
     submitted_by: Mapped[str] = mapped_column(UUIDStr, ForeignKey("users.id"))
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

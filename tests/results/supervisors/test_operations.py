@@ -77,3 +77,19 @@ def test_other_supervisor_has_no_data_of_sup1(data):
 def test_supervisors_lists_role_and_profiles(data):
     names = [u.username for u in ops.supervisors()]
     assert names == ["sup1", "sup2"]
+
+
+@pytest.mark.parametrize("period", [Q4, Q4.previous(), parse_period("2026-11"), parse_period("2026")])
+def test_the_rankings_scorecards_are_each_supervisors_own(data, period):
+    """The ranking computes every supervisor's scorecard from one query per kind of record (plain
+    rows for findings and rectifications): each equals that supervisor's own, figure by figure."""
+    manager, sup1, sup2 = data["users"]["manager"], data["users"]["sup1"], data["users"]["sup2"]
+    cards = ops.scorecards_for(manager, [sup1.id, sup2.id], period, today=date(2026, 11, 25))
+    for sid in (sup1.id, sup2.id):
+        own = ops.scorecard_for(manager, sid, period, today=date(2026, 11, 25))
+        assert cards[sid].figures() == own.figures()
+        assert (cards[sid].completion, cards[sid].resolution, cards[sid].first_round_rate, cards[sid].recurrence) == \
+            (own.completion, own.resolution, own.first_round_rate, own.recurrence)
+        assert len(cards[sid].ratings) == len(own.ratings) and cards[sid].agreement == own.agreement
+    assert any(c.figures()["found"] for c in cards.values()) or period != Q4  # Q4 has records to compare
+    assert ops.scorecards_for(manager, [], period) == {}

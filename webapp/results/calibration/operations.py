@@ -144,9 +144,14 @@ def _in_period(result: PairResult, period: Period, tz) -> bool:
 def supervisor_agreement(supervisor_id: str, period: Period, tz) -> Agreement:
     """The supervisor's agreement with peers over the calibration pairs completed in the period (the
     later of the two visits completed in it)."""
+    return agreements_in(period, tz, supervisor_id).get(supervisor_id, Agreement())
+
+
+def agreements_in(period: Period, tz, supervisor_id: str | None = None) -> dict[str, Agreement]:
+    """Every supervisor's agreement with peers in the period (`supervisor_id`: only the pairs that
+    supervisor took part in), by supervisor id: the ranking reads them all at once."""
     results = [r for r in pair_results(supervisor_id) if _in_period(r, period, tz)]
-    by_sup = agreement_by_supervisor((r.first.supervisor_id, r.second.supervisor_id, r.comparison) for r in results)
-    return by_sup.get(supervisor_id, Agreement())
+    return agreement_by_supervisor((r.first.supervisor_id, r.second.supervisor_id, r.comparison) for r in results)
 
 
 @dataclass

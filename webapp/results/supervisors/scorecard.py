@@ -173,6 +173,27 @@ def compute_scorecard(period: Period, tz, *, visits=(), findings=(), rectificati
     )
 
 
+@dataclass(frozen=True)
+class Counted:
+    """Records the database counted and did not list (the ranking): as many as `n` for len()."""
+    n: int
+
+    def __len__(self) -> int:
+        return self.n
+
+
+def counted_scorecard(period: Period, tz, *, found: int, resolved: int, repeats: int, accepted: int,
+                      first_round: int, visits=(), ratings=(), today: date | None = None) -> Scorecard:
+    """`compute_scorecard` for the ranking: the findings (found in the period, of them closed, of them
+    repeats) and the rectifications (accepted in the period, of them on the first round) counted by
+    the database under the same rules; the visits and ratings, few, as records."""
+    planned = planned_visits(visits, period)
+    return Scorecard(
+        period=period, progress=plan_progress(planned, today or date.today()), planned_visits=planned,
+        found=Counted(found), resolved=Counted(resolved), repeats=Counted(repeats),
+        accepted=Counted(accepted), first_round=Counted(first_round), ratings=rated_in(ratings, period, tz))
+
+
 def trend(current: float | None, previous: float | None, direction: int) -> dict | None:
     """Compared with the previous period: arrow ↑ ↓ →, and whether that is better, worse or neutral."""
     if current is None or previous is None:

@@ -93,8 +93,9 @@ def index():
     people = ops.supervisors()
     profiles = ops.profiles_by_user(current_user, [u.id for u in people])
     today = _today()
-    cards = {u.id: ops.scorecard_for(current_user, u.id, period, today) for u in people}
-    previous = {u.id: ops.scorecard_for(current_user, u.id, period.previous(), today) for u in people}
+    ids = [u.id for u in people]
+    cards = ops.scorecards_for(current_user, ids, period, today)
+    previous = ops.scorecards_for(current_user, ids, period.previous(), today)
     by_id = {u.id: u for u in people}
     ranking = [(by_id[uid], card, trends(card, previous[uid])) for uid, card in rank(cards)]
     return render_page("results/supervisors/index.html", "ranking", ranking=ranking, profiles=profiles,
