@@ -247,3 +247,24 @@ def test_who_sees_a_plan(client, auth, world, create_template, role, draft, publ
         auth.logout()
     auth.login(role)
     assert client.get(f"/plans/{plan.id}").status_code == published
+
+
+def test_the_list_counts_each_plans_progress_as_its_page_does(client, auth, world, draft_plan):
+    """The list reads the plans' visits as plain rows (a chain's plan has tens of thousands); each
+    plan's progress and each supervisor's are those its own page counts from the records."""
+    import re
+    from datetime import UTC, datetime
+
+    v = world["visits"][0]
+    for status, deleted in (("scheduled", None), ("completed", None), ("scheduled", datetime(2026, 11, 1, tzinfo=UTC))):
+        db.session.add(Visit(site_id=v.site_id, department_id=v.department_id, template_id=v.template_id,
+                             plan_id=draft_plan.id, supervisor_id=v.supervisor_id, status=status,
+                             scheduled_for=date(2026, 11, 2), deleted_at=deleted))  # before today (20 Nov)
+    draft_plan.status = "published"  # its page shows the progress from then on
+    db.session.commit()
+    auth.login("manager")
+    figures = re.compile(r'<span class="progress-figures">([^<]*(?:<span class="overdue">[^<]*</span>)?)</span>')
+    rows = re.compile(r'<td data-label="(?:Planned|Done|Overdue|Plan completion rate)" class="num">(.*?)</td>')
+    listed, own = (client.get(url, headers=EN).get_data(as_text=True) for url in ("/plans/", f"/plans/{draft_plan.id}"))
+    assert figures.findall(listed) == figures.findall(own) == ['1/2 · <span class="overdue">1 overdue</span>']
+    assert rows.findall(listed) == rows.findall(own) == ["2", "1", '<span class="overdue">1</span>', "50%"]
