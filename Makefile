@@ -54,6 +54,7 @@ bench: install
 	$(PY) bench/findings_list.py --pg $(PG_BENCH)
 	$(PY) bench/review_queue.py
 	$(PY) bench/review_queue.py --pg $(PG_BENCH)
+	$(PY) bench/supervisors_ranking.py --pg $(PG_BENCH)
 	$(PY) bench/sync_push.py --db both
 	$(PY) bench/sync_pull.py --db sqlite
 	$(PY) bench/sync_pull.py --db postgresql
