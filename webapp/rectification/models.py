@@ -2,13 +2,16 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, false, text
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, false, literal_column, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.models import UUIDPK, BigIntPK, Synced, Timestamps, UTCDateTime, UUIDStr, utcnow
 from webapp.extensions import db
 
 RECTIFICATION_STATUSES = ("planned", "rectifying", "pending_acceptance", "accepted")
+
+
+NOT_ACCEPTED = "status <> 'accepted'"
 
 
 class Rectification(UUIDPK, Timestamps, db.Model):
@@ -19,6 +22,11 @@ class Rectification(UUIDPK, Timestamps, db.Model):
         # The accepted ones of a period (the supervisors' ranking counts them by supervisor): a range,
         # not every rectification (0127). With the one above it serves a lookup by status alone.
         Index("ix_rectifications_status_accepted", "status", "accepted_at"),
+        # The rectification list's default view, by deadline: only those not accepted (their findings
+        # are the open work), walked in order instead of sorting every unclosed finding (0128). Queries
+        # say its condition as `Rectification.not_accepted()`, in the words SQLite needs.
+        Index("ix_rectifications_open_deadline", "deadline", sqlite_where=text(NOT_ACCEPTED),
+              postgresql_where=text(NOT_ACCEPTED)),
         # The outcome rates join findings to these columns only (index-only at 100k rows).
         Index("ix_rectifications_outcome", "finding_id", "status", "round", "deadline", "accepted_at"),
         # The findings list's overdue filter probes one per finding being rectified: a partial index
@@ -38,6 +46,12 @@ class Rectification(UUIDPK, Timestamps, db.Model):
 
     finding = relationship("Finding")
     rounds: Mapped[list["AcceptanceRound"]] = relationship(order_by="AcceptanceRound.round")
+
+    @classmethod
+    def not_accepted(cls):
+        """The rows of ix_rectifications_open_deadline (NOT_ACCEPTED), said so SQLite sees it: a
+        literal, not a bound parameter."""
+        return cls.status != literal_column("'accepted'")
 
 
 class RectificationUpdate(Synced, db.Model):

@@ -218,6 +218,41 @@ def add_coordination(finding: Finding, user, note: str, department_id: str | Non
     return cn
 
 
+LIST_LIMIT = 300  # the rectification list's rows
+
+
+def open_work(user, args: dict, today: date, limit: int = LIST_LIMIT) -> list[tuple[Finding, Rectification | None]]:
+    """The rectification list (`args`: IndexArgs): the user's findings with their rectification,
+    those with one first by deadline, then those without (to plan) newest first — in two walks of an
+    index rather than one sort of every unclosed finding (1.5–2 s at 1M findings). Unfiltered, the
+    list is the findings not closed; a finding is closed when, and only when, its rectification is
+    accepted (accept_rectification), so the first walk reads only the rectifications not accepted."""
+    from sqlalchemy import exists
+    from sqlalchemy.orm import selectinload
+
+    status = args.get("status")
+    base = scoped(Finding, user).where(Finding.deleted_at.is_(None)).options(
+        selectinload(Finding.department), selectinload(Finding.site))
+    if status == "to_plan":
+        base = base.where(Finding.status == "open")
+    elif not status:
+        base = base.where(Finding.status != "closed")
+    with_rect = base.join(Rectification, Rectification.finding_id == Finding.id).add_columns(Rectification)
+    if args.get("overdue"):
+        with_rect = with_rect.where(overdue_clause(today))
+    if status and status != "to_plan":
+        with_rect = with_rect.where(Rectification.status == status)
+    elif not status:
+        with_rect = with_rect.where(Rectification.not_accepted())
+    rows = db.session.execute(with_rect.order_by(Rectification.deadline, Finding.captured_at.desc())
+                              .limit(limit)).all()
+    if len(rows) < limit and not args.get("overdue") and status in (None, "to_plan"):
+        unplanned = base.where(~exists().where(Rectification.finding_id == Finding.id))
+        rows += [(f, None) for f in db.session.scalars(
+            unplanned.order_by(Finding.captured_at.desc()).limit(limit - len(rows)))]
+    return rows
+
+
 def overdue_clause(today: date | None = None):
     """Rectifying past the deadline (a request awaiting acceptance is the supervisor's turn)."""
     return (Rectification.status == "rectifying") & (Rectification.deadline < (today or date.today()))

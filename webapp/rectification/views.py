@@ -6,10 +6,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from webapp.auth.models import User
-from webapp.authz import get_scoped_or_404, scoped
+from webapp.authz import get_scoped_or_404
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.findings.operations import NotAllowed, WorkflowError
@@ -18,7 +17,7 @@ from webapp.photos.ingest import PhotoRejected
 from webapp.photos.operations import record_upload, rejection_message, storage_failure, store_upload
 from webapp.photos.storage import StorageError
 from webapp.rectification import operations as ops
-from webapp.rectification.models import AcceptanceRound, CoordinationNote, Rectification, RectificationUpdate
+from webapp.rectification.models import AcceptanceRound, CoordinationNote, RectificationUpdate
 from webapp.rectification.schemas import (
     CoordinationArgs,
     DecisionArgs,
@@ -46,22 +45,7 @@ def index():
         args = IndexArgs().load(request.args)
     except ValidationError:
         args = {"status": None, "overdue": False}
-    q = (scoped(Finding, current_user).where(Finding.deleted_at.is_(None))
-         .outerjoin(Rectification, Rectification.finding_id == Finding.id)
-         .add_columns(Rectification)
-         .options(selectinload(Finding.department), selectinload(Finding.site)))
-    if args["overdue"]:
-        q = q.where(ops.overdue_clause())
-    status = args["status"]
-    if status == "to_plan":
-        q = q.where(Finding.status == "open")
-    elif status:
-        q = q.where(Rectification.status == status)
-    else:
-        q = q.where(Finding.status != "closed")
-    rows = db.session.execute(
-        q.order_by(Rectification.deadline.is_(None), Rectification.deadline, Finding.captured_at.desc()).limit(300)
-    ).all()
+    rows = ops.open_work(current_user, args, date.today())
     return render_template("rectification/index.html", rows=rows, args=args, today=date.today())
 
 
