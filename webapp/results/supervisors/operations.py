@@ -177,13 +177,16 @@ def scorecards_for(user, supervisor_ids, period: Period, today: date | None = No
     visits = db.session.scalars(scoped(Visit, user).where(
         Visit.supervisor_id.in_(ids), Visit.deleted_at.is_(None), Visit.plan_id.is_not(None),
         Visit.scheduled_for >= period.start, Visit.scheduled_for < period.end)).all()
-    found = db.session.execute(select(
-        Finding.supervisor_id, func.count(), _how_many(Finding.status == "closed"), _how_many(Finding.repeat_of_id.is_not(None)))
+    found = db.session.execute(
+        select(Finding.supervisor_id, func.count(), _how_many(Finding.status == "closed"),
+               _how_many(Finding.repeat_of_id.is_not(None)))
         .where(scope_clause(Finding, user), Finding.counted(), Finding.captured_at >= start, Finding.captured_at < end)
         .group_by(Finding.supervisor_id)).all()
-    accepted = db.session.execute(select(Finding.supervisor_id, func.count(), _how_many(accepted_first_round_clause()))
+    accepted = db.session.execute(
+        select(Finding.supervisor_id, func.count(), _how_many(accepted_first_round_clause()))
         .select_from(Rectification).join(Finding, Finding.id == Rectification.finding_id)
-        .where(scope_clause(Rectification, user), Finding.counted(), Rectification.status == "accepted", Rectification.accepted_at >= start, Rectification.accepted_at < end)
+        .where(scope_clause(Rectification, user), Finding.counted(), Rectification.status == "accepted",
+               Rectification.accepted_at >= start, Rectification.accepted_at < end)
         .group_by(Finding.supervisor_id)).all()
     ratings = db.session.scalars(scoped(VisitRating, user).join(Visit, Visit.id == VisitRating.visit_id).where(
         Visit.supervisor_id.in_(ids), Visit.deleted_at.is_(None), Visit.status == "completed",

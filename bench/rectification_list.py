@@ -1,0 +1,115 @@
+"""Benchmark: the rectification list (整改跟踪, /rectification/) at chain scale, 1M findings.
+
+    .venv/bin/python bench/rectification_list.py [--findings 1000000]          # SQLite (temp file)
+    .venv/bin/python bench/rectification_list.py --pg URL [--findings N]       # PostgreSQL (a temporary database)
+    .venv/bin/python bench/rectification_list.py --database URL                # a database seeded earlier, kept
+
+Seeds the company of `flask seed-scale` (or uses one seeded earlier), then times the list through the
+app as the manager — unfiltered, overdue, each status, to plan — and, in the same run, the baseline:
+the rows as they were read before, one statement joining every finding to its rectification and
+sorting them all, against `open_work` (two walks of an index), with a check that both give the same
+rows in the same order. Not part of the test suite.
+"""
+
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _timing import login, make_app, open_database, scale_main, timed  # noqa: E402  (bench/ is the script directory)
+
+PASSWORD = "bench-password-2026"
+TODAY = date(2026, 11, 20)
+FILTERS = [("unfiltered", {}), ("overdue", {"overdue": True}), ("to plan", {"status": "to_plan"}),
+           ("rectifying", {"status": "rectifying"}), ("awaiting acceptance", {"status": "pending_acceptance"}),
+           ("accepted", {"status": "accepted"})]
+
+
+def joined_and_sorted(user, args, limit=300):
+    """The list as it was read before 0128: one statement, every finding joined and sorted."""
+    from sqlalchemy.orm import selectinload
+
+    from webapp.authz import scoped
+    from webapp.extensions import db
+    from webapp.findings.models import Finding
+    from webapp.rectification import operations as ops
+    from webapp.rectification.models import Rectification
+
+    q = (scoped(Finding, user).where(Finding.deleted_at.is_(None))
+         .outerjoin(Rectification, Rectification.finding_id == Finding.id).add_columns(Rectification)
+         .options(selectinload(Finding.department), selectinload(Finding.site)))
+    if args.get("overdue"):
+        q = q.where(ops.overdue_clause(TODAY))
+    status = args.get("status")
+    if status == "to_plan":
+        q = q.where(Finding.status == "open")
+    elif status:
+        q = q.where(Rectification.status == status)
+    else:
+        q = q.where(Finding.status != "closed")
+    return db.session.execute(q.order_by(Rectification.deadline.is_(None), Rectification.deadline,
+                                         Finding.captured_at.desc()).limit(limit)).all()
+
+
+def run(url: str | None, n: int, runs: int, kept: str | None = None) -> int:
+    import time_machine
+
+    database = open_database(kept, url, "bench-rect-list")
+    try:
+        with time_machine.travel("2026-11-20 02:00 +0000", tick=True):
+            return _run(database, n, max(5, runs // 5))
+    finally:
+        database.close()
+
+
+def _run(database, n, runs) -> int:
+    from sqlalchemy import select
+
+    from webapp.auth.models import User
+    from webapp.extensions import db
+    from webapp.rectification import operations as ops
+
+    app, seeded = make_app(database, n, TODAY, PASSWORD)
+    client = app.test_client()
+    login(client, "scale-manager", PASSWORD)
+    dialect = "PostgreSQL" if database.url.startswith("postgresql") else "SQLite"
+    print(f"\n{dialect}, {seeded['findings']:,} findings, {runs} requests a view (ms: wall p50 / wall p95 / "
+          f"wall max / app CPU p95)")
+    query = {"unfiltered": "", "overdue": "?overdue=1", "to plan": "?status=to_plan", "rectifying": "?status=rectifying",
+             "awaiting acceptance": "?status=pending_acceptance", "accepted": "?status=accepted"}
+    for label, _args in FILTERS:
+        def one(q=query[label]):
+            r = client.get("/rectification/" + q)
+            assert r.status_code == 200, r.status_code
+        one()  # warm
+        p50, p95, mx, cpu95 = timed(one, runs, warm_up=False)
+        print(f"  the list, {label:20s} {p50:8.1f} / {p95:8.1f} / {mx:8.1f} / {cpu95:8.1f}")
+    same = True
+    with app.app_context():
+        manager = db.session.scalar(select(User).where(User.username == "scale-manager"))
+        for label, args in FILTERS:
+            now, before = [], []
+            for _ in range(3):
+                t = time.perf_counter()
+                rows = ops.open_work(manager, args, TODAY)
+                now.append((time.perf_counter() - t) * 1000)
+                t = time.perf_counter()
+                old = joined_and_sorted(manager, args)
+                before.append((time.perf_counter() - t) * 1000)
+            same &= [(f.id, r.id if r else None) for f, r in rows] == [(f.id, r.id if r else None) for f, r in old]
+            print(f"  the rows, {label:20s} now {statistics.median(now):8.1f} ms, before {statistics.median(before):8.1f} ms"
+                  f" -> {statistics.median(before) / statistics.median(now):.0f}x")
+        db.session.rollback()
+    print(f"the same rows in the same order: {'yes' if same else 'NO'}")
+    return 0 if same else 1
+
+
+def main():
+    scale_main(__doc__, run)
+
+
+if __name__ == "__main__":
+    main()
