@@ -8,7 +8,7 @@ Seeds the company of `flask seed-scale` (or uses one seeded earlier), then times
 app as the manager — unfiltered, overdue, each status, to plan — and, in the same run, the baseline:
 the rows as they were read before, one statement joining every finding to its rectification and
 sorting them all, against `open_work` (two walks of an index), with a check that both give the same
-rows in the same order. Not part of the test suite.
+rows in the same order (exact ties, left to the database before, now broken by id). Not part of the test suite.
 """
 
 import statistics
@@ -52,6 +52,14 @@ def joined_and_sorted(user, args, limit=300):
         q = q.where(Finding.status != "closed")
     return db.session.execute(q.order_by(Rectification.deadline.is_(None), Rectification.deadline,
                                          Finding.captured_at.desc()).limit(limit)).all()
+
+
+def _in_order(rows):
+    """The rows' sort keys in order, and the rows: the old statement left the order of exact ties
+    (the same deadline and capture time, common in the seeded company) to the database; the new one
+    breaks them by id."""
+    return ([(r.deadline if r else None, f.captured_at) for f, r in rows],
+            sorted((f.id, r.id if r else None) for f, r in rows))
 
 
 def run(url: str | None, n: int, runs: int, kept: str | None = None) -> int:
@@ -99,11 +107,11 @@ def _run(database, n, runs) -> int:
                 t = time.perf_counter()
                 old = joined_and_sorted(manager, args)
                 before.append((time.perf_counter() - t) * 1000)
-            same &= [(f.id, r.id if r else None) for f, r in rows] == [(f.id, r.id if r else None) for f, r in old]
+            same &= _in_order(rows) == _in_order(old)
             print(f"  the rows, {label:20s} now {statistics.median(now):8.1f} ms, before {statistics.median(before):8.1f} ms"
                   f" -> {statistics.median(before) / statistics.median(now):.0f}x")
         db.session.rollback()
-    print(f"the same rows in the same order: {'yes' if same else 'NO'}")
+    print(f"the same rows in the same order (ties aside): {'yes' if same else 'NO'}")
     return 0 if same else 1
 
 

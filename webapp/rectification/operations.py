@@ -226,7 +226,8 @@ def open_work(user, args: dict, today: date, limit: int = LIST_LIMIT) -> list[tu
     those with one first by deadline, then those without (to plan) newest first — in two walks of an
     index rather than one sort of every unclosed finding (1.5–2 s at 1M findings). Unfiltered, the
     list is the findings not closed; a finding is closed when, and only when, its rectification is
-    accepted (accept_rectification), so the first walk reads only the rectifications not accepted."""
+    accepted (accept_rectification), so the first walk reads only the rectifications not accepted.
+    tests/rectification/test_list.py compares it with the one sorted statement it replaced."""
     from sqlalchemy import exists
     from sqlalchemy.orm import selectinload
 
@@ -237,19 +238,22 @@ def open_work(user, args: dict, today: date, limit: int = LIST_LIMIT) -> list[tu
         base = base.where(Finding.status == "open")
     elif not status:
         base = base.where(Finding.status != "closed")
-    with_rect = base.join(Rectification, Rectification.finding_id == Finding.id).add_columns(Rectification)
-    if args.get("overdue"):
-        with_rect = with_rect.where(overdue_clause(today))
-    if status and status != "to_plan":
-        with_rect = with_rect.where(Rectification.status == status)
-    elif not status:
-        with_rect = with_rect.where(Rectification.not_accepted())
-    rows = db.session.execute(with_rect.order_by(Rectification.deadline, Finding.captured_at.desc())
-                              .limit(limit)).all()
+    rows = []
+    # To plan: open findings, which never have a rectification (submit_plan creates it and moves the
+    # finding on; nothing moves a finding back to open) — only the second walk.
+    if status != "to_plan":
+        with_rect = base.join(Rectification, Rectification.finding_id == Finding.id).add_columns(Rectification)
+        if args.get("overdue"):
+            with_rect = with_rect.where(overdue_clause(today))
+        # Unfiltered, the findings not closed: their rectification is not accepted.
+        with_rect = with_rect.where(Rectification.status == status if status else Rectification.not_accepted())
+        # Ties (the same deadline and capture time) by id: the order no longer changes on reload.
+        rows = db.session.execute(with_rect.order_by(Rectification.deadline, Finding.captured_at.desc(),
+                                                     Finding.id.desc()).limit(limit)).all()
     if len(rows) < limit and not args.get("overdue") and status in (None, "to_plan"):
         unplanned = base.where(~exists().where(Rectification.finding_id == Finding.id))
         rows += [(f, None) for f in db.session.scalars(
-            unplanned.order_by(Finding.captured_at.desc()).limit(limit - len(rows)))]
+            unplanned.order_by(Finding.captured_at.desc(), Finding.id.desc()).limit(limit - len(rows)))]
     return rows
 
 
