@@ -174,10 +174,7 @@ def awaiting_review_count(user) -> int:
     counted no further than COUNT_CAP + 1: a number above COUNT_CAP reads "more than COUNT_CAP". A
     backlog of tens of thousands is then counted at the cost of a thousand (the exact count read
     every match: ≈ 80–140 ms at 50,000 on PostgreSQL; docs/benchmarks.md, "Review queue")."""
-    from sqlalchemy import func
-
-    first = _awaiting_review(user).limit(COUNT_CAP + 1).subquery()
-    return db.session.scalar(select(func.count()).select_from(first)) or 0
+    return _count_awaiting(user, COUNT_CAP + 1)
 
 
 BADGE_CAP = 100  # the navigation's badge counts this far ("99+"): every page asks, so it never counts more
@@ -186,9 +183,13 @@ BADGE_CAP = 100  # the navigation's badge counts this far ("99+"): every page as
 def awaiting_review_badge(user) -> int:
     """`awaiting_review_count`, counted no further than BADGE_CAP: the number beside "To review" on
     every page a manager opens."""
+    return _count_awaiting(user, BADGE_CAP)
+
+
+def _count_awaiting(user, no_more_than: int) -> int:
     from sqlalchemy import func
 
-    first = _awaiting_review(user).limit(BADGE_CAP).subquery()
+    first = _awaiting_review(user).limit(no_more_than).subquery()
     return db.session.scalar(select(func.count()).select_from(first)) or 0
 
 

@@ -62,7 +62,8 @@ def index():
     if args["period_type"]:
         q = q.where(Plan.period_type == args["period_type"])
     plans = db.session.scalars(q.order_by(Plan.period_start.desc(), Plan.title)).all()
-    visits = _progress_rows([p.id for p in plans])
+    visits = _plan_visits([p.id for p in plans], Visit.plan_id, Visit.supervisor_id, Visit.status, Visit.due_by,
+                          Visit.scheduled_for, Visit.deleted_at)
     of_plan: dict[str, list] = {}
     for v in visits:
         of_plan.setdefault(v.plan_id, []).append(v)
@@ -74,21 +75,17 @@ def index():
                  can_draft=ops.can_draft(current_user))
 
 
-def _progress_rows(plan_ids):
-    """The plans' live visits as rows of the columns progress reads, not as records: a chain's plan
-    has tens of thousands of visits (71,429 at 1M findings: 3 s as records, docs/benchmarks.md)."""
+def _plan_visits(plan_ids, *columns):
+    """The plans' live visits in the user's scope: records, or with `columns` rows of those columns
+    only — the list's progress reads a few columns of a chain plan's tens of thousands of visits (71,429 at 1M
+    findings: 3 s as records, docs/benchmarks.md). A row must carry every column progress asks for,
+    `deleted_at` included: asking a row for one it lacks raises and catches inside SQLAlchemy."""
     if not plan_ids:
         return []
-    return db.session.execute(select(Visit.plan_id, Visit.supervisor_id, Visit.status, Visit.due_by,
-                                     Visit.scheduled_for, Visit.deleted_at).where(  # (a row lacking one is slow to ask)
-        scope_clause(Visit, current_user), Visit.plan_id.in_(plan_ids), Visit.deleted_at.is_(None))).all()
-
-
-def _plan_visits(plan_ids):
-    if not plan_ids:
-        return []
-    return db.session.scalars(scoped(Visit, current_user).where(
-        Visit.plan_id.in_(plan_ids), Visit.deleted_at.is_(None))).all()
+    where = (scope_clause(Visit, current_user), Visit.plan_id.in_(plan_ids), Visit.deleted_at.is_(None))
+    if columns:
+        return db.session.execute(select(*columns).where(*where)).all()
+    return db.session.scalars(select(Visit).where(*where)).all()
 
 
 def _user_names(ids) -> dict:
