@@ -138,21 +138,15 @@ def scorecard_for(user, supervisor_id: str, period: Period, today: date | None =
     """Query what the scorecard needs (a superset, narrowed by the pure functions) and compute it."""
     tz = company_tz()
     start, end = period.bounds(tz)
-    visits = db.session.scalars(scoped(Visit, user).where(
-        Visit.supervisor_id == supervisor_id, Visit.deleted_at.is_(None), Visit.plan_id.is_not(None),
-        Visit.scheduled_for >= period.start, Visit.scheduled_for < period.end)
-        .options(selectinload(Visit.site))).all()
+    visits = db.session.scalars(_planned(user, Visit.supervisor_id == supervisor_id, period)
+                                .options(selectinload(Visit.site))).all()
     findings = db.session.scalars(scoped(Finding, user).where(
-        Finding.supervisor_id == supervisor_id, Finding.counted(),
-        Finding.captured_at >= start, Finding.captured_at < end)).all()
+        Finding.supervisor_id == supervisor_id, *_found_in(start, end))).all()
     rectifications = db.session.scalars(scoped(Rectification, user).join(
         Finding, Finding.id == Rectification.finding_id).where(
-        Finding.supervisor_id == supervisor_id, Finding.counted(),
-        Rectification.status == "accepted", Rectification.accepted_at >= start, Rectification.accepted_at < end)
+        Finding.supervisor_id == supervisor_id, *_accepted_in(start, end))
         .options(selectinload(Rectification.finding))).all()
-    ratings = db.session.scalars(scoped(VisitRating, user).join(Visit, Visit.id == VisitRating.visit_id).where(
-        Visit.supervisor_id == supervisor_id, Visit.deleted_at.is_(None), Visit.status == "completed",
-        Visit.completed_at >= start, Visit.completed_at < end)
+    ratings = db.session.scalars(_rated(user, Visit.supervisor_id == supervisor_id, start, end)
         .options(selectinload(VisitRating.visit).selectinload(Visit.site),
                  selectinload(VisitRating.visit).selectinload(Visit.department),
                  selectinload(VisitRating.rater))).all()
@@ -164,33 +158,30 @@ def scorecard_for(user, supervisor_id: str, period: Period, today: date | None =
 
 def scorecards_for(user, supervisor_ids, period: Period, today: date | None = None) -> dict[str, Scorecard]:
     """The scorecards of many supervisors for one period (the ranking): what `scorecard_for` finds
-    for each, with the findings and the accepted rectifications — thousands a quarter at chain scale —
-    counted by the database, grouped by supervisor, instead of loaded one supervisor at a time
-    (tests/results/supervisors/test_operations.py compares the two figure by figure). Every
-    supervisor's are counted and those asked kept: the ranking asks for all, and naming a hundred of
-    them in the query made PostgreSQL read the whole findings table for the rectifications' join."""
+    for each, under the same conditions, with the findings and the accepted rectifications —
+    thousands a quarter at chain scale — counted by the database, grouped by supervisor, instead of
+    loaded one supervisor at a time (tests/results/supervisors/test_operations.py compares the two
+    figure by figure). Every supervisor's are counted and those asked kept: the ranking asks for all,
+    and naming a hundred of them in the query made PostgreSQL read the whole findings table for the
+    rectifications' join."""
     ids = list(supervisor_ids)
     if not ids:
         return {}
     tz = company_tz()
     start, end = period.bounds(tz)
-    visits = db.session.scalars(scoped(Visit, user).where(
-        Visit.supervisor_id.in_(ids), Visit.deleted_at.is_(None), Visit.plan_id.is_not(None),
-        Visit.scheduled_for >= period.start, Visit.scheduled_for < period.end)).all()
+    visits = db.session.scalars(_planned(user, Visit.supervisor_id.in_(ids), period)).all()
     found = db.session.execute(
         select(Finding.supervisor_id, func.count(), _how_many(Finding.status == "closed"),
                _how_many(Finding.repeat_of_id.is_not(None)))
-        .where(scope_clause(Finding, user), Finding.counted(), Finding.captured_at >= start, Finding.captured_at < end)
+        .where(scope_clause(Finding, user), *_found_in(start, end))
         .group_by(Finding.supervisor_id)).all()
     accepted = db.session.execute(
         select(Finding.supervisor_id, func.count(), _how_many(accepted_first_round_clause()))
         .select_from(Rectification).join(Finding, Finding.id == Rectification.finding_id)
-        .where(scope_clause(Rectification, user), Finding.counted(), Rectification.status == "accepted",
-               Rectification.accepted_at >= start, Rectification.accepted_at < end)
+        .where(scope_clause(Rectification, user), *_accepted_in(start, end))
         .group_by(Finding.supervisor_id)).all()
-    ratings = db.session.scalars(scoped(VisitRating, user).join(Visit, Visit.id == VisitRating.visit_id).where(
-        Visit.supervisor_id.in_(ids), Visit.deleted_at.is_(None), Visit.status == "completed",
-        Visit.completed_at >= start, Visit.completed_at < end).options(selectinload(VisitRating.visit))).all()
+    ratings = db.session.scalars(_rated(user, Visit.supervisor_id.in_(ids), start, end)
+                                 .options(selectinload(VisitRating.visit))).all()
     agreements = agreements_in(period, tz)
     visits_of, ratings_of = {}, {}
     for v in visits:
@@ -208,6 +199,32 @@ def scorecards_for(user, supervisor_ids, period: Period, today: date | None = No
                                        ratings=ratings_of.get(sid, ()), today=today)
         cards[sid].agreement = agreements.get(sid, Agreement())
     return cards
+
+
+# The records a scorecard reads, for one supervisor or many (`whose`: a condition on Visit.supervisor_id).
+
+def _planned(user, whose, period: Period):
+    """Visits from a plan scheduled in the period."""
+    return scoped(Visit, user).where(whose, Visit.deleted_at.is_(None), Visit.plan_id.is_not(None),
+                                     Visit.scheduled_for >= period.start, Visit.scheduled_for < period.end)
+
+
+def _found_in(start, end) -> tuple:
+    """Findings that count, captured in [start, end)."""
+    return Finding.counted(), Finding.captured_at >= start, Finding.captured_at < end
+
+
+def _accepted_in(start, end) -> tuple:
+    """Rectifications, joined to their finding, accepted in [start, end), of findings that count."""
+    return (Finding.counted(), Rectification.status == "accepted", Rectification.accepted_at >= start,
+            Rectification.accepted_at < end)
+
+
+def _rated(user, whose, start, end):
+    """Ratings of visits completed in [start, end)."""
+    return scoped(VisitRating, user).join(Visit, Visit.id == VisitRating.visit_id).where(
+        whose, Visit.deleted_at.is_(None), Visit.status == "completed", Visit.completed_at >= start,
+        Visit.completed_at < end)
 
 
 def _how_many(condition):

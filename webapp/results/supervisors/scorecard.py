@@ -157,20 +157,12 @@ def overall_score(components: dict[str, float | None], weights: dict[str, float]
 def compute_scorecard(period: Period, tz, *, visits=(), findings=(), rectifications=(), ratings=(),
                       today: date | None = None) -> Scorecard:
     """The scorecard of one supervisor from their records (any superset: the period is applied here)."""
-    planned = planned_visits(visits, period)
     found = found_in(findings, period, tz)
     accepted = accepted_in(rectifications, period, tz)
-    return Scorecard(
-        period=period,
-        progress=plan_progress(planned, today or date.today()),
-        planned_visits=planned,
-        found=found,
-        resolved=[f for f in found if f.status == "closed"],
-        accepted=accepted,
-        first_round=[r for r in accepted if accepted_first_round(r)],
-        repeats=[f for f in found if f.repeat_of_id is not None],
-        ratings=rated_in(ratings, period, tz),
-    )
+    return _scorecard(period, tz, visits, ratings, today, found=found,
+                      resolved=[f for f in found if f.status == "closed"],
+                      repeats=[f for f in found if f.repeat_of_id is not None], accepted=accepted,
+                      first_round=[r for r in accepted if accepted_first_round(r)])
 
 
 @dataclass(frozen=True)
@@ -187,11 +179,16 @@ def counted_scorecard(period: Period, tz, *, found: int, resolved: int, repeats:
     """`compute_scorecard` for the ranking: the findings (found in the period, of them closed, of them
     repeats) and the rectifications (accepted in the period, of them on the first round) counted by
     the database under the same rules; the visits and ratings, few, as records."""
+    return _scorecard(period, tz, visits, ratings, today, found=Counted(found), resolved=Counted(resolved),
+                      repeats=Counted(repeats), accepted=Counted(accepted), first_round=Counted(first_round))
+
+
+def _scorecard(period: Period, tz, visits, ratings, today: date | None, **found_and_accepted) -> Scorecard:
+    """A scorecard from the findings and rectifications of the period (listed or counted) and the
+    supervisor's visits and ratings, whose period is applied here."""
     planned = planned_visits(visits, period)
-    return Scorecard(
-        period=period, progress=plan_progress(planned, today or date.today()), planned_visits=planned,
-        found=Counted(found), resolved=Counted(resolved), repeats=Counted(repeats),
-        accepted=Counted(accepted), first_round=Counted(first_round), ratings=rated_in(ratings, period, tz))
+    return Scorecard(period=period, progress=plan_progress(planned, today or date.today()), planned_visits=planned,
+                     ratings=rated_in(ratings, period, tz), **found_and_accepted)
 
 
 def trend(current: float | None, previous: float | None, direction: int) -> dict | None:
