@@ -28,32 +28,6 @@ FILTERS = [("unfiltered", {}), ("overdue", {"overdue": True}), ("to plan", {"sta
            ("accepted", {"status": "accepted"})]
 
 
-def joined_and_sorted(user, args, limit=300):
-    """The list as it was read before 0128: one statement, every finding joined and sorted."""
-    from sqlalchemy.orm import selectinload
-
-    from webapp.authz import scoped
-    from webapp.extensions import db
-    from webapp.findings.models import Finding
-    from webapp.rectification import operations as ops
-    from webapp.rectification.models import Rectification
-
-    q = (scoped(Finding, user).where(Finding.deleted_at.is_(None))
-         .outerjoin(Rectification, Rectification.finding_id == Finding.id).add_columns(Rectification)
-         .options(selectinload(Finding.department), selectinload(Finding.site)))
-    if args.get("overdue"):
-        q = q.where(ops.overdue_clause(TODAY))
-    status = args.get("status")
-    if status == "to_plan":
-        q = q.where(Finding.status == "open")
-    elif status:
-        q = q.where(Rectification.status == status)
-    else:
-        q = q.where(Finding.status != "closed")
-    return db.session.execute(q.order_by(Rectification.deadline.is_(None), Rectification.deadline,
-                                         Finding.captured_at.desc()).limit(limit)).all()
-
-
 def _in_order(rows):
     """The rows' sort keys in order, and the rows: the old statement left the order of exact ties
     (the same deadline and capture time, common in the seeded company) to the database; the new one
@@ -76,6 +50,7 @@ def run(url: str | None, n: int, runs: int, kept: str | None = None) -> int:
 def _run(database, n, runs) -> int:
     from sqlalchemy import select
 
+    from tests.rectification.old_list import joined_and_sorted
     from webapp.auth.models import User
     from webapp.extensions import db
     from webapp.rectification import operations as ops
@@ -105,7 +80,7 @@ def _run(database, n, runs) -> int:
                 rows = ops.open_work(manager, args, TODAY)
                 now.append((time.perf_counter() - t) * 1000)
                 t = time.perf_counter()
-                old = joined_and_sorted(manager, args)
+                old = joined_and_sorted(manager, args, TODAY)
                 before.append((time.perf_counter() - t) * 1000)
             same &= _in_order(rows) == _in_order(old)
             print(f"  the rows, {label:20s} now {statistics.median(now):8.1f} ms, before {statistics.median(before):8.1f} ms"

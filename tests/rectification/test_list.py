@@ -5,35 +5,15 @@ index; the same rows, in the same order, as the one joined and sorted statement 
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy.orm import selectinload
 
-from webapp.authz import scoped
+from tests.rectification.old_list import joined_and_sorted
 from webapp.extensions import db
-from webapp.findings.models import Finding
 from webapp.rectification import operations as ops
 from webapp.rectification.models import Rectification
 
 TODAY = date(2026, 11, 20)
 FILTERS = [{}, {"overdue": True}, {"status": "to_plan"}, {"status": "rectifying"},
            {"status": "pending_acceptance"}, {"status": "accepted"}, {"status": "rectifying", "overdue": True}]
-
-
-def _joined_and_sorted(user, args, limit):
-    """The list as it was read before (one statement), the reference."""
-    q = (scoped(Finding, user).where(Finding.deleted_at.is_(None))
-         .outerjoin(Rectification, Rectification.finding_id == Finding.id).add_columns(Rectification)
-         .options(selectinload(Finding.department), selectinload(Finding.site)))
-    if args.get("overdue"):
-        q = q.where(ops.overdue_clause(TODAY))
-    status = args.get("status")
-    if status == "to_plan":
-        q = q.where(Finding.status == "open")
-    elif status:
-        q = q.where(Rectification.status == status)
-    else:
-        q = q.where(Finding.status != "closed")
-    return db.session.execute(q.order_by(Rectification.deadline.is_(None), Rectification.deadline,
-                                         Finding.captured_at.desc()).limit(limit)).all()
 
 
 @pytest.fixture
@@ -65,7 +45,7 @@ def work(world, create_finding):
 def test_the_same_rows_in_the_same_order_as_one_sorted_statement(work, who, args, limit):
     user = work["users"][who]
     rows = ops.open_work(user, args, TODAY, limit=limit)
-    expected = _joined_and_sorted(user, args, limit)
+    expected = joined_and_sorted(user, args, TODAY, limit)
     assert [(f.id, r.id if r else None) for f, r in rows] == [(f.id, r.id if r else None) for f, r in expected]
     if not args and limit == 300 and who == "manager":
         titles = [f.title for f, _r in rows]
