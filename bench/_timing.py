@@ -137,11 +137,15 @@ def _seeded(url: str) -> dict:
     return seeded
 
 
-def scale_main(doc: str, run) -> None:
-    """The command line of a benchmark of pages at chain scale (findings list, review queue):
-    `run(pg_url, findings, runs, kept_url)` returns the exit status (0: within budget)."""
+def scale_main(doc: str, prefix: str, body) -> None:
+    """The command line of a benchmark of pages at chain scale (findings list, review queue, ranking,
+    rectification list): `body(database, findings, runs)` runs on the seeded company — kept
+    (`--database`) or temporary, removed whatever happens — on the seed's "today", 2026-11-20, and
+    returns the exit status (0: within budget)."""
     import argparse
     import sys
+
+    import time_machine
 
     ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pg", help="PostgreSQL URL of a server where a temporary database may be created")
@@ -150,4 +154,10 @@ def scale_main(doc: str, run) -> None:
     ap.add_argument("--runs", type=int, default=100)
     a = ap.parse_args()
     print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    sys.exit(run(a.pg, a.findings, a.runs, a.database))
+    database = open_database(a.database, a.pg, prefix)
+    try:
+        with time_machine.travel("2026-11-20 02:00 +0000", tick=True):
+            status = body(database, a.findings, a.runs)
+    finally:
+        database.close()
+    sys.exit(status)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _timing import login, make_app, open_database, scale_main, timed  # noqa: E402  (bench/ is the script directory)
+from _timing import login, make_app, scale_main, timed  # noqa: E402  (bench/ is the script directory)
 
 AREAS = ["process", "service", "efficiency", "risk", "teamwork"]
 SEVERITIES = ["low", "medium", "high", "critical"]
@@ -40,18 +40,7 @@ def measure(client, urls, runs, headers=None):
     return timed(one, runs, warm_up=False)
 
 
-def run(url: str | None, n: int, runs: int, kept: str | None = None) -> int:
-    import time_machine
-
-    database = open_database(kept, url, "bench-findings")
-    try:
-        with time_machine.travel("2026-11-20 02:00 +0000", tick=True):
-            return _run(database, url, n, runs)
-    finally:
-        database.close()
-
-
-def _run(database, url, n, runs) -> int:  # noqa: C901
+def _run(database, n, runs) -> int:  # noqa: C901
     if True:  # (kept indented: the scenarios below are unchanged)
         app, seeded = make_app(database, n, TODAY, PASSWORD)
         ids = {"depts": seeded["department_ids"], "sites": seeded["site_ids"], "sups": seeded["supervisor_ids"],
@@ -110,7 +99,7 @@ def _run(database, url, n, runs) -> int:  # noqa: C901
 
 
 def main():
-    scale_main(__doc__, run)
+    scale_main(__doc__, "bench-findings", _run)
 
 
 if __name__ == "__main__":

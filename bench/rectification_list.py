@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _timing import login, make_app, open_database, scale_main, timed  # noqa: E402  (bench/ is the script directory)
+from _timing import login, make_app, scale_main, timed  # noqa: E402  (bench/ is the script directory)
 
 PASSWORD = "bench-password-2026"
 TODAY = date(2026, 11, 20)
@@ -36,18 +36,8 @@ def _in_order(rows):
             sorted((f.id, r.id if r else None) for f, r in rows))
 
 
-def run(url: str | None, n: int, runs: int, kept: str | None = None) -> int:
-    import time_machine
-
-    database = open_database(kept, url, "bench-rect-list")
-    try:
-        with time_machine.travel("2026-11-20 02:00 +0000", tick=True):
-            return _run(database, n, max(5, runs // 5))
-    finally:
-        database.close()
-
-
 def _run(database, n, runs) -> int:
+    runs = max(5, runs // 5)
     from sqlalchemy import select
 
     from tests.rectification.old_list import joined_and_sorted
@@ -91,7 +81,7 @@ def _run(database, n, runs) -> int:
 
 
 def main():
-    scale_main(__doc__, run)
+    scale_main(__doc__, "bench-rect-list", _run)
 
 
 if __name__ == "__main__":
