@@ -67,7 +67,7 @@ def _run(database, n, runs) -> int:
             now, before = [], []
             for _ in range(3):
                 t = time.perf_counter()
-                rows = ops.open_work(manager, args, TODAY)
+                rows, _next = ops.open_work(manager, args, TODAY)
                 now.append((time.perf_counter() - t) * 1000)
                 t = time.perf_counter()
                 old = joined_and_sorted(manager, args, TODAY)

@@ -11,7 +11,7 @@ from webapp.rectification import operations as ops
 from webapp.rectification.models import Rectification
 
 
-def joined_and_sorted(user, args: dict, today, limit: int = ops.LIST_LIMIT):
+def joined_and_sorted(user, args: dict, today, limit: int = ops.LIST_PAGE):
     q = (scoped(Finding, user).where(Finding.deleted_at.is_(None))
          .outerjoin(Rectification, Rectification.finding_id == Finding.id).add_columns(Rectification)
          .options(selectinload(Finding.department), selectinload(Finding.site)))

@@ -44,7 +44,7 @@ def work(world, create_finding):
 @pytest.mark.parametrize("limit", [300, 3])
 def test_the_same_rows_in_the_same_order_as_one_sorted_statement(work, who, args, limit):
     user = work["users"][who]
-    rows = ops.open_work(user, args, TODAY, limit=limit)
+    rows, _next = ops.open_work(user, args, TODAY, limit=limit)
     expected = joined_and_sorted(user, args, TODAY, limit)
     assert [(f.id, r.id if r else None) for f, r in rows] == [(f.id, r.id if r else None) for f, r in expected]
     if not args and limit == 300 and who == "manager":
@@ -52,6 +52,83 @@ def test_the_same_rows_in_the_same_order_as_one_sorted_statement(work, who, args
         # Seven unclosed states at two visits, and the world's two findings; closed and deleted ones not listed.
         assert len(rows) == 7 * 2 + 2 and "已删除" not in titles and "问题6" not in titles
         assert rows[-1][1] is None and rows[0][1].deadline == TODAY - timedelta(days=5)  # due first, to plan last
+
+
+@pytest.mark.parametrize("who", ["manager", "head1"])
+@pytest.mark.parametrize("args", FILTERS)
+@pytest.mark.parametrize("limit", [1, 3, 16])
+def test_its_pages_hold_every_row_once_in_order(work, who, args, limit):
+    """Page after page ("Load more"), each after the cursor of the last row of the one before, the
+    pages are the whole list: across the seam between rows with a rectification and those to plan,
+    across deadlines that tie, and a last page that says there is no more."""
+    user, seen, cursor = work["users"][who], [], None
+    for _ in range(100):
+        rows, cursor = ops.open_work(user, {**args, "cursor": cursor}, TODAY, limit=limit)
+        assert len(rows) <= limit and (cursor is None or len(rows) == limit)
+        seen += [(f.id, r.id if r else None) for f, r in rows]
+        if cursor is None:
+            break
+    expected = joined_and_sorted(user, args, TODAY, 1000)
+    assert seen == [(f.id, r.id if r else None) for f, r in expected]
+
+
+def test_rows_that_tie_are_paged_by_id(world, create_finding):
+    """The same deadline and capture time, and the same capture time to plan: one row a page, each
+    row once, by id (newest-first order's tie-break) — the seeded chain has thousands of such ties."""
+    head1, at = world["users"]["head1"], datetime(2026, 10, 1, 9, tzinfo=UTC)
+    planned, unplanned = [], []
+    for n in range(4):
+        f = create_finding(world["visits"][0], f"同时{n}", status="rectifying", captured_at=at)
+        db.session.add(Rectification(finding_id=f.id, measures="整改", owner="吴敏", deadline=TODAY,
+                                     status="rectifying", round=1, submitted_by=head1.id))
+        planned.append(f.id)
+        unplanned.append(create_finding(world["visits"][1], f"待定{n}", status="open", captured_at=at).id)
+    db.session.commit()
+    seen, cursor = [], None
+    for _ in range(40):
+        rows, cursor = ops.open_work(world["users"]["manager"], {"cursor": cursor}, TODAY, limit=1)
+        seen += [f.id for f, _r in rows if f.id in planned + unplanned]
+        if cursor is None:
+            break
+    assert seen == sorted(planned, reverse=True) + sorted(unplanned, reverse=True)
+
+
+@pytest.mark.parametrize("cursor", ["", "d", "u", "x2026_1", "d20261399_20261120T000000000000_a", "d2026_x_y",
+                                    "u20261120T000000000000", "u=HYPERLINK(\"x\")_1", "d\x00_\x00_\x00", "整改" * 40])
+def test_a_cursor_that_does_not_read_is_the_first_page(work, cursor):
+    manager = work["users"]["manager"]
+    assert ops.open_work(manager, {"cursor": cursor}, TODAY, limit=5) == ops.open_work(manager, {}, TODAY, limit=5)
+
+
+def test_load_more_brings_the_next_rows_with_the_filters_kept(work, client, auth, monkeypatch):
+    """50 rows a page: with 3, "Load more" links to the next rows (htmx: only those, the first taking
+    the keyboard focus; without JavaScript: the page of them), the filters kept, and the last page has none."""
+    import re
+
+    monkeypatch.setattr(ops, "LIST_PAGE", 3)
+    auth.login("manager")
+    en = {"Accept-Language": "en"}
+    html = client.get("/rectification/?status=rectifying", headers=en).get_data(as_text=True)
+    assert html.count('href="/rectification/') - html.count("?cursor") == 3 and "Load more" in html
+    more = re.search(r'hx-get="(/rectification/\?[^"]+)"', html).group(1).replace("&amp;", "&")
+    assert "status=rectifying" in more and "cursor=d" in more
+    part = client.get(more, headers={**en, "HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in part and part.count(" autofocus") == 1 and "Load more" in part
+    whole = client.get(more, headers=en).get_data(as_text=True)  # no JavaScript: a page of the next rows
+    assert "<html" in whole and whole.count(" autofocus") == 1
+    ids = []
+    url = "/rectification/?status=rectifying"
+    for _ in range(10):
+        page = client.get(url, headers={**en, "HX-Request": "true"} if "cursor" in url else en).get_data(as_text=True)
+        ids += re.findall(r'href="/rectification/([0-9a-f-]+)"', page)
+        nxt = re.search(r'hx-get="(/rectification/\?[^"]+)"', page)
+        if not nxt:
+            break
+        url = nxt.group(1).replace("&amp;", "&")
+    # Rectifying: states 2, 3, 4 and 8 at two visits each, and none twice.
+    assert len(ids) == 8 and len(set(ids)) == 8
+    zh = client.get(more, headers={"Accept-Language": "zh-CN", "HX-Request": "true"}).get_data(as_text=True)
+    assert "加载更多" in zh
 
 
 def test_the_list_page_uses_it(work, client, auth):

@@ -27,6 +27,16 @@ def form_to_dict(form, lists=()) -> dict:
     return out
 
 
+def filter_args(schema, multidict) -> dict:
+    """A list's filters from a link (`schema` a marshmallow *Args): blanks are absent, and a filter
+    that does not validate is dropped rather than failing the whole list (a hand-edited or stale link
+    shows the list, never an error page)."""
+    data = {k: v for k, v in multidict.items() if v != ""}
+    for key in schema.validate(data):
+        data.pop(key, None)
+    return schema.load(data)
+
+
 def _translate(message: str) -> str:
     known = {
         "Missing data for required field.": lambda: _("This field is required."),

@@ -1,6 +1,7 @@
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from webapp.checklists.models import AREAS
+from webapp.core.formdata import filter_args
 from webapp.findings.models import FINDING_STATUSES, SEVERITIES
 
 # due / on_time: the on-time rectification rate's denominator / numerator;
@@ -46,13 +47,7 @@ class AssignArgs(_Args):
 
 
 def list_args(multidict) -> dict:
-    """Blank filter fields are absent; a bad one is dropped rather than failing the whole list."""
-    data = {k: v for k, v in multidict.items() if v != ""}
-    schema = FindingListArgs()
-    errors = schema.validate(data)
-    for key in errors:
-        data.pop(key, None)
-    return schema.load(data)
+    return filter_args(FindingListArgs(), multidict)
 
 
 class ReviewText(fields.String):
@@ -97,9 +92,4 @@ class QueueArgs(_Args):
 
 
 def queue_args(multidict) -> dict:
-    """Like list_args: a bad filter is dropped, never an error page."""
-    data = {k: v for k, v in multidict.items() if v != ""}
-    schema = QueueArgs()
-    for key in schema.validate(data):
-        data.pop(key, None)
-    return schema.load(data)
+    return filter_args(QueueArgs(), multidict)

@@ -3,6 +3,7 @@ import json
 from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
+from webapp.core.formdata import filter_args
 from webapp.core.models import utcnow
 from webapp.evidence.markup import MarkupInvalid, validate_signature
 
@@ -60,6 +61,11 @@ class IndexArgs(_Args):
     status = fields.String(load_default=None, validate=validate.OneOf(
         ("to_plan", "rectifying", "pending_acceptance", "accepted")))
     overdue = fields.Boolean(load_default=False)
+    cursor = fields.String(load_default=None, validate=validate.Length(max=80))  # "Load more": after this row
+
+
+def index_args(multidict) -> dict:
+    return filter_args(IndexArgs(), multidict)
 
 
 def form_data(form) -> dict:

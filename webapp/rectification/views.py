@@ -4,6 +4,7 @@ import click
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from jinja2_fragments.flask import render_block
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -21,10 +22,10 @@ from webapp.rectification.models import AcceptanceRound, CoordinationNote, Recti
 from webapp.rectification.schemas import (
     CoordinationArgs,
     DecisionArgs,
-    IndexArgs,
     PlanArgs,
     ProgressArgs,
     form_data,
+    index_args,
 )
 
 bp = Blueprint("rectification", __name__, url_prefix="/rectification")
@@ -41,12 +42,13 @@ def notify_overdue_command():
 @bp.get("/")
 @login_required
 def index():
-    try:
-        args = IndexArgs().load(request.args)
-    except ValidationError:
-        args = {"status": None, "overdue": False}
-    rows = ops.open_work(current_user, args, date.today())
-    return render_template("rectification/index.html", rows=rows, args=args, today=date.today())
+    args = index_args(request.args)
+    rows, next_cursor = ops.open_work(current_user, args, date.today())
+    ctx = dict(rows=rows, args=args, next_cursor=next_cursor, today=date.today(),
+               keep={k: v for k, v in (("status", args["status"]), ("overdue", 1 if args["overdue"] else None)) if v})
+    if request.headers.get("HX-Request") and args.get("cursor"):  # "Load more": the next rows only
+        return render_block("rectification/index.html", "rows", **ctx)
+    return render_template("rectification/index.html", **ctx)
 
 
 def _render(finding, errors=None, form=None, status=200):
