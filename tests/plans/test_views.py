@@ -268,3 +268,88 @@ def test_the_list_counts_each_plans_progress_as_its_page_does(client, auth, worl
     listed, own = (client.get(url, headers=EN).get_data(as_text=True) for url in ("/plans/", f"/plans/{draft_plan.id}"))
     assert figures.findall(listed) == figures.findall(own) == ['1/2 · <span class="overdue">1 overdue</span>']
     assert rows.findall(listed) == rows.findall(own) == ["2", "1", '<span class="overdue">1</span>', "50%"]
+
+
+@pytest.fixture
+def many_visits(world, draft_plan):
+    """The published plan's visits: five on one day at each of the two supervisors' sites, two on
+    another, one without a day, one deleted — ids in an order of their own."""
+    from datetime import UTC, datetime
+
+    made = {}
+    for n, (vis, day, deleted) in enumerate([(0, date(2026, 11, 2), None)] * 5 + [(1, date(2026, 11, 2), None)] * 5
+                                            + [(0, date(2026, 10, 30), None), (1, date(2026, 10, 30), None),
+                                               (0, None, None), (0, date(2026, 10, 1), datetime(2026, 11, 1, tzinfo=UTC))]):
+        v = world["visits"][vis]
+        visit = Visit(id=f"{(n * 7) % 17:02d}000000-0000-4000-8000-000000000000", site_id=v.site_id,
+                      department_id=v.department_id, template_id=v.template_id, plan_id=draft_plan.id,
+                      supervisor_id=v.supervisor_id, status="scheduled", scheduled_for=day, deleted_at=deleted)
+        db.session.add(visit)
+        made[visit.id] = visit
+    draft_plan.status = "published"
+    db.session.commit()
+    return {k: (v.scheduled_for, v.supervisor_id, v.deleted_at) for k, v in made.items()}
+
+
+def _visit_ids(html):
+    import re
+
+    return re.findall(r'href="/visits/([0-9a-f-]+)"', html)
+
+
+@pytest.mark.parametrize("who", ["manager", "sup1"])
+def test_a_plans_page_lists_its_visits_a_page_at_a_time(client, auth, world, draft_plan, many_visits, monkeypatch, who):
+    """A chain plan has tens of thousands of visits: its page lists them 50 at a time (here 3), by day
+    then id, any without a day last, deleted ones not at all, only those the user may see; "Load more"
+    brings each of the rest once (htmx: only the rows, the first taking the keyboard focus), and the
+    progress above counts them all."""
+    import re
+
+    from webapp.plans import views
+
+    monkeypatch.setattr(views, "VISITS_PAGE", 3)
+    auth.login(who)
+    user = world["users"][who]
+    page = client.get(f"/plans/{draft_plan.id}", headers=EN).get_data(as_text=True)
+    seen, pages = _visit_ids(page), 1
+    nxt = re.search(r'hx-get="([^"]+cursor=[^"]+)"', page)
+    while nxt:
+        part = client.get(nxt.group(1).replace("&amp;", "&"), headers={**EN, **HX}).get_data(as_text=True)
+        assert "<html" not in part and part.count(" autofocus") == 1
+        seen += _visit_ids(part)
+        pages += 1
+        nxt = re.search(r'hx-get="([^"]+cursor=[^"]+)"', part)
+        assert pages < 20
+    live = [(day, vid) for vid, (day, sup, deleted) in many_visits.items()
+            if deleted is None and (who == "manager" or sup == user.id)]
+    own = {v.id for v in world["visits"]}
+    assert [v for v in seen if v not in own] == [vid for _day, vid in sorted(live, key=lambda r: (r[0] or date.max, r[1]))]
+    assert pages == -(-len(seen) // 3)
+    total = len(live) + 0  # the world's own visits have no plan
+    assert re.search(rf'<span class="progress-figures">0/{total}\b', page), page[page.find("progress-figures") - 50:][:200]
+    # Without JavaScript the link is a page of the next visits.
+    link = re.search(r'<a class="btn btn-block" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    whole = client.get(link, headers=EN).get_data(as_text=True)
+    assert "<html" in whole and _visit_ids(whole)[:3] == seen[3:6]
+
+
+@pytest.mark.parametrize("cursor", ["", "x", "_", "2026_1", "20261102_" + "f" * 300, "20261399_a", "=HYPERLINK(\"x\")_1", "\x00_\x00", "计划" * 60])
+def test_a_cursor_that_does_not_read_is_the_first_page_of_visits(client, auth, draft_plan, many_visits, cursor, monkeypatch):
+    from webapp.plans import views
+
+    monkeypatch.setattr(views, "VISITS_PAGE", 3)
+    auth.login("manager")
+    first = _visit_ids(client.get(f"/plans/{draft_plan.id}", headers=EN).get_data(as_text=True))
+    for headers in (EN, {**EN, **HX}):
+        r = client.get(f"/plans/{draft_plan.id}", query_string={"cursor": cursor}, headers=headers)
+        assert r.status_code == 200
+        assert _visit_ids(r.get_data(as_text=True)) == first
+
+
+def test_a_cursor_past_the_last_day_lists_the_visits_without_one(client, auth, draft_plan, many_visits):
+    """The dated visits first: a cursor past the last one's day goes on with those without a day."""
+    auth.login("manager")
+    undated = [vid for vid, (day, _sup, deleted) in many_visits.items() if day is None and deleted is None]
+    for cursor in ("_0", "20261102_" + "f" * 36):
+        r = client.get(f"/plans/{draft_plan.id}", query_string={"cursor": cursor}, headers={**EN, **HX})
+        assert r.status_code == 200 and _visit_ids(r.get_data(as_text=True)) == undated

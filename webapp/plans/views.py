@@ -1,14 +1,15 @@
 """Planning pages: list, draft/edit, detail with schedule and notes, the approval workflow, calendar."""
 
 import io
-from datetime import date, timedelta
+import re
+from datetime import date, datetime, timedelta
 from pathlib import PurePath
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from webapp.audit.models import AuditEntry
@@ -62,8 +63,7 @@ def index():
     if args["period_type"]:
         q = q.where(Plan.period_type == args["period_type"])
     plans = db.session.scalars(q.order_by(Plan.period_start.desc(), Plan.title)).all()
-    visits = _plan_visits([p.id for p in plans], Visit.plan_id, Visit.supervisor_id, Visit.status, Visit.due_by,
-                          Visit.scheduled_for, Visit.deleted_at)
+    visits = _progress_rows([p.id for p in plans])
     of_plan: dict[str, list] = {}
     for v in visits:
         of_plan.setdefault(v.plan_id, []).append(v)
@@ -75,17 +75,48 @@ def index():
                  can_draft=ops.can_draft(current_user))
 
 
-def _plan_visits(plan_ids, *columns):
-    """The plans' live visits in the user's scope: records, or with `columns` rows of those columns
-    only — the list's progress reads a few columns of a chain plan's tens of thousands of visits (71,429 at 1M
-    findings: 3 s as records, docs/benchmarks.md). A row must carry every column progress asks for,
-    `deleted_at` included: asking a row for one it lacks raises and catches inside SQLAlchemy."""
+# The columns plan progress reads (webapp/plans/progress.py), deleted_at included: asking a row for
+# a column it lacks raises and catches inside SQLAlchemy (a second at a chain plan's 71,429 visits).
+PROGRESS_COLUMNS = (Visit.plan_id, Visit.supervisor_id, Visit.status, Visit.due_by, Visit.scheduled_for,
+                    Visit.deleted_at)
+VISITS_PAGE = 50  # a plan's page lists its visits 50 at a time; "Load more" brings the next ones
+
+
+def _progress_rows(plan_ids):
+    """The plans' live visits in the user's scope as rows of PROGRESS_COLUMNS — not records: a chain
+    plan has tens of thousands of visits (71,429 at 1M findings: 3 s as records, docs/benchmarks.md)."""
     if not plan_ids:
         return []
-    where = (scope_clause(Visit, current_user), Visit.plan_id.in_(plan_ids), Visit.deleted_at.is_(None))
-    if columns:
-        return db.session.execute(select(*columns).where(*where)).all()
-    return db.session.scalars(select(Visit).where(*where)).all()
+    return db.session.execute(select(*PROGRESS_COLUMNS).where(
+        scope_clause(Visit, current_user), Visit.plan_id.in_(plan_ids), Visit.deleted_at.is_(None))).all()
+
+
+def _visits_page(plan, cursor: str | None, limit: int | None = None):
+    """A page of the plan's live visits in the user's scope, by first day then id, any without a day
+    last; `cursor` is the last row of the page before (`20261120_<id>`, or `_<id>` past the dated
+    ones; one that does not read is the first page). Returns (visits, the next page's cursor or None)."""
+    limit = limit or VISITS_PAGE
+    pos = None
+    if m := re.fullmatch(r"(\d{8}|)_([0-9a-f-]{1,36})", cursor or ""):
+        try:
+            pos = (datetime.strptime(m[1], "%Y%m%d").date() if m[1] else None, m[2])
+        except ValueError:
+            pass
+    q = select(Visit).where(scope_clause(Visit, current_user), Visit.plan_id == plan.id,
+                            Visit.deleted_at.is_(None)).options(selectinload(Visit.site), selectinload(Visit.supervisor))
+    rows = []
+    if pos is None or pos[0] is not None:
+        dated = q.where(Visit.scheduled_for.is_not(None))
+        if pos is not None:
+            dated = dated.where(or_(Visit.scheduled_for > pos[0], and_(Visit.scheduled_for == pos[0], Visit.id > pos[1])))
+        rows = list(db.session.scalars(dated.order_by(Visit.scheduled_for, Visit.id).limit(limit + 1)))
+    if len(rows) <= limit:
+        undated = q.where(Visit.scheduled_for.is_(None), *([Visit.id > pos[1]] if pos and pos[0] is None else []))
+        rows += db.session.scalars(undated.order_by(Visit.id).limit(limit + 1 - len(rows)))
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], f"{last.scheduled_for.strftime('%Y%m%d') if last.scheduled_for else ''}_{last.id}"
 
 
 def _user_names(ids) -> dict:
@@ -190,9 +221,10 @@ def _schedule_choices(plan: Plan) -> dict:
     }
 
 
-def _detail_context(plan: Plan, **extra) -> dict:
-    visits = [v for v in _plan_visits([plan.id])]
-    by_sup = progress_by_supervisor(visits, _today())
+def _detail_context(plan: Plan, cursor: str | None = None, **extra) -> dict:
+    rows = _progress_rows([plan.id])
+    visits, next_cursor = _visits_page(plan, cursor)
+    by_sup = progress_by_supervisor(rows, _today())
     sup_ids = {sid for row in plan.schedule for sid in row.supervisor_ids} | set(by_sup)
     history = db.session.scalars(select(AuditEntry).where(
         AuditEntry.entity == "plan", AuditEntry.entity_id == plan.id,
@@ -201,8 +233,8 @@ def _detail_context(plan: Plan, **extra) -> dict:
     children = db.session.scalars(scoped(Plan, current_user).where(
         Plan.parent_id == plan.id, Plan.deleted_at.is_(None)).order_by(Plan.period_start)).all()
     ctx = {
-        "plan": plan, "visits": sorted(visits, key=lambda v: (v.scheduled_for or date.max, v.id)),
-        "progress": plan_progress(visits, _today()), "by_supervisor": by_sup,
+        "plan": plan, "visits": visits, "next_cursor": next_cursor, "cursor": cursor,
+        "progress": plan_progress(rows, _today()), "by_supervisor": by_sup,
         "names": _user_names(sup_ids | {h.user_id for h in history if h.user_id}),
         "history": history, "children": children, "today": _today(), "is_overdue": is_overdue,
         "editable": ops.can_edit(current_user, plan),
@@ -222,7 +254,12 @@ def _detail_context(plan: Plan, **extra) -> dict:
 @login_required
 def detail(plan_id):
     plan = get_scoped_or_404(Plan, plan_id, current_user)
-    return render_template("plans/detail.html", **_detail_context(plan))
+    cursor = request.args.get("cursor", "")[:80] or None
+    if cursor and is_htmx():  # "Load more": the next visits only
+        visits, next_cursor = _visits_page(plan, cursor)
+        return render_block("plans/detail.html", "visit_rows", plan=plan, visits=visits, next_cursor=next_cursor,
+                            cursor=cursor, today=_today(), is_overdue=is_overdue)
+    return render_template("plans/detail.html", **_detail_context(plan, cursor))
 
 
 @bp.post("/<plan_id>/transition")
