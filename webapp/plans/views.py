@@ -24,7 +24,7 @@ from webapp.photos.operations import rejection_message, storage_failure, variant
 from webapp.photos.storage import ObjectMissing, StorageError, get_store
 from webapp.plans import operations as ops
 from webapp.plans.models import PERIOD_TYPES, PLAN_STATUSES, Attachment, Plan, PlanNote, ScheduledVisit
-from webapp.plans.progress import is_overdue, plan_progress, progress_by_supervisor
+from webapp.plans.progress import Progress, is_overdue, progress_columns
 from webapp.plans.schemas import (
     CalendarArgs,
     PlanArgs,
@@ -63,32 +63,36 @@ def index():
     if args["period_type"]:
         q = q.where(Plan.period_type == args["period_type"])
     plans = db.session.scalars(q.order_by(Plan.period_start.desc(), Plan.title)).all()
-    visits = _progress_rows([p.id for p in plans])
-    of_plan: dict[str, list] = {}
-    for v in visits:
-        of_plan.setdefault(v.plan_id, []).append(v)
-    progress = {p.id: plan_progress(of_plan.get(p.id, []), _today()) for p in plans}
-    by_sup = progress_by_supervisor(visits, _today())
+    by_plan, by_sup = _progress(_progress_counts([p.id for p in plans]))
+    progress = {p.id: by_plan.get(p.id, Progress()) for p in plans}
     names = _user_names(by_sup)
     return render_page("plans/index.html", "plan_list", plans=plans, progress=progress, args=args,
                  statuses=PLAN_STATUSES, period_types=PERIOD_TYPES, by_supervisor=by_sup, names=names,
                  can_draft=ops.can_draft(current_user))
 
 
-# The columns plan progress reads (webapp/plans/progress.py), deleted_at included: asking a row for
-# a column it lacks raises and catches inside SQLAlchemy (a second at a chain plan's 71,429 visits).
-PROGRESS_COLUMNS = (Visit.plan_id, Visit.supervisor_id, Visit.status, Visit.due_by, Visit.scheduled_for,
-                    Visit.deleted_at)
 VISITS_PAGE = 50  # a plan's page lists its visits 50 at a time; "Load more" brings the next ones
 
 
-def _progress_rows(plan_ids):
-    """The plans' live visits in the user's scope as rows of PROGRESS_COLUMNS — not records: a chain
-    plan has tens of thousands of visits (71,429 at 1M findings: 3 s as records, docs/benchmarks.md)."""
+def _progress_counts(plan_ids) -> list:
+    """The plans' progress per plan and supervisor in the user's scope, counted by the database:
+    rows of (plan_id, supervisor_id, planned, done, overdue). A chain plan has tens of thousands of
+    visits (71,429 at 1M findings: 3 s as records, 0.3 s as rows; docs/benchmarks.md)."""
     if not plan_ids:
         return []
-    return db.session.execute(select(*PROGRESS_COLUMNS).where(
-        scope_clause(Visit, current_user), Visit.plan_id.in_(plan_ids), Visit.deleted_at.is_(None))).all()
+    return db.session.execute(
+        select(Visit.plan_id, Visit.supervisor_id, *progress_columns(Visit, _today()))
+        .where(scope_clause(Visit, current_user), Visit.plan_id.in_(plan_ids), Visit.deleted_at.is_(None))
+        .group_by(Visit.plan_id, Visit.supervisor_id)).all()
+
+
+def _progress(counts) -> tuple[dict, dict]:
+    """(Progress by plan, Progress by supervisor) from `_progress_counts`' rows."""
+    by_plan, by_sup = {}, {}
+    for plan_id, supervisor_id, *figures in counts:
+        for total in (by_plan.setdefault(plan_id, Progress()), by_sup.setdefault(supervisor_id, Progress())):
+            total += Progress(*figures)
+    return by_plan, by_sup
 
 
 def _visits_page(plan, cursor: str | None, limit: int | None = None):
@@ -222,9 +226,8 @@ def _schedule_choices(plan: Plan) -> dict:
 
 
 def _detail_context(plan: Plan, cursor: str | None = None, **extra) -> dict:
-    rows = _progress_rows([plan.id])
+    by_plan, by_sup = _progress(_progress_counts([plan.id]))
     visits, next_cursor = _visits_page(plan, cursor)
-    by_sup = progress_by_supervisor(rows, _today())
     sup_ids = {sid for row in plan.schedule for sid in row.supervisor_ids} | set(by_sup)
     history = db.session.scalars(select(AuditEntry).where(
         AuditEntry.entity == "plan", AuditEntry.entity_id == plan.id,
@@ -234,7 +237,7 @@ def _detail_context(plan: Plan, cursor: str | None = None, **extra) -> dict:
         Plan.parent_id == plan.id, Plan.deleted_at.is_(None)).order_by(Plan.period_start)).all()
     ctx = {
         "plan": plan, "visits": visits, "next_cursor": next_cursor, "cursor": cursor,
-        "progress": plan_progress(rows, _today()), "by_supervisor": by_sup,
+        "progress": by_plan.get(plan.id, Progress()), "by_supervisor": by_sup,
         "names": _user_names(sup_ids | {h.user_id for h in history if h.user_id}),
         "history": history, "children": children, "today": _today(), "is_overdue": is_overdue,
         "editable": ops.can_edit(current_user, plan),
