@@ -56,6 +56,7 @@ bench: install
 	$(PY) bench/review_queue.py --pg $(PG_BENCH)
 	$(PY) bench/supervisors_ranking.py --pg $(PG_BENCH)
 	$(PY) bench/rectification_list.py --pg $(PG_BENCH)
+	$(PY) bench/plan_pages.py --pg $(PG_BENCH)
 	$(PY) bench/sync_push.py --db both
 	$(PY) bench/sync_pull.py --db sqlite
 	$(PY) bench/sync_pull.py --db postgresql
