@@ -2,7 +2,6 @@
 head screens (a read-only side feed beside the sync pull: docs/sync-protocol.md). The findings
 themselves, their photos and the progress reports travel through the sync protocol."""
 
-from datetime import date
 
 from flask import jsonify
 from flask_login import current_user, login_required
@@ -10,6 +9,7 @@ from sqlalchemy import select
 
 from webapp.api import bp
 from webapp.authz import can, scoped
+from webapp.core.clock import company_today
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.rectification.models import AcceptanceRound, Rectification
@@ -38,7 +38,7 @@ def rectifications():
                 .where(AcceptanceRound.rectification_id.in_(ids), AcceptanceRound.result == "fail")
                 .order_by(AcceptanceRound.id)):
             reasons[rid] = reason  # the latest failed round's reason wins
-    today = date.today()
+    today = company_today()
     out = [{
         "id": rect.id, "finding_id": f.id, "status": rect.status, "round": rect.round,
         "deadline": rect.deadline.isoformat(), "overdue": is_overdue(rect, today),

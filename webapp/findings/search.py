@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import Integer, and_, bindparam, func, literal_column, or_, select, text
 
 from webapp.authz import narrow_scope, scoped
+from webapp.core.clock import company_today
 from webapp.extensions import db
 from webapp.findings.models import SEVERITIES, Finding
 from webapp.rectification import outcomes
@@ -99,13 +100,13 @@ def filtered(user, args: dict, dialect: str, today: date | None = None):
     if args.get("rectification"):
         q = q.where(select(Rectification.id).where(
             Rectification.finding_id == Finding.id,
-            rectification_clause(args["rectification"], today or date.today())).exists())
+            rectification_clause(args["rectification"], today or company_today())).exists())
     if args.get("date_from"):
         q = q.where(Finding.captured_at >= _local_midnight(args["date_from"]))
     if args.get("date_to"):
         q = q.where(Finding.captured_at < _local_midnight(args["date_to"] + timedelta(days=1)))
     if args.get("overdue"):
-        q = q.where(overdue_findings(today or date.today()))
+        q = q.where(overdue_findings(today or company_today()))
     if args.get("conflict"):
         q = q.where(Finding.has_conflict.is_(True))
     if args.get("repeat"):

@@ -1,10 +1,10 @@
-from datetime import date
 
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 
 from webapp.authz import scope_clause, scoped
+from webapp.core.clock import company_today
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.home.nav import bar_for, nav_for
@@ -44,7 +44,8 @@ def index():
     # Overdue as the plans count it (webapp/plans/progress.is_overdue): not completed and its last
     # day (due_by, else scheduled_for) before today. They are not "upcoming".
     last_day = func.coalesce(Visit.due_by, Visit.scheduled_for)
-    overdue = last_day < date.today()
+    today = company_today()
+    overdue = last_day < today
     visits = _open_visits(or_(last_day.is_(None), ~overdue),
                           order=(Visit.scheduled_for.is_(None), Visit.scheduled_for))
     overdue_visits = _open_visits(overdue, order=(last_day.desc(),))
@@ -66,7 +67,7 @@ def index():
     # A department head's home is their own deadlines, not the supervisors' visits (issue #19, 9).
     worklist = head_worklist(current_user) if current_user.role == "dept_head" else None
     return render_template("home/index.html", visits=visits, overdue_visits=overdue_visits, findings=findings,
-                           counts=counts, worklist=worklist, today=date.today())
+                           counts=counts, worklist=worklist, today=today)
 
 
 @bp.get("/more")

@@ -5,7 +5,7 @@ Excel export."""
 import io
 from datetime import date
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -16,9 +16,10 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp.authz import can
 from webapp.checklists.models import ChecklistTemplate
+from webapp.core.clock import company_today
+from webapp.core.clock import company_tz_name as _tz
 from webapp.core.exports import safe_row
 from webapp.core.formdata import form_to_dict, refusal_errors
-from webapp.core.models import utcnow
 from webapp.core.views import load_form, render_page
 from webapp.extensions import db
 from webapp.i18n import current_locale_code
@@ -28,20 +29,12 @@ from webapp.plans.models import RECURRENCE_INTERVALS
 from webapp.plans.operations import PlanError
 from webapp.plans.recurrence import add_months
 from webapp.plans.schemas import GenerationArgs, MissedArgs, RecurrenceRuleArgs, RuleDeleteArgs
-from webapp.results.periods import local_date, parse_period, period_containing, recent_periods
+from webapp.results.periods import parse_period, period_containing, recent_periods
 
 bp = Blueprint("recurring", __name__, url_prefix="/plans/recurring")
 
 INTERVAL_LABELS = {1: _l("Monthly"), 2: _l("Every two months"), 3: _l("Quarterly"), 6: _l("Half-yearly"),
                    12: _l("Yearly")}
-
-
-def _tz() -> str:
-    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
-
-
-def _today() -> date:
-    return local_date(utcnow(), _tz())
 
 
 @bp.before_request
@@ -72,7 +65,7 @@ def _months(today: date) -> list[date]:
 
 
 def _context(**extra) -> dict:
-    today = _today()
+    today = company_today()
     ctx = {
         "rules": ops.rules(), "departments": _departments(), "classes": _classes(),
         "templates": list(db.session.scalars(select(ChecklistTemplate).where(
@@ -145,7 +138,7 @@ def preview():
     generation = None
     if data is not None:
         try:
-            generation = ops.plan_generation(data["month"], _today(), data.get("department_id"))
+            generation = ops.plan_generation(data["month"], company_today(), data.get("department_id"))
         except PlanError as e:
             errors = e.fields or {"_schema": [e.message]}
     status = 400 if errors else 200
@@ -159,7 +152,7 @@ def generate():
     raw, data, errors = _generation_args(request.form)
     if data is not None:
         try:
-            result = ops.generate_visits(current_user, data["month"], _today(), data.get("department_id"))
+            result = ops.generate_visits(current_user, data["month"], company_today(), data.get("department_id"))
             db.session.commit()
         except PlanError as e:
             errors = refusal_errors(e)
@@ -181,7 +174,7 @@ def _missed_query():
     raw = form_to_dict(request.args)
     args, errors = load_form(MissedArgs(), raw)
     args = args or {}
-    today = _today()
+    today = company_today()
     period = None
     if args.get("period"):
         try:

@@ -16,6 +16,7 @@ from webapp.audit.models import AuditEntry
 from webapp.auth.models import User
 from webapp.authz import get_scoped_or_404, scope_clause, scoped
 from webapp.checklists.models import AREAS, ChecklistTemplate
+from webapp.core.clock import company_today
 from webapp.core.formdata import form_to_dict, refusal_errors
 from webapp.core.views import is_htmx, load_form, render_page
 from webapp.extensions import db
@@ -43,10 +44,6 @@ PLAN_LISTS = ("focus_areas", "department_ids", "site_ids")
 
 
 
-
-
-def _today() -> date:
-    return date.today()
 
 
 # ---- lists -------------------------------------------------------------------------------------
@@ -81,7 +78,7 @@ def _progress_counts(plan_ids) -> list:
     if not plan_ids:
         return []
     return db.session.execute(
-        select(Visit.plan_id, Visit.supervisor_id, *progress_columns(Visit, _today()))
+        select(Visit.plan_id, Visit.supervisor_id, *progress_columns(Visit, company_today()))
         .where(scope_clause(Visit, current_user), Visit.plan_id.in_(plan_ids), Visit.deleted_at.is_(None))
         .group_by(Visit.plan_id, Visit.supervisor_id)).all()
 
@@ -154,7 +151,7 @@ def _form_choices(plan=None) -> dict:
 
 def _form_values(plan: Plan | None) -> dict:
     if plan is None:
-        today = _today()
+        today = company_today()
         return {"period_type": "quarterly", "year": today.year, "quarter": (today.month - 1) // 3 + 1,
                 "month": today.month,
                 "focus_areas": [], "department_ids": [], "site_ids": []}
@@ -239,7 +236,7 @@ def _detail_context(plan: Plan, cursor: str | None = None, **extra) -> dict:
         "plan": plan, "visits": visits, "next_cursor": next_cursor, "cursor": cursor,
         "progress": by_plan.get(plan.id, Progress()), "by_supervisor": by_sup,
         "names": _user_names(sup_ids | {h.user_id for h in history if h.user_id}),
-        "history": history, "children": children, "today": _today(), "is_overdue": is_overdue,
+        "history": history, "children": children, "today": company_today(), "is_overdue": is_overdue,
         "editable": ops.can_edit(current_user, plan),
         "transitions": ops.allowed_transitions(current_user, plan),
         "can_note": (plan.author_id == current_user.id or current_user.role in ("manager", "admin"))
@@ -261,7 +258,7 @@ def detail(plan_id):
     if cursor and is_htmx():  # "Load more": the next visits only
         visits, next_cursor = _visits_page(plan, cursor)
         return render_block("plans/detail.html", "visit_rows", plan=plan, visits=visits, next_cursor=next_cursor,
-                            cursor=cursor, today=_today(), is_overdue=is_overdue)
+                            cursor=cursor, today=company_today(), is_overdue=is_overdue)
     return render_template("plans/detail.html", **_detail_context(plan, cursor))
 
 
@@ -438,7 +435,7 @@ def calendar():
     args, errors = load_form(CalendarArgs(), form_to_dict(request.args))
     if args is None:
         args = CalendarArgs().load({})
-    day = args["day"] or _today()
+    day = args["day"] or company_today()
     start, end = calendar_range(args["view"], day)
     q = scoped(Visit, current_user).where(Visit.deleted_at.is_(None), Visit.scheduled_for >= start,
                                           Visit.scheduled_for <= end)
@@ -464,5 +461,5 @@ def calendar():
     departments = db.session.scalars(select(Department).where(Department.deleted_at.is_(None))
                                      .order_by(Department.code)).all()
     return render_page("plans/calendar.html", "calendar", args=args, day=day, weeks=weeks, by_day=by_day,
-                 month=day.month, prev_day=prev_day, next_day=next_day, today=_today(), supervisors=supervisors,
+                 month=day.month, prev_day=prev_day, next_day=next_day, today=company_today(), supervisors=supervisors,
                  departments=departments, errors=errors, is_overdue=is_overdue)

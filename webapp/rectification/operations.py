@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from webapp.audit.operations import record_audit
 from webapp.auth.models import User
 from webapp.authz import can, scoped
+from webapp.core.clock import company_today
 from webapp.core.models import utcnow
 from webapp.core.workflow import move_status, require_confirmed
 from webapp.extensions import db
@@ -75,7 +76,7 @@ def _link(finding) -> str:
 
 
 def _check_deadline(deadline: date, today: date | None = None) -> None:
-    if deadline < (today or date.today()):
+    if deadline < (today or company_today()):
         raise WorkflowError(_("The deadline cannot be in the past."))
 
 
@@ -302,7 +303,7 @@ def open_work(user, args: dict, today: date, limit: int | None = None
 
 def overdue_clause(today: date | None = None):
     """Rectifying past the deadline (a request awaiting acceptance is the supervisor's turn)."""
-    return (Rectification.status == "rectifying") & (Rectification.deadline < (today or date.today()))
+    return (Rectification.status == "rectifying") & (Rectification.deadline < (today or company_today()))
 
 
 def overdue_among(finding_ids: list[str], today=None) -> set[str]:
@@ -315,7 +316,7 @@ def overdue_among(finding_ids: list[str], today=None) -> set[str]:
 
 def notify_overdue(today: date | None = None) -> int:
     """Tell the department heads and the supervisor about each overdue item, once per day."""
-    today = today or date.today()
+    today = today or company_today()
     rows = db.session.execute(
         select(Rectification, Finding).join(Finding, Finding.id == Rectification.finding_id)
         .where(overdue_clause(today), Finding.deleted_at.is_(None))
@@ -339,7 +340,7 @@ def head_worklist(user, today: date | None = None, limit: int = 8) -> dict:
     (soonest first), failed at acceptance and back to rectifying, awaiting acceptance, and open
     findings still waiting for a plan. Each list holds (finding, rectification) pairs; `counts` the
     totals."""
-    today = today or date.today()
+    today = today or company_today()
     base = (scoped(Finding, user).where(Finding.deleted_at.is_(None))
             .join(Rectification, Rectification.finding_id == Finding.id).add_columns(Rectification))
     rectifying = Rectification.status == "rectifying"

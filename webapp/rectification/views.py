@@ -1,5 +1,3 @@
-from datetime import date
-
 import click
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,6 +8,7 @@ from sqlalchemy import select
 
 from webapp.auth.models import User
 from webapp.authz import get_scoped_or_404
+from webapp.core.clock import company_today
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.findings.operations import NotAllowed, WorkflowError
@@ -43,8 +42,9 @@ def notify_overdue_command():
 @login_required
 def index():
     args = index_args(request.args)
-    rows, next_cursor = ops.open_work(current_user, args, date.today())
-    ctx = dict(rows=rows, args=args, next_cursor=next_cursor, today=date.today(),
+    today = company_today()
+    rows, next_cursor = ops.open_work(current_user, args, today)
+    ctx = dict(rows=rows, args=args, next_cursor=next_cursor, today=today,
                keep={k: v for k, v in (("status", args["status"]), ("overdue", 1 if args["overdue"] else None)) if v})
     if request.headers.get("HX-Request") and args.get("cursor"):  # "Load more": the next rows only
         return render_block("rectification/index.html", "rows", **ctx)
@@ -66,7 +66,7 @@ def _render(finding, errors=None, form=None, status=200):
     departments = db.session.scalars(select(Department).where(Department.deleted_at.is_(None))
                                      .order_by(Department.code)).all()
     ctx = dict(finding=finding, rect=rect, updates=updates, rounds=rounds, notes=notes, people=people,
-               departments=departments, errors=errors or {}, form=form or {}, today=date.today(),
+               departments=departments, errors=errors or {}, form=form or {}, today=company_today(),
                is_head=ops.is_responsible_head(current_user, finding),
                can_decide=ops.can_decide_acceptance(current_user, finding))
     return render_template("rectification/detail.html", **ctx), status

@@ -31,7 +31,6 @@ checklist item; anything else (`serves()` is False) is answered from the raw row
 
 from datetime import date, timedelta
 
-from flask import current_app, has_app_context
 from sqlalchemy import (
     Date,
     and_,
@@ -50,6 +49,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import NO_VALUE, get_history, instance_state
 
 from webapp.authz import EVERYTHING
+from webapp.core.clock import company_tz_name as _tz
 from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.findings.models import Finding
@@ -64,11 +64,6 @@ FT, RT, ST = FindingTally, RectificationTally, SiteDayTally
 _FINDING_FIELDS = ("captured_at", "site_id", "department_id", "area", "item_id", "severity", "repeat_of_id",
                    "deleted_at", "review_status")
 _RECT_FIELDS = ("finding_id", "status", "round", "deadline", "accepted_at")
-DEFAULT_TZ = "Asia/Shanghai"
-
-
-def _tz() -> str:
-    return current_app.config.get("BABEL_DEFAULT_TIMEZONE", DEFAULT_TZ) if has_app_context() else DEFAULT_TZ
 
 
 # ---- how a tally row is counted from the raw rows (one definition for the recount and the rebuild) ----

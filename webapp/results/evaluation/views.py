@@ -8,6 +8,7 @@ from marshmallow import ValidationError
 from sqlalchemy.orm import selectinload
 
 from webapp.authz import evaluation_subject_roles, scoped
+from webapp.core.clock import company_tz_name as _tz
 from webapp.core.formdata import form_to_dict, refusal_errors, translate_errors
 from webapp.core.views import render_page
 from webapp.extensions import db
@@ -22,10 +23,6 @@ bp = Blueprint("evaluation", __name__, url_prefix="/results/evaluation")
 def may_read_evaluations(user) -> bool:
     """For the small links on the visit and plan pages."""
     return bool(getattr(user, "is_authenticated", False)) and evaluation_subject_roles(user)
-
-
-def _tz() -> str:
-    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 
 def _findings_href(site_id, window, **extra) -> str | None:

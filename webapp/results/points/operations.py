@@ -23,14 +23,13 @@ entries carry the department too (scope), but department totals count department
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
 from webapp.audit.operations import record_audit
 from webapp.authz import scoped
+from webapp.core.clock import company_zone as company_tz
 from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.findings.models import Finding
@@ -62,10 +61,6 @@ class PointsError(Exception):
     def __init__(self, message: str, fields: dict | None = None, status: int = 400):
         super().__init__(message)
         self.message, self.fields, self.status = message, fields or {}, status
-
-
-def company_tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 def posting_period(code: str) -> Period:

@@ -2,7 +2,6 @@
 the appeals desk and the rules (admin)."""
 
 import io
-from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -14,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from webapp.auth.models import User
 from webapp.authz import get_scoped_or_404
+from webapp.core.clock import company_today
 from webapp.core.formdata import form_to_dict, translate_errors
 from webapp.core.models import utcnow
 from webapp.core.views import render_page
@@ -62,10 +62,6 @@ def _short_dt():
     return lambda v: v.astimezone(tz).strftime("%Y-%m-%d %H:%M") if v else "—"
 
 
-def _today():
-    return datetime.now(ops.company_tz()).date()
-
-
 def _require(allowed: bool):
     if not allowed:
         abort(403)
@@ -85,7 +81,7 @@ def _ledger_args() -> tuple[dict, dict]:
     except ValidationError as e:
         errors = _errors(e)
         args = {"period": None, "department_id": None, "status": None}
-    period = period_containing(_today(), "quarter")
+    period = period_containing(company_today(), "quarter")
     if args.get("period"):
         try:
             period = ops.posting_period(args["period"])
@@ -121,7 +117,7 @@ def ledger():
         args=args, errors=errors, period=period, entries=entries[:MAX_ROWS], more=len(entries) > MAX_ROWS,
         dept_rows=ops.department_totals(current_user, period.code, args.get("department_id")),
         person_rows=ops.person_totals(current_user, period.code, args.get("department_id")),
-        periods=[ops.posting_period(c) for c in ops.ledger_periods(_today())],
+        periods=[ops.posting_period(c) for c in ops.ledger_periods(company_today())],
         departments=db.session.scalars(select(Department).where(Department.deleted_at.is_(None))
                                        .order_by(Department.code)).all() if ops.sees_all(current_user) else [],
         sees_all=ops.sees_all(current_user), can_post=ops.can_post(current_user),

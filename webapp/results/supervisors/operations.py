@@ -3,7 +3,6 @@ Operations flush and never commit; the view commits once."""
 
 from datetime import date
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -12,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from webapp.audit.operations import record_audit
 from webapp.auth.models import User
 from webapp.authz import scope_clause, scoped
+from webapp.core.clock import company_tz_name as company_tz
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.rectification.models import Rectification
@@ -30,10 +30,6 @@ class RatingError(Exception):
     def __init__(self, message: str, status: int = 400):
         super().__init__(message)
         self.message, self.status = message, status
-
-
-def company_tz() -> str:
-    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 
 # ---- who ---------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ and is left out of the overall score, whose weights are then renormalised to sum
 from dataclasses import dataclass, field
 from datetime import date, tzinfo
 
+from webapp.core.clock import company_today
 from webapp.plans.progress import Progress, plan_progress
 from webapp.rectification.outcomes import accepted_first_round
 from webapp.results.calibration.agreement import Agreement
@@ -187,7 +188,7 @@ def _scorecard(period: Period, tz, visits, ratings, today: date | None, **found_
     """A scorecard from the findings and rectifications of the period (listed or counted) and the
     supervisor's visits and ratings, whose period is applied here."""
     planned = planned_visits(visits, period)
-    return Scorecard(period=period, progress=plan_progress(planned, today or date.today()), planned_visits=planned,
+    return Scorecard(period=period, progress=plan_progress(planned, today or company_today()), planned_visits=planned,
                      ratings=rated_in(ratings, period, tz), **found_and_accepted)
 
 

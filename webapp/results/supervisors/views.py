@@ -1,7 +1,7 @@
 """Supervisor management pages (督导人员管理): the list and ranking, a supervisor's profile with the
 period scorecard, the profile editor (managers/admins) and the department head's visit rating."""
 
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -14,6 +14,7 @@ from werkzeug.exceptions import NotFound
 
 from webapp.auth.models import User
 from webapp.authz import get_scoped_or_404
+from webapp.core.clock import company_today
 from webapp.core.formdata import form_to_dict, translate_errors
 from webapp.core.views import render_page
 from webapp.extensions import db
@@ -42,25 +43,21 @@ BLANK_ROWS = 1  # empty rows offered under the filled ones
 
 
 
-def _today() -> date:
-    return datetime.now(ZoneInfo(ops.company_tz())).date()
-
-
 def _period() -> tuple[Period, dict]:
     """The period asked for (?period=2026-Q4 | 2026-11 | 2026), else the current quarter."""
     raw = form_to_dict(request.args)
     try:
         args = PeriodArgs().load({k: v for k, v in raw.items() if k == "period"})
     except ValidationError as e:
-        return period_containing(_today()), translate_errors(e.messages)
+        return period_containing(company_today()), translate_errors(e.messages)
     if args.get("period"):
         return parse_period(args["period"]), {}
-    return period_containing(_today()), {}
+    return period_containing(company_today()), {}
 
 
 def _period_choices(current: Period) -> list[Period]:
     """Recent quarters, then recent months, then the year — newest first — plus the one shown."""
-    today = _today()
+    today = company_today()
     choices = [*reversed(recent_periods(today, "quarter", 6)), *reversed(recent_periods(today, "month", 3)),
                period_containing(today, "year")]
     return choices if current in choices else [current, *choices]
@@ -92,7 +89,7 @@ def index():
     period, errors = _period()
     people = ops.supervisors()
     profiles = ops.profiles_by_user(current_user, [u.id for u in people])
-    today = _today()
+    today = company_today()
     ids = [u.id for u in people]
     cards = ops.scorecards_for(current_user, ids, period, today)
     previous = ops.scorecards_for(current_user, ids, period.previous(), today)
@@ -165,7 +162,7 @@ def _overall_rows(card) -> tuple[float | None, list[dict]]:
 def detail(user_id):
     supervisor = _supervisor_or_404(user_id)
     period, errors = _period()
-    today = _today()
+    today = company_today()
     profile = db.session.scalar(select(SupervisorProfile).where(SupervisorProfile.user_id == supervisor.id))
     card = ops.scorecard_for(current_user, supervisor.id, period, today)
     previous = ops.scorecard_for(current_user, supervisor.id, period.previous(), today)

@@ -1,8 +1,7 @@
 """Training pages: needs, training plans with attendance, people's development records."""
 
-from datetime import UTC, date, datetime
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -11,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from webapp.authz import developing_person_clause, get_scoped_or_404, scoped
 from webapp.checklists.models import AREAS, ChecklistTemplate, TemplateItem
+from webapp.core.clock import company_today
 from webapp.core.formdata import form_to_dict
 from webapp.core.views import is_htmx, load_form, render_page
 from webapp.extensions import db
@@ -18,7 +18,7 @@ from webapp.findings.models import Finding
 from webapp.i18n import current_locale_code
 from webapp.org.models import Department, Person
 from webapp.results.models import DevelopmentNote, TrainingAttendance, TrainingPlan
-from webapp.results.periods import local_date, parse_period, period_containing, recent_periods
+from webapp.results.periods import parse_period, period_containing, recent_periods
 from webapp.results.training import operations as ops
 from webapp.results.training.schemas import AttendanceArgs, NeedsArgs, NoteArgs, PrefillArgs, TrainingPlanArgs
 
@@ -38,10 +38,6 @@ def _labels():
 def _require(roles):
     if current_user.role not in roles:
         abort(403)
-
-
-def _today() -> date:
-    return local_date(datetime.now(UTC), current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 
@@ -170,7 +166,7 @@ def attendance(plan_id):
 @login_required
 def needs():
     _require(ops.WRITERS)
-    today = _today()
+    today = company_today()
     args, errors = load_form(NeedsArgs(), form_to_dict(request.args))
     status = 200
     if args is None:

@@ -8,17 +8,17 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from webapp.auth.models import User
+from webapp.core.clock import company_today
 from webapp.extensions import db
 from webapp.results.warnings.operations import (
     acknowledge_warning,
     check_warnings,
-    local_today,
     snooze_warning,
 )
 
 
 def seed_warnings(today: date | None = None) -> dict:
-    today = today or local_today()
+    today = today or company_today()
     result = check_warnings(today)
     manager = db.session.scalar(select(User).where(User.username == "manager"))
     if manager is not None and result.raised:

@@ -31,8 +31,7 @@ The text is rendered when shown, in the reader's language, from `kind` and `para
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import force_locale
@@ -43,6 +42,8 @@ from sqlalchemy.orm import aliased
 from webapp.audit.operations import record_audit
 from webapp.authz import can
 from webapp.checklists.models import TemplateItem
+from webapp.core.clock import company_today
+from webapp.core.clock import company_zone as _tz
 from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.findings.models import Finding
@@ -111,16 +112,8 @@ class EffectiveRule:
     rule_id: str | None  # None: the default, no stored rule
 
 
-def _tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-
-
 def _local_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=_tz())
-
-
-def local_today() -> date:
-    return local_date(datetime.now(UTC), _tz())
 
 
 # ---- the rules ---------------------------------------------------------------------------------
@@ -326,7 +319,7 @@ def _audit(user, action: str, warning: Warning, data: dict | None = None) -> Non
 def check_warnings(today: date | None = None) -> CheckResult:
     """Evaluate every active rule; raise, update (group) and auto-close warnings; wake expired snoozes;
     notify managers of the warnings raised (and of nothing else)."""
-    today = today or local_today()
+    today = today or company_today()
     result = CheckResult()
     for warning in db.session.scalars(select(Warning).where(
             Warning.status.in_(WARNING_LIVE), Warning.snoozed_until.is_not(None), Warning.snoozed_until <= today)):
@@ -405,13 +398,13 @@ def close_warning(warning: Warning, user) -> None:
 
 
 def is_snoozed(warning: Warning, today: date | None = None) -> bool:
-    return warning.snoozed_until is not None and warning.snoozed_until > (today or local_today())
+    return warning.snoozed_until is not None and warning.snoozed_until > (today or company_today())
 
 
 def snooze_warning(warning: Warning, user, until: date, reason: str, today: date | None = None) -> None:
     """Hide a live warning from the open list and the counts until `until` (it is back that day)."""
     _may_act(user, warning)
-    today = today or local_today()
+    today = today or company_today()
     if warning.status not in WARNING_LIVE:
         raise WarningError(_("Only an open or acknowledged warning can be snoozed."))
     reason = (reason or "").strip()
@@ -481,7 +474,7 @@ def _check_rule(kind: str, threshold: float, setting: int | None) -> None:
 def open_warning_count(today: date | None = None) -> int:
     """Open warnings not snoozed: the nav badge."""
     return db.session.scalar(select(func.count()).select_from(Warning).where(
-        Warning.status == "open", not_snoozed(today or local_today()))) or 0
+        Warning.status == "open", not_snoozed(today or company_today()))) or 0
 
 
 def not_snoozed(today: date):

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from webapp.audit.models import AuditEntry
 from webapp.auth.models import User
 from webapp.authz import can, get_scoped_or_404, require, scope_clause, scoped
+from webapp.core.clock import company_today
 from webapp.core.formdata import form_to_dict, translate_errors
 from webapp.core.views import is_htmx, load_form
 from webapp.extensions import db
@@ -103,7 +104,7 @@ def _people(warnings) -> dict:
 
 
 def _ctx(**extra):
-    today = ops.local_today()
+    today = company_today()
     return dict(kinds=KIND_LABELS, tab_labels=TAB_LABELS, render=ops.render_warning, links=subject_links,
                 subject=ops.subject_label, snooze_choices=ops.SNOOZE_CHOICES, today=today,
                 tomorrow=today + timedelta(days=1), plain=False,
@@ -112,7 +113,7 @@ def _ctx(**extra):
 
 
 def _list(tab: str, status: int = 200, errors=None, values=None):
-    today = ops.local_today()
+    today = company_today()
     warnings = db.session.scalars(scoped(Warning, current_user).where(_tab_clause(tab, today))
                                   .order_by(Warning.last_seen_on.desc().nulls_last(), Warning.created_at.desc(),
                                             Warning.id).limit(300)).all()
@@ -224,7 +225,7 @@ def snooze(warning_id):
     if "reason" in getattr(request.form, "dropped", ()):
         errors.setdefault("reason", []).insert(0, _("Remove the control characters from this text."))
     if not errors:
-        today = ops.local_today()
+        today = company_today()
         until = today + timedelta(days=data["days"]) if data.get("days") else data["until"]
         try:
             ops.snooze_warning(warning, current_user, until, data["reason"], today)
