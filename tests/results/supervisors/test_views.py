@@ -77,6 +77,27 @@ def test_list_shows_ranking_and_fragment_for_htmx(client, auth, sup_world):
     assert "HX-Request" in part.headers["Vary"]
 
 
+def test_the_rankings_labels_and_arrows_speak_the_users_language(client, auth, sup_world):
+    """Labels and what each arrow tells a screen reader are asked once a page (132 rows a chain), in
+    the page's language."""
+    import re
+
+    auth.login("manager")
+    said = {}
+    for lang in ("en", "zh-CN"):
+        html = client.get(f"/results/supervisors/?period={Q4}", headers={"Accept-Language": lang}).get_data(as_text=True)
+        rows = html.split("<tbody>", 1)[1]
+        said[lang] = (set(re.findall(r'<span class="trend trend-\w+"[^>]*><span aria-hidden="true">.</span><span class="sr-only">([^<]+)</span>', rows)),
+                      re.findall(r'data-label="([^"]+)"', rows))
+    arrows, labels = said["en"]
+    assert arrows and arrows <= {"better than the previous period", "worse than the previous period",
+                                 "same as the previous period", "changed since the previous period"}
+    assert labels[:3] == ["Rank", "Supervisor", "Selection source"] and "Overall score" in labels
+    zh_arrows, zh_labels = said["zh-CN"]
+    assert zh_arrows and all(re.search(r"[\u4e00-\u9fff]", a) for a in zh_arrows)
+    assert len(zh_labels) == len(labels) and all(re.search(r"[\u4e00-\u9fff]", label) for label in zh_labels)
+
+
 def test_scorecard_page_full_and_fragment(client, auth, sup_world, add_rating):
     add_rating(sup_world["visits"][0], sup_world["users"]["head1"], 4, "配合积极")
     auth.login("manager")
