@@ -1,5 +1,5 @@
 """Long lists a page at a time, in a browser: the rectification list (60 more rectifications past
-their deadline) and a plan's page (60 more visits) show 50 rows, then "Load more" (htmx) brings the
+their deadline), a plan's page and the visits list (60 more visits) show 50 rows, then "Load more" (htmx) brings the
 next ones, the first of them taking the keyboard focus — by keyboard on a desktop in English, by tap
 on a phone in zh-CN. Its own server."""
 
@@ -97,4 +97,28 @@ def test_a_plans_page_loads_more_visits(browser, server, shot, lang, device):
     expect(links.nth(50)).to_be_focused()
     assert links.count() >= EXTRA and dates.nth(50).inner_text() == ("Feb 20, 2025" if lang == "en" else "2025年2月20日")
     shot(page, f"plan-visits-more-{lang}")
+    ctx.close()
+
+
+@pytest.mark.parametrize("lang, device", [("en", DESKTOP), ("zh-CN", PHONE)])
+def test_the_visits_list_loads_more(browser, server, shot, lang, device):
+    base, _plan = server
+    ctx, page = signed_in(browser, base, *MANAGER, lang, device)
+    page.goto(f"{base}/visits/")
+    links = page.locator("#visit-rows tr:not(#load-more-visits) td:first-child a")
+    expect(links).to_have_count(50)
+    _more(page, device, page.locator("#load-more-visits a"))
+    expect(links.nth(50)).to_be_focused()
+    for _ in range(20):  # to the end of the list
+        if not page.locator("#load-more-visits").count():
+            break
+        shown = links.count()
+        page.locator("#load-more-visits a").click()
+        expect(links.nth(shown)).to_be_focused()
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    assert len(hrefs) > EXTRA and len(set(hrefs)) == len(hrefs)
+    # The latest day first: the 60 visits of 2025 are the oldest, at the end.
+    dates = page.locator("#visit-rows tr:not(#load-more-visits) td:nth-child(2)").all_inner_texts()
+    assert dates[-1] == ("Jan 1, 2025" if lang == "en" else "2025年1月1日")
+    shot(page, f"visits-more-{lang}")
     ctx.close()

@@ -1,21 +1,21 @@
 """Planning pages: list, draft/edit, detail with schedule and notes, the approval workflow, calendar."""
 
 import io
-import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import PurePath
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from webapp.audit.models import AuditEntry
 from webapp.auth.models import User
 from webapp.authz import get_scoped_or_404, scope_clause, scoped
 from webapp.checklists.models import AREAS, ChecklistTemplate
+from webapp.core import keyset
 from webapp.core.clock import company_today
 from webapp.core.formdata import form_to_dict, refusal_errors
 from webapp.core.views import is_htmx, load_form, render_page
@@ -94,30 +94,15 @@ def _progress(counts) -> tuple[dict, dict]:
 
 def _visits_page(plan, cursor: str | None, limit: int | None = None):
     """A page of the plan's live visits in the user's scope, by first day then id, any without a day
-    last; `cursor` is the last row of the page before (`20261120_<id>`, or `_<id>` past the dated
-    ones; one that does not read is the first page). Returns (visits, the next page's cursor or None)."""
-    limit = limit or VISITS_PAGE
-    pos = None
-    if m := re.fullmatch(r"(\d{8}|)_([0-9a-f-]{1,36})", cursor or ""):
-        try:
-            pos = (datetime.strptime(m[1], "%Y%m%d").date() if m[1] else None, m[2])
-        except ValueError:
-            pass
+    last; `cursor` is the last row of the page before. Returns (visits, the next page's cursor or None)."""
     q = select(Visit).where(scope_clause(Visit, current_user), Visit.plan_id == plan.id,
                             Visit.deleted_at.is_(None)).options(selectinload(Visit.site), selectinload(Visit.supervisor))
-    rows = []
-    if pos is None or pos[0] is not None:
-        dated = q.where(Visit.scheduled_for.is_not(None))
-        if pos is not None:
-            dated = dated.where(or_(Visit.scheduled_for > pos[0], and_(Visit.scheduled_for == pos[0], Visit.id > pos[1])))
-        rows = list(db.session.scalars(dated.order_by(Visit.scheduled_for, Visit.id).limit(limit + 1)))
-    if len(rows) <= limit:
-        undated = q.where(Visit.scheduled_for.is_(None), *([Visit.id > pos[1]] if pos and pos[0] is None else []))
-        rows += db.session.scalars(undated.order_by(Visit.id).limit(limit + 1 - len(rows)))
-    if len(rows) <= limit:
-        return rows, None
-    last = rows[limit - 1]
-    return rows[:limit], f"{last.scheduled_for.strftime('%Y%m%d') if last.scheduled_for else ''}_{last.id}"
+    fetch = lambda stmt: db.session.scalars(stmt).all()  # noqa: E731
+    return keyset.page([
+        keyset.Walk("s", q.where(Visit.scheduled_for.is_not(None)), ((Visit.scheduled_for, False), (Visit.id, False)),
+                    ("date", "id"), fetch, lambda v: (v.scheduled_for, v.id)),
+        keyset.Walk("n", q.where(Visit.scheduled_for.is_(None)), ((Visit.id, False),), ("id",), fetch, lambda v: (v.id,)),
+    ], cursor, limit or VISITS_PAGE)
 
 
 def _user_names(ids) -> dict:

@@ -5,7 +5,7 @@ Who: the department head of the finding's responsible department submits plan, p
 request for acceptance; the finding's supervisor (or a manager) decides acceptance.
 """
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -222,34 +222,6 @@ def add_coordination(finding: Finding, user, note: str, department_id: str | Non
 LIST_PAGE = 50  # the rectification list's rows a page; "Load more" brings the next ones
 
 
-def _stamp(moment) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S%f")
-
-
-def list_cursor(finding: Finding, rect: Rectification | None) -> str:
-    """Where the next page of the rectification list starts: after this row. A row with a
-    rectification is placed by (deadline, capture time, id) — `d20261120_…` — one to plan by
-    (capture time, id) — `u…` — and every row with a rectification comes first."""
-    tail = f"{_stamp(finding.captured_at)}_{finding.id}"
-    return f"d{rect.deadline:%Y%m%d}_{tail}" if rect is not None else f"u{tail}"
-
-
-def _read_cursor(cursor: str | None):
-    """("d", deadline, captured_at, id) or ("u", None, captured_at, id); None for no cursor or one
-    that does not read (a hand-edited link is the first page, not an error)."""
-    if not cursor or cursor[0] not in "du":
-        return None
-    try:
-        if cursor[0] == "d":
-            day, stamp, fid = cursor[1:].split("_", 2)
-            deadline = datetime.strptime(day, "%Y%m%d").date()
-        else:
-            (stamp, fid), deadline = cursor[1:].split("_", 1), None
-        return cursor[0], deadline, datetime.strptime(stamp, "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC), fid
-    except ValueError:
-        return None
-
-
 def open_work(user, args: dict, today: date, limit: int | None = None
               ) -> tuple[list[tuple[Finding, Rectification | None]], str | None]:
     """A page of the rectification list (`args`: IndexArgs, `cursor` the last row of the page before):
@@ -260,45 +232,37 @@ def open_work(user, args: dict, today: date, limit: int | None = None
     walk reads only the rectifications not accepted. Returns (rows, the cursor of the next page or
     None). tests/rectification/test_list.py compares the pages with the one sorted statement it
     replaced."""
-    from sqlalchemy import and_, exists, or_
+    from sqlalchemy import exists
     from sqlalchemy.orm import selectinload
 
-    limit = limit or LIST_PAGE
-    status, pos = args.get("status"), _read_cursor(args.get("cursor"))
+    from webapp.core.keyset import Walk, page
+
+    status = args.get("status")
     base = scoped(Finding, user).where(Finding.deleted_at.is_(None)).options(
         selectinload(Finding.department), selectinload(Finding.site))
     if status == "to_plan":
         base = base.where(Finding.status == "open")
     elif not status:
         base = base.where(Finding.status != "closed")
-    rows = []
+    newest_first = ((Finding.captured_at, True), (Finding.id, True))
+    walks = []
     # To plan: open findings, which never have a rectification (submit_plan creates it and moves the
-    # finding on; nothing moves a finding back to open) — only the second walk, which a cursor of
-    # that walk ("u") goes straight to.
-    if status != "to_plan" and (pos is None or pos[0] == "d"):
+    # finding on; nothing moves a finding back to open) — only the second walk.
+    if status != "to_plan":
         with_rect = base.join(Rectification, Rectification.finding_id == Finding.id).add_columns(Rectification)
         if args.get("overdue"):
             with_rect = with_rect.where(overdue_clause(today))
-        # Unfiltered, the findings not closed: their rectification is not accepted.
+        # Unfiltered, the findings not closed: their rectification is not accepted. Ties (the same
+        # deadline and capture time) by id: the order does not change on reload.
         with_rect = with_rect.where(Rectification.status == status if status else Rectification.not_accepted())
-        if pos is not None:
-            _kind, deadline, at, fid = pos
-            with_rect = with_rect.where(or_(Rectification.deadline > deadline, and_(
-                Rectification.deadline == deadline,
-                or_(Finding.captured_at < at, and_(Finding.captured_at == at, Finding.id < fid)))))
-        # Ties (the same deadline and capture time) by id: the order no longer changes on reload.
-        rows = db.session.execute(with_rect.order_by(Rectification.deadline, Finding.captured_at.desc(),
-                                                     Finding.id.desc()).limit(limit + 1)).all()
-    if len(rows) <= limit and not args.get("overdue") and status in (None, "to_plan"):
-        unplanned = base.where(~exists().where(Rectification.finding_id == Finding.id))
-        if pos is not None and pos[0] == "u":
-            _kind, _deadline, at, fid = pos
-            unplanned = unplanned.where(or_(Finding.captured_at < at, and_(Finding.captured_at == at, Finding.id < fid)))
-        rows += [(f, None) for f in db.session.scalars(
-            unplanned.order_by(Finding.captured_at.desc(), Finding.id.desc()).limit(limit + 1 - len(rows)))]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (list_cursor(*rows[-1]) if more else None)
+        walks.append(Walk("d", with_rect, ((Rectification.deadline, False), *newest_first), ("date", "moment", "id"),
+                          lambda q: db.session.execute(q).all(),
+                          lambda row: (row[1].deadline, row[0].captured_at, row[0].id)))
+    if not args.get("overdue") and status in (None, "to_plan"):
+        walks.append(Walk("u", base.where(~exists().where(Rectification.finding_id == Finding.id)), newest_first,
+                          ("moment", "id"), lambda q: [(f, None) for f in db.session.scalars(q)],
+                          lambda row: (row[0].captured_at, row[0].id)))
+    return page(walks, args.get("cursor"), limit or LIST_PAGE)
 
 
 def overdue_clause(today: date | None = None):

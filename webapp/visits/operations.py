@@ -4,11 +4,13 @@ from datetime import UTC, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from webapp.audit.operations import record_audit
 from webapp.auth.models import User
-from webapp.authz import can
+from webapp.authz import can, scoped
 from webapp.checklists.models import ChecklistTemplate
+from webapp.core import keyset
 from webapp.core.workflow import move_status
 from webapp.extensions import db
 from webapp.visits.completion import CompletionError, answered_item_ids, check_completion
@@ -68,3 +70,22 @@ def complete_visit(visit: Visit, user, reason: str | None = None) -> None:
     visit.completed_at = datetime.now(UTC)
     visit.completion_reason = reason if missing else None
     db.session.flush()
+
+
+VISITS_PAGE = 50
+
+
+def visits_page(user, cursor: str | None, limit: int | None = None):
+    """A page of the visits list: the user's live visits, the latest day first, then the latest
+    created, those without a day last; after `cursor` (the last row of the page before). Returns
+    (visits, the next page's cursor or None)."""
+    q = scoped(Visit, user).where(Visit.deleted_at.is_(None)).options(
+        selectinload(Visit.site), selectinload(Visit.supervisor))
+    latest = ((Visit.created_at, True), (Visit.id, True))
+    fetch = lambda stmt: db.session.scalars(stmt).all()  # noqa: E731
+    return keyset.page([
+        keyset.Walk("s", q.where(Visit.scheduled_for.is_not(None)), ((Visit.scheduled_for, True), *latest),
+                    ("date", "moment", "id"), fetch, lambda v: (v.scheduled_for, v.created_at, v.id)),
+        keyset.Walk("n", q.where(Visit.scheduled_for.is_(None)), latest, ("moment", "id"), fetch,
+                    lambda v: (v.created_at, v.id)),
+    ], cursor, limit or VISITS_PAGE)

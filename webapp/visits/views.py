@@ -1,10 +1,10 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from jinja2_fragments.flask import render_block
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from webapp.authz import can, get_scoped_or_404, scoped
+from webapp.authz import can, get_scoped_or_404
 from webapp.core.text import clean_text
 from webapp.extensions import db
 from webapp.findings.models import Finding
@@ -22,14 +22,14 @@ bp = Blueprint("visits", __name__, url_prefix="/visits")
 @bp.get("/")
 @login_required
 def index():
-    visits = db.session.scalars(
-        scoped(Visit, current_user)
-        .where(Visit.deleted_at.is_(None))
-        .options(selectinload(Visit.site), selectinload(Visit.supervisor))
-        .order_by(Visit.scheduled_for.desc().nulls_last(), Visit.created_at.desc())
-        .limit(200)
-    ).all()
-    return render_template("visits/index.html", visits=visits)
+    """The visits the user may see, 50 a page ("Load more"), the latest day first, then the latest
+    created; those without a day last. A chain has tens of thousands."""
+    cursor = request.args.get("cursor", "")[:80] or None
+    visits, next_cursor = ops.visits_page(current_user, cursor)
+    if cursor and request.headers.get("HX-Request"):  # "Load more": the next rows only
+        return render_block("visits/index.html", "rows", visits=visits, next_cursor=next_cursor, cursor=cursor)
+    return render_template("visits/index.html", visits=visits, next_cursor=next_cursor, cursor=cursor)
+
 
 
 @bp.get("/<visit_id>")
