@@ -201,15 +201,11 @@ def review_queue(user, args: dict, limit: int | None = None) -> tuple[list[Findi
     after `args["cursor"]` (the last row of the page before): (rows, the cursor of the next page or
     None). The queue of pending, rejected or merged findings walks their index (IN_REVIEW) in order."""
     from datetime import datetime, time, timedelta
-    from zoneinfo import ZoneInfo
-
-    from flask import current_app
-    from sqlalchemy import and_, or_
 
     from webapp.authz import scoped
-    from webapp.findings.search import decode_cursor, encode_cursor
+    from webapp.core import keyset
+    from webapp.core.clock import company_zone
 
-    limit = limit or QUEUE_PAGE
     status = args.get("review") or "pending"
     q = scoped(Finding, user).where(Finding.deleted_at.is_(None) if status == "confirmed" else Finding.in_review(),
                                     Finding.review_status == status)
@@ -217,12 +213,11 @@ def review_queue(user, args: dict, limit: int | None = None) -> tuple[list[Findi
         q = q.where(Finding.site_id == args["site_id"])
     if args.get("supervisor_id"):
         q = q.where(Finding.supervisor_id == args["supervisor_id"])
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    zone = company_zone()
     if args.get("date_from"):
         q = q.where(Finding.captured_at >= datetime.combine(args["date_from"], time.min, zone))
     if args.get("date_to"):
         q = q.where(Finding.captured_at < datetime.combine(args["date_to"] + timedelta(days=1), time.min, zone))
-    if pos := args.get("cursor") and decode_cursor(args["cursor"]):
-        q = q.where(or_(Finding.captured_at > pos[0], and_(Finding.captured_at == pos[0], Finding.id > pos[1])))
-    rows = list(db.session.scalars(q.order_by(Finding.captured_at, Finding.id).limit(limit + 1)))
-    return rows[:limit], (encode_cursor(rows[limit - 1]) if len(rows) > limit else None)
+    oldest_first = keyset.Walk("", q, ((Finding.captured_at, False), (Finding.id, False)), ("moment", "id"),
+                               lambda stmt: db.session.scalars(stmt).all(), lambda f: (f.captured_at, f.id))
+    return keyset.page([oldest_first], args.get("cursor"), limit or QUEUE_PAGE)

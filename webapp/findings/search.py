@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import Integer, and_, bindparam, func, literal_column, or_, select, text
 
 from webapp.authz import narrow_scope, scoped
+from webapp.core import keyset
 from webapp.core.clock import company_today
 from webapp.extensions import db
 from webapp.findings.models import SEVERITIES, Finding
@@ -121,16 +122,12 @@ def filtered(user, args: dict, dialect: str, today: date | None = None):
     return q
 
 
+NEWEST_FIRST = ((Finding.captured_at, True), (Finding.id, True))  # the list's order, the last key unique
+_CURSOR = ("moment", "id")
+
+
 def encode_cursor(f: Finding) -> str:
-    return f"{f.captured_at.astimezone(ZoneInfo('UTC')).strftime('%Y%m%dT%H%M%S%f')}_{f.id}"
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str] | None:
-    try:
-        stamp, fid = cursor.split("_", 1)
-        return datetime.strptime(stamp, "%Y%m%dT%H%M%S%f").replace(tzinfo=ZoneInfo("UTC")), fid
-    except ValueError:
-        return None
+    return keyset.write_cursor("", _CURSOR, (f.captured_at, f.id))
 
 
 _NARROWING = ("department_id", "site_id", "area", "item_id", "severity", "status", "supervisor_id", "min_severity",
@@ -150,8 +147,8 @@ def sorts_whole_scope(user, args: dict, dialect: str) -> bool:
 
 def _after(cursor: str | None) -> list:
     """The keyset condition: rows after the cursor's (captured_at, id), newest first."""
-    pos = cursor and decode_cursor(cursor)
-    return [or_(Finding.captured_at < pos[0], and_(Finding.captured_at == pos[0], Finding.id < pos[1]))] if pos else []
+    pos = keyset.read_cursor(cursor, "", _CURSOR)
+    return [keyset.after(NEWEST_FIRST, pos)] if pos else []
 
 
 def _recent_first(query, cursor: str | None, limit: int):
