@@ -353,3 +353,38 @@ def test_a_cursor_past_the_last_day_lists_the_visits_without_one(client, auth, d
     for cursor in ("n0", "s20261102_" + "f" * 36):
         r = client.get(f"/plans/{draft_plan.id}", query_string={"cursor": cursor}, headers={**EN, **HX})
         assert r.status_code == 200 and _visit_ids(r.get_data(as_text=True)) == undated
+
+
+def test_the_progress_count_and_the_page_of_visits_are_read_from_their_indexes(client, auth, draft_plan, many_visits):
+    """The statement that counts a plan's progress can be answered from ix_visits_plan_progress alone,
+    and its page of visits walks ix_visits_plan_day in order (migration 0129; partial: SQLite takes
+    them only for a query that states `deleted_at IS NULL`)."""
+    from sqlalchemy import event
+
+    engine, statements = db.engine, {}
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        if "GROUP BY visits.plan_id, visits.supervisor_id" in statement:
+            statements["ix_visits_plan_progress"] = (statement, parameters)
+        elif "ORDER BY visits.scheduled_for, visits.id" in statement:
+            statements["ix_visits_plan_day"] = (statement, parameters)
+
+    auth.login("manager")
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        assert client.get(f"/plans/{draft_plan.id}").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    conn = db.session.connection()
+    assert set(statements) == {"ix_visits_plan_progress", "ix_visits_plan_day"}
+    for index, (statement, parameters) in statements.items():
+        assert "visits.deleted_at IS NULL" in statement
+        if engine.dialect.name == "postgresql":
+            definition = conn.exec_driver_sql(f"SELECT indexdef FROM pg_indexes WHERE indexname = '{index}'").scalar_one()
+            assert "WHERE (deleted_at IS NULL)" in definition, definition
+        else:
+            told = statement.replace("FROM visits", f"FROM visits INDEXED BY {index}", 1)
+            assert told != statement
+            plan = "\n".join(r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + told, parameters))
+            assert index in plan and "TEMP B-TREE" not in plan, plan  # in the index's order, no sort
+    db.session.rollback()
