@@ -53,6 +53,10 @@ def test_overdue_visits_are_listed_apart_from_upcoming_ones(client, auth, world)
     db.session.commit()
     page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Overdue visits" not in page and f"/visits/{late.id}" in page
+    late.scheduled_for = late.due_by = None  # no day at all: open, never overdue, listed with the upcoming
+    db.session.commit()
+    page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Overdue visits" not in page and f"/visits/{late.id}" in page.split("Upcoming visits")[1]
 
 
 def test_phones_reach_every_page_through_more(client, auth, world):

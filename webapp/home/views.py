@@ -1,7 +1,7 @@
 
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from webapp.authz import scope_clause, scoped
 from webapp.core.clock import company_today
@@ -9,6 +9,7 @@ from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.home.nav import bar_for, nav_for
 from webapp.plans.models import Plan
+from webapp.plans.progress import last_day, overdue_clause
 from webapp.rectification.operations import head_worklist
 from webapp.visits.models import Visit
 
@@ -41,14 +42,12 @@ def _open_visits(*where, order):
 @bp.get("/")
 @login_required
 def index():
-    # Overdue as the plans count it (webapp/plans/progress.is_overdue): not completed and its last
-    # day (due_by, else scheduled_for) before today. They are not "upcoming".
-    last_day = func.coalesce(Visit.due_by, Visit.scheduled_for)
+    # Overdue as the plans count it (webapp/plans/progress.py): not completed and its last day
+    # (due_by, else scheduled_for) before today. They are not "upcoming"; one without a day is.
     today = company_today()
-    overdue = last_day < today
-    visits = _open_visits(or_(last_day.is_(None), ~overdue),
-                          order=(Visit.scheduled_for.is_(None), Visit.scheduled_for))
-    overdue_visits = _open_visits(overdue, order=(last_day.desc(),))
+    overdue = overdue_clause(Visit, today)
+    visits = _open_visits(~func.coalesce(overdue, False), order=(Visit.scheduled_for.is_(None), Visit.scheduled_for))
+    overdue_visits = _open_visits(overdue, order=(last_day(Visit).desc(),))
     findings = db.session.scalars(
         scoped(Finding, current_user)
         .where(Finding.standing(), Finding.status != "closed")
@@ -57,7 +56,7 @@ def index():
     ).all()
     counts = {
         "open_visits": _count(Visit, Visit.status != "completed"),
-        "overdue_visits": _count(Visit, Visit.status != "completed", overdue),
+        "overdue_visits": _count(Visit, overdue),
         "open_findings": _count(Finding, Finding.standing(), Finding.status != "closed"),
         "high_findings": _count(Finding, Finding.standing(), Finding.status != "closed",
                                 Finding.severity.in_(("high", "critical"))),

@@ -45,10 +45,15 @@ def is_overdue(visit, today: date) -> bool:
     return last is not None and last < today
 
 
+def last_day(visit):
+    """A visit's last day in SQL, for the `visit` model: due_by, else scheduled_for (NULL: none)."""
+    return func.coalesce(visit.due_by, visit.scheduled_for)
+
+
 def overdue_clause(visit, today: date):
     """The SQL twin of is_overdue, for the `visit` model (webapp.visits.models.Visit): not completed
     and its last day before today (NULL, never true, when it has no day)."""
-    return and_(visit.status != "completed", func.coalesce(visit.due_by, visit.scheduled_for) < today)
+    return and_(visit.status != "completed", last_day(visit) < today)
 
 
 def progress_columns(visit, today: date) -> tuple:
