@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from webapp.auth.models import User
 from webapp.checklists.models import ChecklistTemplate, TemplateItem
+from webapp.core.clock import company_today
 from webapp.demo.history import seed_history
 from webapp.demo.keys import demo_id, photo_bytes
 from webapp.extensions import db
@@ -206,7 +207,7 @@ def seed_demo(today: date | None = None) -> dict:
         seed_rich_checklist,  # the food-safety template (docs/checklists.md)
     )
 
-    seed_rich_checklist(ensure, users=users, sites=sites, today=today or date.today())
+    seed_rich_checklist(ensure, users=users, sites=sites, today=today or company_today())
     for code, name, trigger, severity, points in POINT_RULES:
         ensure(PointRule, f"rule:{code}", code=code, name=name, trigger=trigger, severity=severity,
                points=points)
@@ -221,7 +222,7 @@ def seed_demo(today: date | None = None) -> dict:
                    interval_months=months, template_id=template.id)
     db.session.flush()
 
-    today = today or date.today()
+    today = today or company_today()
     year, quarter = today.year, (today.month - 1) // 3 + 1
     q_start = date(year, 3 * quarter - 2, 1)
     q_end = (date(year + (quarter == 4), (3 * quarter) % 12 + 1, 1)) - timedelta(days=1)

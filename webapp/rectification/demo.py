@@ -3,11 +3,11 @@ head (depthead) has reported progress with a photo on the rectification due soon
 before/after and the phone's "progress so far" show something on a fresh demo."""
 
 import hashlib
-from datetime import date
 
 from sqlalchemy import select
 
 from webapp.auth.models import User
+from webapp.core.clock import company_today
 from webapp.demo.keys import demo_id, photo_bytes
 from webapp.extensions import db
 from webapp.findings.models import Finding
@@ -27,7 +27,7 @@ def seed_rectification_progress() -> dict:
         select(Rectification).join(Finding, Finding.id == Rectification.finding_id)
         .where(Finding.department_id == head.department_id, Finding.deleted_at.is_(None),
                Rectification.status == "rectifying", Rectification.round == 1,
-               Rectification.deadline >= date.today())
+               Rectification.deadline >= company_today())
         .order_by(Rectification.deadline, Rectification.id)).first()
     if rect is None:
         return {}

@@ -1,11 +1,12 @@
 """Demo data for training: one held training plan with attendance and a development note (idempotent)."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from webapp.auth.models import User
 from webapp.checklists.models import TemplateItem
+from webapp.core.clock import company_today
 from webapp.demo.keys import demo_id
 from webapp.extensions import db
 from webapp.findings.models import Finding
@@ -20,7 +21,7 @@ def seed_training() -> dict:
     plan = db.session.get(TrainingPlan, demo_id("training:service-standards"))
     if plan is None:
         plan = TrainingPlan(id=demo_id("training:service-standards"), topic="新版服务标准与话术培训",
-                            audience="客户服务部、上海分公司各门店一线员工", held_on=date.today() - timedelta(days=10),
+                            audience="客户服务部、上海分公司各门店一线员工", held_on=company_today() - timedelta(days=10),
                             trainer="吴敏", area="service", item_id=item.id if item else None, status="held")
         db.session.add(plan)
         db.session.flush()
