@@ -55,7 +55,6 @@ def read_cursor(cursor: str | None, tag: str, kinds) -> tuple | None:
         return None
 
 
-
 @dataclass
 class Walk:
     """One part of a list: `query` (filtered, not ordered or limited) read in the order of `keys`

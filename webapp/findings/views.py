@@ -14,6 +14,7 @@ from webapp.auth.loaders import background
 from webapp.auth.models import User
 from webapp.authz import can, get_scoped_or_404, scoped
 from webapp.checklists.models import ChecklistTemplate, TemplateItem
+from webapp.core.views import is_htmx
 from webapp.extensions import db
 from webapp.findings import operations as ops
 from webapp.findings import review as review_ops
@@ -221,7 +222,7 @@ def review_queue():
     supervisors = db.session.scalars(select(User).where(User.role == "supervisor").order_by(User.display_name)).all()
     ctx = dict(findings=rows, next_cursor=next_cursor, args=args, keep=_queue_filters(args),
                supervisor_labels={u.id: u.display_name for u in supervisors}, **_row_labels(ref))
-    if request.headers.get("HX-Request") and args.get("cursor"):  # "Load more": the next rows only
+    if is_htmx() and args.get("cursor"):  # "Load more": the next rows only
         return render_block("findings/review.html", "rows", **ctx)
     return render_template("findings/review.html", sites=ref["sites"], supervisors=supervisors,
                            awaiting=review_ops.awaiting_review_count(current_user), **ctx)

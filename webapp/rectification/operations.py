@@ -14,6 +14,7 @@ from webapp.audit.operations import record_audit
 from webapp.auth.models import User
 from webapp.authz import can, scoped
 from webapp.core.clock import company_today
+from webapp.core.keyset import Walk, page
 from webapp.core.models import utcnow
 from webapp.core.workflow import move_status, require_confirmed
 from webapp.extensions import db
@@ -234,8 +235,6 @@ def open_work(user, args: dict, today: date, limit: int | None = None
     replaced."""
     from sqlalchemy import exists
     from sqlalchemy.orm import selectinload
-
-    from webapp.core.keyset import Walk, page
 
     status = args.get("status")
     base = scoped(Finding, user).where(Finding.deleted_at.is_(None)).options(

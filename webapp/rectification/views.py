@@ -9,6 +9,7 @@ from sqlalchemy import select
 from webapp.auth.models import User
 from webapp.authz import get_scoped_or_404
 from webapp.core.clock import company_today
+from webapp.core.views import is_htmx
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.findings.operations import NotAllowed, WorkflowError
@@ -46,7 +47,7 @@ def index():
     rows, next_cursor = ops.open_work(current_user, args, today)
     ctx = dict(rows=rows, args=args, next_cursor=next_cursor, today=today,
                keep={k: v for k, v in (("status", args["status"]), ("overdue", 1 if args["overdue"] else None)) if v})
-    if request.headers.get("HX-Request") and args.get("cursor"):  # "Load more": the next rows only
+    if is_htmx() and args.get("cursor"):  # "Load more": the next rows only
         return render_block("rectification/index.html", "rows", **ctx)
     return render_template("rectification/index.html", **ctx)
 

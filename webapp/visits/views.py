@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from webapp.authz import can, get_scoped_or_404
 from webapp.core.text import clean_text
+from webapp.core.views import is_htmx
 from webapp.extensions import db
 from webapp.findings.models import Finding
 from webapp.i18n import current_locale_code
@@ -26,10 +27,9 @@ def index():
     created; those without a day last. A chain has tens of thousands."""
     cursor = request.args.get("cursor", "")[:80] or None
     visits, next_cursor = ops.visits_page(current_user, cursor)
-    if cursor and request.headers.get("HX-Request"):  # "Load more": the next rows only
+    if cursor and is_htmx():  # "Load more": the next rows only
         return render_block("visits/index.html", "rows", visits=visits, next_cursor=next_cursor, cursor=cursor)
     return render_template("visits/index.html", visits=visits, next_cursor=next_cursor, cursor=cursor)
-
 
 
 @bp.get("/<visit_id>")
