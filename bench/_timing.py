@@ -116,6 +116,29 @@ def make_app(database, findings: int, today, password: str):
     return app, seeded
 
 
+def manager_client(database, findings: int, today, password: str, unit: str, runs: int, about: str = ""):
+    """The seeded company's app and a client signed in as its manager, with the run's heading printed:
+    (app, client, seeded). `unit`: what each timing repeats ("a view"); `about`: more of the company."""
+    app, seeded = make_app(database, findings, today, password)
+    client = app.test_client()
+    login(client, "scale-manager", password)
+    dialect = "PostgreSQL" if database.url.startswith("postgresql") else "SQLite"
+    print(f"\n{dialect}, {seeded['findings']:,} findings{about}, {runs} requests {unit} (ms: wall p50 / wall p95 / "
+          f"wall max / app CPU p95)")
+    return app, client, seeded
+
+
+def time_pages(client, pages, runs: int, width: int) -> None:
+    """Each (label, url, headers) through the app: once to warm, then `runs` requests, each a 200; a
+    line of wall p50 / p95 / max and app CPU p95 (ms) per page."""
+    for label, url, headers in pages:
+        def one(url=url, headers=headers):
+            r = client.get(url, headers=headers)
+            assert r.status_code == 200 and len(r.data) < 500_000, (url, r.status_code, len(r.data))
+        p50, p95, mx, cpu95 = timed(one, runs)
+        print(f"  {label:{width}s} {p50:8.1f} / {p95:8.1f} / {mx:8.1f} / {cpu95:8.1f}")
+
+
 def _seeded(url: str) -> dict:
     """What seed_scale returns, read back from a database it seeded earlier."""
     from sqlalchemy import func, select

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _timing import login, make_app, scale_main, timed  # noqa: E402  (bench/ is the script directory)
+from _timing import manager_client, scale_main, time_pages  # noqa: E402  (bench/ is the script directory)
 
 PASSWORD = "bench-password-2026"
 TODAY = date(2026, 11, 20)
@@ -37,26 +37,16 @@ def _run(database, n, runs) -> int:
     from webapp.plans.models import Plan
     from webapp.plans.progress import Progress, plan_progress, progress_by_supervisor, progress_columns
 
-    app, seeded = make_app(database, n, TODAY, PASSWORD)
-    client = app.test_client()
-    login(client, "scale-manager", PASSWORD)
+    app, client, seeded = manager_client(database, n, TODAY, PASSWORD, "a page", runs)
     with app.app_context():
         plan_id, visits = db.session.execute(select(Visit.plan_id, func.count()).where(Visit.plan_id.is_not(None))
                                              .group_by(Visit.plan_id).order_by(func.count().desc()).limit(1)).one()
         db.session.rollback()
-    dialect = "PostgreSQL" if database.url.startswith("postgresql") else "SQLite"
-    print(f"\n{dialect}, {seeded['findings']:,} findings, the plan of {visits:,} visits, {runs} requests a page "
-          f"(ms: wall p50 / wall p95 / wall max / app CPU p95)")
+    print(f"  (the largest plan: {visits:,} visits)")
     first = client.get(f"/plans/{plan_id}").get_data(as_text=True)
     more = re.search(r'hx-get="(/plans/[^"]+cursor=[^"]+)"', first).group(1).replace("&amp;", "&")
-    for label, url, headers in (("the plans list", "/plans/", {}), ("the plan's page", f"/plans/{plan_id}", {}),
-                                ("load more", more, {"HX-Request": "true"})):
-        def one(url=url, headers=headers):
-            r = client.get(url, headers=headers)
-            assert r.status_code == 200 and len(r.data) < 500_000, (r.status_code, len(r.data))
-        one()  # warm
-        p50, p95, mx, cpu95 = timed(one, runs, warm_up=False)
-        print(f"  {label:18s} {p50:8.1f} / {p95:8.1f} / {mx:8.1f} / {cpu95:8.1f}")
+    time_pages(client, [("the plans list", "/plans/", {}), ("the plan's page", f"/plans/{plan_id}", {}),
+                        ("load more", more, {"HX-Request": "true"})], runs, 18)
     with app.app_context():
         now, before = [], []
         for _ in range(3):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _timing import login, make_app, scale_main, timed  # noqa: E402  (bench/ is the script directory)
+from _timing import manager_client, scale_main, time_pages  # noqa: E402  (bench/ is the script directory)
 
 PASSWORD = "bench-password-2026"
 TODAY = date(2026, 11, 20)
@@ -35,19 +35,10 @@ def _run(database, n, runs) -> int:
     from webapp.results.periods import parse_period
     from webapp.results.supervisors import operations as ops
 
-    app, seeded = make_app(database, n, TODAY, PASSWORD)
-    client = app.test_client()
-    login(client, "scale-manager", PASSWORD)
-    dialect = "PostgreSQL" if database.url.startswith("postgresql") else "SQLite"
-    print(f"\n{dialect}, {seeded['findings']:,} findings, {runs} requests per period (ms: wall p50 / wall p95 / "
-          f"wall max / app CPU p95)")
-    for label, query in (("quarter (2026-Q4)", ""), ("month (2026-11)", "?period=2026-11"), ("year (2026)", "?period=2026")):
-        def one(query=query):
-            r = client.get("/results/supervisors/" + query)
-            assert r.status_code == 200, r.status_code
-        one()  # warm
-        p50, p95, mx, cpu95 = timed(one, runs, warm_up=False)
-        print(f"  the ranking, {label:18s} {p50:8.1f} / {p95:8.1f} / {mx:8.1f} / {cpu95:8.1f}")
+    app, client, seeded = manager_client(database, n, TODAY, PASSWORD, "per period", runs)
+    time_pages(client, [(f"the ranking, {label}", "/results/supervisors/" + query, {})
+                        for label, query in (("quarter (2026-Q4)", ""), ("month (2026-11)", "?period=2026-11"),
+                                             ("year (2026)", "?period=2026"))], runs, 31)
     with app.app_context():
         manager = db.session.scalar(select(User).where(User.username == "scale-manager"))
         ids = [u.id for u in ops.supervisors()]
