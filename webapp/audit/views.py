@@ -2,9 +2,8 @@
 only (authz "admin.audit")."""
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user, login_required
 from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import func, or_, select
@@ -13,6 +12,7 @@ from webapp.audit import labels
 from webapp.audit.models import AuditEntry
 from webapp.auth.models import User
 from webapp.authz import require
+from webapp.core.clock import company_zone
 from webapp.extensions import db
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
@@ -46,7 +46,7 @@ def _args() -> dict:
 
 
 def _start_of(day: date) -> datetime:
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    zone = company_zone()
     return datetime.combine(day, time.min, zone)
 
 

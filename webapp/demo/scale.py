@@ -20,10 +20,10 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import text
 
 from webapp.checklists.models import AREAS
+from webapp.core.clock import company_tz_name
 from webapp.extensions import db
 
 SEVERITIES, SEVERITY_WEIGHTS = ("low", "medium", "high", "critical"), (35, 40, 18, 7)
@@ -91,7 +91,7 @@ def seed_scale(findings: int, *, seed: int = 42, today: date | None = None, year
     from webapp.rectification.deadlines import copy_all
     from webapp.results.dashboard.tallies import rebuild
 
-    tz = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
+    tz = company_tz_name()
     local = ZoneInfo(tz)
     today = today or datetime.now(local).date()
     rnd = random.Random(seed)

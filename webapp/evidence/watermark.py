@@ -13,12 +13,12 @@ as a harmless orphan of a few hundred kB.
 import hashlib
 import io
 import json
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 
+from webapp.core.clock import company_zone
 from webapp.evidence.markup import draw_shapes, markup_for
 from webapp.extensions import db
 from webapp.photos.models import PhotoRef
@@ -80,7 +80,7 @@ def watermark_context(photo) -> dict | None:
 
 
 def watermark_lines(ctx: dict) -> list[str]:
-    tz = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
+    tz = company_zone()
     when = ctx["captured"].astimezone(tz).strftime("%Y-%m-%d %H:%M %z") if ctx.get("captured") else "—"
     site = f"{ctx['site']} ({ctx['site_code']})" if ctx.get("site_code") else ctx.get("site", "")
     return [site, f"{when} · {ctx['supervisor']}", f"SHA-256 {ctx['short']}"]

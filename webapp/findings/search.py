@@ -9,14 +9,12 @@ Full-text search:
 """
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import Integer, and_, bindparam, func, literal_column, or_, select, text
 
 from webapp.authz import narrow_scope, scoped
 from webapp.core import keyset
-from webapp.core.clock import company_today
+from webapp.core.clock import company_today, company_tz_name, company_zone
 from webapp.extensions import db
 from webapp.findings.models import SEVERITIES, Finding
 from webapp.rectification import outcomes
@@ -77,12 +75,12 @@ def search_clause(q: str, dialect: str, narrow: bool = False):
 
 
 def _local_midnight(d: date) -> datetime:
-    return datetime.combine(d, time.min, tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+    return datetime.combine(d, time.min, tzinfo=company_zone())
 
 
 def rectification_clause(outcome: str, today: date):
     """The rectifications in one of the outcome sets of FindingListArgs.rectification."""
-    tz = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    tz = company_tz_name()
     return {"due": lambda: outcomes.is_due_clause(today), "on_time": lambda: outcomes.accepted_on_time_clause(tz),
             "decided": outcomes.acceptance_decided_clause,
             "first_round": outcomes.accepted_first_round_clause}[outcome]()

@@ -10,6 +10,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from webapp.core.clock import company_zone
 from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.notifications.models import UserNotificationPreference
@@ -19,7 +20,7 @@ HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 def site_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
+    return company_zone()
 
 
 def preference_of(user_id) -> UserNotificationPreference | None:

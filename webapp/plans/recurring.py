@@ -14,6 +14,7 @@ from webapp.audit.operations import record_audit
 from webapp.auth.models import User
 from webapp.authz import can
 from webapp.checklists.models import ChecklistTemplate
+from webapp.core.clock import company_tz_name
 from webapp.core.models import utcnow
 from webapp.extensions import db
 from webapp.org.models import Department, Site
@@ -253,9 +254,7 @@ def generate_visits(user, month: date, today: date, department_id: str | None = 
 def generate_next_month(today: date | None = None) -> int:
     """The periodic job: next month's visits for every department (no acting user; the audit log
     names none). Returns how many visits were created."""
-    from flask import current_app
-
-    tz = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    tz = company_tz_name()
     today = today or local_date(utcnow(), tz)
     return len(generate_visits(None, add_months(today.replace(day=1), 1), today).proposals)
 

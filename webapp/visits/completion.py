@@ -3,13 +3,11 @@ and for a phone's push (webapp/sync_store/policy.py): when the visit's template 
 must be answered (`require_all_answered`, the default), completing it with items unanswered needs
 the supervisor's reason, which the desk shows beside the visit."""
 
-from zoneinfo import ZoneInfo
-
-from flask import current_app
 from flask_babel import ngettext
 from sqlalchemy import select
 
 from webapp.checklists.models import ChecklistTemplate, TemplateItem
+from webapp.core.clock import company_zone
 from webapp.visits.models import ChecklistAnswer, Visit
 from webapp.visits.scoring import visible_items
 
@@ -72,7 +70,7 @@ def previous_results(session, visits: list) -> dict:
                                   ChecklistAnswer.result.is_not(None)))
     for visit_id, code, result, note in rows:
         results[visit_id][code] = {"result": result, "note": note}
-    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])  # the company's day, not UTC's
+    tz = company_zone()  # the company's day, not UTC's
     out = {}
     for v in visits:
         prev = latest.get(v.site_id)

@@ -3,11 +3,12 @@ inspectors, per pair and per checklist item."""
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.authz import EVERYTHING, can
+from webapp.core.clock import company_tz_name
 from webapp.core.formdata import form_to_dict, refusal_errors
 from webapp.core.models import utcnow
 from webapp.core.views import load_form, render_page
@@ -29,7 +30,7 @@ def _managers_only():
 
 
 def _context(**extra) -> dict:
-    tz = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    tz = company_tz_name()
     today = local_date(utcnow(), tz)
     args, errors = load_form(CalibrationFilterArgs(), form_to_dict(request.args))
     args = args or {}

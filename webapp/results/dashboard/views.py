@@ -9,6 +9,7 @@ from jinja2_fragments.flask import render_block
 from marshmallow import ValidationError
 
 from webapp.authz import EVERYTHING
+from webapp.core.clock import company_tz_name
 from webapp.core.database import write_retrying
 from webapp.core.formdata import form_to_dict, translate_errors
 from webapp.core.models import utcnow
@@ -33,7 +34,7 @@ def _managers_only():
 
 @bp.get("/")
 def dashboard():
-    tz = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    tz = company_tz_name()
     today = local_date(utcnow(), tz)
     ref = reference()
     raw = form_to_dict(request.args)

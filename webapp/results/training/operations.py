@@ -4,12 +4,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import false, func, select
 
 from webapp.authz import scope_clause
 from webapp.checklists.models import AREAS, TemplateItem
+from webapp.core.clock import company_tz_name
 from webapp.extensions import db
 from webapp.findings.models import SEVERITIES, Finding
 from webapp.i18n import term
@@ -55,7 +55,7 @@ class TrainingNeed:
 def suggest_training_needs(period: Period, min_departments: int = 2, user=None) -> list[TrainingNeed]:
     """Items (and areas of findings without an item) with findings in ≥ `min_departments` distinct
     responsible departments, captured in `period` (local time). Most widespread first."""
-    start, end = period.bounds(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    start, end = period.bounds(company_tz_name())
     q = (select(Finding.item_id, Finding.area, Finding.department_id, func.count())
          .where(Finding.counted(), Finding.department_id.is_not(None),
                 Finding.captured_at >= start, Finding.captured_at < end)
