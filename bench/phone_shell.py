@@ -78,6 +78,9 @@ MAKE_VISIT = """async ([visitId, n]) => {
 
 
 def main():
+    import argparse
+
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         dep = Deployment(Path(tmp))
         dep.seed()
