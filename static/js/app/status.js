@@ -17,9 +17,9 @@ export async function unsyncedCount() {
   return n + photos.filter((p) => !p.uploaded).length;
 }
 
-export async function recordState(rec) {
-  const d = await db();
-  const pending = await d.getAllFromIndex("outbox", "key", rec.key);
+// A record's state from what the phone holds: its queued mutations (in the order queued) and the
+// photos it refers to (`photo(sha)`: the stored photo, or undefined).
+function stateOf(rec, pending, photo) {
   const rejected = pending.find((m) => m.state === "rejected");
   if (rejected) return { state: "rejected", item: rejected };
   // A conflict is open until a manager resolves it (findings carry has_conflict on the wire).
@@ -28,19 +28,55 @@ export async function recordState(rec) {
   if (open && !pending.length) return { state: "conflict", conflicts: rec.conflicts ?? [] };
   if (pending.length) return { state: "pending" };
   for (const sha of rec.data.photos ?? []) {
-    const p = await d.get("photos", sha);
+    const p = photo(sha);
     if (p && !p.uploaded) return { state: "pending" };
   }
   return { state: "synced" };
 }
 
+export async function recordState(rec) {
+  const d = await db();
+  const [pending, photos] = await Promise.all([d.getAllFromIndex("outbox", "key", rec.key),
+    Promise.all((rec.data.photos ?? []).map((sha) => d.get("photos", sha)))]);
+  const bySha = new Map(photos.filter(Boolean).map((p) => [p.sha256, p]));
+  return stateOf(rec, pending, (sha) => bySha.get(sha));
+}
+
+// The outbox by record and the photos that `rows` refer to, read once for all of them.
+async function holdings(rows) {
+  const d = await db();
+  const tx = d.transaction(["outbox", "photos"]);
+  const shas = [...new Set(rows.flatMap((r) => r.data.photos ?? []))];
+  const [queued, photos] = await Promise.all([tx.objectStore("outbox").getAll(),
+    Promise.all(shas.map((sha) => tx.objectStore("photos").get(sha)))]);
+  const byKey = new Map();
+  for (const m of queued) (byKey.get(m.key) ?? byKey.set(m.key, []).get(m.key)).push(m);
+  const bySha = new Map(photos.filter(Boolean).map((p) => [p.sha256, p]));
+  return { pendingOf: (key) => byKey.get(key) ?? [], photo: (sha) => bySha.get(sha) };
+}
+
 // A visit is synced only when every record in it is: the worst state of them all.
 const RANK = { synced: 0, pending: 1, conflict: 2, rejected: 3 };
-export async function visitState(rows) {
-  let worst = { state: "synced" };
+function worstOf(rows, { pendingOf, photo }) {
+  let worst = "synced";
   for (const r of rows) {
-    const st = await recordState(r);
-    if (RANK[st.state] > RANK[worst.state]) worst = { state: st.state };
+    const st = stateOf(r, pendingOf(r.key), photo).state;
+    if (RANK[st] > RANK[worst]) worst = st;
   }
-  return worst;
+  return { state: worst };
+}
+
+export async function visitState(rows) {
+  return worstOf(rows, await holdings(rows));
+}
+
+// Many visits' states at once (the home list): every visit's records, the outbox and the photos read
+// in three requests' worth of transactions, not one read per visit and per record — a supervisor's
+// phone holds dozens of visits, and the reads were most of an offline reload.
+export async function visitStates(visitIds) {
+  const tx = (await db()).transaction("records");
+  const index = tx.objectStore("records").index("visit");
+  const perVisit = await Promise.all(visitIds.map((id) => index.getAll(id)));
+  const held = await holdings(perVisit.flat());
+  return new Map(visitIds.map((id, i) => [id, worstOf(perVisit[i], held)]));
 }

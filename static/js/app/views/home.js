@@ -2,7 +2,7 @@
 import * as store from "../db.js";
 import { meta } from "../db.js";
 import { save } from "../outbox.js";
-import { visitState } from "../status.js";
+import { visitStates } from "../status.js";
 import { loadOlder } from "../sync.js";
 import { fmtDate, h, label, link, name, navigate, select, t, toast, user, field } from "../ui.js";
 import { localDay, visitList } from "./visitlist.js";
@@ -52,10 +52,11 @@ export async function render(root) {
   const [visits, sites] = await Promise.all([store.all("visit"), store.all("site")]);
   const siteById = new Map(sites.map((s) => [s.id, s]));
   const mine = visits.filter((v) => !v.deleted && !v.older && (!v.data.supervisor_id || v.data.supervisor_id === user.id));
-  const rows = await Promise.all(mine.map(async (v) => ({
+  const states = await visitStates(mine.map((v) => v.id));
+  const rows = mine.map((v) => ({
     v, site: siteById.get(v.data.site_id), title: name(siteById.get(v.data.site_id)),
-    badge: syncBadge(await visitState(await store.forVisit(v.id))),
-  })));
+    badge: syncBadge(states.get(v.id)),
+  }));
   // Before the first sync has finished, an empty list means "not fetched yet", not "no visits".
   const firstSync = !rows.length && !(await meta("last_sync"));
   const empty = firstSync

@@ -1,0 +1,45 @@
+"""The phone's list of visits: each visit's sync badge is the state of its own records. The list
+reads every visit's records, the outbox and the photos at once (static/js/app/status.js,
+`visitStates`) rather than once per visit and per record; a change queued offline in one visit
+must mark that visit, and only that one, until it is sent."""
+
+from playwright.sync_api import expect
+
+from e2e.conftest import PHONE
+from e2e.phone import open_app, snap, visit_id_from_url, wait_synced
+
+
+def test_a_change_queued_offline_marks_its_visit_only(browser, server, shot):
+    ctx = browser.new_context(locale="zh-CN", **PHONE)
+    page = ctx.new_page()
+    open_app(page, server)
+    rows = page.locator(".m-groups li")
+    rows.first.wait_for(state="attached")
+    total = rows.count()
+    assert total > 1
+    expect(page.locator(".m-groups li .sync-synced")).to_have_count(total)
+
+    page.get_by_role("link", name="徐汇门店").first.click()
+    page.wait_for_url("**/m/visit/**")
+    visit_id = visit_id_from_url(page.url)
+    ctx.set_offline(True)
+    page.get_by_role("link", name="人员访谈").click()
+    page.get_by_label("访谈对象").fill("陈静")
+    page.get_by_label("岗位").fill("值班经理")
+    page.get_by_label("访谈记录").fill("交接班记录由值班经理签字")
+    page.get_by_role("button", name="添加").click()
+    page.get_by_text("交接班记录由值班经理签字").wait_for()
+
+    page.goto(server + "/m/")  # offline: the shell from the service worker, the list from IndexedDB
+    page.wait_for_selector("body[data-ready]")
+    ours = page.locator(f".m-groups li:has(a[href='/m/visit/{visit_id}'])")
+    expect(ours.locator(".sync-pending")).to_have_text("未同步")
+    expect(page.locator(".m-groups li .sync-pending")).to_have_count(1)
+    expect(page.locator(".m-groups li .sync-synced")).to_have_count(total - 1)
+    snap(shot, page, "phone-home-one-visit-pending-zh")
+
+    ctx.set_offline(False)
+    wait_synced(page, timeout=60000)
+    expect(ours.locator(".sync-synced")).to_be_visible()
+    expect(page.locator(".m-groups li .sync-synced")).to_have_count(total)
+    ctx.close()
