@@ -34,8 +34,9 @@ seed: migrate
 
 # The web server and, beside it, the job queue's worker (outbox delivery, daily checks: docs/messages.md);
 # the worker stops when the server does. Without SMTP_HOST the demo's emails go to instance/mail/*.eml.
+# MALLOC_ARENA_MAX=2: libvips' threads keep less freed memory (docs/photos.md "Ingest backends").
 run: seed
-	@export MAIL_CATCHER=$${MAIL_CATCHER:-1}; \
+	@export MAIL_CATCHER=$${MAIL_CATCHER:-1} MALLOC_ARENA_MAX=$${MALLOC_ARENA_MAX:-2}; \
 	$(FLASK) jobs worker --workers 2 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
