@@ -70,9 +70,9 @@ export async function visitState(rows) {
   return worstOf(rows, await holdings(rows));
 }
 
-// Many visits' states at once (the home list): every visit's records, the outbox and the photos read
-// in three requests' worth of transactions, not one read per visit and per record — a supervisor's
-// phone holds dozens of visits, and the reads were most of an offline reload.
+// Many visits' states at once (the home list): every visit's records in one transaction, the outbox and
+// the photos in another, rather than a read per visit and per record — a supervisor's phone holds
+// dozens of visits, and those reads were most of an offline reload.
 export async function visitStates(visitIds) {
   const tx = (await db()).transaction("records");
   const index = tx.objectStore("records").index("visit");
