@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import and_, or_
 
+from webapp.extensions import db
+
 _KINDS = {
     "date": (re.compile(r"\d{8}"), lambda v: v.strftime("%Y%m%d"), lambda s: datetime.strptime(s, "%Y%m%d").date()),
     "moment": (re.compile(r"\d{8}T\d{12}"), lambda v: v.astimezone(UTC).strftime("%Y%m%dT%H%M%S%f"),
@@ -58,15 +60,22 @@ def read_cursor(cursor: str | None, tag: str, kinds) -> tuple | None:
 @dataclass
 class Walk:
     """One part of a list: `query` (filtered, not ordered or limited) read in the order of `keys`
-    ((column, descending) pairs, the last unique); `fetch` runs a statement and gives the rows;
-    `values` gives a row's values of the keys, of `kinds`, for the cursor tagged `tag`."""
+    ((column, descending) pairs, the last unique); `fetch` runs a statement and gives the rows (by
+    default the records it selects); `values` gives a row's values of the keys, of `kinds`, for the
+    cursor tagged `tag` (by default the row's attributes named as the keys' columns)."""
 
     tag: str
     query: object
     keys: tuple
     kinds: tuple
-    fetch: Callable
-    values: Callable
+    fetch: Callable | None = None
+    values: Callable | None = None
+
+    def rows(self, statement) -> list:
+        return self.fetch(statement) if self.fetch else db.session.scalars(statement).all()
+
+    def values_of(self, row) -> tuple:
+        return self.values(row) if self.values else tuple(getattr(row, column.key) for column, _ in self.keys)
 
 
 def page(walks: list[Walk], cursor: str | None, limit: int) -> tuple[list, str | None]:
@@ -86,8 +95,8 @@ def page(walks: list[Walk], cursor: str | None, limit: int) -> tuple[list, str |
         if position is not None and walk is walks[start]:
             query = query.where(after(walk.keys, position))
         query = query.order_by(*(column.desc() if descending else column for column, descending in walk.keys))
-        rows += [(walk, row) for row in walk.fetch(query.limit(limit + 1 - len(rows)))]
+        rows += [(walk, row) for row in walk.rows(query.limit(limit + 1 - len(rows)))]
     if len(rows) <= limit:
         return [row for _walk, row in rows], None
     walk, last = rows[limit - 1]
-    return [row for _walk, row in rows[:limit]], write_cursor(walk.tag, walk.kinds, walk.values(last))
+    return [row for _walk, row in rows[:limit]], write_cursor(walk.tag, walk.kinds, walk.values_of(last))

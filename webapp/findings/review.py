@@ -218,6 +218,5 @@ def review_queue(user, args: dict, limit: int | None = None) -> tuple[list[Findi
         q = q.where(Finding.captured_at >= datetime.combine(args["date_from"], time.min, zone))
     if args.get("date_to"):
         q = q.where(Finding.captured_at < datetime.combine(args["date_to"] + timedelta(days=1), time.min, zone))
-    oldest_first = keyset.Walk("", q, ((Finding.captured_at, False), (Finding.id, False)), ("moment", "id"),
-                               lambda stmt: db.session.scalars(stmt).all(), lambda f: (f.captured_at, f.id))
+    oldest_first = keyset.Walk("", q, ((Finding.captured_at, False), (Finding.id, False)), ("moment", "id"))
     return keyset.page([oldest_first], args.get("cursor"), limit or QUEUE_PAGE)

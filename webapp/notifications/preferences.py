@@ -19,10 +19,6 @@ CHANNELS = ("email", "workapp")
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
-def site_zone() -> ZoneInfo:
-    return company_zone()
-
-
 def preference_of(user_id) -> UserNotificationPreference | None:
     with db.session.no_autoflush:
         return db.session.get(UserNotificationPreference, user_id)
@@ -42,7 +38,7 @@ def quiet_until(pref, now: datetime | None = None) -> datetime | None:
     midnight (22:00–07:30)."""
     if pref is None or not pref.quiet_start or not pref.quiet_end or pref.quiet_start == pref.quiet_end:
         return None
-    zone = site_zone()
+    zone = company_zone()
     local = (now or utcnow()).astimezone(zone)
     start, end = _hm(pref.quiet_start), _hm(pref.quiet_end)
     t = local.time().replace(second=0, microsecond=0)
@@ -93,7 +89,7 @@ def send_digests(today: date | None = None) -> int:
     from webapp.outbox.models import OutboxMessage
     from webapp.outbox.operations import enqueue_message
 
-    zone = site_zone()
+    zone = company_zone()
     today = today or utcnow().astimezone(zone).date()
     cutoff = datetime.combine(today, time(0), tzinfo=zone)
     items = db.session.scalars(select(OutboxMessage).where(

@@ -98,11 +98,10 @@ def _visits_page(plan, cursor: str | None, limit: int | None = None):
     last; `cursor` is the last row of the page before. Returns (visits, the next page's cursor or None)."""
     q = select(Visit).where(scope_clause(Visit, current_user), Visit.plan_id == plan.id,
                             Visit.deleted_at.is_(None)).options(selectinload(Visit.site), selectinload(Visit.supervisor))
-    fetch = lambda stmt: db.session.scalars(stmt).all()  # noqa: E731
     return keyset.page([
         keyset.Walk("s", q.where(Visit.scheduled_for.is_not(None)), ((Visit.scheduled_for, False), (Visit.id, False)),
-                    ("date", "id"), fetch, lambda v: (v.scheduled_for, v.id)),
-        keyset.Walk("n", q.where(Visit.scheduled_for.is_(None)), ((Visit.id, False),), ("id",), fetch, lambda v: (v.id,)),
+                    ("date", "id")),
+        keyset.Walk("n", q.where(Visit.scheduled_for.is_(None)), ((Visit.id, False),), ("id",)),
     ], cursor, limit or VISITS_PAGE)
 
 

@@ -82,10 +82,8 @@ def visits_page(user, cursor: str | None, limit: int | None = None):
     q = scoped(Visit, user).where(Visit.deleted_at.is_(None)).options(
         selectinload(Visit.site), selectinload(Visit.supervisor))
     latest = ((Visit.created_at, True), (Visit.id, True))
-    fetch = lambda stmt: db.session.scalars(stmt).all()  # noqa: E731
     return keyset.page([
         keyset.Walk("s", q.where(Visit.scheduled_for.is_not(None)), ((Visit.scheduled_for, True), *latest),
-                    ("date", "moment", "id"), fetch, lambda v: (v.scheduled_for, v.created_at, v.id)),
-        keyset.Walk("n", q.where(Visit.scheduled_for.is_(None)), latest, ("moment", "id"), fetch,
-                    lambda v: (v.created_at, v.id)),
+                    ("date", "moment", "id")),
+        keyset.Walk("n", q.where(Visit.scheduled_for.is_(None)), latest, ("moment", "id")),
     ], cursor, limit or VISITS_PAGE)
