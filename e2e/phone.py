@@ -55,6 +55,16 @@ def show_phone_language(page, lang):
         page.wait_for_selector("body[data-ready]")
 
 
+def add_interview(page, person: str, role: str, note: str):
+    """On a visit's page (zh-CN): open 人员访谈, record an interview and wait until it is listed."""
+    page.get_by_role("link", name="人员访谈").click()
+    page.get_by_label("访谈对象").fill(person)
+    page.get_by_label("岗位").fill(role)
+    page.get_by_label("访谈记录").fill(note)
+    page.get_by_role("button", name="添加").click()
+    page.get_by_text(note).wait_for()
+
+
 def unsynced(page) -> int:
     return int(page.locator("#unsynced").get_attribute("data-n") or "0")
 

@@ -6,7 +6,7 @@ must mark that visit, and only that one, until it is sent."""
 from playwright.sync_api import expect
 
 from e2e.conftest import PHONE
-from e2e.phone import open_app, snap, visit_id_from_url, wait_synced
+from e2e.phone import add_interview, open_app, snap, visit_id_from_url, wait_synced
 
 
 def test_a_change_queued_offline_marks_its_visit_only(browser, server, shot):
@@ -23,12 +23,7 @@ def test_a_change_queued_offline_marks_its_visit_only(browser, server, shot):
     page.wait_for_url("**/m/visit/**")
     visit_id = visit_id_from_url(page.url)
     ctx.set_offline(True)
-    page.get_by_role("link", name="人员访谈").click()
-    page.get_by_label("访谈对象").fill("陈静")
-    page.get_by_label("岗位").fill("值班经理")
-    page.get_by_label("访谈记录").fill("交接班记录由值班经理签字")
-    page.get_by_role("button", name="添加").click()
-    page.get_by_text("交接班记录由值班经理签字").wait_for()
+    add_interview(page, "陈静", "值班经理", "交接班记录由值班经理签字")
 
     page.goto(server + "/m/")  # offline: the shell from the service worker, the list from IndexedDB
     page.wait_for_selector("body[data-ready]")

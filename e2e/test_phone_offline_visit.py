@@ -3,7 +3,16 @@
 from playwright.sync_api import expect
 
 from e2e.conftest import DESKTOP, PHONE, login
-from e2e.phone import open_app, photo_file, snap, unsynced, visit_id_from_url, wait_synced, wait_until
+from e2e.phone import (
+    add_interview,
+    open_app,
+    photo_file,
+    snap,
+    unsynced,
+    visit_id_from_url,
+    wait_synced,
+    wait_until,
+)
 
 
 def test_offline_visit_with_photos_syncs_and_management_sees_it(browser, server, shot):
@@ -66,12 +75,7 @@ def test_offline_visit_with_photos_syncs_and_management_sees_it(browser, server,
     snap(shot, page, "phone-05-findings-offline-zh")
 
     # An interview and figures.
-    page.get_by_role("link", name="人员访谈").click()
-    page.get_by_label("访谈对象").fill("刘芳")
-    page.get_by_label("岗位").fill("店长")
-    page.get_by_label("访谈记录").fill("补货流程由店长每日确认")
-    page.get_by_role("button", name="添加").click()
-    page.get_by_text("补货流程由店长每日确认").wait_for()
+    add_interview(page, "刘芳", "店长", "补货流程由店长每日确认")
     page.get_by_role("link", name="数据收集").click()
     page.get_by_label("名称").fill("晚高峰排队人数")
     page.get_by_label("数值").fill("1250")
